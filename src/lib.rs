@@ -1,0 +1,14 @@
+//! wasmqtt: an MQTT 3.1.1 and 5.0 client for web browsers.
+//!
+//! The crate has three layers:
+//! - [`codec`]: the packet model, encoder and streaming decoder (pure Rust);
+//! - [`session`]: the deterministic, sans-I/O client state machine (pure Rust, no clock, no
+//!   socket, no database);
+//! - `web` (wasm32 only): the browser driver: WebSocket transport, timers, IndexedDB and the
+//!   JavaScript API.
+
+pub mod codec;
+pub mod topic;
+
+#[cfg(target_arch = "wasm32")]
+mod web;
