@@ -11,4 +11,4 @@ pub mod codec;
 pub mod topic;
 
 #[cfg(target_arch = "wasm32")]
-mod web;
+pub mod web;

@@ -74,7 +74,8 @@ pub enum PacketType {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
-    Connect(Connect),
+    /// Boxed: CONNECT is sent once per connection and is by far the largest variant.
+    Connect(Box<Connect>),
     ConnAck(ConnAck),
     Publish(Publish),
     PubAck(Ack),
@@ -171,7 +172,11 @@ pub struct Ack {
 
 impl Ack {
     pub fn new(packet_id: u16) -> Ack {
-        Ack { packet_id, reason_code: 0, properties: Properties::default() }
+        Ack {
+            packet_id,
+            reason_code: 0,
+            properties: Properties::default(),
+        }
     }
 }
 

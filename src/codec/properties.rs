@@ -70,6 +70,9 @@ impl Properties {
 
     /// The value of the first user property named `key`.
     pub fn user_property(&self, key: &str) -> Option<&str> {
-        self.user_properties.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.user_properties
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }

@@ -1,1 +1,5 @@
 //! The browser layer: the only code that touches JavaScript.
+
+mod probe;
+
+pub use probe::probe_connack;

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds the wasm package into pkg/ (ES module + .wasm + .d.ts) for browsers without a bundler.
+# Usage: scripts/build-wasm.sh [--dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/wasm-env.sh
+profile=--release
+[ "${1:-}" = "--dev" ] && profile=--dev
+wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg --out-name wasmqtt

@@ -1,0 +1,180 @@
+// A real mosquitto for tests, benchmarks and `npm start`: generated config, TCP and WebSocket
+// listeners on free loopback ports, optional persistence, stop / kill -9 / restart on the same
+// ports. A watchdog process kills the broker if this Node process dies without stopping it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const MOSQUITTO = process.env.MOSQUITTO || '/usr/sbin/mosquitto';
+const live = new Set();
+
+/** A free TCP port on 127.0.0.1, as the kernel hands one out. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitUntil(predicate, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+function renderConfig({ tcpPort, wsPort, dir, persistence, maxQueuedMessages, extraConfig }) {
+  const lines = [
+    'per_listener_settings false',
+    'allow_anonymous true',
+    `listener ${tcpPort} 127.0.0.1`,
+    `listener ${wsPort} 127.0.0.1`,
+    'protocol websockets',
+    `persistence ${persistence ? 'true' : 'false'}`,
+    `persistence_location ${dir}/`,
+    'autosave_interval 1',
+    `max_queued_messages ${maxQueuedMessages}`,
+    `log_dest file ${path.join(dir, 'mosquitto.log')}`,
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+    'log_type information',
+    'connection_messages true',
+    'log_timestamp_format %Y-%m-%dT%H:%M:%S',
+  ];
+  // As root, mosquitto would switch to the `mosquitto` user and lose access to our temp dir.
+  if (process.getuid && process.getuid() === 0) lines.push('user root');
+  if (extraConfig) lines.push(extraConfig);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Starts mosquitto and resolves once both listeners accept connections.
+ * Options: persistence (bool), maxQueuedMessages (default 1000, mosquitto's own; 0 = no limit),
+ * extraConfig (lines appended to the config), dir (reuse a folder, e.g. to keep persistence).
+ */
+export async function startBroker(options = {}) {
+  const dir = options.dir || mkdtempSync(path.join(os.tmpdir(), 'wasmqtt-broker-'));
+  const settings = {
+    tcpPort: options.tcpPort || await freePort(),
+    wsPort: options.wsPort || await freePort(),
+    dir,
+    persistence: Boolean(options.persistence),
+    maxQueuedMessages: options.maxQueuedMessages ?? 1000,
+    extraConfig: options.extraConfig || '',
+  };
+  const configPath = path.join(dir, 'mosquitto.conf');
+  writeFileSync(configPath, renderConfig(settings));
+  const broker = new Broker(settings, configPath, !options.dir);
+  await broker.start();
+  return broker;
+}
+
+class Broker {
+  constructor(settings, configPath, ownsDir) {
+    this.settings = settings;
+    this.configPath = configPath;
+    this.ownsDir = ownsDir;
+    this.child = null;
+    this.watchdog = null;
+  }
+
+  get tcpPort() { return this.settings.tcpPort; }
+  get wsPort() { return this.settings.wsPort; }
+  get wsUrl() { return `ws://127.0.0.1:${this.settings.wsPort}`; }
+  get tcpUrl() { return `mqtt://127.0.0.1:${this.settings.tcpPort}`; }
+  get dir() { return this.settings.dir; }
+  get logPath() { return path.join(this.settings.dir, 'mosquitto.log'); }
+
+  /** The broker's log so far ('' before it wrote one). */
+  log() {
+    return existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8') : '';
+  }
+
+  /** How many times mosquitto reported dropping outgoing messages (its queue limit). */
+  droppedMessageReports() {
+    return (this.log().match(/Outgoing messages are being dropped/g) || []).length;
+  }
+
+  async start() {
+    if (this.child) return;
+    const child = spawn(MOSQUITTO, ['-c', this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.child = child;
+    this.exited = exited;
+    live.add(this);
+    this.watchdog = spawn('sh', ['-c',
+      `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 1; done; kill -9 ${child.pid} 2>/dev/null`],
+      { stdio: 'ignore', detached: true });
+    this.watchdog.unref();
+    let early = null;
+    exited.then((result) => { early = result; });
+    try {
+      await waitUntil(async () => {
+        if (early) throw new Error(`mosquitto exited (${JSON.stringify(early)}): ${stderr.trim()}`);
+        return (await canConnect(this.tcpPort)) && (await canConnect(this.wsPort));
+      }, 10_000, `mosquitto on ports ${this.tcpPort}/${this.wsPort}`);
+    } catch (error) {
+      await this.kill();
+      throw error;
+    }
+  }
+
+  async #terminate(signal) {
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    live.delete(this);
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await this.exited;
+    try { process.kill(this.watchdog.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+
+  /** Graceful stop (SIGTERM): mosquitto saves persistence and closes connections. */
+  stop() { return this.#terminate('SIGTERM'); }
+
+  /** A crash: SIGKILL, no chance to save anything not already saved. */
+  kill() { return this.#terminate('SIGKILL'); }
+
+  /** Stops (or kills, with { kill: true }) and starts again on the same ports and folder. */
+  async restart({ kill = false } = {}) {
+    await (kill ? this.kill() : this.stop());
+    await this.start();
+  }
+
+  /** Stops the broker and removes its folder if this helper made it. */
+  async dispose() {
+    await this.stop();
+    if (this.ownsDir) rmSync(this.settings.dir, { recursive: true, force: true });
+  }
+}
+
+function killAllNow() {
+  for (const broker of live) {
+    try { broker.child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  live.clear();
+}
+process.once('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => { killAllNow(); process.exit(128 + os.constants.signals[signal]); });
+}
