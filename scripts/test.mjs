@@ -61,9 +61,10 @@ await check('cargo clippy', 'cargo', ['clippy', '--all-targets', '--quiet', '--'
   count('host tests (cargo test)', cargoCounts(output), code);
 }
 
-// Only tests/browser_*.rs run in the browser; the rest of tests/ is host-only.
-const browserTests = readdirSync(`${ROOT}/tests`).filter((f) => /^browser_.*\.rs$/.test(f))
-  .map((f) => `--test ${f.slice(0, -3)}`).join(' ');
+// In the browser: the crate's unit tests (src/web's own among them) and tests/browser_*.rs;
+// the rest of tests/ is host-only.
+const browserTests = ['--lib', ...readdirSync(`${ROOT}/tests`).filter((f) => /^browser_.*\.rs$/.test(f))
+  .map((f) => `--test ${f.slice(0, -3)}`)].join(' ');
 const broker = await startBroker();
 try {
   const { code, output } = await run('bash', wasm(`wasm-pack --log-level error test --headless --chrome --chromedriver /usr/bin/chromedriver -- ${browserTests}`), {

@@ -1,5 +1,7 @@
 //! The browser layer: the only code that touches JavaScript.
 
+mod idb;
 mod probe;
+mod socket;
 
 pub use probe::probe_connack;

@@ -1,0 +1,342 @@
+//! IndexedDB as the session's durable store: one database per broker and client id, one object
+//! store of records (string key -> bytes), loaded whole at start-up and written in batches, one
+//! transaction per batch (group commit). A batch counts as durable when its transaction completes.
+//!
+//! Hand-written over web-sys rather than a wrapper crate: the four operations needed here are
+//! small, and every kilobyte of wasm counts against the bundle budget.
+
+use js_sys::{Array, Function, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    DomException, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbRequestReadyState,
+    IdbTransaction, IdbTransactionMode,
+};
+
+/// Bump when the layout of the database changes; `upgrade` migrates from older versions.
+const SCHEMA_VERSION: u32 = 1;
+const RECORDS: &str = "records";
+
+/// Why the store failed. Every failure is reported; none is swallowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StoreError {
+    /// No IndexedDB here (an old browser, some private modes, a sandboxed frame).
+    Unavailable(String),
+    /// Another tab holds an older version of the database open and did not close it.
+    Blocked,
+    /// The browser's storage quota is used up.
+    QuotaExceeded,
+    /// Any other failure, with the browser's error name and message.
+    Failed(String),
+}
+
+impl StoreError {
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            StoreError::Unavailable(_) => "STORE_UNAVAILABLE",
+            StoreError::Blocked => "STORE_BLOCKED",
+            StoreError::QuotaExceeded => "STORE_QUOTA_EXCEEDED",
+            StoreError::Failed(_) => "STORE_FAILED",
+        }
+    }
+
+    pub(crate) fn message(&self) -> String {
+        match self {
+            StoreError::Unavailable(why) => format!("IndexedDB is not available: {why}"),
+            StoreError::Blocked => {
+                "IndexedDB upgrade blocked by another tab holding an older version open".into()
+            }
+            StoreError::QuotaExceeded => "IndexedDB storage quota exceeded".into(),
+            StoreError::Failed(why) => format!("IndexedDB failed: {why}"),
+        }
+    }
+
+    fn from_js(error: JsValue) -> StoreError {
+        match error.dyn_into::<DomException>() {
+            Ok(e) if e.name() == "QuotaExceededError" => StoreError::QuotaExceeded,
+            Ok(e) => StoreError::Failed(format!("{}: {}", e.name(), e.message())),
+            Err(other) => StoreError::Failed(format!("{other:?}")),
+        }
+    }
+}
+
+/// One write in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Write {
+    Put(String, Vec<u8>),
+    Delete(String),
+}
+
+pub(crate) struct IdbStore {
+    db: IdbDatabase,
+    // Kept alive while the database is open: closes it when another tab needs to upgrade.
+    _on_version_change: Closure<dyn FnMut()>,
+}
+
+fn factory() -> Result<IdbFactory, StoreError> {
+    let global = js_sys::global();
+    let value = js_sys::Reflect::get(&global, &"indexedDB".into())
+        .map_err(|e| StoreError::Unavailable(format!("{e:?}")))?;
+    if value.is_undefined() || value.is_null() {
+        return Err(StoreError::Unavailable("indexedDB is not defined".into()));
+    }
+    Ok(value.unchecked_into())
+}
+
+/// Waits for `request` to settle. The promise's own resolve/reject are the handlers, so no Rust
+/// closure is involved and nothing is left behind.
+async fn request_result(request: &IdbRequest) -> Result<JsValue, StoreError> {
+    let settled = Promise::new(&mut |resolve: Function, reject: Function| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    let outcome = JsFuture::from(settled).await;
+    request.set_onsuccess(None);
+    request.set_onerror(None);
+    match outcome {
+        Ok(_) => request.result().map_err(StoreError::from_js),
+        Err(_) => Err(request_error(request)),
+    }
+}
+
+fn request_error(request: &IdbRequest) -> StoreError {
+    match request.error() {
+        Ok(Some(error)) => StoreError::from_js(error.into()),
+        _ => StoreError::Failed("request failed without an error".into()),
+    }
+}
+
+/// Waits for `tx` to commit (complete) or abort.
+async fn transaction_result(tx: &IdbTransaction) -> Result<(), StoreError> {
+    let settled = Promise::new(&mut |resolve: Function, reject: Function| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onabort(Some(&reject));
+    });
+    let outcome = JsFuture::from(settled).await;
+    tx.set_oncomplete(None);
+    tx.set_onabort(None);
+    outcome.map(|_| ()).map_err(|_| match tx.error() {
+        Some(error) => StoreError::from_js(error.into()),
+        None => StoreError::Failed("transaction aborted".into()),
+    })
+}
+
+impl IdbStore {
+    /// The database name for one session: sessions are per broker and client id.
+    pub(crate) fn database_name(broker: &str, client_id: &str) -> String {
+        format!("wasmqtt:{broker}:{client_id}")
+    }
+
+    /// Opens (creating or upgrading) the database `name`.
+    pub(crate) async fn open(name: &str) -> Result<IdbStore, StoreError> {
+        Self::open_version(name, SCHEMA_VERSION).await
+    }
+
+    async fn open_version(name: &str, version: u32) -> Result<IdbStore, StoreError> {
+        let request: IdbOpenDbRequest = factory()?
+            .open_with_u32(name, version)
+            .map_err(StoreError::from_js)?;
+        let on_upgrade = {
+            let request = request.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                if let Ok(db) = request.result() {
+                    upgrade(db.unchecked_ref());
+                }
+            })
+        };
+        request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
+        // A blocked open stays pending until the other tab lets go: report it instead of hanging.
+        let settled = Promise::new(&mut |resolve: Function, reject: Function| {
+            request.set_onsuccess(Some(&resolve));
+            request.set_onerror(Some(&reject));
+            request.set_onblocked(Some(&resolve));
+        });
+        let outcome = JsFuture::from(settled).await;
+        request.set_onupgradeneeded(None);
+        request.set_onsuccess(None);
+        request.set_onerror(None);
+        request.set_onblocked(None);
+        drop(on_upgrade);
+        if outcome.is_err() {
+            return Err(request_error(&request));
+        }
+        if request.ready_state() != IdbRequestReadyState::Done {
+            return Err(StoreError::Blocked);
+        }
+        let db: IdbDatabase = request
+            .result()
+            .map_err(StoreError::from_js)?
+            .unchecked_into();
+        let on_version_change = {
+            let db = db.clone();
+            Closure::<dyn FnMut()>::new(move || db.close())
+        };
+        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        Ok(IdbStore {
+            db,
+            _on_version_change: on_version_change,
+        })
+    }
+
+    /// Every record, in key order.
+    pub(crate) async fn load(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let tx = self
+            .db
+            .transaction_with_str(RECORDS)
+            .map_err(StoreError::from_js)?;
+        let store = tx.object_store(RECORDS).map_err(StoreError::from_js)?;
+        let keys = store.get_all_keys().map_err(StoreError::from_js)?;
+        let values = store.get_all().map_err(StoreError::from_js)?;
+        let keys: Array = request_result(&keys).await?.unchecked_into();
+        let values: Array = request_result(&values).await?.unchecked_into();
+        let mut records = Vec::with_capacity(keys.length() as usize);
+        for (key, value) in keys.iter().zip(values.iter()) {
+            let (Some(key), Ok(bytes)) = (key.as_string(), value.dyn_into::<Uint8Array>()) else {
+                continue; // not ours: the caller's loader reports records it cannot read
+            };
+            records.push((key, bytes.to_vec()));
+        }
+        Ok(records)
+    }
+
+    /// Applies `writes` in one transaction and resolves when it has committed.
+    pub(crate) async fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction_with_str_and_mode(RECORDS, IdbTransactionMode::Readwrite)
+            .map_err(StoreError::from_js)?;
+        let store = tx.object_store(RECORDS).map_err(StoreError::from_js)?;
+        for write in writes {
+            let issued = match write {
+                Write::Put(key, value) => {
+                    store.put_with_key(&Uint8Array::from(value.as_slice()), &JsValue::from_str(key))
+                }
+                Write::Delete(key) => store.delete(&JsValue::from_str(key)),
+            };
+            if let Err(error) = issued {
+                let _ = tx.abort();
+                return Err(StoreError::from_js(error));
+            }
+        }
+        transaction_result(&tx).await
+    }
+
+    /// Deletes the whole database `name` (a clean session).
+    pub(crate) async fn delete_database(name: &str) -> Result<(), StoreError> {
+        let request = factory()?
+            .delete_database(name)
+            .map_err(StoreError::from_js)?;
+        request_result(&request).await.map(|_| ())
+    }
+}
+
+impl Drop for IdbStore {
+    fn drop(&mut self) {
+        self.db.set_onversionchange(None);
+        self.db.close();
+    }
+}
+
+fn upgrade(db: &IdbDatabase) {
+    if !db.object_store_names().contains(RECORDS) {
+        let _ = db.create_object_store(RECORDS);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn fresh_name(test: &str) -> String {
+        format!("wasmqtt-test:{test}:{}", js_sys::Math::random())
+    }
+
+    #[wasm_bindgen_test]
+    async fn committed_records_are_loaded_back_in_key_order_by_a_new_connection() {
+        let name = fresh_name("roundtrip");
+        let store = IdbStore::open(&name).await.unwrap();
+        store
+            .commit(&[
+                Write::Put("b".into(), vec![2, 2]),
+                Write::Put("a".into(), vec![1]),
+                Write::Put("c".into(), vec![]),
+            ])
+            .await
+            .unwrap();
+        store
+            .commit(&[Write::Delete("c".into()), Write::Put("b".into(), vec![9])])
+            .await
+            .unwrap();
+        drop(store);
+        let reopened = IdbStore::open(&name).await.unwrap();
+        let records = reopened.load().await.unwrap();
+        assert_eq!(
+            records,
+            vec![("a".to_string(), vec![1]), ("b".to_string(), vec![9])]
+        );
+        drop(reopened);
+        IdbStore::delete_database(&name).await.unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_batch_of_a_thousand_writes_commits_in_one_transaction() {
+        let name = fresh_name("batch");
+        let store = IdbStore::open(&name).await.unwrap();
+        let writes: Vec<Write> = (0..1000)
+            .map(|i| Write::Put(format!("m{i:05}"), vec![i as u8; 64]))
+            .collect();
+        store.commit(&writes).await.unwrap();
+        let records = store.load().await.unwrap();
+        assert_eq!(records.len(), 1000);
+        assert_eq!(records[999], ("m00999".to_string(), vec![999u32 as u8; 64]));
+        drop(store);
+        IdbStore::delete_database(&name).await.unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_upgrade_blocked_by_another_open_connection_is_reported() {
+        let name = fresh_name("blocked");
+        // Another "tab": a raw connection at version 1 that ignores versionchange.
+        let request = factory().unwrap().open_with_u32(&name, 1).unwrap();
+        let other: IdbDatabase = request_result(&request).await.unwrap().unchecked_into();
+        let outcome = IdbStore::open_version(&name, 2).await;
+        assert_eq!(outcome.err(), Some(StoreError::Blocked));
+        other.close();
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_browser_without_indexeddb_is_reported_as_unavailable() {
+        let global: js_sys::Object = js_sys::global().unchecked_into();
+        let key = JsValue::from_str("indexedDB");
+        // On the global object, IDL attributes are own properties: put the original back after.
+        let original = js_sys::Object::get_own_property_descriptor(&global, &key);
+        let hidden = js_sys::Object::new();
+        js_sys::Reflect::set(&hidden, &"value".into(), &JsValue::UNDEFINED).unwrap();
+        js_sys::Reflect::set(&hidden, &"configurable".into(), &JsValue::TRUE).unwrap();
+        js_sys::Object::define_property(&global, &key, &hidden);
+        let outcome = IdbStore::open(&fresh_name("missing")).await;
+        if original.is_undefined() {
+            js_sys::Reflect::delete_property(&global, &key).unwrap();
+        } else {
+            js_sys::Object::define_property(&global, &key, original.unchecked_ref());
+        }
+        assert!(matches!(outcome.err(), Some(StoreError::Unavailable(_))));
+        assert!(factory().is_ok(), "restored");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_quota_exceeded_dom_exception_maps_to_its_own_error() {
+        let quota = DomException::new_with_message_and_name("full", "QuotaExceededError").unwrap();
+        assert_eq!(StoreError::from_js(quota.into()), StoreError::QuotaExceeded);
+        let other = DomException::new_with_message_and_name("bad", "DataError").unwrap();
+        assert_eq!(
+            StoreError::from_js(other.into()),
+            StoreError::Failed("DataError: bad".into())
+        );
+        assert_eq!(StoreError::QuotaExceeded.code(), "STORE_QUOTA_EXCEEDED");
+    }
+}

@@ -1,0 +1,206 @@
+//! The WebSocket transport: subprotocol `mqtt`, binary frames only, `arraybuffer` delivery.
+//! Owns its event handlers and releases them (and the socket) on drop.
+
+#[cfg(test)]
+use js_sys::Promise;
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+
+/// What the socket reports to its owner, in the order the browser reports it.
+#[derive(Debug)]
+pub(crate) enum SocketEvent {
+    /// Open, and the broker agreed to the `mqtt` subprotocol.
+    Open,
+    /// One binary frame: part of a packet, one packet or several (MQTT-6.0.0-2 allows any split).
+    Data(Uint8Array),
+    /// The connection is gone. `code` is the WebSocket close code (1006 when the connection
+    /// failed or dropped without a closing handshake).
+    Closed { code: u16, reason: String },
+    /// The broker answered with another subprotocol or none: not an MQTT endpoint (MQTT-6.0.0-4
+    /// requires "mqtt"). The socket is closed.
+    WrongSubprotocol(String),
+    /// A text frame: MQTT over WebSocket must use binary frames (MQTT-6.0.0-1). The socket is
+    /// closed.
+    TextFrame,
+}
+
+pub(crate) struct Socket {
+    socket: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Socket {
+    /// Starts connecting to `url`; `on_event` receives every [`SocketEvent`] until the socket is
+    /// dropped. Fails at once for a URL the browser refuses (bad scheme, blocked port).
+    pub(crate) fn open(
+        url: &str,
+        on_event: impl FnMut(SocketEvent) + 'static,
+    ) -> Result<Socket, JsValue> {
+        let socket = WebSocket::new_with_str(url, "mqtt")?;
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let on_event = std::rc::Rc::new(std::cell::RefCell::new(on_event));
+
+        let on_open = {
+            let (socket, on_event) = (socket.clone(), on_event.clone());
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                let protocol = socket.protocol();
+                if protocol == "mqtt" {
+                    (on_event.borrow_mut())(SocketEvent::Open);
+                } else {
+                    let _ = socket.close();
+                    (on_event.borrow_mut())(SocketEvent::WrongSubprotocol(protocol));
+                }
+            })
+        };
+        let on_message = {
+            let (socket, on_event) = (socket.clone(), on_event.clone());
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                match event.data().dyn_into::<ArrayBuffer>() {
+                    Ok(buffer) => {
+                        (on_event.borrow_mut())(SocketEvent::Data(Uint8Array::new(&buffer)))
+                    }
+                    Err(_) => {
+                        let _ = socket.close();
+                        (on_event.borrow_mut())(SocketEvent::TextFrame);
+                    }
+                }
+            })
+        };
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            (on_event.borrow_mut())(SocketEvent::Closed {
+                code: event.code(),
+                reason: event.reason(),
+            });
+        });
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(Socket {
+            socket,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
+    }
+
+    /// Queues one binary frame. Fails when the socket is not open.
+    pub(crate) fn send(&self, bytes: &[u8]) -> Result<(), JsValue> {
+        self.socket.send_with_u8_array(bytes)
+    }
+
+    /// Bytes queued by the browser but not yet sent: the transport's own backpressure signal.
+    pub(crate) fn buffered_amount(&self) -> u32 {
+        self.socket.buffered_amount()
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.socket.ready_state() == WebSocket::OPEN
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // Detach first: no handler may run after its closure is freed.
+        self.socket.set_onopen(None);
+        self.socket.set_onmessage(None);
+        self.socket.set_onclose(None);
+        let _ = self.socket.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn broker_url() -> &'static str {
+        option_env!("WASMQTT_TEST_WS_URL").expect("WASMQTT_TEST_WS_URL is set by scripts/test.mjs")
+    }
+
+    /// Resolves after `ms` milliseconds of the browser's event loop.
+    async fn sleep(ms: i32) {
+        let promise = Promise::new(&mut |resolve: js_sys::Function, _| {
+            let window = web_sys::window().unwrap();
+            window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+                .unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    }
+
+    async fn wait_for(events: &Rc<RefCell<Vec<String>>>, count: usize) {
+        for _ in 0..200 {
+            if events.borrow().len() >= count {
+                return;
+            }
+            sleep(10).await;
+        }
+        panic!("only these events arrived: {:?}", events.borrow());
+    }
+
+    fn recorder() -> (Rc<RefCell<Vec<String>>>, impl FnMut(SocketEvent)) {
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let sink = events.clone();
+        (events, move |event: SocketEvent| {
+            sink.borrow_mut().push(match event {
+                SocketEvent::Open => "open".into(),
+                SocketEvent::Data(bytes) => format!("data {:02x?}", bytes.to_vec()),
+                SocketEvent::Closed { code, .. } => format!("closed {code}"),
+                SocketEvent::WrongSubprotocol(p) => format!("wrong subprotocol {p}"),
+                SocketEvent::TextFrame => "text".into(),
+            })
+        })
+    }
+
+    #[wasm_bindgen_test]
+    async fn opens_with_the_mqtt_subprotocol_and_delivers_binary_frames() {
+        let (events, sink) = recorder();
+        let socket = Socket::open(broker_url(), sink).unwrap();
+        wait_for(&events, 1).await;
+        assert_eq!(events.borrow()[0], "open");
+        assert!(socket.is_open());
+        // CONNECT, 3.1.1, clean session, keepalive 10 s, client id "s"
+        socket
+            .send(&[
+                0x10, 13, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 10, 0, 1, b's',
+            ])
+            .unwrap();
+        wait_for(&events, 2).await;
+        assert_eq!(events.borrow()[1], "data [20, 02, 00, 00]");
+    }
+
+    #[wasm_bindgen_test]
+    async fn reports_closed_when_nothing_listens() {
+        let (events, sink) = recorder();
+        let _socket = Socket::open("ws://127.0.0.1:1/", sink).unwrap();
+        wait_for(&events, 1).await;
+        assert_eq!(events.borrow().as_slice(), ["closed 1006"]);
+    }
+
+    #[wasm_bindgen_test]
+    fn refuses_a_url_that_is_not_a_websocket_url() {
+        assert!(Socket::open("ftp://127.0.0.1/", |_| {}).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    async fn dropping_the_socket_stops_its_events() {
+        let (events, sink) = recorder();
+        let socket = Socket::open(broker_url(), sink).unwrap();
+        wait_for(&events, 1).await;
+        drop(socket);
+        sleep(100).await;
+        assert_eq!(
+            events.borrow().as_slice(),
+            ["open"],
+            "no close event after drop"
+        );
+    }
+}
