@@ -3,5 +3,6 @@
 mod idb;
 mod probe;
 mod socket;
+mod timer;
 
 pub use probe::probe_connack;
