@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { startBroker } from '../../scripts/lib/broker.mjs';
 
 const accepts = (port) => new Promise((resolve) => {
@@ -35,13 +36,15 @@ test('a broker left running is killed when its Node process exits', async () => 
   const script = `
     import { startBroker } from ${JSON.stringify(new URL('../../scripts/lib/broker.mjs', import.meta.url).href)};
     const b = await startBroker();
-    console.log(b.child.pid);
+    console.log(b.child.pid, b.dir);
     process.exit(3);`;
   let pid;
   try {
     execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   } catch (error) {
-    pid = Number(error.stdout.trim());
+    const [printedPid, dir] = error.stdout.trim().split(' ');
+    pid = Number(printedPid);
+    rmSync(dir, { recursive: true, force: true });
   }
   assert.ok(pid > 0);
   // The killed broker is reaped by init shortly after its parent exits.
