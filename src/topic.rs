@@ -91,7 +91,9 @@ const SHARE_PREFIX: &str = "$share/";
 pub fn split_shared(filter: &str) -> Option<Result<(&str, &str), TopicError>> {
     let rest = filter.strip_prefix(SHARE_PREFIX)?;
     let parsed = match rest.split_once('/') {
-        Some((name, inner)) if !name.is_empty() && !inner.is_empty() && !name.contains(['+', '#']) => {
+        Some((name, inner))
+            if !name.is_empty() && !inner.is_empty() && !name.contains(['+', '#']) =>
+        {
             Ok((name, inner))
         }
         _ => Err(TopicError::MalformedSharedSubscription),
@@ -138,13 +140,19 @@ mod tests {
     #[test]
     fn names_with_wildcards_or_nul_are_refused() {
         // MQTT-3.3.2-2: the topic name in a PUBLISH must not contain wildcard characters.
-        assert_eq!(validate_topic_name("a/+/b"), Err(TopicError::WildcardInName));
+        assert_eq!(
+            validate_topic_name("a/+/b"),
+            Err(TopicError::WildcardInName)
+        );
         assert_eq!(validate_topic_name("a/#"), Err(TopicError::WildcardInName));
         assert_eq!(validate_topic_name("a+b"), Err(TopicError::WildcardInName));
         // MQTT-4.7.3-1, MQTT-4.7.3-2
         assert_eq!(validate_topic_name(""), Err(TopicError::Empty));
         assert_eq!(validate_topic_name("a\0b"), Err(TopicError::NullCharacter));
-        assert_eq!(validate_topic_name(&"x".repeat(65_536)), Err(TopicError::TooLong));
+        assert_eq!(
+            validate_topic_name(&"x".repeat(65_536)),
+            Err(TopicError::TooLong)
+        );
         for ok in ["a", "/", "a//b", "$SYS/x", " ", "sensors/kitchen/t1/temp"] {
             assert_eq!(validate_topic_name(ok), Ok(()), "{ok:?}");
         }
@@ -153,11 +161,26 @@ mod tests {
     #[test]
     fn filters_allow_wildcards_only_alone_in_a_level_and_hash_last() {
         // MQTT-4.7.1-1 (# last and alone), MQTT-4.7.1-2 (+ alone in its level)
-        for ok in ["#", "+", "+/+", "a/#", "/#", "a/+/b", "+/", "a//+", "$share/g/a/#", "$SYS/#"] {
+        for ok in [
+            "#",
+            "+",
+            "+/+",
+            "a/#",
+            "/#",
+            "a/+/b",
+            "+/",
+            "a//+",
+            "$share/g/a/#",
+            "$SYS/#",
+        ] {
             assert_eq!(validate_topic_filter(ok), Ok(()), "{ok:?}");
         }
         for bad in ["a#", "a/#/b", "#/a", "a+", "a/b+/c", "++", "a/##"] {
-            assert_eq!(validate_topic_filter(bad), Err(TopicError::MisplacedWildcard), "{bad:?}");
+            assert_eq!(
+                validate_topic_filter(bad),
+                Err(TopicError::MisplacedWildcard),
+                "{bad:?}"
+            );
         }
     }
 
@@ -166,7 +189,14 @@ mod tests {
         // MQTT-4.8.2-1, MQTT-4.8.2-2
         assert_eq!(split_shared("$share/g/a/+"), Some(Ok(("g", "a/+"))));
         assert_eq!(split_shared("a/b"), None);
-        for bad in ["$share/", "$share//a", "$share/g", "$share/g/", "$share/+/a", "$share/g#/a"] {
+        for bad in [
+            "$share/",
+            "$share//a",
+            "$share/g",
+            "$share/g/",
+            "$share/+/a",
+            "$share/g#/a",
+        ] {
             assert_eq!(
                 validate_topic_filter(bad),
                 Err(TopicError::MalformedSharedSubscription),
@@ -192,8 +222,14 @@ mod tests {
     fn hash_matches_the_parent_level_and_everything_below() {
         // MQTT-4.7.1-2: "sport/tennis/player1/#" also matches "sport/tennis/player1".
         assert!(matches("sport/tennis/player1/#", "sport/tennis/player1"));
-        assert!(matches("sport/tennis/player1/#", "sport/tennis/player1/ranking"));
-        assert!(matches("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon"));
+        assert!(matches(
+            "sport/tennis/player1/#",
+            "sport/tennis/player1/ranking"
+        ));
+        assert!(matches(
+            "sport/tennis/player1/#",
+            "sport/tennis/player1/score/wimbledon"
+        ));
         assert!(!matches("sport/tennis/player1/#", "sport/tennis/player2"));
         assert!(matches("#", "a/b/c"));
         assert!(matches("a/#", "a/"));
