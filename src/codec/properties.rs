@@ -76,3 +76,558 @@ impl Properties {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// Property identifiers (MQTT 5 section 2.2.2.2, table 2-4).
+pub mod id {
+    pub const PAYLOAD_FORMAT_INDICATOR: u8 = 0x01;
+    pub const MESSAGE_EXPIRY_INTERVAL: u8 = 0x02;
+    pub const CONTENT_TYPE: u8 = 0x03;
+    pub const RESPONSE_TOPIC: u8 = 0x08;
+    pub const CORRELATION_DATA: u8 = 0x09;
+    pub const SUBSCRIPTION_IDENTIFIER: u8 = 0x0B;
+    pub const SESSION_EXPIRY_INTERVAL: u8 = 0x11;
+    pub const ASSIGNED_CLIENT_IDENTIFIER: u8 = 0x12;
+    pub const SERVER_KEEP_ALIVE: u8 = 0x13;
+    pub const AUTHENTICATION_METHOD: u8 = 0x15;
+    pub const AUTHENTICATION_DATA: u8 = 0x16;
+    pub const REQUEST_PROBLEM_INFORMATION: u8 = 0x17;
+    pub const WILL_DELAY_INTERVAL: u8 = 0x18;
+    pub const REQUEST_RESPONSE_INFORMATION: u8 = 0x19;
+    pub const RESPONSE_INFORMATION: u8 = 0x1A;
+    pub const SERVER_REFERENCE: u8 = 0x1C;
+    pub const REASON_STRING: u8 = 0x1F;
+    pub const RECEIVE_MAXIMUM: u8 = 0x21;
+    pub const TOPIC_ALIAS_MAXIMUM: u8 = 0x22;
+    pub const TOPIC_ALIAS: u8 = 0x23;
+    pub const MAXIMUM_QOS: u8 = 0x24;
+    pub const RETAIN_AVAILABLE: u8 = 0x25;
+    pub const USER_PROPERTY: u8 = 0x26;
+    pub const MAXIMUM_PACKET_SIZE: u8 = 0x27;
+    pub const WILDCARD_SUBSCRIPTION_AVAILABLE: u8 = 0x28;
+    pub const SUBSCRIPTION_IDENTIFIER_AVAILABLE: u8 = 0x29;
+    pub const SHARED_SUBSCRIPTION_AVAILABLE: u8 = 0x2A;
+}
+
+pub(crate) use codec::Scope;
+
+/// Encoding and decoding of property blocks, and the table of which packet may carry which
+/// property.
+mod codec {
+    use bytes::Bytes;
+
+    use super::id::*;
+    use super::Properties;
+    use crate::codec::error::{DecodeError, EncodeError};
+    use crate::codec::packet::PacketType;
+    use crate::codec::reader::Reader;
+    use crate::codec::writer::{
+        check_bin, check_str, field_len, put_bin, put_str, put_u16, put_u32, put_var_int,
+        var_int_len, MAX_VAR_INT,
+    };
+    use crate::topic::validate_topic_name;
+
+    const fn bits(ids: &[u8]) -> u64 {
+        let mut mask = 0;
+        let mut i = 0;
+        while i < ids.len() {
+            mask |= 1 << ids[i];
+            i += 1;
+        }
+        mask
+    }
+
+    const fn has(mask: u64, id: u8) -> bool {
+        mask & (1 << id) != 0
+    }
+
+    /// Where a property block is: a packet's, or the will properties of a CONNECT.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct Scope {
+        pub(crate) packet_type: PacketType,
+        allowed: u64,
+    }
+
+    impl Scope {
+        /// The will properties in a CONNECT payload (MQTT 5 section 3.1.3.2).
+        pub(crate) const WILL: Scope = Scope {
+            packet_type: PacketType::Connect,
+            allowed: bits(&[
+                PAYLOAD_FORMAT_INDICATOR,
+                MESSAGE_EXPIRY_INTERVAL,
+                CONTENT_TYPE,
+                RESPONSE_TOPIC,
+                CORRELATION_DATA,
+                WILL_DELAY_INTERVAL,
+                USER_PROPERTY,
+            ]),
+        };
+
+        /// The properties of a packet's variable header, as table 2-4 allows them.
+        pub(crate) const fn of(packet_type: PacketType) -> Scope {
+            use PacketType::*;
+            let allowed = match packet_type {
+                Connect => bits(&[
+                    SESSION_EXPIRY_INTERVAL,
+                    AUTHENTICATION_METHOD,
+                    AUTHENTICATION_DATA,
+                    REQUEST_PROBLEM_INFORMATION,
+                    REQUEST_RESPONSE_INFORMATION,
+                    RECEIVE_MAXIMUM,
+                    TOPIC_ALIAS_MAXIMUM,
+                    USER_PROPERTY,
+                    MAXIMUM_PACKET_SIZE,
+                ]),
+                ConnAck => bits(&[
+                    SESSION_EXPIRY_INTERVAL,
+                    ASSIGNED_CLIENT_IDENTIFIER,
+                    SERVER_KEEP_ALIVE,
+                    AUTHENTICATION_METHOD,
+                    AUTHENTICATION_DATA,
+                    RESPONSE_INFORMATION,
+                    SERVER_REFERENCE,
+                    REASON_STRING,
+                    RECEIVE_MAXIMUM,
+                    TOPIC_ALIAS_MAXIMUM,
+                    MAXIMUM_QOS,
+                    RETAIN_AVAILABLE,
+                    USER_PROPERTY,
+                    MAXIMUM_PACKET_SIZE,
+                    WILDCARD_SUBSCRIPTION_AVAILABLE,
+                    SUBSCRIPTION_IDENTIFIER_AVAILABLE,
+                    SHARED_SUBSCRIPTION_AVAILABLE,
+                ]),
+                Publish => bits(&[
+                    PAYLOAD_FORMAT_INDICATOR,
+                    MESSAGE_EXPIRY_INTERVAL,
+                    CONTENT_TYPE,
+                    RESPONSE_TOPIC,
+                    CORRELATION_DATA,
+                    SUBSCRIPTION_IDENTIFIER,
+                    TOPIC_ALIAS,
+                    USER_PROPERTY,
+                ]),
+                PubAck | PubRec | PubRel | PubComp | SubAck | UnsubAck => {
+                    bits(&[REASON_STRING, USER_PROPERTY])
+                }
+                Subscribe => bits(&[SUBSCRIPTION_IDENTIFIER, USER_PROPERTY]),
+                Unsubscribe => bits(&[USER_PROPERTY]),
+                Disconnect => bits(&[
+                    SESSION_EXPIRY_INTERVAL,
+                    SERVER_REFERENCE,
+                    REASON_STRING,
+                    USER_PROPERTY,
+                ]),
+                Auth => bits(&[
+                    AUTHENTICATION_METHOD,
+                    AUTHENTICATION_DATA,
+                    REASON_STRING,
+                    USER_PROPERTY,
+                ]),
+                PingReq | PingResp => 0,
+            };
+            Scope {
+                packet_type,
+                allowed,
+            }
+        }
+
+        pub(crate) fn allows(self, id: u8) -> bool {
+            has(self.allowed, id)
+        }
+    }
+
+    /// Properties whose value is 0 or 1.
+    const FLAGS: u64 = bits(&[
+        PAYLOAD_FORMAT_INDICATOR,
+        REQUEST_PROBLEM_INFORMATION,
+        REQUEST_RESPONSE_INFORMATION,
+        MAXIMUM_QOS,
+        RETAIN_AVAILABLE,
+        WILDCARD_SUBSCRIPTION_AVAILABLE,
+        SUBSCRIPTION_IDENTIFIER_AVAILABLE,
+        SHARED_SUBSCRIPTION_AVAILABLE,
+    ]);
+
+    /// Properties for which 0 is a Protocol Error (Receive Maximum, Maximum Packet Size) or an
+    /// invalid Topic Alias.
+    const NON_ZERO: u64 = bits(&[RECEIVE_MAXIMUM, TOPIC_ALIAS, MAXIMUM_PACKET_SIZE]);
+
+    fn number_ok(id: u8, n: u32) -> bool {
+        if has(FLAGS, id) {
+            n <= 1
+        } else if has(NON_ZERO, id) {
+            n != 0
+        } else {
+            true
+        }
+    }
+
+    /// The value types of single-valued properties.
+    trait Value: Sized {
+        fn wire_len(&self) -> usize;
+        fn put(&self, out: &mut Vec<u8>);
+        fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
+        /// The value's own rules, checked both ways.
+        fn valid(&self, id: u8) -> bool;
+        /// What the wire format itself requires of it before encoding.
+        fn encodable(&self, _packet_type: PacketType) -> Result<(), EncodeError> {
+            Ok(())
+        }
+    }
+
+    impl Value for u8 {
+        fn wire_len(&self) -> usize {
+            1
+        }
+        fn put(&self, out: &mut Vec<u8>) {
+            out.push(*self);
+        }
+        fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            r.u8()
+        }
+        fn valid(&self, id: u8) -> bool {
+            number_ok(id, u32::from(*self))
+        }
+    }
+
+    impl Value for u16 {
+        fn wire_len(&self) -> usize {
+            2
+        }
+        fn put(&self, out: &mut Vec<u8>) {
+            put_u16(out, *self);
+        }
+        fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            r.u16()
+        }
+        fn valid(&self, id: u8) -> bool {
+            number_ok(id, u32::from(*self))
+        }
+    }
+
+    impl Value for u32 {
+        fn wire_len(&self) -> usize {
+            4
+        }
+        fn put(&self, out: &mut Vec<u8>) {
+            put_u32(out, *self);
+        }
+        fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            r.u32()
+        }
+        fn valid(&self, id: u8) -> bool {
+            number_ok(id, *self)
+        }
+    }
+
+    impl Value for String {
+        fn wire_len(&self) -> usize {
+            field_len(self.as_bytes())
+        }
+        fn put(&self, out: &mut Vec<u8>) {
+            put_str(out, self);
+        }
+        fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            r.string()
+        }
+        fn valid(&self, id: u8) -> bool {
+            // The Response Topic is a topic name, without wildcards (sections 3.1.3.2.5, 3.3.2.3.5).
+            id != RESPONSE_TOPIC || validate_topic_name(self).is_ok()
+        }
+        fn encodable(&self, packet_type: PacketType) -> Result<(), EncodeError> {
+            check_str(self, packet_type)
+        }
+    }
+
+    impl Value for Bytes {
+        fn wire_len(&self) -> usize {
+            field_len(self)
+        }
+        fn put(&self, out: &mut Vec<u8>) {
+            put_bin(out, self);
+        }
+        fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+            r.binary()
+        }
+        fn valid(&self, _id: u8) -> bool {
+            true
+        }
+        fn encodable(&self, packet_type: PacketType) -> Result<(), EncodeError> {
+            check_bin(self, packet_type)
+        }
+    }
+
+    /// Generates the code for the single-valued properties, listed in identifier order around
+    /// the Subscription Identifier (0x0B), so that encoding writes every property in identifier
+    /// order with the user properties last.
+    macro_rules! single_valued {
+        (
+            before: [$($a_id:ident $a_field:ident),* $(,)?],
+            after: [$($b_id:ident $b_field:ident),* $(,)?] $(,)?
+        ) => {
+            impl Properties {
+                fn singles_len(&self) -> usize {
+                    let mut n = 0;
+                    $(if let Some(v) = &self.$a_field { n += 1 + v.wire_len(); })*
+                    $(if let Some(v) = &self.$b_field { n += 1 + v.wire_len(); })*
+                    n
+                }
+
+                fn put_singles_before(&self, out: &mut Vec<u8>) {
+                    $(if let Some(v) = &self.$a_field { out.push($a_id); v.put(out); })*
+                }
+
+                fn put_singles_after(&self, out: &mut Vec<u8>) {
+                    $(if let Some(v) = &self.$b_field { out.push($b_id); v.put(out); })*
+                }
+
+                fn check_singles(&self, scope: Scope) -> Result<(), EncodeError> {
+                    $(if let Some(v) = &self.$a_field { check_single($a_id, v, scope)?; })*
+                    $(if let Some(v) = &self.$b_field { check_single($b_id, v, scope)?; })*
+                    Ok(())
+                }
+
+                /// Reads the value of single-valued property `id`; false if `id` is not one.
+                fn get_single(
+                    &mut self,
+                    id: u8,
+                    r: &mut Reader<'_>,
+                    scope: Scope,
+                ) -> Result<bool, DecodeError> {
+                    match id {
+                        $($a_id => get_single(&mut self.$a_field, $a_id, r, scope)?,)*
+                        $($b_id => get_single(&mut self.$b_field, $b_id, r, scope)?,)*
+                        _ => return Ok(false),
+                    }
+                    Ok(true)
+                }
+            }
+        };
+    }
+
+    single_valued! {
+        before: [
+            PAYLOAD_FORMAT_INDICATOR payload_format_indicator,
+            MESSAGE_EXPIRY_INTERVAL message_expiry_interval,
+            CONTENT_TYPE content_type,
+            RESPONSE_TOPIC response_topic,
+            CORRELATION_DATA correlation_data,
+        ],
+        after: [
+            SESSION_EXPIRY_INTERVAL session_expiry_interval,
+            ASSIGNED_CLIENT_IDENTIFIER assigned_client_identifier,
+            SERVER_KEEP_ALIVE server_keep_alive,
+            AUTHENTICATION_METHOD authentication_method,
+            AUTHENTICATION_DATA authentication_data,
+            REQUEST_PROBLEM_INFORMATION request_problem_information,
+            WILL_DELAY_INTERVAL will_delay_interval,
+            REQUEST_RESPONSE_INFORMATION request_response_information,
+            RESPONSE_INFORMATION response_information,
+            SERVER_REFERENCE server_reference,
+            REASON_STRING reason_string,
+            RECEIVE_MAXIMUM receive_maximum,
+            TOPIC_ALIAS_MAXIMUM topic_alias_maximum,
+            TOPIC_ALIAS topic_alias,
+            MAXIMUM_QOS maximum_qos,
+            RETAIN_AVAILABLE retain_available,
+            MAXIMUM_PACKET_SIZE maximum_packet_size,
+            WILDCARD_SUBSCRIPTION_AVAILABLE wildcard_subscription_available,
+            SUBSCRIPTION_IDENTIFIER_AVAILABLE subscription_identifier_available,
+            SHARED_SUBSCRIPTION_AVAILABLE shared_subscription_available,
+        ],
+    }
+
+    fn check_single<T: Value>(id: u8, value: &T, scope: Scope) -> Result<(), EncodeError> {
+        if !scope.allows(id) {
+            return Err(EncodeError::PropertyNotAllowed {
+                packet_type: scope.packet_type,
+                property: id,
+            });
+        }
+        value.encodable(scope.packet_type)?;
+        if !value.valid(id) {
+            return Err(EncodeError::InvalidPropertyValue { property: id });
+        }
+        Ok(())
+    }
+
+    fn get_single<T: Value>(
+        slot: &mut Option<T>,
+        id: u8,
+        r: &mut Reader<'_>,
+        scope: Scope,
+    ) -> Result<(), DecodeError> {
+        if slot.is_some() {
+            return Err(DecodeError::DuplicateProperty {
+                packet_type: scope.packet_type,
+                property: id,
+            });
+        }
+        let value = T::get(r)?;
+        if !value.valid(id) {
+            return Err(DecodeError::InvalidPropertyValue { property: id });
+        }
+        *slot = Some(value);
+        Ok(())
+    }
+
+    fn subscription_identifier_ok(value: u32) -> bool {
+        (1..=MAX_VAR_INT as u32).contains(&value)
+    }
+
+    impl Properties {
+        /// Bytes of the property block after its length prefix.
+        pub(crate) fn body_len(&self) -> usize {
+            let mut n = self.singles_len();
+            for &s in &self.subscription_identifiers {
+                n += 1 + var_int_len(s as usize);
+            }
+            for (k, v) in &self.user_properties {
+                n += 1 + field_len(k.as_bytes()) + field_len(v.as_bytes());
+            }
+            n
+        }
+
+        /// Bytes of the property block, length prefix included.
+        pub(crate) fn wire_len(&self) -> usize {
+            let n = self.body_len();
+            var_int_len(n) + n
+        }
+
+        /// Checks that every property present may be encoded in `scope`.
+        pub(crate) fn check(&self, scope: Scope) -> Result<(), EncodeError> {
+            self.check_singles(scope)?;
+            if !self.subscription_identifiers.is_empty() {
+                let id = SUBSCRIPTION_IDENTIFIER;
+                if !scope.allows(id) {
+                    let packet_type = scope.packet_type;
+                    return Err(EncodeError::PropertyNotAllowed {
+                        packet_type,
+                        property: id,
+                    });
+                }
+                if scope.packet_type != PacketType::Publish
+                    && self.subscription_identifiers.len() > 1
+                {
+                    let packet_type = scope.packet_type;
+                    return Err(EncodeError::DuplicateProperty {
+                        packet_type,
+                        property: id,
+                    });
+                }
+                if !self
+                    .subscription_identifiers
+                    .iter()
+                    .all(|&s| subscription_identifier_ok(s))
+                {
+                    return Err(EncodeError::InvalidPropertyValue { property: id });
+                }
+            }
+            for (k, v) in &self.user_properties {
+                // Every packet with properties allows user properties.
+                check_str(k, scope.packet_type)?;
+                check_str(v, scope.packet_type)?;
+            }
+            if self.authentication_data.is_some() && self.authentication_method.is_none() {
+                return Err(EncodeError::InvalidPropertyValue {
+                    property: AUTHENTICATION_DATA,
+                });
+            }
+            Ok(())
+        }
+
+        /// Writes the property block, length prefix included.
+        pub(crate) fn write(&self, out: &mut Vec<u8>) {
+            put_var_int(out, self.body_len());
+            self.put_singles_before(out);
+            for &s in &self.subscription_identifiers {
+                out.push(SUBSCRIPTION_IDENTIFIER);
+                put_var_int(out, s as usize);
+            }
+            self.put_singles_after(out);
+            for (k, v) in &self.user_properties {
+                out.push(USER_PROPERTY);
+                put_str(out, k);
+                put_str(out, v);
+            }
+        }
+
+        /// Reads a property block, length prefix included.
+        pub(crate) fn read(r: &mut Reader<'_>, scope: Scope) -> Result<Properties, DecodeError> {
+            let len = r.var_int()? as usize;
+            let mut props = Properties::default();
+            if len == 0 {
+                return Ok(props);
+            }
+            let mut r = r.sub(len)?;
+            let packet_type = scope.packet_type;
+            while !r.is_empty() {
+                let raw = r.var_int()?;
+                let id = match u8::try_from(raw) {
+                    Ok(id) if id <= SHARED_SUBSCRIPTION_AVAILABLE => id,
+                    _ => return Err(DecodeError::UnknownProperty(raw)),
+                };
+                if !scope.allows(id) {
+                    if !is_known(id) {
+                        return Err(DecodeError::UnknownProperty(raw));
+                    }
+                    return Err(DecodeError::PropertyNotAllowed {
+                        packet_type,
+                        property: id,
+                    });
+                }
+                match id {
+                    SUBSCRIPTION_IDENTIFIER => {
+                        let value = r.var_int()?;
+                        if !subscription_identifier_ok(value) {
+                            return Err(DecodeError::InvalidPropertyValue { property: id });
+                        }
+                        if packet_type != PacketType::Publish
+                            && !props.subscription_identifiers.is_empty()
+                        {
+                            return Err(DecodeError::DuplicateProperty {
+                                packet_type,
+                                property: id,
+                            });
+                        }
+                        props.subscription_identifiers.push(value);
+                    }
+                    USER_PROPERTY => {
+                        let k = r.string()?;
+                        let v = r.string()?;
+                        props.user_properties.push((k, v));
+                    }
+                    _ => {
+                        // Every identifier a scope allows is a known one.
+                        let known = props.get_single(id, &mut r, scope)?;
+                        debug_assert!(known);
+                    }
+                }
+            }
+            if props.authentication_data.is_some() && props.authentication_method.is_none() {
+                return Err(DecodeError::InvalidPropertyValue {
+                    property: AUTHENTICATION_DATA,
+                });
+            }
+            Ok(props)
+        }
+    }
+
+    fn is_known(id: u8) -> bool {
+        has(Scope::of(PacketType::ConnAck).allowed | ALL_OTHERS, id)
+    }
+
+    /// Identifiers not allowed in CONNACK; with CONNACK's, every identifier MQTT 5 defines.
+    const ALL_OTHERS: u64 = bits(&[
+        PAYLOAD_FORMAT_INDICATOR,
+        MESSAGE_EXPIRY_INTERVAL,
+        CONTENT_TYPE,
+        RESPONSE_TOPIC,
+        CORRELATION_DATA,
+        SUBSCRIPTION_IDENTIFIER,
+        REQUEST_PROBLEM_INFORMATION,
+        WILL_DELAY_INTERVAL,
+        REQUEST_RESPONSE_INFORMATION,
+        TOPIC_ALIAS,
+    ]);
+}
