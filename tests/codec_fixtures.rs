@@ -67,7 +67,11 @@ fn a_minimal_3_1_1_connect_is_name_level_flags_keep_alive_and_client_id() {
         0x00, 0x3C,                         // keep alive 60 s
         0x00, 0x01, b'c',                   // client identifier "c"
     ];
-    fixture(Packet::Connect(connect(V3_1_1, "c")), V3_1_1, &bytes);
+    fixture(
+        Packet::Connect(Box::new(connect(V3_1_1, "c"))),
+        V3_1_1,
+        &bytes,
+    );
 }
 
 #[test]
@@ -81,12 +85,12 @@ fn a_3_1_connect_names_the_protocol_mqisdp_at_level_3() {
         0x00, 0x3C,                                           // keep alive 60 s
         0x00, 0x01, b'c',                                     // client identifier
     ];
-    fixture(Packet::Connect(connect(V3_1, "c")), V3_1, &bytes);
+    fixture(Packet::Connect(Box::new(connect(V3_1, "c"))), V3_1, &bytes);
 }
 
 #[test]
 fn a_3_1_1_connect_with_will_user_name_and_password_sets_every_flag() {
-    let packet = Packet::Connect(Connect {
+    let packet = Packet::Connect(Box::new(Connect {
         clean_start: false,
         keep_alive: 10,
         will: Some(LastWill {
@@ -99,7 +103,7 @@ fn a_3_1_1_connect_with_will_user_name_and_password_sets_every_flag() {
         username: Some("u".into()),
         password: Some(b(b"p")),
         ..connect(V3_1_1, "id")
-    });
+    }));
     #[rustfmt::skip]
     let bytes = [
         0x10, 28,                           // CONNECT, remaining length 28
@@ -118,7 +122,7 @@ fn a_3_1_1_connect_with_will_user_name_and_password_sets_every_flag() {
 
 #[test]
 fn a_5_0_connect_carries_properties_and_will_properties() {
-    let packet = Packet::Connect(Connect {
+    let packet = Packet::Connect(Box::new(Connect {
         keep_alive: 30,
         will: Some(LastWill {
             topic: "w".into(),
@@ -139,7 +143,7 @@ fn a_5_0_connect_carries_properties_and_will_properties() {
             ..Properties::default()
         },
         ..connect(V5, "c")
-    });
+    }));
     #[rustfmt::skip]
     let bytes = [
         0x10, 47,                           // CONNECT, remaining length 47
@@ -164,10 +168,10 @@ fn a_5_0_connect_carries_properties_and_will_properties() {
 
 #[test]
 fn a_5_0_connect_may_carry_a_password_without_a_user_name() {
-    let packet = Packet::Connect(Connect {
+    let packet = Packet::Connect(Box::new(Connect {
         password: Some(b(b"t")),
         ..connect(V5, "")
-    });
+    }));
     #[rustfmt::skip]
     let bytes = [
         0x10, 16,
@@ -185,7 +189,7 @@ fn a_5_0_connect_may_carry_a_password_without_a_user_name() {
 #[test]
 fn a_connect_decodes_at_its_own_level_whatever_the_connection_version() {
     let mut v5 = Vec::new();
-    encode(&Packet::Connect(connect(V5, "c")), V5, &mut v5).unwrap();
+    encode(&Packet::Connect(Box::new(connect(V5, "c"))), V5, &mut v5).unwrap();
     for version in ALL {
         let Ok(Packet::Connect(c)) = decode_packet(Bytes::from(v5.clone()), version) else {
             panic!("CONNECT must decode on a {version:?} connection");

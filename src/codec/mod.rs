@@ -159,7 +159,7 @@ pub(crate) fn decode_body(
 ) -> Result<Packet, DecodeError> {
     let mut r = Reader::new(buf, header_len, packet_type);
     let packet = match packet_type {
-        PacketType::Connect => Packet::Connect(connect::decode_connect(&mut r)?),
+        PacketType::Connect => Packet::Connect(Box::new(connect::decode_connect(&mut r)?)),
         PacketType::ConnAck => Packet::ConnAck(connect::decode_connack(&mut r, version)?),
         PacketType::Publish => Packet::Publish(publish::decode(&mut r, first & 0x0F, version)?),
         PacketType::PubAck => Packet::PubAck(ack::decode(&mut r, version)?),

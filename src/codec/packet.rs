@@ -72,9 +72,6 @@ pub enum PacketType {
     Auth = 15,
 }
 
-// CONNECT is the largest variant but is sent once per connection; boxing it would cost every
-// caller a `Box` for no gain on the hot path (PUBLISH).
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet {
     /// Boxed: CONNECT is sent once per connection and is by far the largest variant.
