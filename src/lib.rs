@@ -8,6 +8,7 @@
 //!   JavaScript API.
 
 pub mod codec;
+pub mod reconnect;
 pub mod topic;
 
 #[cfg(target_arch = "wasm32")]
