@@ -57,11 +57,10 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(config: BackoffConfig, seed: u64) -> Backoff {
-        // xorshift must not start at 0.
         Backoff {
             config,
             failures: 0,
-            rng: seed | 1,
+            rng: mix(seed),
             connected_since: None,
         }
     }
@@ -100,6 +99,15 @@ impl Backoff {
         self.rng = x;
         x
     }
+}
+
+/// splitmix64: spreads nearby seeds (0, 1, 2...) over the whole state space, and is never 0
+/// for the xorshift that follows.
+fn mix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) | 1
 }
 
 #[cfg(test)]
