@@ -1,0 +1,200 @@
+// Types of wasmqtt's JavaScript API. Kept beside js/index.js and checked by compiling
+// tests/types/example.ts with `tsc --noEmit` in `npm test`.
+
+export { encodePacket, decodePackets, PacketParser } from './wasmqtt.js';
+export type { Packet, Properties } from './wasmqtt.js';
+import type { Properties } from './wasmqtt.js';
+
+export type QoS = 0 | 1 | 2;
+export type Payload = Uint8Array | string;
+
+export interface WillOptions {
+  topic: string;
+  payload: Payload;
+  /** Default 0. */
+  qos?: QoS;
+  /** Default false. */
+  retain?: boolean;
+  /** MQTT 5 will properties, e.g. `{ willDelayInterval: 5 }`. */
+  properties?: Properties;
+}
+
+export interface ReconnectOptions {
+  /** Delay before the first retry, ms. Default 500. */
+  minDelay?: number;
+  /** Ceiling of the delay, ms. Default 30000. */
+  maxDelay?: number;
+  /** Growth per failed attempt. Default 2. */
+  factor?: number;
+  /** Share of each delay that is random, 0..1. Default 0.5. */
+  jitter?: number;
+  /** A connection up this long (ms) resets the backoff. Default 10000. */
+  stableAfter?: number;
+}
+
+export interface QueueOptions {
+  /** Most messages kept while offline or waiting for the in-flight window. Default 10000. */
+  maxMessages?: number;
+  /** Most payload bytes kept. Default 16 MiB. */
+  maxBytes?: number;
+  /** 'backpressure' fires with `{ high: true }` above this share of either limit. Default 0.8. */
+  highWatermark?: number;
+  /** ...and with `{ high: false }` below this share. Default 0.5. */
+  lowWatermark?: number;
+  /** When full: reject the publish (default), or drop the oldest QoS 0 message first. QoS 1/2 messages are never dropped. */
+  overflow?: 'reject' | 'drop-oldest-qos0';
+}
+
+export interface DedupOptions {
+  /** Default true (MQTT 5 only: the id travels as a user property). */
+  enabled?: boolean;
+  /** The user property that carries the message id. Default 'wasmqtt-id'. */
+  key?: string;
+  /** How many ids are remembered. Default 10000. */
+  windowSize?: number;
+  /** How long an id is remembered, ms. Default 600000 (10 minutes). */
+  windowMs?: number;
+}
+
+export interface ClientOptions {
+  /** 3 (MQTT 3.1), 4 (3.1.1) or 5 (5.0). Default 5. */
+  protocolVersion?: 3 | 4 | 5;
+  /** Default: a random id, which also means no session survives a reload. */
+  clientId?: string;
+  /** Start a new session (clean session / clean start). Default true. Set false, with a fixed clientId, for a persistent session. */
+  clean?: boolean;
+  /** Seconds, 0..65535, 0 turns it off. Default 60. */
+  keepalive?: number;
+  username?: string;
+  /** Never written to the store. */
+  password?: Payload;
+  will?: WillOptions;
+  /** MQTT 5 CONNECT properties, e.g. `{ sessionExpiryInterval: 3600 }`. */
+  properties?: Properties;
+  /** ms before an attempt to connect is given up. Default 30000. */
+  connectTimeout?: number;
+  /** Backoff between attempts, or false to never reconnect. */
+  reconnect?: ReconnectOptions | false;
+  /** Where the session is kept: 'indexeddb' (default) or 'memory'. */
+  persistence?: 'indexeddb' | 'memory';
+  /** Most QoS 1/2 messages in flight at once (also capped by the broker's Receive Maximum). Default 65535. */
+  maxInflight?: number;
+  queue?: QueueOptions;
+  dedup?: DedupOptions;
+  /** Where to load wasmqtt_bg.wasm from, when the default (beside this module) does not fit. */
+  wasmUrl?: string | URL;
+}
+
+export interface PublishOptions {
+  /** Default 0. */
+  qos?: QoS;
+  /** Default false. */
+  retain?: boolean;
+  /** MQTT 5 PUBLISH properties. */
+  properties?: Properties;
+  /** An application message id for de-duplication; default: generated for QoS 1/2 when dedup is on. */
+  messageId?: string;
+}
+
+export interface PublishResult {
+  /** The broker's reason code (MQTT 5; 0 otherwise). */
+  reasonCode: number;
+}
+
+export interface SubscribeOptions {
+  /** Default 0; applies to filters given as strings. */
+  qos?: QoS;
+  properties?: Properties;
+}
+
+export interface Subscription {
+  topic: string;
+  qos?: QoS;
+  noLocal?: boolean;
+  retainAsPublished?: boolean;
+  retainHandling?: 0 | 1 | 2;
+}
+
+export interface SubscriptionResult {
+  topic: string;
+  /** The granted QoS, or undefined when the broker refused the filter. */
+  qos?: QoS;
+  reasonCode: number;
+}
+
+export interface Message {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  dup: boolean;
+  properties: Properties;
+  /** The payload decoded as UTF-8. */
+  readonly text: string;
+}
+
+export interface Metrics {
+  connected: boolean;
+  inflight: number;
+  queued: number;
+  queuedBytes: number;
+  sent: number;
+  received: number;
+  duplicatesDropped: number;
+  reconnects: number;
+  /** Last PINGREQ -> PINGRESP round trip, ms. */
+  rttMs?: number;
+  /** Messages received per second over the last few seconds. */
+  messagesPerSecond: number;
+}
+
+export interface MqttError extends Error {
+  name: 'MqttError';
+  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'STORE_QUOTA_EXCEEDED'. */
+  code: string;
+  /** The MQTT 5 reason code, where one applies. */
+  reasonCode?: number;
+  /** True when the client stopped for good (a permanent refusal or ended). */
+  fatal?: boolean;
+}
+
+export interface ConnectEvent { sessionPresent: boolean; reasonCode: number; properties: Properties }
+export interface ReconnectEvent { attempt: number; delayMs: number; url: string }
+export interface CloseEvent { reason: string; code?: string; reasonCode?: number }
+export interface BackpressureEvent { high: boolean; queued: number; queuedBytes: number }
+export interface DuplicateEvent { messageId: string; topic: string }
+export interface StorageEvent { persistence: 'indexeddb' | 'memory'; error?: MqttError }
+
+export interface ClientEvents {
+  connect: (event: ConnectEvent) => void;
+  reconnect: (event: ReconnectEvent) => void;
+  offline: () => void;
+  close: (event: CloseEvent) => void;
+  error: (error: MqttError) => void;
+  message: (topic: string, payload: Uint8Array, message: Message) => void;
+  backpressure: (event: BackpressureEvent) => void;
+  duplicate: (event: DuplicateEvent) => void;
+  storage: (event: StorageEvent) => void;
+}
+
+export class MqttClient {
+  readonly ready: Promise<void>;
+  readonly connected: boolean;
+  constructor(url: string | string[], options?: ClientOptions);
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
+  off<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
+  once<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
+  publish(topic: string, payload: Payload, options?: PublishOptions): Promise<PublishResult>;
+  subscribe(
+    filters: string | Subscription | Array<string | Subscription>,
+    options?: SubscribeOptions | ((message: Message) => void),
+    handler?: (message: Message) => void,
+  ): Promise<SubscriptionResult[]>;
+  unsubscribe(filters: string | string[], options?: { properties?: Properties }): Promise<number[]>;
+  messages(filter: string): AsyncIterableIterator<Message>;
+  metrics(): Metrics;
+  end(options?: { force?: boolean; timeout?: number }): Promise<void>;
+}
+
+export function load(wasmUrl?: string | URL): Promise<unknown>;
+export function connect(url: string | string[], options?: ClientOptions): Promise<MqttClient>;
