@@ -11,8 +11,11 @@ use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use wasmqtt::codec::{decode_packet, encode, Packet, ProtocolVersion, StreamDecoder};
 
-const VERSIONS: [ProtocolVersion; 3] =
-    [ProtocolVersion::V3_1, ProtocolVersion::V3_1_1, ProtocolVersion::V5];
+const VERSIONS: [ProtocolVersion; 3] = [
+    ProtocolVersion::V3_1,
+    ProtocolVersion::V3_1_1,
+    ProtocolVersion::V5,
+];
 
 fn check_consistent(packet: &Packet, version: ProtocolVersion) {
     let mut bytes = Vec::new();

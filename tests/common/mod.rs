@@ -450,3 +450,5 @@ pub fn encode_all(packets: &[Packet], version: ProtocolVersion) -> Vec<u8> {
     }
     out
 }
+
+pub mod checks;
