@@ -137,7 +137,7 @@ mod codec {
     }
 
     const fn has(mask: u64, id: u8) -> bool {
-        mask & (1 << id) != 0
+        id < 64 && mask & (1 << id) != 0
     }
 
     /// Where a property block is: a packet's, or the will properties of a CONNECT.
@@ -630,4 +630,121 @@ mod codec {
         REQUEST_RESPONSE_INFORMATION,
         TOPIC_ALIAS,
     ]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id::*;
+    use super::Scope;
+    use crate::codec::packet::PacketType::{self, *};
+
+    /// Table 2-4 of MQTT 5.0, transcribed by property rather than by packet as `Scope::of` is,
+    /// so that each checks the other. `None` stands for the will properties.
+    const TABLE: [(u8, &[Option<PacketType>]); 27] = [
+        (PAYLOAD_FORMAT_INDICATOR, &[Some(Publish), None]),
+        (MESSAGE_EXPIRY_INTERVAL, &[Some(Publish), None]),
+        (CONTENT_TYPE, &[Some(Publish), None]),
+        (RESPONSE_TOPIC, &[Some(Publish), None]),
+        (CORRELATION_DATA, &[Some(Publish), None]),
+        (SUBSCRIPTION_IDENTIFIER, &[Some(Publish), Some(Subscribe)]),
+        (
+            SESSION_EXPIRY_INTERVAL,
+            &[Some(Connect), Some(ConnAck), Some(Disconnect)],
+        ),
+        (ASSIGNED_CLIENT_IDENTIFIER, &[Some(ConnAck)]),
+        (SERVER_KEEP_ALIVE, &[Some(ConnAck)]),
+        (
+            AUTHENTICATION_METHOD,
+            &[Some(Connect), Some(ConnAck), Some(Auth)],
+        ),
+        (
+            AUTHENTICATION_DATA,
+            &[Some(Connect), Some(ConnAck), Some(Auth)],
+        ),
+        (REQUEST_PROBLEM_INFORMATION, &[Some(Connect)]),
+        (WILL_DELAY_INTERVAL, &[None]),
+        (REQUEST_RESPONSE_INFORMATION, &[Some(Connect)]),
+        (RESPONSE_INFORMATION, &[Some(ConnAck)]),
+        (SERVER_REFERENCE, &[Some(ConnAck), Some(Disconnect)]),
+        (
+            REASON_STRING,
+            &[
+                Some(ConnAck),
+                Some(PubAck),
+                Some(PubRec),
+                Some(PubRel),
+                Some(PubComp),
+                Some(SubAck),
+                Some(UnsubAck),
+                Some(Disconnect),
+                Some(Auth),
+            ],
+        ),
+        (RECEIVE_MAXIMUM, &[Some(Connect), Some(ConnAck)]),
+        (TOPIC_ALIAS_MAXIMUM, &[Some(Connect), Some(ConnAck)]),
+        (TOPIC_ALIAS, &[Some(Publish)]),
+        (MAXIMUM_QOS, &[Some(ConnAck)]),
+        (RETAIN_AVAILABLE, &[Some(ConnAck)]),
+        (
+            USER_PROPERTY,
+            &[
+                Some(Connect),
+                Some(ConnAck),
+                Some(Publish),
+                None,
+                Some(PubAck),
+                Some(PubRec),
+                Some(PubRel),
+                Some(PubComp),
+                Some(Subscribe),
+                Some(SubAck),
+                Some(Unsubscribe),
+                Some(UnsubAck),
+                Some(Disconnect),
+                Some(Auth),
+            ],
+        ),
+        (MAXIMUM_PACKET_SIZE, &[Some(Connect), Some(ConnAck)]),
+        (WILDCARD_SUBSCRIPTION_AVAILABLE, &[Some(ConnAck)]),
+        (SUBSCRIPTION_IDENTIFIER_AVAILABLE, &[Some(ConnAck)]),
+        (SHARED_SUBSCRIPTION_AVAILABLE, &[Some(ConnAck)]),
+    ];
+
+    const PACKETS: [PacketType; 15] = [
+        Connect,
+        ConnAck,
+        Publish,
+        PubAck,
+        PubRec,
+        PubRel,
+        PubComp,
+        Subscribe,
+        SubAck,
+        Unsubscribe,
+        UnsubAck,
+        PingReq,
+        PingResp,
+        Disconnect,
+        Auth,
+    ];
+
+    #[test]
+    fn each_packet_allows_exactly_the_properties_of_table_2_4() {
+        for scope in PACKETS.map(Some).into_iter().chain([None]) {
+            let allows = match scope {
+                Some(t) => Scope::of(t),
+                None => Scope::WILL,
+            };
+            for id in 0..=0x7F {
+                let expected = TABLE
+                    .iter()
+                    .any(|(i, scopes)| *i == id && scopes.contains(&scope));
+                assert_eq!(
+                    allows.allows(id),
+                    expected,
+                    "property {id:#04x} in {scope:?}"
+                );
+            }
+        }
+    }
 }
