@@ -152,22 +152,22 @@ fn encoding_refuses_a_property_the_packet_may_not_carry_in_5_0_and_drops_it_befo
             ..Properties::default()
         },
     };
-    let c = Packet::Connect(Connect {
+    let c = Packet::Connect(Box::new(Connect {
         will: Some(will),
         ..connect(V5)
-    });
+    }));
     let e = EncodeError::PropertyNotAllowed {
         packet_type: T::Connect,
         property: 0x11,
     };
     refuses(&c, V5, e, MALFORMED);
-    let c = Packet::Connect(Connect {
+    let c = Packet::Connect(Box::new(Connect {
         properties: Properties {
             topic_alias: Some(1),
             ..Properties::default()
         },
         ..connect(V5)
-    });
+    }));
     let e = EncodeError::PropertyNotAllowed {
         packet_type: T::Connect,
         property: 0x23,
@@ -257,10 +257,10 @@ fn encoding_refuses_property_values_out_of_range() {
 #[test]
 fn encoding_refuses_strings_over_65535_bytes_or_with_u0000() {
     let long = "x".repeat(65_536);
-    let c = Packet::Connect(Connect {
+    let c = Packet::Connect(Box::new(Connect {
         client_id: long.clone(),
         ..connect(V3_1_1)
-    });
+    }));
     refuses(
         &c,
         V3_1_1,
@@ -269,10 +269,10 @@ fn encoding_refuses_strings_over_65535_bytes_or_with_u0000() {
         },
         MALFORMED,
     );
-    let c = Packet::Connect(Connect {
+    let c = Packet::Connect(Box::new(Connect {
         username: Some("a\0".into()),
         ..connect(V3_1_1)
-    });
+    }));
     refuses(
         &c,
         V3_1_1,
@@ -452,10 +452,10 @@ fn auth_cannot_be_encoded_before_5_0() {
 #[test]
 fn encoding_a_connect_checks_credentials_and_will() {
     for protocol in [V3_1, V3_1_1] {
-        let c = Packet::Connect(Connect {
+        let c = Packet::Connect(Box::new(Connect {
             password: Some(Bytes::from_static(b"p")),
             ..connect(protocol)
-        });
+        }));
         // 3.1.1: MQTT-3.1.2-22. The CONNECT's own protocol decides, not `version`.
         refuses(&c, V5, EncodeError::PasswordWithoutUsername, MALFORMED);
     }
@@ -466,10 +466,10 @@ fn encoding_a_connect_checks_credentials_and_will() {
         retain: true,
         properties: Properties::default(),
     };
-    let c = Packet::Connect(Connect {
+    let c = Packet::Connect(Box::new(Connect {
         will: Some(will),
         ..connect(V3_1_1)
-    });
+    }));
     let e = EncodeError::InvalidTopicName(TopicError::WildcardInName);
     refuses(&c, V3_1_1, e, MALFORMED);
 }
