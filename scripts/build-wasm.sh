@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 profile=--release
 [ "${1:-}" = "--dev" ] && profile=--dev
 wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg --out-name wasmqtt
+# The JavaScript facade and its types sit beside the generated bindings.
+cp js/index.js js/index.d.ts pkg/
