@@ -1,6 +1,7 @@
 //! Decoder validation, framing: fixed header, lengths, strings, topics and packet identifiers.
 //! Each rule with its typed error and the MQTT 5 reason code a client would disconnect with.
 //! Normative statement ids are MQTT 5.0's unless marked 3.1.1.
+#![cfg(not(target_arch = "wasm32"))] // host-only: proptest and friends
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Encoder validation: each rule with its typed error, and a failed encode writes nothing.
 //! Normative statement ids are MQTT 5.0's unless marked 3.1.1.
+#![cfg(not(target_arch = "wasm32"))] // host-only: proptest and friends
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Byte-exact fixtures for every packet type and protocol version, written from the MQTT 3.1.1
 //! and 5.0 specifications. Each fixture is encoded (and must give exactly these bytes) and
 //! decoded (and must give exactly this packet).
+#![cfg(not(target_arch = "wasm32"))] // host-only: proptest and friends
 
 use bytes::Bytes;
 use wasmqtt::codec::{

@@ -1,6 +1,7 @@
 //! Hostile input: random bytes and random mutations of valid packets, fed to the decoders of
 //! every version. Nothing may panic, and whatever decodes must re-encode to a packet that
 //! decodes to itself. (`fuzz/` runs the same check under libFuzzer; see scripts/fuzz.sh.)
+#![cfg(not(target_arch = "wasm32"))] // host-only: proptest and friends
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Round trips of valid packets through the encoder and decoder, and the streaming decoder fed
 //! the same bytes cut at every boundary (MQTT-6.0.0-2: a WebSocket message may hold part of a
 //! packet, one packet or many).
+#![cfg(not(target_arch = "wasm32"))] // host-only: proptest and friends
 
 mod common;
 

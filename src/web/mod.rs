@@ -1,6 +1,7 @@
 //! The browser layer: the only code that touches JavaScript.
 
 mod idb;
+mod options;
 mod probe;
 mod socket;
 mod timer;
