@@ -8,6 +8,7 @@
 //!   JavaScript API.
 
 pub mod codec;
+pub mod link;
 pub mod reconnect;
 pub mod topic;
 

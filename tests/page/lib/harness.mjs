@@ -1,0 +1,33 @@
+// Shared set-up for page-level tests: a real mosquitto, the static server and Chromium, with a
+// page that has the built package loaded as `window.wasmqtt` and `window.config.brokerUrl`.
+import { startBroker } from '../../../scripts/lib/broker.mjs';
+import { serve } from '../../../scripts/lib/serve.mjs';
+import { launchBrowser } from '../../../scripts/lib/browser.mjs';
+
+export async function startHarness({ broker: brokerOptions = {}, config = {} } = {}) {
+  const broker = await startBroker(brokerOptions);
+  const server = await serve({ config: { brokerUrl: broker.wsUrl, ...config } });
+  const browser = await launchBrowser();
+  const contexts = [];
+  return {
+    broker,
+    server,
+    browser,
+    /** A fresh page (own browser context: own IndexedDB) with the package loaded. */
+    async page({ context } = {}) {
+      const ctx = context ?? await browser.newContext();
+      if (!context) contexts.push(ctx);
+      const page = await ctx.newPage();
+      page.on('pageerror', (error) => console.error('page error:', error));
+      await page.goto(`${server.url}/tests/page/fixtures/client.html`);
+      await page.waitForSelector('body[data-ready="true"]');
+      return page;
+    },
+    async close() {
+      for (const ctx of contexts) await ctx.close().catch(() => {});
+      await browser.close().catch(() => {});
+      await server.close();
+      await broker.dispose();
+    },
+  };
+}
