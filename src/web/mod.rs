@@ -1,5 +1,7 @@
 //! The browser layer: the only code that touches JavaScript.
 
+mod clock;
+mod error;
 mod idb;
 mod options;
 mod probe;

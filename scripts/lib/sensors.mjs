@@ -1,0 +1,60 @@
+// The demo's sensor simulator: a handful of devices, each its own MQTT connection, publishing
+// telemetry on sensors/<room>/<device>/<metric>, a retained status ("online"), and a will that
+// sets the status to "offline" (retained) when a device dies without saying goodbye.
+// It uses MQTT.js over TCP: it stands in for real devices and is not part of the browser client.
+import mqtt from 'mqtt';
+
+const ROOMS = {
+  kitchen: { 'thermo-1': ['temperature', 'humidity'], 'air-1': ['co2'] },
+  lounge: { 'thermo-2': ['temperature', 'humidity'] },
+  office: { 'thermo-3': ['temperature', 'humidity'], 'air-2': ['co2'] },
+};
+const BASE = { temperature: 21, humidity: 45, co2: 600 };
+const SPREAD = { temperature: 2, humidity: 8, co2: 150 };
+
+export function statusTopic(room, device) { return `sensors/${room}/${device}/status`; }
+
+/** Starts every device; resolves with { devices, kill(name), stop() } once all are connected. */
+export async function startSensors({ brokerUrl, intervalMs = 500 }) {
+  const devices = new Map();
+  let tick = 0;
+  for (const [room, roomDevices] of Object.entries(ROOMS)) {
+    for (const [device, metrics] of Object.entries(roomDevices)) {
+      const status = statusTopic(room, device);
+      const client = mqtt.connect(brokerUrl, {
+        clientId: `sim-${device}`,
+        protocolVersion: 5,
+        reconnectPeriod: 1000,
+        will: { topic: status, payload: 'offline', qos: 1, retain: true },
+      });
+      client.on('connect', () => client.publish(status, 'online', { qos: 1, retain: true }));
+      client.on('error', () => {});
+      devices.set(device, { room, device, metrics, client });
+    }
+  }
+  await Promise.all([...devices.values()].map(({ client }) => new Promise((resolve) => client.once('connect', resolve))));
+  const timer = setInterval(() => {
+    tick += 1;
+    for (const { room, device, metrics, client } of devices.values()) {
+      if (!client.connected) continue;
+      for (const metric of metrics) {
+        const phase = tick / 20 + device.length;
+        const value = BASE[metric] + SPREAD[metric] * Math.sin(phase) + (Math.random() - 0.5) * SPREAD[metric] * 0.2;
+        client.publish(`sensors/${room}/${device}/${metric}`, JSON.stringify({ t: Date.now(), v: Number(value.toFixed(2)) }));
+      }
+    }
+  }, intervalMs);
+  return {
+    devices: [...devices.values()].map(({ room, device, metrics }) => ({ room, device, metrics })),
+    /** Kills a device's connection without DISCONNECT, so the broker sends its will. */
+    kill(device) {
+      const entry = devices.get(device);
+      entry.client.options.reconnectPeriod = 0;
+      entry.client.stream.destroy();
+    },
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...devices.values()].map(({ client }) => new Promise((resolve) => client.end(false, {}, resolve))));
+    },
+  };
+}
