@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 profile=--release
 [ "${1:-}" = "--dev" ] && profile=--dev
 wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg --out-name wasmqtt
-# Size: Debian's binaryen (108) is older than rustc's output, so the features rustc uses are named.
-if [ "$profile" = --release ] && command -v wasm-opt >/dev/null 2>&1; then
-  wasm-opt -Oz --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+# Size: wasm-opt from the npm binaryen package (Debian's 108 corrupts the reference-types table
+# that rustc and wasm-bindgen use). Without node_modules yet, the build stays unoptimised.
+wasm_opt=node_modules/.bin/wasm-opt
+if [ "$profile" = --release ] && [ -x "$wasm_opt" ]; then
+  "$wasm_opt" -Oz --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
     pkg/wasmqtt_bg.wasm -o pkg/wasmqtt_bg.wasm
 fi
