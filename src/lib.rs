@@ -10,6 +10,7 @@
 pub mod codec;
 pub mod link;
 pub mod reconnect;
+pub mod session;
 pub mod topic;
 
 #[cfg(target_arch = "wasm32")]

@@ -9,6 +9,8 @@ use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::session::Write;
 use web_sys::{
     DomException, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbRequestReadyState,
     IdbTransaction, IdbTransactionMode,
@@ -59,13 +61,6 @@ impl StoreError {
             Err(other) => StoreError::Failed(format!("{other:?}")),
         }
     }
-}
-
-/// One write in a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Write {
-    Put(String, Vec<u8>),
-    Delete(String),
 }
 
 pub(crate) struct IdbStore {

@@ -1,0 +1,71 @@
+//! The window of application message ids seen recently, for inbound de-duplication: bounded by
+//! count and by age, oldest evicted first.
+
+use std::collections::{HashSet, VecDeque};
+
+#[derive(Debug, Default)]
+pub(crate) struct SeenIds {
+    order: VecDeque<(String, u64)>,
+    ids: HashSet<String>,
+}
+
+impl SeenIds {
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Records `id` seen at `now`; false when it was already there.
+    pub(crate) fn insert(&mut self, id: &str, now: u64) -> bool {
+        if !self.ids.insert(id.to_string()) {
+            return false;
+        }
+        self.order.push_back((id.to_string(), now));
+        true
+    }
+
+    /// Evicts ids beyond `max_len` or older than `max_age`, calling `evicted` for each.
+    pub(crate) fn evict(
+        &mut self,
+        now: u64,
+        max_len: usize,
+        max_age: u64,
+        mut evicted: impl FnMut(String),
+    ) {
+        while let Some((id, seen_at)) = self.order.front() {
+            let too_many = self.order.len() > max_len;
+            let too_old = now.saturating_sub(*seen_at) > max_age;
+            if !(too_many || too_old) {
+                break;
+            }
+            self.ids.remove(id);
+            let (id, _) = self.order.pop_front().expect("front exists");
+            evicted(id);
+        }
+    }
+
+    /// The earliest time an id ages out.
+    pub(crate) fn next_expiry(&self, max_age: u64) -> Option<u64> {
+        self.order.front().map(|(_, seen_at)| seen_at + max_age + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_remembered_until_evicted_by_count_or_age() {
+        let mut seen = SeenIds::default();
+        assert!(seen.insert("a", 0));
+        assert!(!seen.insert("a", 1), "a repeat is reported");
+        seen.insert("b", 10);
+        seen.insert("c", 20);
+        let mut gone = vec![];
+        seen.evict(20, 2, 1_000, |id| gone.push(id));
+        assert_eq!(gone, ["a"], "count bound");
+        seen.evict(1_015, 2, 1_000, |id| gone.push(id));
+        assert_eq!(gone, ["a", "b"], "age bound");
+        assert!(seen.contains("c") && !seen.contains("b"));
+        assert_eq!(seen.next_expiry(1_000), Some(1_021));
+    }
+}

@@ -1,0 +1,170 @@
+//! What the session tells its host and the application.
+
+use core::fmt;
+
+use crate::codec::{reason, Properties, Publish};
+
+/// Names one application request (publish, subscribe, unsubscribe) so that the host can settle
+/// the Promise it made for it.
+pub type Token = u32;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// CONNACK accepted the connection.
+    Connected {
+        session_present: bool,
+        properties: Properties,
+    },
+    /// CONNACK refused the connection. `permanent`: retrying cannot help (bad credentials, not
+    /// authorised, banned, bad client id, bad auth method, unsupported protocol).
+    Refused {
+        reason_code: u8,
+        permanent: bool,
+        properties: Properties,
+    },
+    /// The connection is over; the host closes the transport.
+    Lost { reason: LostReason },
+    /// An application message, delivered once.
+    Message { publish: Publish },
+    /// The broker acknowledged a publish (QoS 0: it was handed to the transport).
+    Published { token: Token, reason_code: u8 },
+    /// A publish failed for good (the broker refused it, or it expired while queued).
+    PublishFailed { token: Token, reason_code: u8 },
+    /// A queued publish outlived its message expiry interval and was dropped unsent.
+    PublishExpired { token: Token },
+    /// SUBACK: one reason code (granted QoS or failure) per filter, in order.
+    Subscribed { token: Token, reason_codes: Vec<u8> },
+    /// UNSUBACK: one reason code per filter (all success before MQTT 5).
+    Unsubscribed { token: Token, reason_codes: Vec<u8> },
+    /// The queue crossed the high (true) or low (false) watermark.
+    Backpressure { high: bool },
+    /// An inbound message whose id was seen within the window was dropped.
+    DuplicateDropped { message_id: String, topic: String },
+    /// A stored record could not be read and was skipped.
+    CorruptRecord { key: String },
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostReason {
+    /// The transport closed.
+    TransportClosed,
+    /// No PINGRESP (nor anything else) arrived in time after a PINGREQ.
+    KeepAliveTimeout,
+    /// The broker broke the protocol; we sent DISCONNECT with this reason code.
+    ProtocolError(u8),
+    /// The broker sent DISCONNECT with this reason code.
+    ServerDisconnect(u8),
+    /// The application asked for the disconnect.
+    Requested,
+}
+
+impl LostReason {
+    /// The MQTT 5 reason code that goes with it, where one does.
+    pub fn reason_code(self) -> Option<u8> {
+        match self {
+            LostReason::ProtocolError(code) | LostReason::ServerDisconnect(code) => Some(code),
+            LostReason::KeepAliveTimeout => Some(reason::KEEP_ALIVE_TIMEOUT),
+            _ => None,
+        }
+    }
+}
+
+/// Refusals that retrying cannot fix.
+pub fn is_permanent_refusal(code: u8) -> bool {
+    matches!(
+        code,
+        reason::UNSUPPORTED_PROTOCOL_VERSION
+            | reason::CLIENT_IDENTIFIER_NOT_VALID
+            | reason::BAD_USER_NAME_OR_PASSWORD
+            | reason::NOT_AUTHORIZED
+            | reason::BANNED
+            | reason::BAD_AUTHENTICATION_METHOD
+    )
+}
+
+/// Why a command was refused at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CommandError {
+    InvalidTopic(crate::topic::TopicError),
+    InvalidFilter(crate::topic::TopicError),
+    NoFilters,
+    /// The broker said it does not support this QoS (CONNACK Maximum QoS).
+    QosNotSupported {
+        max: u8,
+    },
+    /// The broker said it does not support retained messages.
+    RetainNotSupported,
+    /// The broker said it does not support wildcard / shared subscriptions / identifiers.
+    WildcardsNotSupported,
+    SharedNotSupported,
+    SubscriptionIdsNotSupported,
+    /// Larger than the broker's Maximum Packet Size.
+    PacketTooLarge {
+        size: usize,
+        max: u32,
+    },
+    /// The offline queue is at its limit.
+    QueueFull,
+    /// The packet could not be encoded.
+    Encode(crate::codec::EncodeError),
+    /// The session has ended.
+    Ended,
+}
+
+impl CommandError {
+    /// A stable code for the application.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::InvalidTopic(_)
+            | CommandError::InvalidFilter(_)
+            | CommandError::NoFilters => "INVALID_ARGUMENT",
+            CommandError::QosNotSupported { .. } => "QOS_NOT_SUPPORTED",
+            CommandError::RetainNotSupported => "RETAIN_NOT_SUPPORTED",
+            CommandError::WildcardsNotSupported => "WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED",
+            CommandError::SharedNotSupported => "SHARED_SUBSCRIPTIONS_NOT_SUPPORTED",
+            CommandError::SubscriptionIdsNotSupported => "SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED",
+            CommandError::PacketTooLarge { .. } => "PACKET_TOO_LARGE",
+            CommandError::QueueFull => "QUEUE_FULL",
+            CommandError::Encode(_) => "INVALID_ARGUMENT",
+            CommandError::Ended => "CLIENT_ENDED",
+        }
+    }
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::InvalidTopic(e) => write!(f, "invalid topic name: {e}"),
+            CommandError::InvalidFilter(e) => write!(f, "invalid topic filter: {e}"),
+            CommandError::NoFilters => f.write_str("at least one topic filter is needed"),
+            CommandError::QosNotSupported { max } => {
+                write!(f, "the broker supports QoS up to {max}")
+            }
+            CommandError::RetainNotSupported => {
+                f.write_str("the broker does not support retained messages")
+            }
+            CommandError::WildcardsNotSupported => {
+                f.write_str("the broker does not support wildcard subscriptions")
+            }
+            CommandError::SharedNotSupported => {
+                f.write_str("the broker does not support shared subscriptions")
+            }
+            CommandError::SubscriptionIdsNotSupported => {
+                f.write_str("the broker does not support subscription identifiers")
+            }
+            CommandError::PacketTooLarge { size, max } => {
+                write!(
+                    f,
+                    "packet of {size} bytes exceeds the broker's maximum packet size of {max}"
+                )
+            }
+            CommandError::QueueFull => f.write_str("the offline queue is full"),
+            CommandError::Encode(e) => write!(f, "cannot encode: {e}"),
+            CommandError::Ended => f.write_str("the session has ended"),
+        }
+    }
+}
+
+impl std::error::Error for CommandError {}

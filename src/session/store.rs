@@ -1,0 +1,302 @@
+//! The session's durable state as plain records (string key -> bytes), so that any key-value
+//! store can hold it. Outgoing messages are stored as encoded MQTT 5 PUBLISH packets: the codec
+//! is the serialisation. Passwords are never part of any record.
+
+use bytes::Bytes;
+
+use crate::codec::{
+    self, Packet, ProtocolVersion, Publish, QoS, RetainHandling, SubscriptionOptions,
+};
+
+/// One write for the host's store. Writes are applied in `seq` order; the host reports the
+/// highest `seq` it has made durable through `Session::handle_store_committed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    Put(String, Vec<u8>),
+    Delete(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOp {
+    pub seq: u64,
+    pub write: Write,
+}
+
+/// The writes waiting for the host, numbered in order. With persistence off nothing is logged
+/// and everything counts as durable at once.
+#[derive(Debug)]
+pub(crate) struct StoreLog {
+    ops: std::collections::VecDeque<StoreOp>,
+    last_seq: u64,
+    persistent: bool,
+}
+
+impl StoreLog {
+    pub(crate) fn new(persistent: bool) -> StoreLog {
+        StoreLog {
+            ops: Default::default(),
+            last_seq: 0,
+            persistent,
+        }
+    }
+
+    pub(crate) fn write(&mut self, write: Write) {
+        if self.persistent {
+            self.last_seq += 1;
+            self.ops.push_back(StoreOp {
+                seq: self.last_seq,
+                write,
+            });
+        }
+    }
+
+    /// The sequence number of the latest write (0 before any).
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<StoreOp> {
+        self.ops.pop_front()
+    }
+}
+
+const FORMAT: u8 = 1;
+
+/// Where an outgoing message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Waiting for the in-flight window (or a connection).
+    Queued = 0,
+    /// QoS 1 sent, awaiting PUBACK; QoS 2 sent, awaiting PUBREC.
+    Sent = 1,
+    /// QoS 2 PUBREC received, PUBREL sent, awaiting PUBCOMP.
+    Released = 2,
+}
+
+/// A record as read back at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Record {
+    Outgoing {
+        order: u64,
+        stage: Stage,
+        packet_id: u16,
+        publish: Box<Publish>,
+    },
+    InboundQos2 {
+        packet_id: u16,
+    },
+    Subscription {
+        filter: String,
+        options: SubscriptionOptions,
+    },
+    SeenId {
+        id: String,
+    },
+}
+
+pub(crate) fn outgoing_key(order: u64) -> String {
+    format!("o/{order:016x}")
+}
+
+pub(crate) fn inbound_key(packet_id: u16) -> String {
+    format!("i/{packet_id:04x}")
+}
+
+pub(crate) fn subscription_key(filter: &str) -> String {
+    format!("s/{filter}")
+}
+
+pub(crate) fn seen_id_key(id: &str) -> String {
+    format!("d/{id}")
+}
+
+pub(crate) fn outgoing_value(stage: Stage, packet_id: u16, publish: &Publish) -> Vec<u8> {
+    let mut value = vec![FORMAT, stage as u8];
+    value.extend_from_slice(&packet_id.to_be_bytes());
+    // Stored without its packet id and DUP: those belong to a connection, not to the message.
+    let stored = Publish {
+        dup: false,
+        packet_id: (publish.qos != QoS::AtMostOnce).then_some(1),
+        ..publish.clone()
+    };
+    // A message that was accepted for sending encodes; if it did not, storing nothing would be
+    // a silent loss, so the record keeps the header and fails to load with a report instead.
+    let _ = codec::encode(&Packet::Publish(stored), ProtocolVersion::V5, &mut value);
+    value
+}
+
+pub(crate) fn subscription_value(options: SubscriptionOptions) -> Vec<u8> {
+    vec![
+        FORMAT,
+        options.qos as u8
+            | u8::from(options.no_local) << 2
+            | u8::from(options.retain_as_published) << 3
+            | (options.retain_handling as u8) << 4,
+    ]
+}
+
+/// Reads one record; None when it is not one of ours or is damaged (the caller reports it).
+pub(crate) fn parse(key: &str, value: &[u8]) -> Option<Record> {
+    let (kind, rest) = key.split_once('/')?;
+    match kind {
+        "o" => {
+            let order = u64::from_str_radix(rest, 16).ok()?;
+            let [FORMAT, stage, id_hi, id_lo, packet @ ..] = value else {
+                return None;
+            };
+            let stage = match stage {
+                0 => Stage::Queued,
+                1 => Stage::Sent,
+                2 => Stage::Released,
+                _ => return None,
+            };
+            let Ok(Packet::Publish(mut publish)) =
+                codec::decode_packet(Bytes::copy_from_slice(packet), ProtocolVersion::V5)
+            else {
+                return None;
+            };
+            publish.packet_id = None;
+            Some(Record::Outgoing {
+                order,
+                stage,
+                packet_id: u16::from_be_bytes([*id_hi, *id_lo]),
+                publish: Box::new(publish),
+            })
+        }
+        "i" => Some(Record::InboundQos2 {
+            packet_id: u16::from_str_radix(rest, 16).ok().filter(|id| *id != 0)?,
+        }),
+        "s" => {
+            let [FORMAT, bits] = value else { return None };
+            let options = SubscriptionOptions {
+                qos: QoS::from_u8(bits & 0b11)?,
+                no_local: bits & 0b100 != 0,
+                retain_as_published: bits & 0b1000 != 0,
+                retain_handling: match (bits >> 4) & 0b11 {
+                    0 => RetainHandling::SendAtSubscribe,
+                    1 => RetainHandling::SendAtSubscribeIfNew,
+                    2 => RetainHandling::DoNotSend,
+                    _ => return None,
+                },
+            };
+            (!rest.is_empty()).then(|| Record::Subscription {
+                filter: rest.to_string(),
+                options,
+            })
+        }
+        "d" => (!rest.is_empty()).then(|| Record::SeenId {
+            id: rest.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Properties;
+
+    fn publish(qos: QoS) -> Publish {
+        let mut properties = Properties::default();
+        properties
+            .user_properties
+            .push(("wasmqtt-id".into(), "abc".into()));
+        Publish {
+            dup: true,
+            qos,
+            retain: true,
+            topic: "a/b".into(),
+            packet_id: Some(7),
+            properties,
+            payload: Bytes::from_static(b"hello"),
+        }
+    }
+
+    #[test]
+    fn an_outgoing_message_survives_its_record_without_dup_or_connection_packet_id() {
+        for (stage, qos) in [
+            (Stage::Queued, QoS::AtMostOnce),
+            (Stage::Sent, QoS::AtLeastOnce),
+            (Stage::Released, QoS::ExactlyOnce),
+        ] {
+            let value = outgoing_value(stage, 7, &publish(qos));
+            let Some(Record::Outgoing {
+                order,
+                stage: read_stage,
+                packet_id,
+                publish: read,
+            }) = parse(&outgoing_key(300), &value)
+            else {
+                panic!("unreadable")
+            };
+            assert_eq!((order, read_stage, packet_id), (300, stage, 7));
+            assert_eq!(
+                *read,
+                Publish {
+                    dup: false,
+                    packet_id: None,
+                    ..publish(qos)
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn outgoing_keys_sort_in_publish_order() {
+        let mut keys = [outgoing_key(10), outgoing_key(9), outgoing_key(0x100)];
+        keys.sort();
+        assert_eq!(
+            keys,
+            [outgoing_key(9), outgoing_key(10), outgoing_key(0x100)]
+        );
+    }
+
+    #[test]
+    fn subscriptions_inbound_ids_and_seen_ids_round_trip() {
+        let options = SubscriptionOptions {
+            qos: QoS::ExactlyOnce,
+            no_local: true,
+            retain_as_published: false,
+            retain_handling: RetainHandling::DoNotSend,
+        };
+        assert_eq!(
+            parse(&subscription_key("a/+/#"), &subscription_value(options)),
+            Some(Record::Subscription {
+                filter: "a/+/#".into(),
+                options
+            })
+        );
+        assert_eq!(
+            parse(&inbound_key(65535), &[]),
+            Some(Record::InboundQos2 { packet_id: 65535 })
+        );
+        assert_eq!(
+            parse(&seen_id_key("x-1"), &[]),
+            Some(Record::SeenId { id: "x-1".into() })
+        );
+    }
+
+    #[test]
+    fn damaged_or_foreign_records_are_not_read() {
+        let good = outgoing_value(Stage::Sent, 1, &publish(QoS::AtLeastOnce));
+        assert_eq!(parse("o/zz", &good), None);
+        assert_eq!(
+            parse(&outgoing_key(1), &good[..good.len() - 1]),
+            None,
+            "truncated packet"
+        );
+        assert_eq!(
+            parse(&outgoing_key(1), &[9, 1, 0, 1]),
+            None,
+            "unknown format"
+        );
+        assert_eq!(parse(&inbound_key(0), &[]), None, "packet id 0");
+        assert_eq!(
+            parse("s/a", &[FORMAT, 0b0011_0000]),
+            None,
+            "retain handling 3"
+        );
+        assert_eq!(parse("x/1", &[]), None);
+        assert_eq!(parse("nokind", &[]), None);
+    }
+}

@@ -1,0 +1,180 @@
+//! A scripted-broker harness for session tests: a manual clock, a durable in-memory store that
+//! applies the session's writes only when told to commit, and helpers to drain outputs.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use wasmqtt::codec::{Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS};
+use wasmqtt::session::{Config, Event, PublishRequest, Session, StoreOp, Write};
+
+pub struct Harness {
+    pub session: Session,
+    pub now: u64,
+    pub config: Config,
+    /// What the store has made durable.
+    pub durable: BTreeMap<String, Vec<u8>>,
+    /// Written by the session, not yet committed.
+    pub pending: Vec<StoreOp>,
+}
+
+pub fn config(protocol: ProtocolVersion) -> Config {
+    let mut config = Config::new(protocol, "tester");
+    config.keep_alive = 10;
+    if let Some(dedup) = config.dedup.as_mut() {
+        dedup.id_prefix = "t-".into();
+    }
+    config
+}
+
+impl Harness {
+    pub fn new(config: Config) -> Harness {
+        Harness {
+            session: Session::new(config.clone()),
+            now: 1_000,
+            config,
+            durable: BTreeMap::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn v5() -> Harness {
+        Harness::new(config(ProtocolVersion::V5))
+    }
+
+    /// Rebuilds the session from the durable store only, as after a page reload.
+    pub fn restart(&mut self) {
+        self.pending.clear();
+        let records = self.durable.clone().into_iter();
+        self.session = Session::restore(self.config.clone(), records, self.now);
+    }
+
+    pub fn advance(&mut self, ms: u64) {
+        self.now += ms;
+        self.session.handle_timeout(self.now);
+    }
+
+    pub fn sent(&mut self) -> Vec<Packet> {
+        std::iter::from_fn(|| self.session.poll_packet()).collect()
+    }
+
+    pub fn events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.session.poll_event()).collect()
+    }
+
+    /// Collects the session's writes (not yet durable).
+    pub fn collect_writes(&mut self) {
+        while let Some(op) = self.session.poll_store() {
+            self.pending.push(op);
+        }
+    }
+
+    /// Makes every write so far durable and tells the session.
+    pub fn commit(&mut self) {
+        self.collect_writes();
+        let mut last = None;
+        for op in self.pending.drain(..) {
+            match op.write {
+                Write::Put(key, value) => {
+                    self.durable.insert(key, value);
+                }
+                Write::Delete(key) => {
+                    self.durable.remove(&key);
+                }
+            }
+            last = Some(op.seq);
+        }
+        if let Some(seq) = last {
+            self.session.handle_store_committed(self.now, seq);
+        }
+    }
+
+    /// Opens the transport, checks CONNECT goes out, answers CONNACK.
+    pub fn connect_with(&mut self, session_present: bool, properties: Properties) -> Vec<Event> {
+        self.session.handle_transport_open(self.now);
+        let sent = self.sent();
+        assert!(
+            matches!(sent.first(), Some(Packet::Connect(_))),
+            "MQTT-3.1.0-1: CONNECT first, got {sent:?}"
+        );
+        self.receive(Packet::ConnAck(ConnAck {
+            session_present,
+            code: 0,
+            properties,
+        }));
+        self.events()
+    }
+
+    pub fn connect(&mut self) -> Vec<Event> {
+        self.connect_with(false, Properties::default())
+    }
+
+    pub fn receive(&mut self, packet: Packet) {
+        self.session.handle_packet(self.now, packet);
+    }
+
+    pub fn publish(&mut self, topic: &str, payload: &str, qos: QoS) -> u32 {
+        self.session
+            .publish(
+                self.now,
+                PublishRequest {
+                    topic: topic.into(),
+                    payload: Bytes::copy_from_slice(payload.as_bytes()),
+                    qos,
+                    ..Default::default()
+                },
+            )
+            .expect("publish accepted")
+    }
+}
+
+pub fn inbound(topic: &str, payload: &str, qos: QoS, packet_id: Option<u16>) -> Publish {
+    Publish {
+        dup: false,
+        qos,
+        retain: false,
+        topic: topic.into(),
+        packet_id,
+        properties: Properties::default(),
+        payload: Bytes::copy_from_slice(payload.as_bytes()),
+    }
+}
+
+pub fn with_message_id(mut publish: Publish, id: &str) -> Publish {
+    publish
+        .properties
+        .user_properties
+        .push(("wasmqtt-id".into(), id.into()));
+    publish
+}
+
+pub fn ack(packet_id: u16) -> Ack {
+    Ack::new(packet_id)
+}
+
+/// The packet ids of the PUBLISH packets in `packets`.
+pub fn publish_ids(packets: &[Packet]) -> Vec<u16> {
+    packets
+        .iter()
+        .filter_map(|p| {
+            if let Packet::Publish(p) = p {
+                p.packet_id
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+pub fn delivered(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Message { publish } = e {
+                Some(String::from_utf8_lossy(&publish.payload).into_owned())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
