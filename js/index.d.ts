@@ -1,9 +1,37 @@
 // Types of wasmqtt's JavaScript API. Kept beside js/index.js and checked by compiling
 // tests/types/example.ts with `tsc --noEmit` in `npm test`.
 
-export { encodePacket, decodePackets, PacketParser } from './wasmqtt.js';
-export type { Packet, Properties } from './wasmqtt.js';
-import type { Properties } from './wasmqtt.js';
+/** MQTT 5 properties, camelCase names; user properties as [key, value] pairs. */
+export interface Properties {
+  payloadFormatIndicator?: number;
+  messageExpiryInterval?: number;
+  contentType?: string;
+  responseTopic?: string;
+  correlationData?: Uint8Array;
+  subscriptionIdentifiers?: number[];
+  sessionExpiryInterval?: number;
+  assignedClientIdentifier?: string;
+  serverKeepAlive?: number;
+  authenticationMethod?: string;
+  authenticationData?: Uint8Array;
+  requestProblemInformation?: number;
+  willDelayInterval?: number;
+  requestResponseInformation?: number;
+  responseInformation?: string;
+  serverReference?: string;
+  reasonString?: string;
+  receiveMaximum?: number;
+  topicAliasMaximum?: number;
+  topicAlias?: number;
+  maximumQos?: number;
+  retainAvailable?: number;
+  /** In order, repeats allowed; an object `{ key: value | value[] }` is accepted on input. */
+  userProperties?: Array<[string, string]> | Record<string, string | string[]>;
+  maximumPacketSize?: number;
+  wildcardSubscriptionAvailable?: number;
+  subscriptionIdentifierAvailable?: number;
+  sharedSubscriptionAvailable?: number;
+}
 
 export type QoS = 0 | 1 | 2;
 export type Payload = Uint8Array | string;

@@ -1,9 +1,7 @@
 // wasmqtt's JavaScript API: a thin, Promise-based facade over the wasm driver. All protocol
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
 // events into Promises, listeners and async iterators.
-import init, { Driver, encodePacket, decodePackets, PacketParser } from './wasmqtt.js';
-
-export { encodePacket, decodePackets, PacketParser };
+import init, { Driver } from './wasmqtt.js';
 
 let loading = null;
 
@@ -29,13 +27,17 @@ export class MqttClient {
   #driver;
   #listeners = new Map();
   #pending = new Map();
+  /** Settlements that arrived while the call that made their token was still running. */
+  #early = new Map();
   #routes = new Map();
   #ended = false;
+
+  #loaded;
 
   constructor(url, options = {}) {
     const { wasmUrl: _ignored, ...driverOptions } = options;
     this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail));
-    this.ready = new Promise((resolve, reject) => {
+    const connected = new Promise((resolve, reject) => {
       const onConnect = () => { this.off('error', onError); resolve(); };
       const onError = (error) => {
         if (!error.fatal) return;
@@ -45,8 +47,11 @@ export class MqttClient {
       this.once('connect', onConnect);
       this.on('error', onError);
     });
+    connected.catch(() => {});
+    // The stored session is loaded before anything else may touch the driver.
+    this.#loaded = this.#driver.start();
+    this.ready = this.#loaded.then(() => connected);
     this.ready.catch(() => {});
-    this.#driver.start();
   }
 
   /** Adds a listener: 'connect', 'reconnect', 'offline', 'close', 'error', 'message', 'backpressure', 'duplicate', 'storage'. */
@@ -83,11 +88,15 @@ export class MqttClient {
   async subscribe(filters, options = {}, handler) {
     if (typeof options === 'function') [options, handler] = [{}, options];
     const list = (Array.isArray(filters) ? filters : [filters]).map((f) => (typeof f === 'string' ? { topic: f } : f));
-    const result = await this.#request(() => this.#driver.subscribe(list, options));
-    if (handler) {
-      for (const { topic } of list) this.#addRoute(topic, handler);
+    // Routes first, so that retained messages arriving with the SUBACK find their handler.
+    const routes = handler ? list.map(({ topic }) => this.#addRoute(topic, handler)) : [];
+    try {
+      const codes = await this.#request(() => this.#driver.subscribe(list, options));
+      return list.map(({ topic }, i) => ({ topic, qos: codes[i] < 0x80 ? codes[i] : undefined, reasonCode: codes[i] }));
+    } catch (error) {
+      for (const id of routes) this.#removeRoute(id);
+      throw error;
     }
-    return result;
   }
 
   /** Unsubscribes and removes the handlers of these filters; resolves with one reason code per filter. */
@@ -148,6 +157,7 @@ export class MqttClient {
   async end({ force = false, timeout = 5_000 } = {}) {
     if (this.#ended) return;
     this.#ended = true;
+    await this.#loaded.catch(() => {});
     try {
       await this.#driver.end(force, timeout);
     } finally {
@@ -157,11 +167,19 @@ export class MqttClient {
     }
   }
 
-  #request(start) {
-    if (this.#ended) return Promise.reject(closedError());
+  async #request(start) {
+    await this.#loaded;
+    if (this.#ended) throw closedError();
     return new Promise((resolve, reject) => {
-      const token = start(); // throws synchronously on a bad argument
-      this.#pending.set(token, { resolve, reject });
+      const token = start(); // throws on a bad argument: the Promise rejects with it
+      const early = this.#early.get(token);
+      if (!early) {
+        this.#pending.set(token, { resolve, reject });
+        return;
+      }
+      this.#early.delete(token);
+      if (early.ok) resolve(early.value);
+      else reject(early.value);
     });
   }
 
@@ -180,19 +198,24 @@ export class MqttClient {
       case 'done':
       case 'failed': {
         const pending = this.#pending.get(detail.token);
-        if (!pending) return;
+        if (!pending) {
+          this.#early.set(detail.token, { ok: event === 'done', value: event === 'done' ? detail.result : detail.error });
+          return;
+        }
         this.#pending.delete(detail.token);
         if (event === 'done') pending.resolve(detail.result);
         else pending.reject(detail.error);
         return;
       }
-      case 'message':
+      case 'message': {
+        const message = Object.setPrototypeOf(detail.message, MESSAGE);
         for (const id of detail.routes) {
           const route = this.#routes.get(id);
-          if (route) callSafely(route.handler, detail.message, this);
+          if (route) callSafely(route.handler, message);
         }
-        this.#emit('message', detail.message.topic, detail.message.payload, detail.message);
+        this.#emit('message', message.topic, message.payload, message);
         return;
+      }
       default:
         this.#emit(event, detail);
     }
@@ -208,6 +231,10 @@ export class MqttClient {
     for (const listener of [...listeners]) callSafely(listener, ...args);
   }
 }
+
+const decoder = new TextDecoder();
+/** The prototype of every delivered message: `text` decodes the payload on demand. */
+const MESSAGE = Object.freeze({ get text() { return decoder.decode(this.payload); } });
 
 function callSafely(listener, ...args) {
   try {

@@ -217,6 +217,10 @@ impl Session {
         session
     }
 
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn protocol(&self) -> ProtocolVersion {
         self.config.protocol
     }

@@ -217,7 +217,8 @@ impl IdbStore {
         transaction_result(&tx).await
     }
 
-    /// Deletes the whole database `name` (a clean session).
+    /// Deletes the whole database `name`.
+    #[cfg(test)]
     pub(crate) async fn delete_database(name: &str) -> Result<(), StoreError> {
         let request = factory()?
             .delete_database(name)

@@ -1,11 +1,15 @@
 //! The browser layer: the only code that touches JavaScript.
 
+mod client_options;
 mod clock;
+mod driver;
 mod error;
 mod idb;
 mod options;
 mod probe;
+mod props;
 mod socket;
 mod timer;
 
+pub use driver::Driver;
 pub use probe::probe_connack;

@@ -92,11 +92,7 @@ impl Socket {
         self.socket.send_with_u8_array(bytes)
     }
 
-    /// Bytes queued by the browser but not yet sent: the transport's own backpressure signal.
-    pub(crate) fn buffered_amount(&self) -> u32 {
-        self.socket.buffered_amount()
-    }
-
+    #[cfg(test)]
     pub(crate) fn is_open(&self) -> bool {
         self.socket.ready_state() == WebSocket::OPEN
     }

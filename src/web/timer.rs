@@ -45,6 +45,7 @@ impl Timer {
     }
 
     /// Whether the timer runs in a Worker (false: the page's own, throttled, setTimeout).
+    #[cfg(test)]
     pub(crate) fn uses_worker(&self) -> bool {
         matches!(self.clock, Clock::Worker { .. })
     }

@@ -20,7 +20,7 @@ export async function startHarness({ broker: brokerOptions = {}, config = {} } =
       const page = await ctx.newPage();
       page.on('pageerror', (error) => console.error('page error:', error));
       await page.goto(`${server.url}/tests/page/fixtures/client.html`);
-      await page.waitForSelector('body[data-ready="true"]');
+      await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
       return page;
     },
     async close() {

@@ -1,0 +1,320 @@
+//! The `connect(url, options)` options: read, validated and turned into the session's
+//! [`Config`] and the driver's own settings. Defaults are documented in js/index.d.ts.
+
+use bytes::Bytes;
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::options::{Checked, Fields, InvalidArgument};
+use super::props;
+use crate::codec::{LastWill, ProtocolVersion, QoS};
+use crate::reconnect::BackoffConfig;
+use crate::session::{Config, DedupConfig, Overflow};
+use crate::topic;
+
+/// Where the session is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Persistence {
+    IndexedDb,
+    Memory,
+}
+
+pub(crate) struct ClientOptions {
+    pub(crate) urls: Vec<String>,
+    pub(crate) session: Config,
+    pub(crate) connect_timeout_ms: u32,
+    pub(crate) reconnect: Option<BackoffConfig>,
+    pub(crate) persistence: Persistence,
+}
+
+/// Session expiry for `clean: false` on MQTT 5 when none is given: without one the broker
+/// would drop the session at the first disconnect, which defeats asking for it.
+const DEFAULT_SESSION_EXPIRY_S: u32 = 3600;
+
+fn random_suffix() -> String {
+    format!(
+        "{:08x}",
+        (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+    )
+}
+
+fn qos(n: f64) -> QoS {
+    QoS::from_u8(n as u8).unwrap_or_default()
+}
+
+fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
+    let urls: Vec<String> = if let Some(one) = url.as_string() {
+        vec![one]
+    } else if let Some(list) = url.dyn_ref::<Array>() {
+        list.iter()
+            .map(|u| {
+                u.as_string()
+                    .ok_or_else(|| InvalidArgument("url list must hold strings".into()))
+            })
+            .collect::<Checked<_>>()?
+    } else {
+        return Err(InvalidArgument(
+            "url must be a ws:// or wss:// URL or a list of them".into(),
+        ));
+    };
+    if urls.is_empty() {
+        return Err(InvalidArgument("url list is empty".into()));
+    }
+    for url in &urls {
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(InvalidArgument(format!(
+                "url {url:?} must start with ws:// or wss://"
+            )));
+        }
+    }
+    Ok(urls)
+}
+
+pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
+    let urls = read_urls(url)?;
+    let mut fields = Fields::of(options, "")?;
+    let protocol = match fields.integer("protocolVersion", 3.0, 5.0)? {
+        Some(3.0) => ProtocolVersion::V3_1,
+        Some(4.0) => ProtocolVersion::V3_1_1,
+        _ => ProtocolVersion::V5,
+    };
+    let client_id = fields
+        .string("clientId")?
+        .unwrap_or_else(|| format!("wasmqtt-{}", random_suffix()));
+    let mut session = Config::new(protocol, client_id);
+    session.clean_start = fields.bool("clean")?.unwrap_or(true);
+    session.keep_alive = fields
+        .integer("keepalive", 0.0, 65535.0)?
+        .map_or(60, |n| n as u16);
+    session.username = fields.string("username")?;
+    session.password = fields.bytes("password")?.map(Bytes::from);
+    if let Some(will) = fields.get("will") {
+        session.will = Some(read_will(&will)?);
+    }
+    if let Some(properties) = fields.get("properties") {
+        session.connect_properties = props::from_js(&properties, "properties")?;
+    }
+    if protocol.is_v5()
+        && !session.clean_start
+        && session.connect_properties.session_expiry_interval.is_none()
+    {
+        session.connect_properties.session_expiry_interval = Some(DEFAULT_SESSION_EXPIRY_S);
+    }
+    let connect_timeout_ms = fields
+        .integer("connectTimeout", 1.0, 600_000.0)?
+        .map_or(30_000, |n| n as u32);
+    session.ping_timeout_ms = fields
+        .integer("pingTimeout", 1.0, 600_000.0)?
+        .map_or(10_000, |n| n as u64);
+    session.max_inflight = fields
+        .integer("maxInflight", 1.0, 65535.0)?
+        .map_or(u16::MAX, |n| n as u16);
+    let reconnect = match fields.get("reconnect") {
+        Some(v) if v == JsValue::FALSE => None,
+        Some(v) => Some(read_backoff(&v)?),
+        None => Some(BackoffConfig::default()),
+    };
+    let persistence = match fields.choice("persistence", &["indexeddb", "memory"])? {
+        Some("memory") => Persistence::Memory,
+        _ => Persistence::IndexedDb,
+    };
+    session.persistent = persistence == Persistence::IndexedDb;
+    if let Some(queue) = fields.get("queue") {
+        read_queue(&queue, &mut session)?;
+    }
+    match fields.get("dedup") {
+        Some(v) if v == JsValue::FALSE => session.dedup = None,
+        Some(v) => read_dedup(&v, &mut session)?,
+        None => {}
+    }
+    if let Some(dedup) = session.dedup.as_mut() {
+        dedup.id_prefix = format!("{}-", random_suffix());
+    }
+    fields.finish()?;
+    Ok(ClientOptions {
+        urls,
+        session,
+        connect_timeout_ms,
+        reconnect,
+        persistence,
+    })
+}
+
+fn read_will(value: &JsValue) -> Checked<LastWill> {
+    let mut fields = Fields::of(value, "will")?;
+    let topic = fields
+        .string("topic")?
+        .ok_or_else(|| InvalidArgument("will.topic is required".into()))?;
+    topic::validate_topic_name(&topic).map_err(|e| InvalidArgument(format!("will.topic: {e}")))?;
+    let payload = fields.bytes("payload")?.unwrap_or_default();
+    let qos = fields
+        .integer("qos", 0.0, 2.0)?
+        .map_or(QoS::AtMostOnce, qos);
+    let retain = fields.bool("retain")?.unwrap_or(false);
+    let properties = match fields.get("properties") {
+        Some(p) => props::from_js(&p, "will.properties")?,
+        None => Default::default(),
+    };
+    fields.finish()?;
+    Ok(LastWill {
+        topic,
+        payload: Bytes::from(payload),
+        qos,
+        retain,
+        properties,
+    })
+}
+
+fn read_backoff(value: &JsValue) -> Checked<BackoffConfig> {
+    let mut fields = Fields::of(value, "reconnect")?;
+    let default = BackoffConfig::default();
+    let config = BackoffConfig {
+        min_ms: fields
+            .integer("minDelay", 1.0, 3_600_000.0)?
+            .map_or(default.min_ms, |n| n as u32),
+        max_ms: fields
+            .integer("maxDelay", 1.0, 3_600_000.0)?
+            .map_or(default.max_ms, |n| n as u32),
+        factor: fields
+            .number("factor", 1.0, 100.0)?
+            .unwrap_or(default.factor),
+        jitter: fields.number("jitter", 0.0, 1.0)?.unwrap_or(default.jitter),
+        stable_after_ms: fields
+            .integer("stableAfter", 0.0, 3_600_000.0)?
+            .map_or(default.stable_after_ms, |n| n as u32),
+    };
+    fields.finish()?;
+    config.validate().map_err(|e| InvalidArgument(e.into()))?;
+    Ok(config)
+}
+
+fn read_queue(value: &JsValue, session: &mut Config) -> Checked<()> {
+    let mut fields = Fields::of(value, "queue")?;
+    if let Some(n) = fields.integer("maxMessages", 1.0, 10_000_000.0)? {
+        session.queue_max_messages = n as usize;
+    }
+    if let Some(n) = fields.integer("maxBytes", 1.0, 4_294_967_295.0)? {
+        session.queue_max_bytes = n as usize;
+    }
+    if let Some(n) = fields.number("highWatermark", 0.0, 1.0)? {
+        session.high_watermark = n;
+    }
+    if let Some(n) = fields.number("lowWatermark", 0.0, 1.0)? {
+        session.low_watermark = n;
+    }
+    if session.low_watermark > session.high_watermark {
+        return Err(InvalidArgument(
+            "queue.lowWatermark must not be above queue.highWatermark".into(),
+        ));
+    }
+    if let Some(choice) = fields.choice("overflow", &["reject", "drop-oldest-qos0"])? {
+        session.overflow = if choice == "reject" {
+            Overflow::Reject
+        } else {
+            Overflow::DropOldestQos0
+        };
+    }
+    fields.finish()
+}
+
+fn read_dedup(value: &JsValue, session: &mut Config) -> Checked<()> {
+    let mut fields = Fields::of(value, "dedup")?;
+    let mut dedup = session.dedup.clone().unwrap_or(DedupConfig {
+        key: "wasmqtt-id".into(),
+        window_size: 10_000,
+        window_ms: 600_000,
+        id_prefix: String::new(),
+    });
+    let enabled = fields.bool("enabled")?.unwrap_or(true);
+    if let Some(key) = fields.string("key")? {
+        if key.is_empty() {
+            return Err(InvalidArgument("dedup.key must not be empty".into()));
+        }
+        dedup.key = key;
+    }
+    if let Some(n) = fields.integer("windowSize", 1.0, 10_000_000.0)? {
+        dedup.window_size = n as usize;
+    }
+    if let Some(n) = fields.integer("windowMs", 1.0, 31_536_000_000.0)? {
+        dedup.window_ms = n as u64;
+    }
+    fields.finish()?;
+    session.dedup = enabled.then_some(dedup);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn read_json(url: &str, json: &str) -> Checked<ClientOptions> {
+        read(&JsValue::from_str(url), &js_sys::JSON::parse(json).unwrap())
+    }
+
+    #[wasm_bindgen_test]
+    fn defaults_and_a_persistent_v5_session_get_an_expiry() {
+        let options = read_json(
+            "ws://127.0.0.1:1",
+            r#"{"clientId": "dash", "clean": false}"#,
+        )
+        .unwrap();
+        assert_eq!(options.session.keep_alive, 60);
+        assert_eq!(
+            options.session.connect_properties.session_expiry_interval,
+            Some(3600)
+        );
+        assert_eq!(options.persistence, Persistence::IndexedDb);
+        assert!(options.reconnect.is_some());
+        let clean = read_json("ws://h", r#"{}"#).unwrap();
+        assert!(clean.session.client_id.starts_with("wasmqtt-"));
+        assert_eq!(
+            clean.session.connect_properties.session_expiry_interval,
+            None
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn bad_options_are_refused_with_their_name() {
+        for (json, needle) in [
+            (r#"{"keepalive": 70000}"#, "keepalive"),
+            (
+                r#"{"will": {"topic": "a/+", "payload": "x"}}"#,
+                "will.topic",
+            ),
+            (r#"{"will": {"topic": "a", "qos": 3}}"#, "will.qos"),
+            (r#"{"keepAlive": 5}"#, "unknown option keepAlive"),
+            (
+                r#"{"reconnect": {"minDelay": 5000, "maxDelay": 10}}"#,
+                "minDelay",
+            ),
+            (r#"{"persistence": "disk"}"#, "persistence"),
+            (r#"{"queue": {"overflow": "drop-all"}}"#, "queue.overflow"),
+        ] {
+            let error = read_json("ws://h", json)
+                .err()
+                .unwrap_or_else(|| panic!("{json} accepted"));
+            assert!(error.0.contains(needle), "{json}: {}", error.0);
+        }
+        assert!(read_json("http://h", "{}").is_err());
+        assert!(read(&JsValue::from(3), &JsValue::UNDEFINED).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_url_list_reconnect_off_memory_and_no_dedup() {
+        let list = Array::of2(&"ws://a".into(), &"wss://b".into());
+        let options =
+            js_sys::JSON::parse(r#"{"reconnect": false, "persistence": "memory", "dedup": false}"#)
+                .unwrap();
+        let options = read(&list.into(), &options).unwrap();
+        assert_eq!(options.urls, ["ws://a", "wss://b"]);
+        assert!(
+            options.reconnect.is_none()
+                && options.session.dedup.is_none()
+                && !options.session.persistent
+        );
+    }
+}
