@@ -1,7 +1,7 @@
 // A real mosquitto for tests, benchmarks and `npm start`: generated config, TCP and WebSocket
 // listeners on free loopback ports, optional persistence, stop / kill -9 / restart on the same
 // ports. A watchdog process kills the broker if this Node process dies without stopping it.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -40,10 +40,11 @@ async function waitUntil(predicate, timeoutMs, what) {
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-function renderConfig({ tcpPort, wsPort, dir, persistence, maxQueuedMessages, extraConfig }) {
+function renderConfig({ tcpPort, wsPort, dir, persistence, maxQueuedMessages, extraConfig, passwordFile }) {
   const lines = [
     'per_listener_settings false',
-    'allow_anonymous true',
+    `allow_anonymous ${passwordFile ? 'false' : 'true'}`,
+    ...(passwordFile ? [`password_file ${passwordFile}`] : []),
     `listener ${tcpPort} 127.0.0.1`,
     `listener ${wsPort} 127.0.0.1`,
     'protocol websockets',
@@ -65,10 +66,21 @@ function renderConfig({ tcpPort, wsPort, dir, persistence, maxQueuedMessages, ex
   return lines.join('\n') + '\n';
 }
 
+/** A mosquitto password file for `users` ({ name: password }), made with mosquitto_passwd. */
+function writePasswordFile(dir, users) {
+  const file = path.join(dir, 'passwords');
+  writeFileSync(file, '');
+  for (const [name, password] of Object.entries(users)) {
+    execFileSync('mosquitto_passwd', ['-b', file, name, password]);
+  }
+  return file;
+}
+
 /**
  * Starts mosquitto and resolves once both listeners accept connections.
  * Options: persistence (bool), maxQueuedMessages (default 1000, mosquitto's own; 0 = no limit),
- * extraConfig (lines appended to the config), dir (reuse a folder, e.g. to keep persistence).
+ * extraConfig (lines appended to the config), dir (reuse a folder, e.g. to keep persistence),
+ * users ({ name: password }: anonymous access off, these users only).
  */
 export async function startBroker(options = {}) {
   const dir = options.dir || mkdtempSync(path.join(os.tmpdir(), 'wasmqtt-broker-'));
@@ -79,6 +91,7 @@ export async function startBroker(options = {}) {
     persistence: Boolean(options.persistence),
     maxQueuedMessages: options.maxQueuedMessages ?? 1000,
     extraConfig: options.extraConfig || '',
+    passwordFile: options.users ? writePasswordFile(dir, options.users) : null,
   };
   const configPath = path.join(dir, 'mosquitto.conf');
   writeFileSync(configPath, renderConfig(settings));

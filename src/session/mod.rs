@@ -179,14 +179,20 @@ impl Session {
         }
     }
 
-    /// Rebuilds a session from the records a store returned. Records that cannot be read are
-    /// skipped and reported as [`Event::CorruptRecord`]; everything else resumes.
+    /// Rebuilds a session from the records a store returned: see [`Session::load`].
     pub fn restore(
         config: Config,
         records: impl IntoIterator<Item = (String, Vec<u8>)>,
         now: u64,
     ) -> Session {
         let mut session = Session::new(config);
+        session.load(records, now);
+        session
+    }
+
+    /// Loads the records a store returned into this (not yet connected) session. Records that
+    /// cannot be read are skipped and reported as [`Event::CorruptRecord`]; the rest resumes.
+    pub fn load(&mut self, records: impl IntoIterator<Item = (String, Vec<u8>)>, now: u64) {
         let mut outgoing = Vec::new();
         for (key, value) in records {
             match store::parse(&key, &value) {
@@ -195,26 +201,23 @@ impl Session {
                     stage,
                     packet_id,
                     publish,
-                }) => outgoing.push((order, stage, packet_id, publish)),
+                }) => outgoing.push((order, stage, packet_id, *publish)),
                 Some(Record::InboundQos2 { packet_id }) => {
-                    session.inbound_qos2.insert(packet_id);
+                    self.inbound_qos2.insert(packet_id);
                 }
                 Some(Record::Subscription { filter, options }) => {
-                    session.subscriptions.insert(filter, options);
+                    self.subscriptions.insert(filter, options);
                 }
                 Some(Record::SeenId { id }) => {
-                    session.seen.insert(&id, now);
+                    self.seen.insert(&id, now);
                 }
-                None => session.events.push_back(Event::CorruptRecord { key }),
+                None => self.events.push_back(Event::CorruptRecord { key }),
             }
         }
         outgoing.sort_by_key(|(order, ..)| *order);
         for (order, stage, packet_id, publish) in outgoing {
-            session
-                .outbound
-                .restore(order, stage, packet_id, *publish, now);
+            self.outbound.restore(order, stage, packet_id, publish, now);
         }
-        session
     }
 
     pub fn config(&self) -> &Config {

@@ -591,9 +591,8 @@ impl Driver {
             };
             match loaded {
                 Ok((store, records)) => {
-                    let session = Session::restore(config, records, now_ms());
                     let mut s = self.state.borrow_mut();
-                    s.session = session;
+                    s.session.load(records, now_ms());
                     s.store = Some(Rc::new(store));
                 }
                 Err(error) => with_state(&self.state, |s| s.store_failed(error)),
