@@ -197,7 +197,11 @@ fn qos2_publish_goes_through_pubrec_pubrel_pubcomp() {
     let mut h = Harness::v5();
     h.connect();
     let token = h.publish("a", "two", QoS::ExactlyOnce);
-    let id = publish_ids(&h.sent())[0];
+    assert!(
+        h.sent().is_empty(),
+        "a QoS 2 PUBLISH waits until its packet id is durable"
+    );
+    let id = publish_ids(&h.commit_then_sent())[0];
     h.commit();
     h.receive(Packet::PubRec(ack(id)));
     assert!(
@@ -221,7 +225,7 @@ fn a_refused_publish_fails_with_the_brokers_reason() {
     let mut h = Harness::v5();
     h.connect();
     let token = h.publish("a", "x", QoS::ExactlyOnce);
-    let id = publish_ids(&h.sent())[0];
+    let id = publish_ids(&h.commit_then_sent())[0];
     let mut refusal = ack(id);
     refusal.reason_code = reason::NOT_AUTHORIZED;
     h.receive(Packet::PubRec(refusal));
@@ -282,7 +286,7 @@ fn with_the_session_present_unacknowledged_messages_are_resent_first_with_dup_an
     h.connect();
     h.publish("a", "one", QoS::AtLeastOnce);
     h.publish("a", "two", QoS::ExactlyOnce);
-    let ids = publish_ids(&h.sent());
+    let ids = publish_ids(&h.commit_then_sent());
     h.commit();
     h.receive(Packet::PubRec(ack(ids[1])));
     h.commit();
@@ -323,7 +327,7 @@ fn without_the_session_messages_in_flight_are_published_again_as_new_and_subscri
     }));
     let t1 = h.publish("a", "one", QoS::AtLeastOnce);
     let t2 = h.publish("a", "two", QoS::ExactlyOnce);
-    let ids = publish_ids(&h.sent());
+    let ids = publish_ids(&h.commit_then_sent());
     h.commit();
     h.receive(Packet::PubRec(ack(ids[1])));
     h.commit();
@@ -686,7 +690,7 @@ fn a_restarted_session_resumes_its_inflight_messages_from_the_store() {
     let mut h = Harness::v5();
     h.connect();
     h.publish("a", "durable", QoS::ExactlyOnce);
-    let id = publish_ids(&h.sent())[0];
+    let id = publish_ids(&h.commit_then_sent())[0];
     h.commit();
     h.restart();
     h.connect_with(true, Properties::default());

@@ -136,6 +136,8 @@ pub struct Session {
     outbound: Outbound,
     next_token: Token,
     requests: HashMap<u16, Request>,
+    /// Requests whose reply was lost with a connection: sent again on the next one.
+    unanswered: Vec<Request>,
     subscriptions: BTreeMap<String, SubscriptionOptions>,
 
     inbound_qos2: HashSet<u16>,
@@ -167,6 +169,7 @@ impl Session {
             outbound,
             next_token: 0,
             requests: HashMap::new(),
+            unanswered: Vec::new(),
             subscriptions: BTreeMap::new(),
             inbound_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
@@ -493,6 +496,17 @@ impl Session {
             topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
         }
         let token = self.next_token();
+        self.send_unsubscribe(now, token, filters, properties);
+        Ok(token)
+    }
+
+    fn send_unsubscribe(
+        &mut self,
+        now: u64,
+        token: Token,
+        filters: Vec<String>,
+        properties: Properties,
+    ) {
         if self.link != Link::Up {
             // Nothing to ask a broker we are not connected to: forget them locally.
             self.forget_subscriptions(&filters);
@@ -500,7 +514,7 @@ impl Session {
                 token,
                 reason_codes: vec![reason::SUCCESS; filters.len()],
             });
-            return Ok(token);
+            return;
         }
         let packet_id = self.outbound.allocate_packet_id(&self.requests);
         let packet = Unsubscribe {
@@ -511,7 +525,6 @@ impl Session {
         self.requests
             .insert(packet_id, Request::Unsubscribe { token, filters });
         self.send(now, Packet::Unsubscribe(packet));
-        Ok(token)
     }
 
     /// Sends DISCONNECT (normal) and ends the connection. What is persisted stays persisted.
@@ -624,33 +637,12 @@ impl Session {
     fn connection_over(&mut self, reason: LostReason) {
         self.link = Link::Down;
         self.ping_sent_at = None;
-        // Requests without a reply are retried by the resubscribe on the next connection.
-        let pending: Vec<u16> = self.requests.keys().copied().collect();
-        for packet_id in pending {
-            match self.requests.remove(&packet_id) {
-                Some(Request::Subscribe {
-                    token: Some(token),
-                    filters,
-                }) => {
-                    // Remembered, so they are sent again when the connection is back.
-                    for (filter, options) in &filters {
-                        self.subscriptions.insert(filter.clone(), *options);
-                    }
-                    self.events.push_back(Event::Subscribed {
-                        token,
-                        reason_codes: filters.iter().map(|(_, o)| o.qos as u8).collect(),
-                    });
-                }
-                Some(Request::Unsubscribe { token, filters }) => {
-                    self.forget_subscriptions(&filters);
-                    self.events.push_back(Event::Unsubscribed {
-                        token,
-                        reason_codes: vec![reason::SUCCESS; filters.len()],
-                    });
-                }
-                _ => {}
-            }
-        }
+        // A request without its reply may or may not have reached the broker: ask again on
+        // the next connection (both requests are idempotent) and settle it with that reply.
+        let mut pending: Vec<(u16, Request)> = self.requests.drain().collect();
+        pending.sort_by_key(|(packet_id, _)| *packet_id);
+        self.unanswered
+            .extend(pending.into_iter().map(|(_, request)| request));
         self.events.push_back(Event::Lost { reason });
     }
 
@@ -728,6 +720,16 @@ impl Session {
                 .collect();
             if !filters.is_empty() {
                 self.send_subscribe(now, None, filters, Properties::default());
+            }
+        }
+        for request in std::mem::take(&mut self.unanswered) {
+            match request {
+                Request::Subscribe { token, filters } => {
+                    self.send_subscribe(now, token, filters, Properties::default())
+                }
+                Request::Unsubscribe { token, filters } => {
+                    self.send_unsubscribe(now, token, filters, Properties::default())
+                }
             }
         }
         self.outbound
@@ -911,7 +913,15 @@ impl Session {
             self.outbound
                 .next_to_send(now, &self.requests, &mut self.log, protocol)
         {
-            self.send(now, packet);
+            if matches!(&packet, Packet::Publish(p) if p.qos == QoS::ExactlyOnce) {
+                // The broker keeps a QoS 2 packet id until PUBREL. If we sent it before its
+                // record is durable, a restart could forget the id while the broker still
+                // holds it, and a later message reusing the id would be taken for a duplicate
+                // and dropped. So it leaves only once the record is durable.
+                self.gate(now, Gated::Send(packet));
+            } else {
+                self.send(now, packet);
+            }
             if let Some(event) = event {
                 self.events.push_back(event);
             }

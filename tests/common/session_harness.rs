@@ -89,6 +89,12 @@ impl Harness {
         }
     }
 
+    /// Commits, then returns what was sent: a QoS 2 PUBLISH leaves only once its record is durable.
+    pub fn commit_then_sent(&mut self) -> Vec<Packet> {
+        self.commit();
+        self.sent()
+    }
+
     /// Opens the transport, checks CONNECT goes out, answers CONNACK.
     pub fn connect_with(&mut self, session_present: bool, properties: Properties) -> Vec<Event> {
         self.session.handle_transport_open(self.now);
