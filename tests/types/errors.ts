@@ -1,0 +1,16 @@
+// Misuse the typings must reject: each line below carries @ts-expect-error, so tsc fails if a
+// typo or a wrong type would be accepted.
+import { connect } from 'wasmqtt';
+
+async function misuse(): Promise<void> {
+  // @ts-expect-error: QoS 3 does not exist
+  await connect('ws://h', { will: { topic: 'a', payload: 'x', qos: 3 } });
+  // @ts-expect-error: unknown option name
+  await connect('ws://h', { keepAlive: 5 });
+  const client = await connect('ws://h');
+  // @ts-expect-error: payload must be a string or Uint8Array
+  await client.publish('a', 42);
+  // @ts-expect-error: no such event
+  client.on('disconnected', () => {});
+}
+void misuse;
