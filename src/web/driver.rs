@@ -172,10 +172,18 @@ impl State {
                 self.socket = None;
                 self.session.handle_transport_closed(now);
                 if !self.supervisor.is_up() && code != 1000 {
-                    let message = format!(
-                        "WebSocket closed (code {code}{}{reason})",
-                        if reason.is_empty() { "" } else { ": " }
-                    );
+                    // Browsers report every failed handshake as 1006 with no detail.
+                    let url = &self.urls[self.supervisor.url_index()];
+                    let message = if code == 1006 {
+                        format!(
+                            "could not open the WebSocket to {url} (code 1006): nothing listens there, or the server refused the upgrade or the mqtt subprotocol (not an MQTT WebSocket endpoint), or TLS failed; the browser does not say which"
+                        )
+                    } else {
+                        format!(
+                            "the WebSocket to {url} closed (code {code}{}{reason})",
+                            if reason.is_empty() { "" } else { ": " }
+                        )
+                    };
                     self.error("CONNECTION_FAILED", &message, None, false);
                 }
             }
