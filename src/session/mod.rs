@@ -223,10 +223,6 @@ impl Session {
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     pub fn protocol(&self) -> ProtocolVersion {
         self.config.protocol
     }

@@ -24,11 +24,6 @@ use crate::codec::{self, QoS, RetainHandling, StreamDecoder, SubscriptionOptions
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
 use crate::session::{CommandError, Event, LostReason, PublishRequest, Session, Write};
 
-/// A call into JavaScript, made after the state is released.
-enum Outgoing {
-    Emit(&'static str, JsValue),
-}
-
 struct State {
     session: Session,
     supervisor: Supervisor,
@@ -43,9 +38,12 @@ struct State {
     socket_generation: u32,
     decoder: StreamDecoder,
     out: Vec<u8>,
+    /// Reused for each inbound frame, so the hot path allocates nothing per frame.
+    frame: Vec<u8>,
     timer: Option<Timer>,
     emit: Function,
-    outbox: Vec<Outgoing>,
+    /// Events for JavaScript, emitted once the state is released.
+    outbox: Vec<(&'static str, JsValue)>,
     me: Weak<RefCell<State>>,
     routes: Vec<u32>,
     ended: bool,
@@ -88,7 +86,7 @@ fn with_state(state: &Rc<RefCell<State>>, f: impl FnOnce(&mut State)) {
         std::mem::take(&mut s.outbox)
     };
     let emit = state.borrow().emit.clone();
-    for Outgoing::Emit(event, detail) in outbox {
+    for (event, detail) in outbox {
         let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(event), &detail);
     }
 }
@@ -101,7 +99,7 @@ fn with_weak(weak: &Weak<RefCell<State>>, f: impl FnOnce(&mut State)) {
 
 impl State {
     fn emit(&mut self, event: &'static str, detail: JsValue) {
-        self.outbox.push(Outgoing::Emit(event, detail));
+        self.outbox.push((event, detail));
     }
 
     fn error(&mut self, code: &str, message: &str, reason_code: Option<u8>, fatal: bool) {
@@ -149,7 +147,9 @@ impl State {
         match event {
             SocketEvent::Open => self.session.handle_transport_open(now),
             SocketEvent::Data(bytes) => {
-                self.decoder.feed(&bytes.to_vec());
+                self.frame.resize(bytes.length() as usize, 0);
+                bytes.copy_to(&mut self.frame);
+                self.decoder.feed(&self.frame);
                 loop {
                     match self.decoder.next_packet() {
                         Ok(Some(packet)) => self.session.handle_packet(now, packet),
@@ -304,11 +304,8 @@ impl State {
                 );
             }
             Event::Lost { reason } => {
-                self.socket = None;
-                self.decoder = StreamDecoder::new(
-                    self.session.protocol(),
-                    self.session.max_incoming_packet_size(),
-                );
+                // The session already knows; this only drops the transport and its buffer.
+                self.close_socket();
                 if reason != LostReason::Requested {
                     self.supervisor.handle_closed(now);
                 }
@@ -568,6 +565,7 @@ impl Driver {
                 socket_generation: 0,
                 decoder: StreamDecoder::new(protocol, max_in),
                 out: Vec::with_capacity(4096),
+                frame: Vec::new(),
                 timer: Some(Timer::new(move || with_weak(&weak, |s| s.on_timer()))),
                 emit,
                 outbox: Vec::new(),
@@ -584,13 +582,9 @@ impl Driver {
     /// Loads the persisted session (falling back to memory, with a `storage` event, when
     /// IndexedDB is unusable), then starts connecting.
     pub async fn start(&self) -> Result<(), JsValue> {
-        let (persistence, database, config) = {
+        let (persistence, database) = {
             let s = self.state.borrow();
-            (
-                s.persistence,
-                s.database.clone(),
-                s.session.config().clone(),
-            )
+            (s.persistence, s.database.clone())
         };
         if persistence == Persistence::IndexedDb {
             let loaded = match IdbStore::open(&database).await {
