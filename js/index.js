@@ -7,7 +7,19 @@ let loading = null;
 
 /** Loads the wasm module once. Called by `connect`; call it yourself to load early. */
 export function load(wasmUrl) {
-  loading ??= init(wasmUrl === undefined ? undefined : { module_or_path: wasmUrl });
+  const url = wasmUrl ?? new URL('wasmqtt_bg.wasm', import.meta.url);
+  loading ??= init({ module_or_path: url }).catch((cause) => {
+    loading = null;
+    const error = new Error(
+      `could not load the wasm module from ${url}: ${cause?.message ?? cause}. If a bundler moved this ` +
+        'module (e.g. Vite pre-bundling: add optimizeDeps: { exclude: ["wasmqtt"] }), serve ' +
+        'wasmqtt_bg.wasm and pass its URL as the wasmUrl option.',
+      { cause },
+    );
+    error.name = 'MqttError';
+    error.code = 'WASM_LOAD_FAILED';
+    throw error;
+  });
   return loading;
 }
 

@@ -1,6 +1,7 @@
 // A small static file server for the demo page, the page-level tests and the benchmarks.
 // Serves the repository's www/, pkg/ (the built wasm package), node_modules/ and bench/ folders,
-// plus /config.json with whatever the caller wants the page to know (e.g. the broker URL).
+// plus /config.json with whatever the caller wants the page to know (e.g. the broker URL), and
+// POST routes the caller adds (e.g. the demo's fault controls).
 import http from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
@@ -21,10 +22,24 @@ const TYPES = {
   '.d.ts': 'text/plain; charset=utf-8',
 };
 
-/** Starts serving on a free loopback port; resolves with { url, close }. */
-export function serve({ config = {}, port = 0 } = {}) {
-  const server = http.createServer((req, res) => {
+/**
+ * Starts serving on a free loopback port; resolves with { url, close }. `routes` maps a path to
+ * an async function (URLSearchParams) => JSON-able result, called on POST. `root` and `dirs`
+ * serve other folders (e.g. a packaged app) instead of the repository's.
+ */
+export function serve({ config = {}, port = 0, routes = {}, root = ROOT, dirs = SERVED } = {}) {
+  const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    const route = routes[url.pathname];
+    if (route && req.method === 'POST') {
+      try {
+        const result = await route(url.searchParams);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? {}));
+      } catch (error) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) }));
+      }
+      return;
+    }
     if (url.pathname === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(config));
@@ -35,9 +50,9 @@ export function serve({ config = {}, port = 0 } = {}) {
       res.end();
       return;
     }
-    let file = path.normalize(path.join(ROOT, decodeURIComponent(url.pathname)));
-    const top = path.relative(ROOT, file).split(path.sep)[0];
-    if (!file.startsWith(ROOT + path.sep) || !SERVED.includes(top)) {
+    let file = path.normalize(path.join(root, decodeURIComponent(url.pathname)));
+    const top = path.relative(root, file).split(path.sep)[0];
+    if (!file.startsWith(root + path.sep) || !dirs.includes(top)) {
       res.writeHead(404).end('not found');
       return;
     }

@@ -139,6 +139,15 @@ impl State {
         );
     }
 
+    /// The socket closed by itself. The supervisor hears it here too: a handshake that failed
+    /// never reached the session, so no `Lost` event would tell it, and the attempt would hang
+    /// until the connect timeout.
+    fn transport_gone(&mut self, now: u64) {
+        self.socket = None;
+        self.session.handle_transport_closed(now);
+        self.supervisor.handle_closed(now);
+    }
+
     fn on_socket(&mut self, generation: u32, event: SocketEvent) {
         if generation != self.socket_generation || self.ended {
             return;
@@ -169,9 +178,9 @@ impl State {
                 }
             }
             SocketEvent::Closed { code, reason } => {
-                self.socket = None;
-                self.session.handle_transport_closed(now);
-                if !self.supervisor.is_up() && code != 1000 {
+                let was_up = self.supervisor.is_up();
+                self.transport_gone(now);
+                if !was_up && code != 1000 {
                     // Browsers report every failed handshake as 1006 with no detail.
                     let url = &self.urls[self.supervisor.url_index()];
                     let message = if code == 1006 {
@@ -188,14 +197,12 @@ impl State {
                 }
             }
             SocketEvent::WrongSubprotocol(protocol) => {
-                self.socket = None;
-                self.session.handle_transport_closed(now);
+                self.transport_gone(now);
                 let message = format!("the server did not agree to the mqtt subprotocol (it chose {protocol:?}): not an MQTT WebSocket endpoint");
                 self.error("WRONG_SUBPROTOCOL", &message, None, false);
             }
             SocketEvent::TextFrame => {
-                self.socket = None;
-                self.session.handle_transport_closed(now);
+                self.transport_gone(now);
                 self.error(
                     "PROTOCOL_ERROR",
                     "the server sent a text frame; MQTT over WebSocket is binary only",

@@ -1,0 +1,146 @@
+// Packaging: the npm package as `npm pack` makes it, installed into two kinds of app that a
+// dashboard developer writes, each exchanging a message with a real mosquitto in Chromium:
+// a plain page with <script type="module"> and an import map, and a Vite 7 app with no plugins
+// (built with `vite build`, and served by `vite` in development, where the one line of config the
+// README gives keeps Vite's dependency pre-bundling from moving the module away from its .wasm).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startBroker, freePort } from '../../scripts/lib/broker.mjs';
+import { launchBrowser } from '../../scripts/lib/browser.mjs';
+import { serve, ROOT } from '../../scripts/lib/serve.mjs';
+
+// The application both apps run: connect, subscribe, publish at QoS 1, show what came back.
+const APP = `
+import { connect } from 'wasmqtt';
+const broker = new URLSearchParams(location.search).get('broker');
+const client = await connect(broker, { persistence: 'memory' });
+const received = new Promise((resolve) => client.subscribe('packaging/echo', { qos: 1 }, (m) => resolve(m.text)));
+await client.publish('packaging/echo', 'hello from ' + document.title, { qos: 1 });
+document.body.dataset.received = await received;
+await client.end();
+`;
+
+let work, broker, browser, tarball;
+before(async () => {
+  work = mkdtempSync(path.join(os.tmpdir(), 'wasmqtt-packaging-'));
+  // The package exactly as published (pkg/ is built by the test runner before the page tests).
+  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT });
+  tarball = JSON.parse(packed)[0];
+  broker = await startBroker();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await broker?.dispose();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Makes `dir` an app folder with the packed package installed under node_modules/wasmqtt. */
+function appWithPackage(name) {
+  const dir = path.join(work, name);
+  const target = path.join(dir, 'node_modules', 'wasmqtt');
+  mkdirSync(target, { recursive: true });
+  execFileSync('tar', ['-xzf', path.join(work, tarball.filename), '-C', target, '--strip-components=1']);
+  return dir;
+}
+
+async function receivedIn(url) {
+  const page = await browser.newPage();
+  const errors = [];
+  let failed;
+  const pageFailed = new Promise((_, reject) => { failed = reject; });
+  pageFailed.catch(() => {});
+  page.on('pageerror', (error) => { errors.push(error.message); failed(new Error(`page error in ${url}: ${error.message}`)); });
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  try {
+    await page.goto(`${url}${url.includes('?') ? '&' : '?'}broker=${encodeURIComponent(broker.wsUrl)}`);
+    const arrived = page.waitForSelector('body[data-received]', { state: 'attached', timeout: 20_000 }).catch(() => {
+      throw new Error(`no message in ${url}: ${errors.join('; ') || 'no error reported'}`);
+    });
+    await Promise.race([arrived, pageFailed]);
+    return await page.locator('body').getAttribute('data-received');
+  } finally {
+    await page.close();
+  }
+}
+
+test('the package ships the wasm, the facade and the types, and nothing else', () => {
+  const files = tarball.files.map((f) => f.path).sort();
+  assert.deepEqual(files, [
+    'README.md', 'package.json', 'pkg/index.d.ts', 'pkg/index.js',
+    'pkg/wasmqtt.d.ts', 'pkg/wasmqtt.js', 'pkg/wasmqtt_bg.wasm', 'pkg/wasmqtt_bg.wasm.d.ts',
+  ].sort());
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  assert.equal(manifest.exports['.'].types, './pkg/index.d.ts');
+  assert.equal(manifest.exports['.'].import, './pkg/index.js');
+});
+
+test('a plain <script type="module"> page with an import map exchanges a message', async () => {
+  const dir = appWithPackage('plain');
+  writeFileSync(path.join(dir, 'index.html'), `<!doctype html><title>plain</title>
+<script type="importmap">{ "imports": { "wasmqtt": "./node_modules/wasmqtt/pkg/index.js" } }</script>
+<script type="module">${APP}</script>`);
+  const server = await serve({ root: work, dirs: ['plain'] });
+  try {
+    assert.equal(await receivedIn(`${server.url}/plain/`), 'hello from plain');
+  } finally {
+    await server.close();
+  }
+});
+
+function writeViteApp(name, { exclude = true } = {}) {
+  const dir = appWithPackage(name);
+  if (exclude) writeFileSync(path.join(dir, 'vite.config.js'), "export default { optimizeDeps: { exclude: ['wasmqtt'] } };\n");
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  writeFileSync(path.join(dir, 'index.html'), `<!doctype html><title>${name}</title><script type="module" src="/main.js"></script>`);
+  writeFileSync(path.join(dir, 'main.js'), APP);
+  return dir;
+}
+const VITE = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+
+test('a Vite 7 app with no plugins, built with `vite build`, exchanges a message', async () => {
+  const dir = writeViteApp('vite-build');
+  const outDir = path.join(work, 'vite-dist');
+  execFileSync(process.execPath, [VITE, 'build', '--logLevel', 'warn', '--base', '/vite-dist/', '--outDir', outDir], { cwd: dir, stdio: 'pipe' });
+  const assets = readdirSync(path.join(outDir, 'assets'));
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 1, `one wasm asset emitted: ${assets}`);
+  const server = await serve({ root: work, dirs: ['vite-dist'] });
+  try {
+    assert.equal(await receivedIn(`${server.url}/vite-dist/`), 'hello from vite-build');
+  } finally {
+    await server.close();
+  }
+});
+
+/** Runs the Vite dev server in `dir` while `use(url)` runs. */
+async function withViteDev(dir, use) {
+  const port = await freePort();
+  const dev = spawn(process.execPath, [VITE, '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  dev.stdout.on('data', (chunk) => { output += chunk; });
+  dev.stderr.on('data', (chunk) => { output += chunk; });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!output.includes(`:${port}`)) {
+      if (Date.now() > deadline || dev.exitCode !== null) throw new Error(`vite dev server did not start: ${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return await use(`http://127.0.0.1:${port}/`);
+  } finally {
+    dev.kill();
+  }
+}
+
+test('the same app under the Vite dev server exchanges a message', async () => {
+  const dir = writeViteApp('vite-dev');
+  assert.equal(await withViteDev(dir, receivedIn), 'hello from vite-dev');
+});
+
+test('without that line, the dev server failure says what to do', async () => {
+  const dir = writeViteApp('vite-dev-bare', { exclude: false });
+  await assert.rejects(withViteDev(dir, receivedIn), /could not load the wasm module .*optimizeDeps: \{ exclude: \["wasmqtt"\] \}/);
+});
