@@ -41,6 +41,11 @@ struct Broker {
     connected: bool,
     has_session: bool,
     window: usize,
+    /// Topic Alias Maximum offered in CONNACK (0: none) and this connection's alias table.
+    alias_maximum: u16,
+    aliases: HashMap<u16, String>,
+    /// PUBLISH packets that arrived with an empty topic on an alias.
+    alias_hits: u32,
 }
 
 impl Broker {
@@ -79,6 +84,46 @@ impl Broker {
         }
     }
 
+    /// Resolves a topic alias as a receiver must (3.3.2.3.4); a violation fails the test.
+    fn resolve_alias(&mut self, publish: &mut Publish) {
+        let Some(alias) = publish.properties.topic_alias.take() else {
+            return;
+        };
+        assert!(
+            alias > 0 && alias <= self.alias_maximum,
+            "MQTT-3.3.2-8/9: alias {alias} with maximum {}",
+            self.alias_maximum
+        );
+        if publish.topic.is_empty() {
+            self.alias_hits += 1;
+            assert!(!publish.dup, "a resent PUBLISH carries its full topic");
+            publish.topic = self
+                .aliases
+                .get(&alias)
+                .unwrap_or_else(|| panic!("alias {alias} not set up on this connection"))
+                .clone();
+        } else {
+            self.aliases.insert(alias, publish.topic.clone());
+        }
+    }
+
+    fn receive(&mut self, publish: Publish, to_client: &mut VecDeque<Packet>) {
+        match (publish.qos, publish.packet_id) {
+            (QoS::AtMostOnce, _) => self.route(&publish, to_client),
+            (QoS::AtLeastOnce, Some(id)) => {
+                self.route(&publish, to_client);
+                to_client.push_back(Packet::PubAck(Ack::new(id)));
+            }
+            (QoS::ExactlyOnce, Some(id)) => {
+                if self.inbound_qos2.insert(id) {
+                    self.route(&publish, to_client);
+                }
+                to_client.push_back(Packet::PubRec(Ack::new(id)));
+            }
+            _ => panic!("bad publish"),
+        }
+    }
+
     fn take(&mut self, id: u16) -> Option<u64> {
         self.inflight
             .iter()
@@ -95,8 +140,11 @@ impl Broker {
                 self.has_session = true;
                 let properties = Properties {
                     receive_maximum: Some(5),
+                    topic_alias_maximum: (self.alias_maximum > 0).then_some(self.alias_maximum),
                     ..Default::default()
                 };
+                // MQTT-3.3.2-7: a new connection starts with no alias.
+                self.aliases.clear();
                 to_client.push_back(Packet::ConnAck(ConnAck {
                     session_present,
                     code: 0,
@@ -127,20 +175,10 @@ impl Broker {
                     reason_codes: codes,
                 }));
             }
-            Packet::Publish(publish) => match (publish.qos, publish.packet_id) {
-                (QoS::AtMostOnce, _) => self.route(&publish, to_client),
-                (QoS::AtLeastOnce, Some(id)) => {
-                    self.route(&publish, to_client);
-                    to_client.push_back(Packet::PubAck(Ack::new(id)));
-                }
-                (QoS::ExactlyOnce, Some(id)) => {
-                    if self.inbound_qos2.insert(id) {
-                        self.route(&publish, to_client);
-                    }
-                    to_client.push_back(Packet::PubRec(Ack::new(id)));
-                }
-                _ => panic!("bad publish"),
-            },
+            Packet::Publish(mut publish) => {
+                self.resolve_alias(&mut publish);
+                self.receive(publish, to_client)
+            }
             Packet::PubRel(ack) => {
                 self.inbound_qos2.remove(&ack.packet_id);
                 to_client.push_back(Packet::PubComp(Ack::new(ack.packet_id)));
@@ -207,11 +245,14 @@ fn config(generation: u32) -> Config {
     config
 }
 
-/// Runs one seed; returns the number of link cuts and restarts it saw.
-fn run(seed: u64, messages: usize) -> (u32, u32) {
+/// Runs one seed; returns the number of link cuts, restarts and alias hits it saw.
+fn run(seed: u64, messages: usize) -> (u32, u32, u32) {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut broker = Broker {
         window: 3,
+        // A third of the seeds without topic aliases, the rest with one alias for two topics
+        // (replacements) or two.
+        alias_maximum: (seed % 3) as u16,
         ..Default::default()
     };
     let mut client = Client {
@@ -357,23 +398,25 @@ fn run(seed: u64, messages: usize) -> (u32, u32) {
             "seed {seed}: {qos:?} messages in publish order"
         );
     }
-    (cuts, restarts)
+    (cuts, restarts, broker.alias_hits)
 }
 
 #[test]
 fn qos1_with_dedup_and_qos2_arrive_exactly_once_in_order_through_cuts_and_restarts() {
-    let (mut cuts, mut restarts) = (0, 0);
+    let (mut cuts, mut restarts, mut alias_hits) = (0, 0, 0);
     let seeds = 2_000;
     let only: Option<u64> = std::env::var("FAULT_SEED")
         .ok()
         .and_then(|s| s.parse().ok());
     for seed in (0..seeds).filter(|s| only.is_none_or(|o| o == *s)) {
-        let (c, r) = run(seed, 60);
+        let (c, r, a) = run(seed, 60);
         cuts += c;
         restarts += r;
+        alias_hits += a;
     }
     // The faults really happened.
     assert!(cuts > seeds as u32 * 5, "cuts: {cuts}");
     assert!(restarts > seeds as u32, "restarts: {restarts}");
-    println!("{seeds} seeds x 60 messages: {cuts} link cuts, {restarts} client restarts, no loss, no duplicate");
+    assert!(alias_hits > seeds as u32 * 10, "alias hits: {alias_hits}");
+    println!("{seeds} seeds x 60 messages: {cuts} link cuts, {restarts} client restarts, {alias_hits} publishes on a topic alias, no loss, no duplicate");
 }

@@ -56,6 +56,9 @@ pub struct Config {
     pub dedup: Option<DedupConfig>,
     /// Emit store operations (false: nothing is persisted).
     pub persistent: bool,
+    /// Most topic aliases this client uses for its own publishes (MQTT 5); the server's Topic
+    /// Alias Maximum caps it further. 0 turns outbound aliases off.
+    pub topic_aliases: u16,
 }
 
 impl Config {
@@ -83,6 +86,7 @@ impl Config {
                 id_prefix: String::new(),
             }),
             persistent: true,
+            topic_aliases: 16,
         }
     }
 

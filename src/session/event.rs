@@ -107,6 +107,8 @@ pub enum CommandError {
     },
     /// The offline queue is at its limit.
     QueueFull,
+    /// A property the client manages itself (topic alias, subscription identifier in PUBLISH).
+    PropertyNotAllowed(&'static str),
     /// The packet could not be encoded.
     Encode(crate::codec::EncodeError),
     /// The session has ended.
@@ -127,7 +129,7 @@ impl CommandError {
             CommandError::SubscriptionIdsNotSupported => "SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED",
             CommandError::PacketTooLarge { .. } => "PACKET_TOO_LARGE",
             CommandError::QueueFull => "QUEUE_FULL",
-            CommandError::Encode(_) => "INVALID_ARGUMENT",
+            CommandError::Encode(_) | CommandError::PropertyNotAllowed(_) => "INVALID_ARGUMENT",
             CommandError::Ended => "CLIENT_ENDED",
         }
     }
@@ -161,6 +163,9 @@ impl fmt::Display for CommandError {
                 )
             }
             CommandError::QueueFull => f.write_str("the offline queue is full"),
+            CommandError::PropertyNotAllowed(what) => {
+                write!(f, "{what} may not be set by the application")
+            }
             CommandError::Encode(e) => write!(f, "cannot encode: {e}"),
             CommandError::Ended => f.write_str("the session has ended"),
         }

@@ -13,6 +13,7 @@
 //! messages; PUBREL and PUBCOMP) and the delivery of inbound messages wait until the writes
 //! before them are committed, so a crash can neither lose a message nor deliver it twice.
 
+mod alias;
 mod config;
 mod dedup;
 mod event;
@@ -34,6 +35,7 @@ pub use config::{Config, DedupConfig, Overflow};
 pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
 pub use store::{StoreOp, Write};
 
+use alias::{OutboundAliases, Use};
 use dedup::SeenIds;
 use outbound::{Outbound, PubRec};
 use router::Router;
@@ -49,6 +51,7 @@ struct ServerLimits {
     wildcards: bool,
     subscription_ids: bool,
     shared: bool,
+    topic_alias_maximum: u16,
 }
 
 impl Default for ServerLimits {
@@ -61,6 +64,7 @@ impl Default for ServerLimits {
             wildcards: true,
             subscription_ids: true,
             shared: true,
+            topic_alias_maximum: 0,
         }
     }
 }
@@ -115,6 +119,8 @@ pub struct Metrics {
     pub duplicates_dropped: u64,
     pub reconnects: u64,
     pub rtt_ms: Option<u64>,
+    /// PUBLISH packets sent with an empty topic name, standing on a topic alias.
+    pub topic_alias_hits: u64,
 }
 
 pub struct Session {
@@ -142,6 +148,7 @@ pub struct Session {
 
     inbound_qos2: HashSet<u16>,
     inbound_aliases: HashMap<u16, String>,
+    outbound_aliases: OutboundAliases,
     seen: SeenIds,
     next_message_id: u64,
     router: Router,
@@ -173,6 +180,7 @@ impl Session {
             subscriptions: BTreeMap::new(),
             inbound_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
+            outbound_aliases: OutboundAliases::default(),
             seen: SeenIds::default(),
             next_message_id: 0,
             router: Router::default(),
@@ -254,6 +262,7 @@ impl Session {
             duplicates_dropped: self.duplicates_dropped,
             reconnects: self.connections.saturating_sub(1),
             rtt_ms: self.rtt_ms,
+            topic_alias_hits: self.outbound_aliases.hits(),
         }
     }
 
@@ -405,6 +414,17 @@ impl Session {
         }
         if request.retain && !self.server.retain_available {
             return Err(CommandError::RetainNotSupported);
+        }
+        if request.properties.topic_alias.is_some() {
+            // The session assigns aliases per connection; one from the application could
+            // outlive its connection in the store.
+            return Err(CommandError::PropertyNotAllowed("a topic alias"));
+        }
+        if !request.properties.subscription_identifiers.is_empty() {
+            // MQTT-3.3.4-6: a PUBLISH from a client carries no subscription identifier.
+            return Err(CommandError::PropertyNotAllowed(
+                "a subscription identifier",
+            ));
         }
         let mut publish = Publish {
             dup: false,
@@ -587,9 +607,31 @@ impl Session {
         self.next_token
     }
 
-    fn send(&mut self, now: u64, packet: Packet) {
+    fn send(&mut self, now: u64, mut packet: Packet) {
+        if let Packet::Publish(publish) = &mut packet {
+            if !publish.dup {
+                self.alias_outgoing(publish);
+            }
+        }
         self.last_sent = now;
         self.out_packets.push_back(packet);
+    }
+
+    /// Puts a topic alias on a PUBLISH as it leaves. Only here, on the wire copy: the stored
+    /// message keeps its topic, and a resent one (DUP) goes out in full on whatever connection
+    /// it is resent on.
+    fn alias_outgoing(&mut self, publish: &mut Publish) {
+        let Some(Use::Establish(alias)) = self.outbound_aliases.apply(publish) else {
+            return;
+        };
+        // Setting up an alias adds 3 bytes; the broker's Maximum Packet Size still holds.
+        if let Some(max) = self.server.maximum_packet_size {
+            let probe = Packet::Publish(publish.clone());
+            if crate::codec::encoded_len(&probe, self.config.protocol) > max as usize {
+                self.outbound_aliases.withdraw(alias);
+                publish.properties.topic_alias = None;
+            }
+        }
     }
 
     fn write(&mut self, write: Write) {
@@ -624,6 +666,8 @@ impl Session {
     fn reset_connection(&mut self) {
         self.ping_sent_at = None;
         self.inbound_aliases.clear();
+        // MQTT-3.3.2-7: no alias outlives its network connection.
+        self.outbound_aliases.reset(0);
         self.out_packets.clear();
         // Acks gated for the old connection are void; deliveries still happen.
         self.gated
@@ -683,7 +727,16 @@ impl Session {
             wildcards: flag(properties.wildcard_subscription_available),
             subscription_ids: flag(properties.subscription_identifier_available),
             shared: flag(properties.shared_subscription_available),
+            topic_alias_maximum: properties.topic_alias_maximum.unwrap_or(0),
         };
+        if v5 {
+            // MQTT-3.3.2-9: never above the server's Topic Alias Maximum (absent: 0, none).
+            self.outbound_aliases.reset(
+                self.config
+                    .topic_aliases
+                    .min(self.server.topic_alias_maximum),
+            );
+        }
         self.keep_alive_ms = u64::from(
             properties
                 .server_keep_alive
