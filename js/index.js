@@ -213,7 +213,8 @@ export class MqttClient {
           const route = this.#routes.get(id);
           if (route) callSafely(route.handler, message);
         }
-        this.#emit('message', message.topic, message.payload, message);
+        // A further copy for another overlapping subscription reaches only its own handlers.
+        if (detail.primary) this.#emit('message', message.topic, message.payload, message);
         return;
       }
       default:

@@ -59,6 +59,10 @@ pub struct Config {
     /// Most topic aliases this client uses for its own publishes (MQTT 5); the server's Topic
     /// Alias Maximum caps it further. 0 turns outbound aliases off.
     pub topic_aliases: u16,
+    /// Give every subscription its own subscription identifier when the server supports them
+    /// (MQTT 5), so that each message reaches exactly the handlers of the subscriptions it
+    /// matched. The application may then set none itself.
+    pub subscription_identifiers: bool,
 }
 
 impl Config {
@@ -87,6 +91,7 @@ impl Config {
             }),
             persistent: true,
             topic_aliases: 16,
+            subscription_identifiers: true,
         }
     }
 

@@ -24,8 +24,15 @@ pub enum Event {
     },
     /// The connection is over; the host closes the transport.
     Lost { reason: LostReason },
-    /// An application message, delivered once.
-    Message { publish: Publish },
+    /// An application message, delivered once. `routes`: the routes it reaches (see
+    /// [`super::Session::add_route`]). `primary`: false for a further copy the broker sent for
+    /// another of our overlapping subscriptions (MQTT-3.3.4-5), which reaches only the routes
+    /// of the subscriptions it names; catch-all listeners take the primary copy only.
+    Message {
+        publish: Publish,
+        routes: Vec<u32>,
+        primary: bool,
+    },
     /// The broker acknowledged a publish (QoS 0: it was handed to the transport).
     Published { token: Token, reason_code: u8 },
     /// A publish failed for good (the broker refused it, or it expired while queued).

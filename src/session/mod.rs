@@ -17,11 +17,14 @@ mod alias;
 mod config;
 mod dedup;
 mod event;
+mod inbound;
 mod outbound;
 mod router;
 mod store;
+mod subscribing;
+mod subscriptions;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use bytes::Bytes;
 
@@ -40,6 +43,8 @@ use dedup::SeenIds;
 use outbound::{Outbound, PubRec};
 use router::Router;
 use store::{Record, StoreLog};
+use subscribing::Control;
+use subscriptions::Subscriptions;
 
 /// What the broker allowed in CONNACK (defaults when it said nothing).
 #[derive(Debug, Clone, Copy)]
@@ -81,18 +86,8 @@ enum Link {
 enum Gated {
     Send(Packet),
     Deliver(Publish),
-}
-
-#[derive(Debug)]
-enum Request {
-    Subscribe {
-        token: Option<Token>,
-        filters: Vec<(String, SubscriptionOptions)>,
-    },
-    Unsubscribe {
-        token: Token,
-        filters: Vec<String>,
-    },
+    /// An application result that promises durable state (a subscription recorded).
+    Report(Event),
 }
 
 /// A publish the application asks for.
@@ -141,10 +136,12 @@ pub struct Session {
 
     outbound: Outbound,
     next_token: Token,
-    requests: HashMap<u16, Request>,
+    requests: HashMap<u16, Control>,
     /// Requests whose reply was lost with a connection: sent again on the next one.
-    unanswered: Vec<Request>,
-    subscriptions: BTreeMap<String, SubscriptionOptions>,
+    unanswered: Vec<Control>,
+    /// Reason codes gathered for a subscribe request split into several SUBSCRIBE packets.
+    partial_subacks: HashMap<Token, Vec<Option<u8>>>,
+    subscriptions: Subscriptions,
 
     inbound_qos2: HashSet<u16>,
     inbound_aliases: HashMap<u16, String>,
@@ -177,7 +174,8 @@ impl Session {
             next_token: 0,
             requests: HashMap::new(),
             unanswered: Vec::new(),
-            subscriptions: BTreeMap::new(),
+            partial_subacks: HashMap::new(),
+            subscriptions: Subscriptions::default(),
             inbound_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
             outbound_aliases: OutboundAliases::default(),
@@ -216,8 +214,11 @@ impl Session {
                 Some(Record::InboundQos2 { packet_id }) => {
                     self.inbound_qos2.insert(packet_id);
                 }
-                Some(Record::Subscription { filter, options }) => {
-                    self.subscriptions.insert(filter, options);
+                Some(Record::Subscription {
+                    filter,
+                    subscription,
+                }) => {
+                    self.subscriptions.insert(filter, subscription);
                 }
                 Some(Record::SeenId { id }) => {
                     self.seen.insert(&id, now);
@@ -345,9 +346,11 @@ impl Session {
                 // The id may be reused once PUBCOMP is out: its deletion must be durable first.
                 self.gate(now, Gated::Send(Packet::PubComp(pubcomp)));
             }
-            Packet::SubAck(suback) => self.handle_suback(suback.packet_id, suback.reason_codes),
+            Packet::SubAck(suback) => {
+                self.handle_suback(now, suback.packet_id, suback.reason_codes)
+            }
             Packet::UnsubAck(unsuback) => {
-                self.handle_unsuback(unsuback.packet_id, unsuback.reason_codes)
+                self.handle_unsuback(now, unsuback.packet_id, unsuback.reason_codes)
             }
             Packet::PingResp => {
                 self.rtt_ms = ping_sent_at
@@ -473,76 +476,6 @@ impl Session {
         Ok(token)
     }
 
-    pub fn subscribe(
-        &mut self,
-        now: u64,
-        filters: Vec<(String, SubscriptionOptions)>,
-        properties: Properties,
-    ) -> Result<Token, CommandError> {
-        if filters.is_empty() {
-            return Err(CommandError::NoFilters);
-        }
-        for (filter, _) in &filters {
-            topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
-            if filter.contains(['+', '#']) && !self.server.wildcards {
-                return Err(CommandError::WildcardsNotSupported);
-            }
-            if topic::split_shared(filter).is_some() && !self.server.shared {
-                return Err(CommandError::SharedNotSupported);
-            }
-        }
-        if !properties.subscription_identifiers.is_empty() && !self.server.subscription_ids {
-            return Err(CommandError::SubscriptionIdsNotSupported);
-        }
-        let token = self.next_token();
-        self.send_subscribe(now, Some(token), filters, properties);
-        Ok(token)
-    }
-
-    pub fn unsubscribe(
-        &mut self,
-        now: u64,
-        filters: Vec<String>,
-        properties: Properties,
-    ) -> Result<Token, CommandError> {
-        if filters.is_empty() {
-            return Err(CommandError::NoFilters);
-        }
-        for filter in &filters {
-            topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
-        }
-        let token = self.next_token();
-        self.send_unsubscribe(now, token, filters, properties);
-        Ok(token)
-    }
-
-    fn send_unsubscribe(
-        &mut self,
-        now: u64,
-        token: Token,
-        filters: Vec<String>,
-        properties: Properties,
-    ) {
-        if self.link != Link::Up {
-            // Nothing to ask a broker we are not connected to: forget them locally.
-            self.forget_subscriptions(&filters);
-            self.events.push_back(Event::Unsubscribed {
-                token,
-                reason_codes: vec![reason::SUCCESS; filters.len()],
-            });
-            return;
-        }
-        let packet_id = self.outbound.allocate_packet_id(&self.requests);
-        let packet = Unsubscribe {
-            packet_id,
-            properties,
-            filters: filters.clone(),
-        };
-        self.requests
-            .insert(packet_id, Request::Unsubscribe { token, filters });
-        self.send(now, Packet::Unsubscribe(packet));
-    }
-
     /// Sends DISCONNECT (normal) and ends the connection. What is persisted stays persisted.
     pub fn disconnect(&mut self, now: u64) {
         if self.link == Link::Up {
@@ -561,11 +494,6 @@ impl Session {
 
     pub fn remove_route(&mut self, id: u32) -> bool {
         self.router.remove(id)
-    }
-
-    /// Appends the ids of the routes that `topic` matches to `out`.
-    pub fn matching_routes(&self, topic: &str, out: &mut Vec<u32>) {
-        self.router.matching(topic, out);
     }
 
     // --- host outputs ------------------------------------------------------------------------
@@ -641,7 +569,11 @@ impl Session {
     /// Releases `item` once everything written so far is durable, keeping the order of earlier
     /// gated items.
     fn gate(&mut self, now: u64, item: Gated) {
-        let seq = self.log.last_seq();
+        self.gate_at(now, self.log.last_seq(), item);
+    }
+
+    /// Releases `item` once the writes up to `seq` (and the gated items before it) are durable.
+    fn gate_at(&mut self, now: u64, seq: u64, item: Gated) {
         if self.gated.is_empty() && seq <= self.committed_seq {
             self.release(now, item);
         } else {
@@ -656,9 +588,23 @@ impl Session {
                     self.send(now, packet);
                 }
             }
+            Gated::Report(event) => self.events.push_back(event),
             Gated::Deliver(publish) => {
-                self.received += 1;
-                self.events.push_back(Event::Message { publish });
+                let mut routes = Vec::new();
+                let primary = self.router.route(
+                    &publish.topic,
+                    &publish.properties.subscription_identifiers,
+                    &self.subscriptions,
+                    &mut routes,
+                );
+                if primary {
+                    self.received += 1;
+                }
+                self.events.push_back(Event::Message {
+                    publish,
+                    routes,
+                    primary,
+                });
             }
         }
     }
@@ -669,9 +615,9 @@ impl Session {
         // MQTT-3.3.2-7: no alias outlives its network connection.
         self.outbound_aliases.reset(0);
         self.out_packets.clear();
-        // Acks gated for the old connection are void; deliveries still happen.
+        // Packets gated for the old connection are void; deliveries and reports still happen.
         self.gated
-            .retain(|(_, item)| matches!(item, Gated::Deliver(_)));
+            .retain(|(_, item)| !matches!(item, Gated::Send(_)));
     }
 
     fn connection_over(&mut self, reason: LostReason) {
@@ -679,7 +625,7 @@ impl Session {
         self.ping_sent_at = None;
         // A request without its reply may or may not have reached the broker: ask again on
         // the next connection (both requests are idempotent) and settle it with that reply.
-        let mut pending: Vec<(u16, Request)> = self.requests.drain().collect();
+        let mut pending: Vec<(u16, Control)> = self.requests.drain().collect();
         pending.sort_by_key(|(packet_id, _)| *packet_id);
         self.unanswered
             .extend(pending.into_iter().map(|(_, request)| request));
@@ -762,195 +708,11 @@ impl Session {
             for event in self.outbound.session_lost(&mut self.log) {
                 self.events.push_back(event);
             }
-            let filters: Vec<(String, SubscriptionOptions)> = self
-                .subscriptions
-                .iter()
-                .map(|(f, o)| (f.clone(), *o))
-                .collect();
-            if !filters.is_empty() {
-                self.send_subscribe(now, None, filters, Properties::default());
-            }
         }
-        for request in std::mem::take(&mut self.unanswered) {
-            match request {
-                Request::Subscribe { token, filters } => {
-                    self.send_subscribe(now, token, filters, Properties::default())
-                }
-                Request::Unsubscribe { token, filters } => {
-                    self.send_unsubscribe(now, token, filters, Properties::default())
-                }
-            }
-        }
+        self.resubscribe(now, session_present);
         self.outbound
             .set_window(self.config.max_inflight.min(self.server.receive_maximum));
         self.pump_outbound(now);
-    }
-
-    fn send_subscribe(
-        &mut self,
-        now: u64,
-        token: Option<Token>,
-        filters: Vec<(String, SubscriptionOptions)>,
-        properties: Properties,
-    ) {
-        if self.link != Link::Up {
-            // Offline: remember the filters; they are subscribed when the connection is up.
-            let reason_codes = filters.iter().map(|(_, o)| o.qos as u8).collect();
-            for (filter, options) in filters {
-                self.remember_subscription(filter, options);
-            }
-            if let Some(token) = token {
-                self.events.push_back(Event::Subscribed {
-                    token,
-                    reason_codes,
-                });
-            }
-            return;
-        }
-        let packet_id = self.outbound.allocate_packet_id(&self.requests);
-        let packet = Subscribe {
-            packet_id,
-            properties,
-            filters: filters.clone(),
-        };
-        self.requests
-            .insert(packet_id, Request::Subscribe { token, filters });
-        self.send(now, Packet::Subscribe(packet));
-    }
-
-    fn remember_subscription(&mut self, filter: String, options: SubscriptionOptions) {
-        self.write(Write::Put(
-            store::subscription_key(&filter),
-            store::subscription_value(options),
-        ));
-        self.subscriptions.insert(filter, options);
-    }
-
-    fn forget_subscriptions(&mut self, filters: &[String]) {
-        for filter in filters {
-            if self.subscriptions.remove(filter).is_some() {
-                self.write(Write::Delete(store::subscription_key(filter)));
-            }
-        }
-    }
-
-    fn handle_suback(&mut self, packet_id: u16, reason_codes: Vec<u8>) {
-        let Some(Request::Subscribe { token, filters }) = self.requests.remove(&packet_id) else {
-            return;
-        };
-        for ((filter, options), code) in filters.into_iter().zip(&reason_codes) {
-            if reason::is_failure(*code) {
-                if self.subscriptions.remove(&filter).is_some() {
-                    self.write(Write::Delete(store::subscription_key(&filter)));
-                }
-            } else {
-                self.remember_subscription(filter, options);
-            }
-        }
-        if let Some(token) = token {
-            self.events.push_back(Event::Subscribed {
-                token,
-                reason_codes,
-            });
-        }
-    }
-
-    fn handle_unsuback(&mut self, packet_id: u16, reason_codes: Vec<u8>) {
-        let Some(Request::Unsubscribe { token, filters }) = self.requests.remove(&packet_id) else {
-            return;
-        };
-        self.forget_subscriptions(&filters);
-        let reason_codes = if reason_codes.is_empty() {
-            vec![reason::SUCCESS; filters.len()]
-        } else {
-            reason_codes
-        };
-        self.events.push_back(Event::Unsubscribed {
-            token,
-            reason_codes,
-        });
-    }
-
-    fn handle_publish(&mut self, now: u64, mut publish: Publish) {
-        if let Some(alias) = publish.properties.topic_alias {
-            let maximum = self
-                .config
-                .connect_properties
-                .topic_alias_maximum
-                .unwrap_or(0);
-            if alias == 0 || alias > maximum {
-                return self.protocol_error(now, reason::TOPIC_ALIAS_INVALID);
-            }
-            if publish.topic.is_empty() {
-                match self.inbound_aliases.get(&alias) {
-                    Some(topic) => publish.topic = topic.clone(),
-                    None => return self.protocol_error(now, reason::PROTOCOL_ERROR),
-                }
-            } else {
-                self.inbound_aliases.insert(alias, publish.topic.clone());
-            }
-        }
-        let message_id = self
-            .config
-            .dedup()
-            .and_then(|d| publish.properties.user_property(&d.key))
-            .map(str::to_owned);
-        match (publish.qos, publish.packet_id) {
-            (QoS::AtMostOnce, _) => self.deliver_once(now, publish, message_id),
-            (QoS::AtLeastOnce, Some(id)) => {
-                self.deliver_once(now, publish, message_id);
-                self.gate(now, Gated::Send(Packet::PubAck(Ack::new(id))));
-            }
-            (QoS::ExactlyOnce, Some(id)) => {
-                if self.inbound_qos2.insert(id) {
-                    let limit = self
-                        .config
-                        .connect_properties
-                        .receive_maximum
-                        .unwrap_or(u16::MAX);
-                    if self.inbound_qos2.len() > usize::from(limit) {
-                        self.inbound_qos2.remove(&id);
-                        return self.protocol_error(now, reason::RECEIVE_MAXIMUM_EXCEEDED);
-                    }
-                    // MQTT-4.3.3-9 method B: the id is stored before PUBREC, the message is
-                    // delivered once, re-sent copies are not delivered until PUBREL.
-                    self.write(Write::Put(store::inbound_key(id), Vec::new()));
-                    self.deliver_once(now, publish, message_id);
-                }
-                self.gate(now, Gated::Send(Packet::PubRec(Ack::new(id))));
-            }
-            _ => self.protocol_error(now, reason::MALFORMED_PACKET),
-        }
-    }
-
-    /// Delivers unless the message id was seen within the window.
-    fn deliver_once(&mut self, now: u64, publish: Publish, message_id: Option<String>) {
-        if let Some(id) = message_id {
-            if self.seen.contains(&id) {
-                self.duplicates_dropped += 1;
-                self.events.push_back(Event::DuplicateDropped {
-                    message_id: id,
-                    topic: publish.topic,
-                });
-                return;
-            }
-            self.seen.insert(&id, now);
-            self.write(Write::Put(store::seen_id_key(&id), Vec::new()));
-            self.evict_seen(now);
-        }
-        self.gate(now, Gated::Deliver(publish));
-    }
-
-    fn evict_seen(&mut self, now: u64) {
-        let Some(dedup) = self.config.dedup() else {
-            return;
-        };
-        let (size, age) = (dedup.window_size, dedup.window_ms);
-        let mut evicted = Vec::new();
-        self.seen.evict(now, size, age, |id| evicted.push(id));
-        for id in evicted {
-            self.write(Write::Delete(store::seen_id_key(&id)));
-        }
     }
 
     fn pump_outbound(&mut self, now: u64) {

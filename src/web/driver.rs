@@ -45,7 +45,6 @@ struct State {
     /// Events for JavaScript, emitted once the state is released.
     outbox: Vec<(&'static str, JsValue)>,
     me: Weak<RefCell<State>>,
-    routes: Vec<u32>,
     ended: bool,
     window_listeners: Vec<(&'static str, Closure<dyn FnMut()>)>,
     message_times: std::collections::VecDeque<u64>,
@@ -316,11 +315,14 @@ impl State {
                 }
                 self.emit("close", object(&entries));
             }
-            Event::Message { publish } => {
-                self.routes.clear();
-                self.session
-                    .matching_routes(&publish.topic, &mut self.routes);
-                self.message_times.push_back(now);
+            Event::Message {
+                publish,
+                routes,
+                primary,
+            } => {
+                if primary {
+                    self.message_times.push_back(now);
+                }
                 while self.message_times.front().is_some_and(|t| now - t > 5_000) {
                     self.message_times.pop_front();
                 }
@@ -334,7 +336,8 @@ impl State {
                 ]);
                 let detail = object(&[
                     ("message", message),
-                    ("routes", Uint32Array::from(&self.routes[..]).into()),
+                    ("routes", Uint32Array::from(&routes[..]).into()),
+                    ("primary", primary.into()),
                 ]);
                 self.emit("message", detail);
             }
@@ -570,7 +573,6 @@ impl Driver {
                 emit,
                 outbox: Vec::new(),
                 me: me.clone(),
-                routes: Vec::new(),
                 ended: false,
                 window_listeners: Vec::new(),
                 message_times: Default::default(),
