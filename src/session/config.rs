@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use super::copies::CopyPolicy;
 use crate::codec::{LastWill, Properties, ProtocolVersion};
 
 /// What to do when the offline queue is full.
@@ -63,6 +64,9 @@ pub struct Config {
     /// (MQTT 5), so that each message reaches exactly the handlers of the subscriptions it
     /// matched. The application may then set none itself.
     pub subscription_identifiers: bool,
+    /// Copies a broker sends for overlapping subscriptions without saying which is which
+    /// (MQTT 3.1.1; MQTT 5 without identifiers): see [`CopyPolicy`].
+    pub copies: CopyPolicy,
 }
 
 impl Config {
@@ -92,6 +96,7 @@ impl Config {
             persistent: true,
             topic_aliases: 16,
             subscription_identifiers: true,
+            copies: CopyPolicy::Collapse,
         }
     }
 

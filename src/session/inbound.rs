@@ -68,8 +68,30 @@ impl Session {
         Some(format!("{id}#{}", ids.join(",")))
     }
 
-    /// Delivers unless the message's de-duplication key was seen within the window.
+    /// A further copy for another overlapping subscription, told apart without identifiers
+    /// (see copies.rs). Identifiers, when the broker sends them, say it exactly (router.rs).
+    fn is_unnamed_copy(&mut self, now: u64, publish: &Publish) -> bool {
+        if self.config.copies != CopyPolicy::Collapse
+            || !publish.properties.subscription_identifiers.is_empty()
+        {
+            return false;
+        }
+        let subscriptions = &self.subscriptions;
+        self.expected_copies.is_copy(now, publish, || {
+            subscriptions
+                .matching(&publish.topic)
+                .map(|(_, s)| s.granted)
+                .collect()
+        })
+    }
+
+    /// Delivers unless it is a copy for another overlapping subscription or its
+    /// de-duplication key was seen within the window.
     fn deliver_once(&mut self, now: u64, publish: Publish, key: Option<String>) {
+        if self.is_unnamed_copy(now, &publish) {
+            self.copies_dropped += 1;
+            return;
+        }
         if let Some(id) = key {
             if self.seen.contains(&id) {
                 self.duplicates_dropped += 1;

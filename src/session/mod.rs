@@ -15,6 +15,7 @@
 
 mod alias;
 mod config;
+mod copies;
 mod dedup;
 mod event;
 mod inbound;
@@ -35,10 +36,12 @@ use crate::codec::{
 use crate::topic;
 
 pub use config::{Config, DedupConfig, Overflow};
+pub use copies::CopyPolicy;
 pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
 pub use store::{StoreOp, Write};
 
 use alias::{OutboundAliases, Use};
+use copies::ExpectedCopies;
 use dedup::SeenIds;
 use outbound::{Outbound, PubRec};
 use router::Router;
@@ -116,6 +119,8 @@ pub struct Metrics {
     pub rtt_ms: Option<u64>,
     /// PUBLISH packets sent with an empty topic name, standing on a topic alias.
     pub topic_alias_hits: u64,
+    /// Inbound copies for overlapping subscriptions taken as such and not delivered again.
+    pub copies_dropped: u64,
 }
 
 pub struct Session {
@@ -146,12 +151,14 @@ pub struct Session {
     inbound_qos2: HashSet<u16>,
     inbound_aliases: HashMap<u16, String>,
     outbound_aliases: OutboundAliases,
+    expected_copies: ExpectedCopies,
     seen: SeenIds,
     next_message_id: u64,
     router: Router,
 
     received: u64,
     duplicates_dropped: u64,
+    copies_dropped: u64,
 }
 
 impl Session {
@@ -179,11 +186,13 @@ impl Session {
             inbound_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
             outbound_aliases: OutboundAliases::default(),
+            expected_copies: ExpectedCopies::default(),
             seen: SeenIds::default(),
             next_message_id: 0,
             router: Router::default(),
             received: 0,
             duplicates_dropped: 0,
+            copies_dropped: 0,
             config,
         }
     }
@@ -264,6 +273,7 @@ impl Session {
             reconnects: self.connections.saturating_sub(1),
             rtt_ms: self.rtt_ms,
             topic_alias_hits: self.outbound_aliases.hits(),
+            copies_dropped: self.copies_dropped,
         }
     }
 
@@ -614,6 +624,7 @@ impl Session {
         self.inbound_aliases.clear();
         // MQTT-3.3.2-7: no alias outlives its network connection.
         self.outbound_aliases.reset(0);
+        self.expected_copies.clear();
         self.out_packets.clear();
         // Packets gated for the old connection are void; deliveries and reports still happen.
         self.gated

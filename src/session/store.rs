@@ -199,14 +199,17 @@ pub(crate) fn parse(key: &str, value: &[u8]) -> Option<Record> {
             };
             (!rest.is_empty()).then(|| Record::Subscription {
                 filter: rest.to_string(),
-                subscription: Subscription {
-                    options,
-                    id,
-                    confirmed: bits & 0b100_0000 != 0,
-                    leaving: bits & 0b1000_0000 != 0,
-                    // See Subscription::held.
-                    held: id.is_some() && bits & 0b1000_0000 == 0,
-                    recorded: 0,
+                subscription: {
+                    let confirmed = bits & 0b100_0000 != 0;
+                    let leaving = bits & 0b1000_0000 != 0;
+                    Subscription {
+                        id,
+                        confirmed,
+                        leaving,
+                        // See Subscription::held.
+                        held: !leaving && (confirmed || id.is_some()),
+                        ..Subscription::new(options)
+                    }
                 },
             })
         }
@@ -291,12 +294,11 @@ mod tests {
             (Some(1), true, true),
         ] {
             let subscription = Subscription {
-                options,
                 id,
                 confirmed,
                 leaving,
-                held: id.is_some() && !leaving,
-                recorded: 0,
+                held: !leaving && (confirmed || id.is_some()),
+                ..Subscription::new(options)
             };
             assert_eq!(
                 parse(

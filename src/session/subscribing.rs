@@ -274,6 +274,8 @@ impl Session {
                 self.forget_subscriptions(std::slice::from_ref(filter));
             } else {
                 self.record_subscription(filter, *options, true);
+                let granted = QoS::from_u8(*code).unwrap_or(options.qos);
+                self.subscriptions.set_granted(filter, granted);
             }
         }
         let Some(token) = token else {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::codec::SubscriptionOptions;
+use crate::codec::{QoS, SubscriptionOptions};
 use crate::topic;
 
 /// The largest Subscription Identifier (a Variable Byte Integer, 3.8.2.1.2).
@@ -21,13 +21,16 @@ pub(crate) struct Subscription {
     /// UNSUBSCRIBE reaches a broker that kept the session even across a reload).
     pub(crate) leaving: bool,
     /// The broker is taken to hold it, so messages for it carry its identifier: once granted,
-    /// or restored from the store with an identifier (a SUBSCRIBE leaves only once its record
-    /// is durable, so a restored identifier may be at the broker), until a CONNACK says the
+    /// or restored from the store confirmed or with an identifier (a SUBSCRIBE leaves only once
+    /// its record is durable, so a restored identifier may be at the broker), until a CONNACK
+    /// says the
     /// broker lost the session or the application unsubscribes. Not persisted. Routing counts
     /// only these (see router.rs).
     pub(crate) held: bool,
     /// The store sequence number of this record's last write (0: restored, durable).
     pub(crate) recorded: u64,
+    /// The QoS the broker granted (the requested one until a SUBACK says). Not persisted.
+    pub(crate) granted: QoS,
 }
 
 impl Subscription {
@@ -39,6 +42,7 @@ impl Subscription {
             leaving: false,
             held: false,
             recorded: 0,
+            granted: options.qos,
         }
     }
 
@@ -72,6 +76,12 @@ impl Subscriptions {
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Subscription)> {
         self.by_filter.iter()
+    }
+
+    pub(crate) fn set_granted(&mut self, filter: &str, granted: QoS) {
+        if let Some(subscription) = self.by_filter.get_mut(filter) {
+            subscription.granted = granted;
+        }
     }
 
     /// The broker lost our session: it holds nothing, nothing is confirmed any more.
