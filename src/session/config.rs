@@ -67,6 +67,9 @@ pub struct Config {
     /// Copies a broker sends for overlapping subscriptions without saying which is which
     /// (MQTT 3.1.1; MQTT 5 without identifiers): see [`CopyPolicy`].
     pub copies: CopyPolicy,
+    /// Prefix of the Correlation Data of this client's requests; the host makes it unique per
+    /// page load, so that a late reply to an earlier page's request cannot match a new one.
+    pub correlation_prefix: String,
 }
 
 impl Config {
@@ -97,6 +100,7 @@ impl Config {
             topic_aliases: 16,
             subscription_identifiers: true,
             copies: CopyPolicy::Collapse,
+            correlation_prefix: String::new(),
         }
     }
 

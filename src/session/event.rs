@@ -49,6 +49,13 @@ pub enum Event {
     DuplicateDropped { message_id: String, topic: String },
     /// A stored record could not be read and was skipped.
     CorruptRecord { key: String },
+    /// The reply to a request (see [`super::Session::request`]).
+    Response { token: Token, publish: Publish },
+    /// A request that will get no reply.
+    RequestFailed {
+        token: Token,
+        error: super::RequestError,
+    },
 }
 
 /// Why a connection ended.
@@ -120,6 +127,10 @@ pub enum CommandError {
     Encode(crate::codec::EncodeError),
     /// The session has ended.
     Ended,
+    /// Request/response needs MQTT 5 (Response Topic, Correlation Data).
+    RequiresMqtt5,
+    /// respond() to a message that carries no Response Topic.
+    NoResponseTopic,
 }
 
 impl CommandError {
@@ -138,6 +149,8 @@ impl CommandError {
             CommandError::QueueFull => "QUEUE_FULL",
             CommandError::Encode(_) | CommandError::PropertyNotAllowed(_) => "INVALID_ARGUMENT",
             CommandError::Ended => "CLIENT_ENDED",
+            CommandError::RequiresMqtt5 => "NOT_SUPPORTED_BEFORE_MQTT5",
+            CommandError::NoResponseTopic => "INVALID_ARGUMENT",
         }
     }
 }
@@ -175,6 +188,10 @@ impl fmt::Display for CommandError {
             }
             CommandError::Encode(e) => write!(f, "cannot encode: {e}"),
             CommandError::Ended => f.write_str("the session has ended"),
+            CommandError::RequiresMqtt5 => f.write_str("this needs MQTT 5 (protocolVersion 5)"),
+            CommandError::NoResponseTopic => {
+                f.write_str("the message has no response topic to respond to")
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ mod dedup;
 mod event;
 mod inbound;
 mod outbound;
+mod request;
 mod router;
 mod store;
 mod subscribing;
@@ -38,12 +39,14 @@ use crate::topic;
 pub use config::{Config, DedupConfig, Overflow};
 pub use copies::CopyPolicy;
 pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
+pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
 
 use alias::{OutboundAliases, Use};
 use copies::ExpectedCopies;
 use dedup::SeenIds;
 use outbound::{Outbound, PubRec};
+use request::Requests;
 use router::Router;
 use store::{Record, StoreLog};
 use subscribing::Control;
@@ -147,6 +150,9 @@ pub struct Session {
     /// Reason codes gathered for a subscribe request split into several SUBSCRIBE packets.
     partial_subacks: HashMap<Token, Vec<Option<u8>>>,
     subscriptions: Subscriptions,
+    pending_requests: Requests,
+    /// The server's Response Information, when the client asked for it (3.2.2.3.15).
+    response_information: Option<String>,
 
     inbound_qos2: HashSet<u16>,
     inbound_aliases: HashMap<u16, String>,
@@ -183,6 +189,8 @@ impl Session {
             unanswered: Vec::new(),
             partial_subacks: HashMap::new(),
             subscriptions: Subscriptions::default(),
+            pending_requests: Requests::default(),
+            response_information: None,
             inbound_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
             outbound_aliases: OutboundAliases::default(),
@@ -400,6 +408,7 @@ impl Session {
         for event in self.outbound.expire(now, &mut self.log) {
             self.events.push_back(event);
         }
+        self.expire_requests(now);
         self.evict_seen(now);
         self.check_backpressure();
     }
@@ -419,6 +428,14 @@ impl Session {
     // --- application commands --------------------------------------------------------------
 
     pub fn publish(&mut self, now: u64, request: PublishRequest) -> Result<Token, CommandError> {
+        let publish = self.prepare_publish(request)?;
+        let token = self.next_token();
+        self.enqueue_publish(now, token, publish)?;
+        Ok(token)
+    }
+
+    /// Checks a publish the application asks for and makes it the message to queue.
+    fn prepare_publish(&mut self, request: PublishRequest) -> Result<Publish, CommandError> {
         topic::validate_topic_name(&request.topic).map_err(CommandError::InvalidTopic)?;
         if (request.qos as u8) > self.server.maximum_qos {
             return Err(CommandError::QosNotSupported {
@@ -477,13 +494,21 @@ impl Session {
                 });
             }
         }
-        let token = self.next_token();
+        Ok(publish)
+    }
+
+    fn enqueue_publish(
+        &mut self,
+        now: u64,
+        token: Token,
+        publish: Publish,
+    ) -> Result<(), CommandError> {
         for event in self.outbound.enqueue(now, token, publish, &mut self.log)? {
             self.events.push_back(event);
         }
         self.check_backpressure();
         self.pump_outbound(now);
-        Ok(token)
+        Ok(())
     }
 
     /// Sends DISCONNECT (normal) and ends the connection. What is persisted stays persisted.
@@ -513,7 +538,12 @@ impl Session {
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        loop {
+            let event = self.events.pop_front()?;
+            if let Some(event) = self.requests_filter(event) {
+                return Some(event);
+            }
+        }
     }
 
     pub fn poll_store(&mut self) -> Option<StoreOp> {
@@ -532,7 +562,8 @@ impl Session {
             .config
             .dedup()
             .and_then(|d| self.seen.next_expiry(d.window_ms));
-        [keepalive, self.outbound.next_expiry(), dedup]
+        let requests = self.pending_requests.next_deadline();
+        [keepalive, self.outbound.next_expiry(), dedup, requests]
             .into_iter()
             .flatten()
             .min()
@@ -600,6 +631,10 @@ impl Session {
             }
             Gated::Report(event) => self.events.push_back(event),
             Gated::Deliver(publish) => {
+                let Some(publish) = self.take_response(publish) else {
+                    self.received += 1;
+                    return;
+                };
                 let mut routes = Vec::new();
                 let primary = self.router.route(
                     &publish.topic,
@@ -699,6 +734,10 @@ impl Session {
                 .server_keep_alive
                 .unwrap_or(self.config.keep_alive),
         ) * 1000;
+        self.response_information = properties
+            .response_information
+            .clone()
+            .filter(|_| self.config.connect_properties.request_response_information == Some(1));
         if let Some(id) = &properties.assigned_client_identifier {
             // Reconnects must resume the session the broker made for us.
             self.config.client_id = id.clone();

@@ -272,10 +272,12 @@ impl Session {
             }
             if reason::is_failure(*code) {
                 self.forget_subscriptions(std::slice::from_ref(filter));
+                self.response_topic_refused(filter, *code);
             } else {
                 self.record_subscription(filter, *options, true);
                 let granted = QoS::from_u8(*code).unwrap_or(options.qos);
                 self.subscriptions.set_granted(filter, granted);
+                self.response_topic_held(now, filter);
             }
         }
         let Some(token) = token else {
@@ -328,7 +330,12 @@ impl Session {
     }
 
     /// Records `filter` with `options` (keeping its identifier) and writes it to the store.
-    fn record_subscription(&mut self, filter: &str, options: SubscriptionOptions, confirmed: bool) {
+    pub(super) fn record_subscription(
+        &mut self,
+        filter: &str,
+        options: SubscriptionOptions,
+        confirmed: bool,
+    ) {
         let current = self.subscriptions.get(filter).copied();
         let subscription = Subscription {
             id: current.and_then(|s| s.id),
