@@ -56,6 +56,20 @@ pub enum Event {
         token: Token,
         error: super::RequestError,
     },
+    /// Enhanced authentication: the server's challenge (AUTH 0x18). Answer it with
+    /// [`super::Session::authenticate`] and this `exchange`, or give up with
+    /// [`super::Session::abort_authentication`].
+    AuthChallenge {
+        exchange: u32,
+        method: String,
+        data: Option<bytes::Bytes>,
+        reason_code: u8,
+        properties: Properties,
+    },
+    /// The server accepted a re-authentication (AUTH 0x00).
+    Reauthenticated { properties: Properties },
+    /// The server broke the enhanced-authentication rules; the connection ends (Lost follows).
+    AuthError { error: super::AuthError },
 }
 
 /// Why a connection ended.
@@ -71,6 +85,8 @@ pub enum LostReason {
     ServerDisconnect(u8),
     /// The application asked for the disconnect.
     Requested,
+    /// The application could not answer an authentication challenge; we sent DISCONNECT 0x80.
+    AuthenticationAbandoned,
 }
 
 impl LostReason {
@@ -79,6 +95,7 @@ impl LostReason {
         match self {
             LostReason::ProtocolError(code) | LostReason::ServerDisconnect(code) => Some(code),
             LostReason::KeepAliveTimeout => Some(reason::KEEP_ALIVE_TIMEOUT),
+            LostReason::AuthenticationAbandoned => Some(reason::UNSPECIFIED_ERROR),
             _ => None,
         }
     }
@@ -131,6 +148,15 @@ pub enum CommandError {
     RequiresMqtt5,
     /// respond() to a message that carries no Response Topic.
     NoResponseTopic,
+    /// An answer to an authentication challenge that is not open (answered, or of an earlier
+    /// connection).
+    NoAuthChallenge,
+    /// Re-authentication without an Authentication Method in CONNECT (MQTT-4.12.0-7).
+    NoAuthMethod,
+    /// Needs a live connection.
+    NotConnected,
+    /// A re-authentication is already running.
+    AuthInProgress,
 }
 
 impl CommandError {
@@ -151,6 +177,10 @@ impl CommandError {
             CommandError::Ended => "CLIENT_ENDED",
             CommandError::RequiresMqtt5 => "NOT_SUPPORTED_BEFORE_MQTT5",
             CommandError::NoResponseTopic => "INVALID_ARGUMENT",
+            CommandError::NoAuthChallenge => "NO_AUTHENTICATION_CHALLENGE",
+            CommandError::NoAuthMethod => "NO_AUTHENTICATION_METHOD",
+            CommandError::NotConnected => "NOT_CONNECTED",
+            CommandError::AuthInProgress => "AUTHENTICATION_IN_PROGRESS",
         }
     }
 }
@@ -192,6 +222,14 @@ impl fmt::Display for CommandError {
             CommandError::NoResponseTopic => {
                 f.write_str("the message has no response topic to respond to")
             }
+            CommandError::NoAuthChallenge => {
+                f.write_str("no authentication challenge is waiting for this answer")
+            }
+            CommandError::NoAuthMethod => f.write_str(
+                "re-authentication needs an authentication method in the connect properties",
+            ),
+            CommandError::NotConnected => f.write_str("not connected"),
+            CommandError::AuthInProgress => f.write_str("a re-authentication is already running"),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! before them are committed, so a crash can neither lose a message nor deliver it twice.
 
 mod alias;
+mod auth;
 mod config;
 mod copies;
 mod dedup;
@@ -36,6 +37,7 @@ use crate::codec::{
 };
 use crate::topic;
 
+pub use auth::AuthError;
 pub use config::{Config, DedupConfig, Overflow};
 pub use copies::CopyPolicy;
 pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
@@ -43,6 +45,7 @@ pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
 
 use alias::{OutboundAliases, Use};
+use auth::AuthState;
 use copies::ExpectedCopies;
 use dedup::SeenIds;
 use outbound::{Outbound, PubRec};
@@ -151,6 +154,7 @@ pub struct Session {
     partial_subacks: HashMap<Token, Vec<Option<u8>>>,
     subscriptions: Subscriptions,
     pending_requests: Requests,
+    auth: AuthState,
     /// The server's Response Information, when the client asked for it (3.2.2.3.15).
     response_information: Option<String>,
 
@@ -190,6 +194,7 @@ impl Session {
             partial_subacks: HashMap::new(),
             subscriptions: Subscriptions::default(),
             pending_requests: Requests::default(),
+            auth: AuthState::default(),
             response_information: None,
             inbound_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
@@ -290,6 +295,7 @@ impl Session {
     /// The transport is open: CONNECT goes out.
     pub fn handle_transport_open(&mut self, now: u64) {
         self.reset_connection();
+        self.auth_connecting();
         self.link = Link::AwaitingConnAck;
         let connect = Connect {
             protocol: self.config.protocol,
@@ -325,6 +331,7 @@ impl Session {
         if self.link == Link::AwaitingConnAck {
             match packet {
                 Packet::ConnAck(connack) => self.handle_connack(now, connack),
+                Packet::Auth(auth) => self.handle_auth(now, auth),
                 _ => self.protocol_error(now, reason::PROTOCOL_ERROR), // MQTT-3.2.0-1
             }
             return;
@@ -378,7 +385,8 @@ impl Session {
             Packet::Disconnect(disconnect) => {
                 self.connection_over(LostReason::ServerDisconnect(disconnect.reason_code))
             }
-            // Enhanced authentication is not supported; nor may a server send these.
+            Packet::Auth(auth) => self.handle_auth(now, auth),
+            // A server may not send these.
             _ => self.protocol_error(now, reason::PROTOCOL_ERROR),
         }
     }
@@ -669,6 +677,7 @@ impl Session {
     fn connection_over(&mut self, reason: LostReason) {
         self.link = Link::Down;
         self.ping_sent_at = None;
+        self.auth_over();
         // A request without its reply may or may not have reached the broker: ask again on
         // the next connection (both requests are idempotent) and settle it with that reply.
         let mut pending: Vec<(u16, Control)> = self.requests.drain().collect();
@@ -701,11 +710,15 @@ impl Session {
         let properties = connack.properties;
         if reason::is_failure(code) || (!v5 && code != reason::SUCCESS) {
             self.link = Link::Down;
+            self.auth_over();
             self.events.push_back(Event::Refused {
                 reason_code: code,
                 permanent: is_permanent_refusal(code),
                 properties,
             });
+            return;
+        }
+        if v5 && !self.auth_connack_ok(now, &properties) {
             return;
         }
         self.link = Link::Up;

@@ -62,6 +62,7 @@ fn lost_reason_text(reason: LostReason) -> &'static str {
         LostReason::ProtocolError(_) => "protocol error",
         LostReason::ServerDisconnect(_) => "disconnected by the broker",
         LostReason::Requested => "ended",
+        LostReason::AuthenticationAbandoned => "authentication abandoned",
     }
 }
 
