@@ -20,9 +20,11 @@ use super::options::{payload_bytes, Fields};
 use super::props;
 use super::socket::{Socket, SocketEvent};
 use super::timer::Timer;
-use crate::codec::{self, QoS, RetainHandling, StreamDecoder, SubscriptionOptions};
+use crate::codec::{self, Publish, QoS, RetainHandling, StreamDecoder, SubscriptionOptions};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
-use crate::session::{CommandError, Event, LostReason, PublishRequest, Session, Write};
+use crate::session::{
+    CommandError, Event, LostReason, PublishRequest, RequestSpec, Session, Write,
+};
 
 struct State {
     session: Session,
@@ -76,6 +78,62 @@ fn object(entries: &[(&str, JsValue)]) -> JsValue {
 
 fn command_error(error: CommandError) -> JsValue {
     mqtt_error(error.code(), &error.to_string(), None, false)
+}
+
+/// A delivered message as JavaScript sees it (js/index.js gives it its prototype).
+fn message_object(publish: &Publish) -> JsValue {
+    object(&[
+        ("topic", JsValue::from_str(&publish.topic)),
+        ("payload", Uint8Array::from(&publish.payload[..]).into()),
+        ("qos", (publish.qos as u8).into()),
+        ("retain", publish.retain.into()),
+        ("dup", publish.dup.into()),
+        ("properties", props::to_js(&publish.properties).into()),
+    ])
+}
+
+/// `{ qos?, retain?, properties?, messageId? }` for a publish (or a response) to `topic`.
+fn read_publish(
+    topic: String,
+    payload: &JsValue,
+    options: &JsValue,
+) -> Result<PublishRequest, JsValue> {
+    let payload = payload_bytes(payload).map_err(|e| invalid_argument(&e.0))?;
+    let mut fields = Fields::of(options, "options").map_err(|e| invalid_argument(&e.0))?;
+    let read = (|| {
+        let qos = fields
+            .integer("qos", 0.0, 2.0)?
+            .map_or(QoS::AtMostOnce, |n| {
+                QoS::from_u8(n as u8).unwrap_or_default()
+            });
+        let retain = fields.bool("retain")?.unwrap_or(false);
+        let properties = match fields.get("properties") {
+            Some(p) => props::from_js(&p, "options.properties")?,
+            None => Default::default(),
+        };
+        let message_id = fields.string("messageId")?;
+        Ok::<_, super::options::InvalidArgument>(PublishRequest {
+            topic,
+            payload: Bytes::from(payload),
+            qos,
+            retain,
+            properties,
+            message_id,
+        })
+    })();
+    let request = read.map_err(|e| invalid_argument(&e.0))?;
+    fields.finish().map_err(|e| invalid_argument(&e.0))?;
+    Ok(request)
+}
+
+/// Authentication data from JavaScript: undefined, a Uint8Array or a string.
+fn auth_data(data: &JsValue) -> Result<Option<Bytes>, JsValue> {
+    if data.is_undefined() || data.is_null() {
+        return Ok(None);
+    }
+    payload_bytes(data)
+        .map(|bytes| Some(Bytes::from(bytes)))
+        .map_err(|_| invalid_argument("authentication data must be a Uint8Array or a string"))
 }
 
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
@@ -327,14 +385,7 @@ impl State {
                 while self.message_times.front().is_some_and(|t| now - t > 5_000) {
                     self.message_times.pop_front();
                 }
-                let message = object(&[
-                    ("topic", JsValue::from_str(&publish.topic)),
-                    ("payload", Uint8Array::from(&publish.payload[..]).into()),
-                    ("qos", (publish.qos as u8).into()),
-                    ("retain", publish.retain.into()),
-                    ("dup", publish.dup.into()),
-                    ("properties", props::to_js(&publish.properties).into()),
-                ]);
+                let message = message_object(&publish);
                 let detail = object(&[
                     ("message", message),
                     ("routes", Uint32Array::from(&routes[..]).into()),
@@ -410,6 +461,50 @@ impl State {
                     "STORE_CORRUPT_RECORD",
                     &format!("skipped a stored record that could not be read: {key}"),
                     None,
+                    false,
+                );
+            }
+            Event::Response { token, publish } => {
+                let detail = object(&[
+                    ("token", token.into()),
+                    ("message", message_object(&publish)),
+                ]);
+                self.emit("response", detail);
+            }
+            Event::RequestFailed { token, error } => {
+                let error =
+                    mqtt_error(error.code(), &error.to_string(), error.reason_code(), false);
+                self.emit(
+                    "failed",
+                    object(&[("token", token.into()), ("error", error)]),
+                );
+            }
+            Event::AuthChallenge {
+                exchange,
+                method,
+                data,
+                reason_code,
+                properties,
+            } => {
+                let data = data.map_or(JsValue::UNDEFINED, |d| Uint8Array::from(&d[..]).into());
+                let detail = object(&[
+                    ("exchange", exchange.into()),
+                    ("method", method.into()),
+                    ("data", data),
+                    ("reasonCode", reason_code.into()),
+                    ("properties", props::to_js(&properties).into()),
+                ]);
+                self.emit("auth", detail);
+            }
+            Event::Reauthenticated { properties } => {
+                let detail = object(&[("properties", props::to_js(&properties).into())]);
+                self.emit("reauthenticated", detail);
+            }
+            Event::AuthError { error } => {
+                self.error(
+                    error.code(),
+                    &error.to_string(),
+                    Some(codec::reason::PROTOCOL_ERROR),
                     false,
                 );
             }
@@ -621,31 +716,7 @@ impl Driver {
         payload: JsValue,
         options: JsValue,
     ) -> Result<u32, JsValue> {
-        let payload = payload_bytes(&payload).map_err(|e| invalid_argument(&e.0))?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let read = (|| {
-            let qos = fields
-                .integer("qos", 0.0, 2.0)?
-                .map_or(QoS::AtMostOnce, |n| {
-                    QoS::from_u8(n as u8).unwrap_or_default()
-                });
-            let retain = fields.bool("retain")?.unwrap_or(false);
-            let properties = match fields.get("properties") {
-                Some(p) => props::from_js(&p, "options.properties")?,
-                None => Default::default(),
-            };
-            let message_id = fields.string("messageId")?;
-            Ok::<_, super::options::InvalidArgument>(PublishRequest {
-                topic,
-                payload: Bytes::from(payload),
-                qos,
-                retain,
-                properties,
-                message_id,
-            })
-        })();
-        let request = read.map_err(|e| invalid_argument(&e.0))?;
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
+        let request = read_publish(topic, &payload, &options)?;
         let mut outcome = Err(JsValue::UNDEFINED);
         with_state(&self.state, |s| {
             outcome = s.session.publish(now_ms(), request).map_err(command_error);
@@ -735,6 +806,130 @@ impl Driver {
         outcome
     }
 
+    /// Publishes a request (MQTT 5); returns the token its `response` / `failed` event will
+    /// carry. `options`: `{ qos?, properties?, timeout? (ms), responseTopic? }`.
+    pub fn request(
+        &self,
+        topic: String,
+        payload: JsValue,
+        options: JsValue,
+    ) -> Result<u32, JsValue> {
+        let payload = payload_bytes(&payload).map_err(|e| invalid_argument(&e.0))?;
+        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
+        let read = (|| {
+            let qos = fields
+                .integer("qos", 0.0, 2.0)?
+                .map_or(QoS::AtMostOnce, |n| {
+                    QoS::from_u8(n as u8).unwrap_or_default()
+                });
+            let properties = match fields.get("properties") {
+                Some(p) => props::from_js(&p, "options.properties")?,
+                None => Default::default(),
+            };
+            let timeout_ms = fields
+                .integer("timeout", 1.0, 2_147_483_647.0)?
+                .map(|n| n as u64);
+            let response_topic = fields.string("responseTopic")?;
+            Ok::<_, super::options::InvalidArgument>(RequestSpec {
+                topic,
+                payload: Bytes::from(payload),
+                qos,
+                properties,
+                response_topic,
+                timeout_ms,
+            })
+        })();
+        let spec = read.map_err(|e| invalid_argument(&e.0))?;
+        fields.finish().map_err(|e| invalid_argument(&e.0))?;
+        let mut outcome = Err(JsValue::UNDEFINED);
+        with_state(&self.state, |s| {
+            outcome = s.session.request(now_ms(), spec).map_err(command_error);
+            s.pump();
+        });
+        outcome
+    }
+
+    /// Publishes `payload` as the response to `message` (a delivered message): to its
+    /// `properties.responseTopic`, with its `properties.correlationData`.
+    pub fn respond(
+        &self,
+        message: JsValue,
+        payload: JsValue,
+        options: JsValue,
+    ) -> Result<u32, JsValue> {
+        let reply = read_publish(String::new(), &payload, &options)?;
+        let properties = Reflect::get(&message, &"properties".into()).unwrap_or_default();
+        if !message.is_object() || !properties.is_object() {
+            return Err(invalid_argument(
+                "respond needs a message received from this client",
+            ));
+        }
+        let response_topic = Reflect::get(&properties, &"responseTopic".into())
+            .ok()
+            .and_then(|t| t.as_string());
+        let correlation_data = Reflect::get(&properties, &"correlationData".into())
+            .ok()
+            .and_then(|d| d.dyn_into::<Uint8Array>().ok())
+            .map(|d| Bytes::from(d.to_vec()));
+        let mut request = Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: String::new(),
+            packet_id: None,
+            properties: Default::default(),
+            payload: Bytes::new(),
+        };
+        request.properties.response_topic = response_topic;
+        request.properties.correlation_data = correlation_data;
+        let mut outcome = Err(JsValue::UNDEFINED);
+        with_state(&self.state, |s| {
+            outcome = s
+                .session
+                .respond(now_ms(), &request, reply)
+                .map_err(command_error);
+            s.pump();
+        });
+        outcome
+    }
+
+    /// Answers the authentication challenge `exchange` (from an `auth` event) with `data`.
+    pub fn authenticate(&self, exchange: u32, data: JsValue) -> Result<(), JsValue> {
+        let data = auth_data(&data)?;
+        let mut outcome = Ok(());
+        with_state(&self.state, |s| {
+            outcome = s
+                .session
+                .authenticate(now_ms(), exchange, data)
+                .map_err(command_error);
+            s.pump();
+        });
+        outcome
+    }
+
+    /// Gives up an authentication exchange the application cannot answer.
+    #[wasm_bindgen(js_name = abortAuthentication)]
+    pub fn abort_authentication(&self) {
+        with_state(&self.state, |s| {
+            s.session.abort_authentication(now_ms());
+            s.pump();
+        });
+    }
+
+    /// Starts a re-authentication with `data`; a `reauthenticated` event settles it.
+    pub fn reauthenticate(&self, data: JsValue) -> Result<(), JsValue> {
+        let data = auth_data(&data)?;
+        let mut outcome = Ok(());
+        with_state(&self.state, |s| {
+            outcome = s
+                .session
+                .reauthenticate(now_ms(), data)
+                .map_err(command_error);
+            s.pump();
+        });
+        outcome
+    }
+
     #[wasm_bindgen(js_name = addRoute)]
     pub fn add_route(&self, filter: String) -> Result<u32, JsValue> {
         self.state
@@ -766,6 +961,8 @@ impl Driver {
             ("sent", (m.sent as f64).into()),
             ("received", (m.received as f64).into()),
             ("duplicatesDropped", (m.duplicates_dropped as f64).into()),
+            ("copiesDropped", (m.copies_dropped as f64).into()),
+            ("topicAliasHits", (m.topic_alias_hits as f64).into()),
             ("reconnects", (m.reconnects as f64).into()),
             ("messagesPerSecond", rate.into()),
             (
