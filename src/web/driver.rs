@@ -6,25 +6,22 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use bytes::Bytes;
 use js_sys::{Array, Function, Object, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
+use super::arguments;
 use super::client_options::{self, Persistence};
 use super::clock::now_ms;
 use super::error::{invalid_argument, mqtt_error, reason_code_name};
 use super::idb::{IdbStore, StoreError};
-use super::options::{payload_bytes, Fields};
 use super::props;
 use super::socket::{Socket, SocketEvent};
 use super::timer::Timer;
-use crate::codec::{self, Publish, QoS, RetainHandling, StreamDecoder, SubscriptionOptions};
+use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
-use crate::session::{
-    CommandError, Event, LostReason, PublishRequest, RequestSpec, Session, Write,
-};
+use crate::session::{CommandError, Event, LostReason, Session, Write};
 
 struct State {
     session: Session,
@@ -90,50 +87,6 @@ fn message_object(publish: &Publish) -> JsValue {
         ("dup", publish.dup.into()),
         ("properties", props::to_js(&publish.properties).into()),
     ])
-}
-
-/// `{ qos?, retain?, properties?, messageId? }` for a publish (or a response) to `topic`.
-fn read_publish(
-    topic: String,
-    payload: &JsValue,
-    options: &JsValue,
-) -> Result<PublishRequest, JsValue> {
-    let payload = payload_bytes(payload).map_err(|e| invalid_argument(&e.0))?;
-    let mut fields = Fields::of(options, "options").map_err(|e| invalid_argument(&e.0))?;
-    let read = (|| {
-        let qos = fields
-            .integer("qos", 0.0, 2.0)?
-            .map_or(QoS::AtMostOnce, |n| {
-                QoS::from_u8(n as u8).unwrap_or_default()
-            });
-        let retain = fields.bool("retain")?.unwrap_or(false);
-        let properties = match fields.get("properties") {
-            Some(p) => props::from_js(&p, "options.properties")?,
-            None => Default::default(),
-        };
-        let message_id = fields.string("messageId")?;
-        Ok::<_, super::options::InvalidArgument>(PublishRequest {
-            topic,
-            payload: Bytes::from(payload),
-            qos,
-            retain,
-            properties,
-            message_id,
-        })
-    })();
-    let request = read.map_err(|e| invalid_argument(&e.0))?;
-    fields.finish().map_err(|e| invalid_argument(&e.0))?;
-    Ok(request)
-}
-
-/// Authentication data from JavaScript: undefined, a Uint8Array or a string.
-fn auth_data(data: &JsValue) -> Result<Option<Bytes>, JsValue> {
-    if data.is_undefined() || data.is_null() {
-        return Ok(None);
-    }
-    payload_bytes(data)
-        .map(|bytes| Some(Bytes::from(bytes)))
-        .map_err(|_| invalid_argument("authentication data must be a Uint8Array or a string"))
 }
 
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
@@ -716,94 +669,19 @@ impl Driver {
         payload: JsValue,
         options: JsValue,
     ) -> Result<u32, JsValue> {
-        let request = read_publish(topic, &payload, &options)?;
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s.session.publish(now_ms(), request).map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let request = arguments::read_publish(topic, &payload, &options)?;
+        self.command(|session, now| session.publish(now, request))
     }
 
     /// `subscriptions`: `[{ topic, qos?, noLocal?, retainAsPublished?, retainHandling? }]`.
     pub fn subscribe(&self, subscriptions: JsValue, options: JsValue) -> Result<u32, JsValue> {
-        let list = subscriptions
-            .dyn_into::<Array>()
-            .map_err(|_| invalid_argument("subscribe needs a filter or a list of filters"))?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let default_qos = fields
-            .integer("qos", 0.0, 2.0)
-            .map_err(|e| invalid_argument(&e.0))?
-            .unwrap_or(0.0);
-        let properties = match fields.get("properties") {
-            Some(p) => {
-                props::from_js(&p, "options.properties").map_err(|e| invalid_argument(&e.0))?
-            }
-            None => Default::default(),
-        };
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut filters = Vec::new();
-        for item in list.iter() {
-            let mut f = Fields::of(&item, "subscription").map_err(|e| invalid_argument(&e.0))?;
-            let read = (|| {
-                let topic = f.string("topic")?.ok_or_else(|| {
-                    super::options::InvalidArgument("subscription.topic is required".into())
-                })?;
-                let qos = f.integer("qos", 0.0, 2.0)?.unwrap_or(default_qos);
-                let options = SubscriptionOptions {
-                    qos: QoS::from_u8(qos as u8).unwrap_or_default(),
-                    no_local: f.bool("noLocal")?.unwrap_or(false),
-                    retain_as_published: f.bool("retainAsPublished")?.unwrap_or(false),
-                    retain_handling: match f.integer("retainHandling", 0.0, 2.0)? {
-                        Some(1.0) => RetainHandling::SendAtSubscribeIfNew,
-                        Some(2.0) => RetainHandling::DoNotSend,
-                        _ => RetainHandling::SendAtSubscribe,
-                    },
-                };
-                Ok::<_, super::options::InvalidArgument>((topic, options))
-            })();
-            filters.push(read.map_err(|e| invalid_argument(&e.0))?);
-            f.finish().map_err(|e| invalid_argument(&e.0))?;
-        }
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .subscribe(now_ms(), filters, properties)
-                .map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let (filters, properties) = arguments::read_subscriptions(subscriptions, &options)?;
+        self.command(|session, now| session.subscribe(now, filters, properties))
     }
 
     pub fn unsubscribe(&self, topics: JsValue, options: JsValue) -> Result<u32, JsValue> {
-        let list = topics
-            .dyn_into::<Array>()
-            .map_err(|_| invalid_argument("unsubscribe needs a filter or a list of filters"))?;
-        let filters = list
-            .iter()
-            .map(|t| {
-                t.as_string()
-                    .ok_or_else(|| invalid_argument("topic filters must be strings"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let properties = match fields.get("properties") {
-            Some(p) => {
-                props::from_js(&p, "options.properties").map_err(|e| invalid_argument(&e.0))?
-            }
-            None => Default::default(),
-        };
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .unsubscribe(now_ms(), filters, properties)
-                .map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let (filters, properties) = arguments::read_unsubscribe(topics, &options)?;
+        self.command(|session, now| session.unsubscribe(now, filters, properties))
     }
 
     /// Publishes a request (MQTT 5); returns the token its `response` / `failed` event will
@@ -814,39 +692,8 @@ impl Driver {
         payload: JsValue,
         options: JsValue,
     ) -> Result<u32, JsValue> {
-        let payload = payload_bytes(&payload).map_err(|e| invalid_argument(&e.0))?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let read = (|| {
-            let qos = fields
-                .integer("qos", 0.0, 2.0)?
-                .map_or(QoS::AtMostOnce, |n| {
-                    QoS::from_u8(n as u8).unwrap_or_default()
-                });
-            let properties = match fields.get("properties") {
-                Some(p) => props::from_js(&p, "options.properties")?,
-                None => Default::default(),
-            };
-            let timeout_ms = fields
-                .integer("timeout", 1.0, 2_147_483_647.0)?
-                .map(|n| n as u64);
-            let response_topic = fields.string("responseTopic")?;
-            Ok::<_, super::options::InvalidArgument>(RequestSpec {
-                topic,
-                payload: Bytes::from(payload),
-                qos,
-                properties,
-                response_topic,
-                timeout_ms,
-            })
-        })();
-        let spec = read.map_err(|e| invalid_argument(&e.0))?;
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s.session.request(now_ms(), spec).map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let spec = arguments::read_request(topic, &payload, &options)?;
+        self.command(|session, now| session.request(now, spec))
     }
 
     /// Publishes `payload` as the response to `message` (a delivered message): to its
@@ -857,77 +704,30 @@ impl Driver {
         payload: JsValue,
         options: JsValue,
     ) -> Result<u32, JsValue> {
-        let reply = read_publish(String::new(), &payload, &options)?;
-        let properties = Reflect::get(&message, &"properties".into()).unwrap_or_default();
-        if !message.is_object() || !properties.is_object() {
-            return Err(invalid_argument(
-                "respond needs a message received from this client",
-            ));
-        }
-        let response_topic = Reflect::get(&properties, &"responseTopic".into())
-            .ok()
-            .and_then(|t| t.as_string());
-        let correlation_data = Reflect::get(&properties, &"correlationData".into())
-            .ok()
-            .and_then(|d| d.dyn_into::<Uint8Array>().ok())
-            .map(|d| Bytes::from(d.to_vec()));
-        let mut request = Publish {
-            dup: false,
-            qos: QoS::AtMostOnce,
-            retain: false,
-            topic: String::new(),
-            packet_id: None,
-            properties: Default::default(),
-            payload: Bytes::new(),
-        };
-        request.properties.response_topic = response_topic;
-        request.properties.correlation_data = correlation_data;
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .respond(now_ms(), &request, reply)
-                .map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let reply = arguments::read_publish(String::new(), &payload, &options)?;
+        let request = arguments::read_request_message(&message)?;
+        self.command(|session, now| session.respond(now, &request, reply))
     }
 
     /// Answers the authentication challenge `exchange` (from an `auth` event) with `data`.
     pub fn authenticate(&self, exchange: u32, data: JsValue) -> Result<(), JsValue> {
-        let data = auth_data(&data)?;
-        let mut outcome = Ok(());
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .authenticate(now_ms(), exchange, data)
-                .map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let data = arguments::read_auth_data(&data)?;
+        self.command(|session, now| session.authenticate(now, exchange, data))
     }
 
     /// Gives up an authentication exchange the application cannot answer.
     #[wasm_bindgen(js_name = abortAuthentication)]
     pub fn abort_authentication(&self) {
-        with_state(&self.state, |s| {
-            s.session.abort_authentication(now_ms());
-            s.pump();
+        let _ = self.command(|session, now| {
+            session.abort_authentication(now);
+            Ok(())
         });
     }
 
     /// Starts a re-authentication with `data`; a `reauthenticated` event settles it.
     pub fn reauthenticate(&self, data: JsValue) -> Result<(), JsValue> {
-        let data = auth_data(&data)?;
-        let mut outcome = Ok(());
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .reauthenticate(now_ms(), data)
-                .map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let data = arguments::read_auth_data(&data)?;
+        self.command(|session, now| session.reauthenticate(now, data))
     }
 
     #[wasm_bindgen(js_name = addRoute)]
@@ -1022,6 +822,21 @@ async fn sleep(ms: i32) {
         let _ = set_timeout.call2(&global, &resolve, &ms.into());
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+impl Driver {
+    /// Runs a session command, then moves whatever it made ready.
+    fn command<T>(
+        &self,
+        f: impl FnOnce(&mut Session, u64) -> Result<T, CommandError>,
+    ) -> Result<T, JsValue> {
+        let mut outcome = None;
+        with_state(&self.state, |s| {
+            outcome = Some(f(&mut s.session, now_ms()).map_err(command_error));
+            s.pump();
+        });
+        outcome.expect("the command ran")
+    }
 }
 
 impl Drop for Driver {
