@@ -197,12 +197,14 @@ impl State {
                     };
                     self.error("CONNECTION_FAILED", &message, None, false);
                 }
+                self.transport_failed(now);
             }
             SocketEvent::WrongSubprotocol(protocol) => {
                 self.socket = None;
                 self.session.handle_transport_closed(now);
                 let message = format!("the server did not agree to the mqtt subprotocol (it chose {protocol:?}): not an MQTT WebSocket endpoint");
                 self.error("WRONG_SUBPROTOCOL", &message, None, false);
+                self.transport_failed(now);
             }
             SocketEvent::TextFrame => {
                 self.socket = None;
@@ -213,9 +215,17 @@ impl State {
                     None,
                     false,
                 );
+                self.transport_failed(now);
             }
         }
         self.pump();
+    }
+
+    /// The transport is gone. The supervisor hears of it here even when no session connection
+    /// was open (a refused handshake), which would otherwise wait out the connect timeout; when
+    /// one was, the session's Lost event tells it again, which changes nothing.
+    fn transport_failed(&mut self, now: u64) {
+        self.supervisor.handle_closed(now);
     }
 
     fn on_timer(&mut self) {
