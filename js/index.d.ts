@@ -84,6 +84,17 @@ export interface DedupOptions {
   windowMs?: number;
 }
 
+/** A challenge of MQTT 5 enhanced authentication (an AUTH packet from the broker). */
+export interface AuthChallenge {
+  /** The connect properties' `authenticationMethod`. */
+  method: string;
+  /** The broker's authentication data. */
+  data?: Uint8Array;
+  /** 0x18 (continue authentication). */
+  reasonCode: number;
+  properties: Properties;
+}
+
 export interface ClientOptions {
   /** 3 (MQTT 3.1), 4 (3.1.1) or 5 (5.0). Default 5. */
   protocolVersion?: 3 | 4 | 5;
@@ -109,6 +120,35 @@ export interface ClientOptions {
   maxInflight?: number;
   queue?: QueueOptions;
   dedup?: DedupOptions;
+  /**
+   * MQTT 5: most topic aliases used for this client's publishes (also capped by the broker's
+   * Topic Alias Maximum); a topic published again goes out as a 2-byte alias. 0 turns them off.
+   * Default 16. Aliases never outlive their connection; resent messages carry the full topic.
+   */
+  topicAliases?: number;
+  /**
+   * MQTT 5: give each subscription its own subscription identifier when the broker supports
+   * them, so that each message reaches exactly the handlers of the subscriptions it matched,
+   * once, however many copies the broker sends for overlapping subscriptions. Default true
+   * (then `subscribe` takes no `subscriptionIdentifiers` property).
+   */
+  subscriptionIdentifiers?: boolean;
+  /**
+   * Copies a broker may send for overlapping subscriptions when no subscription identifier
+   * says which is which (MQTT 3.1.1, or a broker without identifiers). 'collapse' (default):
+   * a message matching k of your subscriptions expects up to k - 1 copies (same topic and
+   * payload, a fitting QoS, within 1 s, before another message on that topic) and drops them,
+   * so each handler gets it once; with a broker that sends one copy, a quick repeat of the same
+   * payload on the same topic can be taken for a copy. 'deliver': every copy is delivered.
+   */
+  overlapCopies?: 'collapse' | 'deliver';
+  /**
+   * MQTT 5 enhanced authentication: answers the broker's challenges (set
+   * `properties.authenticationMethod`, and `authenticationData` if the method starts with
+   * data). Returns (or resolves with) the data to send back; throwing abandons the connection
+   * attempt (an 'error' with code AUTHENTICATION_FAILED; reconnects follow).
+   */
+  authenticate?: (challenge: AuthChallenge) => Uint8Array | string | Promise<Uint8Array | string>;
   /** Where to load wasmqtt_bg.wasm from, when the default (beside this module) does not fit. */
   wasmUrl?: string | URL;
 }
@@ -143,6 +183,17 @@ export interface Subscription {
   retainHandling?: 0 | 1 | 2;
 }
 
+export interface RequestOptions {
+  /** Default 0. */
+  qos?: QoS;
+  /** MQTT 5 PUBLISH properties (the client sets responseTopic and correlationData). */
+  properties?: Properties;
+  /** ms to wait for the response. Default 30000; Infinity waits for ever. */
+  timeout?: number;
+  /** Where responses go. Default: the broker's Response Information when asked for, else `wasmqtt/response/<clientId>`. */
+  responseTopic?: string;
+}
+
 export interface SubscriptionResult {
   topic: string;
   /** The granted QoS, or undefined when the broker refused the filter. */
@@ -169,6 +220,10 @@ export interface Metrics {
   sent: number;
   received: number;
   duplicatesDropped: number;
+  /** Copies for overlapping subscriptions dropped by `overlapCopies: 'collapse'`. */
+  copiesDropped: number;
+  /** Publishes sent with a topic alias instead of the topic. */
+  topicAliasHits: number;
   reconnects: number;
   /** Last PINGREQ -> PINGRESP round trip, ms. */
   rttMs?: number;
@@ -192,6 +247,7 @@ export interface CloseEvent { reason: string; code?: string; reasonCode?: number
 export interface BackpressureEvent { high: boolean; queued: number; queuedBytes: number }
 export interface DuplicateEvent { messageId: string; topic: string }
 export interface StorageEvent { persistence: 'indexeddb' | 'memory'; error?: MqttError }
+export interface ReauthenticatedEvent { properties: Properties }
 
 export interface ClientEvents {
   connect: (event: ConnectEvent) => void;
@@ -203,6 +259,7 @@ export interface ClientEvents {
   backpressure: (event: BackpressureEvent) => void;
   duplicate: (event: DuplicateEvent) => void;
   storage: (event: StorageEvent) => void;
+  reauthenticated: (event: ReauthenticatedEvent) => void;
 }
 
 export class MqttClient {
@@ -220,6 +277,12 @@ export class MqttClient {
   ): Promise<SubscriptionResult[]>;
   unsubscribe(filters: string | string[], options?: { properties?: Properties }): Promise<number[]>;
   messages(filter: string): AsyncIterableIterator<Message>;
+  /** MQTT 5 request/response: resolves with the response; rejects with an MqttError (e.g. REQUEST_TIMEOUT). */
+  request(topic: string, payload: Payload, options?: RequestOptions): Promise<Message>;
+  /** Answers a request message on its response topic with its correlation data. */
+  respond(message: Message, payload: Payload, options?: PublishOptions): Promise<PublishResult>;
+  /** MQTT 5 enhanced authentication: re-authenticates on the live connection; resolves with the broker's properties. */
+  reauthenticate(data?: Uint8Array | string): Promise<Properties>;
   metrics(): Metrics;
   end(options?: { force?: boolean; timeout?: number }): Promise<void>;
 }

@@ -317,7 +317,7 @@ fn without_the_session_messages_in_flight_are_published_again_as_new_and_subscri
             Properties::default(),
         )
         .unwrap();
-    let Packet::Subscribe(sub) = h.sent().remove(0) else {
+    let Packet::Subscribe(sub) = h.commit_then_sent().remove(0) else {
         panic!()
     };
     h.receive(Packet::SubAck(SubAck {
@@ -573,14 +573,21 @@ fn subscribe_reports_each_filters_result_and_unsubscribe_forgets() {
             Properties::default(),
         )
         .unwrap();
-    let Packet::Subscribe(sub) = h.sent().remove(0) else {
-        panic!()
-    };
-    h.receive(Packet::SubAck(SubAck {
-        packet_id: sub.packet_id,
-        properties: Properties::default(),
-        reason_codes: vec![2, reason::NOT_AUTHORIZED],
-    }));
+    // A SUBSCRIBE leaves once its record is durable; one per filter (each with its own
+    // subscription identifier), answered in the opposite order: the result still follows the
+    // request's, and is reported once what it says is durable.
+    assert!(h.sent().is_empty());
+    let mut sent = h.commit_then_sent();
+    sent.reverse();
+    h.grant(&sent, |f| {
+        if f == "denied" {
+            reason::NOT_AUTHORIZED
+        } else {
+            2
+        }
+    });
+    assert!(h.events().is_empty());
+    h.commit();
     assert_eq!(
         h.events(),
         [Event::Subscribed {
@@ -597,7 +604,7 @@ fn subscribe_reports_each_filters_result_and_unsubscribe_forgets() {
         .session
         .unsubscribe(h.now, vec!["ok/#".into()], Properties::default())
         .unwrap();
-    let Packet::Unsubscribe(unsub) = h.sent().remove(0) else {
+    let Packet::Unsubscribe(unsub) = h.commit_then_sent().remove(0) else {
         panic!()
     };
     h.receive(Packet::UnsubAck(UnsubAck {
@@ -605,6 +612,7 @@ fn subscribe_reports_each_filters_result_and_unsubscribe_forgets() {
         properties: Properties::default(),
         reason_codes: vec![0],
     }));
+    h.commit();
     assert_eq!(
         h.events(),
         [Event::Unsubscribed {
@@ -632,7 +640,7 @@ fn an_inbound_topic_alias_is_resolved_and_an_unknown_one_is_a_protocol_error() {
         .events()
         .into_iter()
         .filter_map(|e| {
-            if let Event::Message { publish } = e {
+            if let Event::Message { publish, .. } = e {
                 Some(publish.topic)
             } else {
                 None

@@ -6,23 +6,22 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use bytes::Bytes;
 use js_sys::{Array, Function, Object, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
+use super::arguments;
 use super::client_options::{self, Persistence};
 use super::clock::now_ms;
 use super::error::{invalid_argument, mqtt_error, reason_code_name};
 use super::idb::{IdbStore, StoreError};
-use super::options::{payload_bytes, Fields};
 use super::props;
 use super::socket::{Socket, SocketEvent};
 use super::timer::Timer;
-use crate::codec::{self, QoS, RetainHandling, StreamDecoder, SubscriptionOptions};
+use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
-use crate::session::{CommandError, Event, LostReason, PublishRequest, Session, Write};
+use crate::session::{CommandError, Event, LostReason, Session, Write};
 
 struct State {
     session: Session,
@@ -45,7 +44,6 @@ struct State {
     /// Events for JavaScript, emitted once the state is released.
     outbox: Vec<(&'static str, JsValue)>,
     me: Weak<RefCell<State>>,
-    routes: Vec<u32>,
     ended: bool,
     window_listeners: Vec<(&'static str, Closure<dyn FnMut()>)>,
     message_times: std::collections::VecDeque<u64>,
@@ -63,6 +61,7 @@ fn lost_reason_text(reason: LostReason) -> &'static str {
         LostReason::ProtocolError(_) => "protocol error",
         LostReason::ServerDisconnect(_) => "disconnected by the broker",
         LostReason::Requested => "ended",
+        LostReason::AuthenticationAbandoned => "authentication abandoned",
     }
 }
 
@@ -76,6 +75,18 @@ fn object(entries: &[(&str, JsValue)]) -> JsValue {
 
 fn command_error(error: CommandError) -> JsValue {
     mqtt_error(error.code(), &error.to_string(), None, false)
+}
+
+/// A delivered message as JavaScript sees it (js/index.js gives it its prototype).
+fn message_object(publish: &Publish) -> JsValue {
+    object(&[
+        ("topic", JsValue::from_str(&publish.topic)),
+        ("payload", Uint8Array::from(&publish.payload[..]).into()),
+        ("qos", (publish.qos as u8).into()),
+        ("retain", publish.retain.into()),
+        ("dup", publish.dup.into()),
+        ("properties", props::to_js(&publish.properties).into()),
+    ])
 }
 
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
@@ -195,11 +206,13 @@ impl State {
                     };
                     self.error("CONNECTION_FAILED", &message, None, false);
                 }
+                self.transport_failed(now);
             }
             SocketEvent::WrongSubprotocol(protocol) => {
                 self.transport_gone(now);
                 let message = format!("the server did not agree to the mqtt subprotocol (it chose {protocol:?}): not an MQTT WebSocket endpoint");
                 self.error("WRONG_SUBPROTOCOL", &message, None, false);
+                self.transport_failed(now);
             }
             SocketEvent::TextFrame => {
                 self.transport_gone(now);
@@ -209,9 +222,17 @@ impl State {
                     None,
                     false,
                 );
+                self.transport_failed(now);
             }
         }
         self.pump();
+    }
+
+    /// The transport is gone. The supervisor hears of it here even when no session connection
+    /// was open (a refused handshake), which would otherwise wait out the connect timeout; when
+    /// one was, the session's Lost event tells it again, which changes nothing.
+    fn transport_failed(&mut self, now: u64) {
+        self.supervisor.handle_closed(now);
     }
 
     fn on_timer(&mut self) {
@@ -323,25 +344,22 @@ impl State {
                 }
                 self.emit("close", object(&entries));
             }
-            Event::Message { publish } => {
-                self.routes.clear();
-                self.session
-                    .matching_routes(&publish.topic, &mut self.routes);
-                self.message_times.push_back(now);
+            Event::Message {
+                publish,
+                routes,
+                primary,
+            } => {
+                if primary {
+                    self.message_times.push_back(now);
+                }
                 while self.message_times.front().is_some_and(|t| now - t > 5_000) {
                     self.message_times.pop_front();
                 }
-                let message = object(&[
-                    ("topic", JsValue::from_str(&publish.topic)),
-                    ("payload", Uint8Array::from(&publish.payload[..]).into()),
-                    ("qos", (publish.qos as u8).into()),
-                    ("retain", publish.retain.into()),
-                    ("dup", publish.dup.into()),
-                    ("properties", props::to_js(&publish.properties).into()),
-                ]);
+                let message = message_object(&publish);
                 let detail = object(&[
                     ("message", message),
-                    ("routes", Uint32Array::from(&self.routes[..]).into()),
+                    ("routes", Uint32Array::from(&routes[..]).into()),
+                    ("primary", primary.into()),
                 ]);
                 self.emit("message", detail);
             }
@@ -413,6 +431,50 @@ impl State {
                     "STORE_CORRUPT_RECORD",
                     &format!("skipped a stored record that could not be read: {key}"),
                     None,
+                    false,
+                );
+            }
+            Event::Response { token, publish } => {
+                let detail = object(&[
+                    ("token", token.into()),
+                    ("message", message_object(&publish)),
+                ]);
+                self.emit("response", detail);
+            }
+            Event::RequestFailed { token, error } => {
+                let error =
+                    mqtt_error(error.code(), &error.to_string(), error.reason_code(), false);
+                self.emit(
+                    "failed",
+                    object(&[("token", token.into()), ("error", error)]),
+                );
+            }
+            Event::AuthChallenge {
+                exchange,
+                method,
+                data,
+                reason_code,
+                properties,
+            } => {
+                let data = data.map_or(JsValue::UNDEFINED, |d| Uint8Array::from(&d[..]).into());
+                let detail = object(&[
+                    ("exchange", exchange.into()),
+                    ("method", method.into()),
+                    ("data", data),
+                    ("reasonCode", reason_code.into()),
+                    ("properties", props::to_js(&properties).into()),
+                ]);
+                self.emit("auth", detail);
+            }
+            Event::Reauthenticated { properties } => {
+                let detail = object(&[("properties", props::to_js(&properties).into())]);
+                self.emit("reauthenticated", detail);
+            }
+            Event::AuthError { error } => {
+                self.error(
+                    error.code(),
+                    &error.to_string(),
+                    Some(codec::reason::PROTOCOL_ERROR),
                     false,
                 );
             }
@@ -577,7 +639,6 @@ impl Driver {
                 emit,
                 outbox: Vec::new(),
                 me: me.clone(),
-                routes: Vec::new(),
                 ended: false,
                 window_listeners: Vec::new(),
                 message_times: Default::default(),
@@ -625,118 +686,65 @@ impl Driver {
         payload: JsValue,
         options: JsValue,
     ) -> Result<u32, JsValue> {
-        let payload = payload_bytes(&payload).map_err(|e| invalid_argument(&e.0))?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let read = (|| {
-            let qos = fields
-                .integer("qos", 0.0, 2.0)?
-                .map_or(QoS::AtMostOnce, |n| {
-                    QoS::from_u8(n as u8).unwrap_or_default()
-                });
-            let retain = fields.bool("retain")?.unwrap_or(false);
-            let properties = match fields.get("properties") {
-                Some(p) => props::from_js(&p, "options.properties")?,
-                None => Default::default(),
-            };
-            let message_id = fields.string("messageId")?;
-            Ok::<_, super::options::InvalidArgument>(PublishRequest {
-                topic,
-                payload: Bytes::from(payload),
-                qos,
-                retain,
-                properties,
-                message_id,
-            })
-        })();
-        let request = read.map_err(|e| invalid_argument(&e.0))?;
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s.session.publish(now_ms(), request).map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let request = arguments::read_publish(topic, &payload, &options)?;
+        self.command(|session, now| session.publish(now, request))
     }
 
     /// `subscriptions`: `[{ topic, qos?, noLocal?, retainAsPublished?, retainHandling? }]`.
     pub fn subscribe(&self, subscriptions: JsValue, options: JsValue) -> Result<u32, JsValue> {
-        let list = subscriptions
-            .dyn_into::<Array>()
-            .map_err(|_| invalid_argument("subscribe needs a filter or a list of filters"))?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let default_qos = fields
-            .integer("qos", 0.0, 2.0)
-            .map_err(|e| invalid_argument(&e.0))?
-            .unwrap_or(0.0);
-        let properties = match fields.get("properties") {
-            Some(p) => {
-                props::from_js(&p, "options.properties").map_err(|e| invalid_argument(&e.0))?
-            }
-            None => Default::default(),
-        };
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut filters = Vec::new();
-        for item in list.iter() {
-            let mut f = Fields::of(&item, "subscription").map_err(|e| invalid_argument(&e.0))?;
-            let read = (|| {
-                let topic = f.string("topic")?.ok_or_else(|| {
-                    super::options::InvalidArgument("subscription.topic is required".into())
-                })?;
-                let qos = f.integer("qos", 0.0, 2.0)?.unwrap_or(default_qos);
-                let options = SubscriptionOptions {
-                    qos: QoS::from_u8(qos as u8).unwrap_or_default(),
-                    no_local: f.bool("noLocal")?.unwrap_or(false),
-                    retain_as_published: f.bool("retainAsPublished")?.unwrap_or(false),
-                    retain_handling: match f.integer("retainHandling", 0.0, 2.0)? {
-                        Some(1.0) => RetainHandling::SendAtSubscribeIfNew,
-                        Some(2.0) => RetainHandling::DoNotSend,
-                        _ => RetainHandling::SendAtSubscribe,
-                    },
-                };
-                Ok::<_, super::options::InvalidArgument>((topic, options))
-            })();
-            filters.push(read.map_err(|e| invalid_argument(&e.0))?);
-            f.finish().map_err(|e| invalid_argument(&e.0))?;
-        }
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .subscribe(now_ms(), filters, properties)
-                .map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let (filters, properties) = arguments::read_subscriptions(subscriptions, &options)?;
+        self.command(|session, now| session.subscribe(now, filters, properties))
     }
 
     pub fn unsubscribe(&self, topics: JsValue, options: JsValue) -> Result<u32, JsValue> {
-        let list = topics
-            .dyn_into::<Array>()
-            .map_err(|_| invalid_argument("unsubscribe needs a filter or a list of filters"))?;
-        let filters = list
-            .iter()
-            .map(|t| {
-                t.as_string()
-                    .ok_or_else(|| invalid_argument("topic filters must be strings"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let properties = match fields.get("properties") {
-            Some(p) => {
-                props::from_js(&p, "options.properties").map_err(|e| invalid_argument(&e.0))?
-            }
-            None => Default::default(),
-        };
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .unsubscribe(now_ms(), filters, properties)
-                .map_err(command_error);
-            s.pump();
+        let (filters, properties) = arguments::read_unsubscribe(topics, &options)?;
+        self.command(|session, now| session.unsubscribe(now, filters, properties))
+    }
+
+    /// Publishes a request (MQTT 5); returns the token its `response` / `failed` event will
+    /// carry. `options`: `{ qos?, properties?, timeout? (ms), responseTopic? }`.
+    pub fn request(
+        &self,
+        topic: String,
+        payload: JsValue,
+        options: JsValue,
+    ) -> Result<u32, JsValue> {
+        let spec = arguments::read_request(topic, &payload, &options)?;
+        self.command(|session, now| session.request(now, spec))
+    }
+
+    /// Publishes `payload` as the response to `message` (a delivered message): to its
+    /// `properties.responseTopic`, with its `properties.correlationData`.
+    pub fn respond(
+        &self,
+        message: JsValue,
+        payload: JsValue,
+        options: JsValue,
+    ) -> Result<u32, JsValue> {
+        let reply = arguments::read_publish(String::new(), &payload, &options)?;
+        let request = arguments::read_request_message(&message)?;
+        self.command(|session, now| session.respond(now, &request, reply))
+    }
+
+    /// Answers the authentication challenge `exchange` (from an `auth` event) with `data`.
+    pub fn authenticate(&self, exchange: u32, data: JsValue) -> Result<(), JsValue> {
+        let data = arguments::read_auth_data(&data)?;
+        self.command(|session, now| session.authenticate(now, exchange, data))
+    }
+
+    /// Gives up an authentication exchange the application cannot answer.
+    #[wasm_bindgen(js_name = abortAuthentication)]
+    pub fn abort_authentication(&self) {
+        let _ = self.command(|session, now| {
+            session.abort_authentication(now);
+            Ok(())
         });
-        outcome
+    }
+
+    /// Starts a re-authentication with `data`; a `reauthenticated` event settles it.
+    pub fn reauthenticate(&self, data: JsValue) -> Result<(), JsValue> {
+        let data = arguments::read_auth_data(&data)?;
+        self.command(|session, now| session.reauthenticate(now, data))
     }
 
     #[wasm_bindgen(js_name = addRoute)]
@@ -770,6 +778,8 @@ impl Driver {
             ("sent", (m.sent as f64).into()),
             ("received", (m.received as f64).into()),
             ("duplicatesDropped", (m.duplicates_dropped as f64).into()),
+            ("copiesDropped", (m.copies_dropped as f64).into()),
+            ("topicAliasHits", (m.topic_alias_hits as f64).into()),
             ("reconnects", (m.reconnects as f64).into()),
             ("messagesPerSecond", rate.into()),
             (
@@ -829,6 +839,21 @@ async fn sleep(ms: i32) {
         let _ = set_timeout.call2(&global, &resolve, &ms.into());
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+impl Driver {
+    /// Runs a session command, then moves whatever it made ready.
+    fn command<T>(
+        &self,
+        f: impl FnOnce(&mut Session, u64) -> Result<T, CommandError>,
+    ) -> Result<T, JsValue> {
+        let mut outcome = None;
+        with_state(&self.state, |s| {
+            outcome = Some(f(&mut s.session, now_ms()).map_err(command_error));
+            s.pump();
+        });
+        outcome.expect("the command ran")
+    }
 }
 
 impl Drop for Driver {

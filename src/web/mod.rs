@@ -1,5 +1,6 @@
 //! The browser layer: the only code that touches JavaScript.
 
+mod arguments;
 mod client_options;
 mod clock;
 mod driver;
