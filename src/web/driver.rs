@@ -150,9 +150,9 @@ impl State {
         );
     }
 
-    /// The socket closed by itself. The supervisor hears it here too: a handshake that failed
-    /// never reached the session, so no `Lost` event would tell it, and the attempt would hang
-    /// until the connect timeout.
+    /// The socket closed by itself. The supervisor hears it here even when no session connection
+    /// was open (a refused handshake), which would otherwise wait out the connect timeout; when
+    /// one was, the session's Lost event tells it again, which changes nothing.
     fn transport_gone(&mut self, now: u64) {
         self.socket = None;
         self.session.handle_transport_closed(now);
@@ -190,10 +190,10 @@ impl State {
             }
             SocketEvent::Closed { code, reason } => {
                 let was_up = self.supervisor.is_up();
+                let url = self.urls[self.supervisor.url_index()].clone();
                 self.transport_gone(now);
                 if !was_up && code != 1000 {
                     // Browsers report every failed handshake as 1006 with no detail.
-                    let url = &self.urls[self.supervisor.url_index()];
                     let message = if code == 1006 {
                         format!(
                             "could not open the WebSocket to {url} (code 1006): nothing listens there, or the server refused the upgrade or the mqtt subprotocol (not an MQTT WebSocket endpoint), or TLS failed; the browser does not say which"
@@ -206,13 +206,11 @@ impl State {
                     };
                     self.error("CONNECTION_FAILED", &message, None, false);
                 }
-                self.transport_failed(now);
             }
             SocketEvent::WrongSubprotocol(protocol) => {
                 self.transport_gone(now);
                 let message = format!("the server did not agree to the mqtt subprotocol (it chose {protocol:?}): not an MQTT WebSocket endpoint");
                 self.error("WRONG_SUBPROTOCOL", &message, None, false);
-                self.transport_failed(now);
             }
             SocketEvent::TextFrame => {
                 self.transport_gone(now);
@@ -222,17 +220,9 @@ impl State {
                     None,
                     false,
                 );
-                self.transport_failed(now);
             }
         }
         self.pump();
-    }
-
-    /// The transport is gone. The supervisor hears of it here even when no session connection
-    /// was open (a refused handshake), which would otherwise wait out the connect timeout; when
-    /// one was, the session's Lost event tells it again, which changes nothing.
-    fn transport_failed(&mut self, now: u64) {
-        self.supervisor.handle_closed(now);
     }
 
     fn on_timer(&mut self) {
