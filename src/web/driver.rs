@@ -22,7 +22,8 @@ use super::socket::{Socket, SocketEvent};
 use super::timer::Timer;
 use crate::codec::{self, QoS, RetainHandling, StreamDecoder, SubscriptionOptions};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
-use crate::session::{CommandError, Event, LostReason, PublishRequest, Session, Write};
+use crate::session::{CommandError, Event, LostReason, PublishRequest, Session};
+use crate::store_sync::{Change, Job, Step, StoreSync};
 
 struct State {
     session: Session,
@@ -31,9 +32,11 @@ struct State {
     persistence: Persistence,
     store: Option<Rc<IdbStore>>,
     database: String,
-    writes: Vec<Write>,
-    last_write_seq: u64,
-    committing: bool,
+    sync: StoreSync,
+    /// The highest sequence number reported to the session as committed.
+    committed_seq: u64,
+    /// Why the last store job failed, for the report of the change it caused.
+    store_error: Option<StoreError>,
     socket: Option<Socket>,
     socket_generation: u32,
     decoder: StreamDecoder,
@@ -244,24 +247,29 @@ impl State {
                 progressed = true;
                 self.on_link_event(event);
             }
+            while let Some(op) = self.session.poll_store() {
+                self.sync.push(op);
+            }
+            let step = self.sync.poll(now_ms());
+            // A commit can release acks and deliveries: another round sends them.
+            progressed |= self.apply_store_step(step);
             if !progressed {
                 break;
             }
         }
-        while let Some(op) = self.session.poll_store() {
-            self.last_write_seq = op.seq;
-            self.writes.push(op.write);
-        }
-        self.commit_if_due();
         self.arm_timer();
     }
 
     fn arm_timer(&mut self) {
         let now = now_ms();
-        let deadline = [self.session.poll_timeout(), self.supervisor.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
+        let deadline = [
+            self.session.poll_timeout(),
+            self.supervisor.poll_timeout(),
+            self.sync.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if let Some(timer) = self.timer.as_mut() {
             match deadline {
                 Some(at) => timer.arm(at.saturating_sub(now).min(u64::from(u32::MAX)) as u32),
@@ -401,14 +409,7 @@ impl State {
                     object(&[("messageId", message_id.into()), ("topic", topic.into())]),
                 );
             }
-            Event::CorruptRecord { key } => {
-                self.error(
-                    "STORE_CORRUPT_RECORD",
-                    &format!("skipped a stored record that could not be read: {key}"),
-                    None,
-                    false,
-                );
-            }
+            Event::CorruptRecord { key } => self.corrupt_record(&key),
         }
     }
 
@@ -441,46 +442,96 @@ impl State {
         }
     }
 
-    /// Group commit: everything written since the last commit goes in one transaction; acks
-    /// that wait for it are released when it completes.
-    fn commit_if_due(&mut self) {
-        if self.committing || self.writes.is_empty() {
-            return;
-        }
-        let Some(store) = self.store.clone() else {
-            // Memory persistence: nothing to wait for.
-            self.writes.clear();
-            let seq = self.last_write_seq;
+    /// Carries out what the store sync asks for; true when the session got a new commit.
+    fn apply_store_step(&mut self, step: Step) -> bool {
+        let mut released = false;
+        if let Some(seq) = step.committed.filter(|seq| *seq > self.committed_seq) {
+            self.committed_seq = seq;
             self.session.handle_store_committed(now_ms(), seq);
-            return;
+            released = true;
+        }
+        if let Some(change) = step.change {
+            self.report_store_change(change);
+        }
+        if let Some(job) = step.job {
+            self.start_store_job(job);
+        }
+        released
+    }
+
+    /// Runs one store job (group commit: one transaction per job) and feeds its outcome back.
+    fn start_store_job(&mut self, job: Job) {
+        let Some(store) = self.store.clone() else {
+            return; // only a sync made with a store has jobs
         };
-        self.committing = true;
-        let writes = std::mem::take(&mut self.writes);
-        let seq = self.last_write_seq;
+        // The snapshot is taken now, so that the writes made while it is stored follow it.
+        let snapshot = matches!(job, Job::Rewrite).then(|| self.session.snapshot());
         let weak = self.me.clone();
         spawn_local(async move {
-            let outcome = store.commit(&writes).await;
+            let outcome = match (job, snapshot) {
+                (Job::Commit(writes), _) => store.commit(&writes).await,
+                (Job::Clear, _) => store.replace_all(&[]).await,
+                (Job::Rewrite, records) => store.replace_all(&records.unwrap_or_default()).await,
+            };
             with_weak(&weak, |s| {
-                s.committing = false;
+                let ok = outcome.is_ok();
                 if let Err(error) = outcome {
-                    s.store_failed(error);
+                    s.store_error = Some(error);
                 }
-                s.session.handle_store_committed(now_ms(), seq);
+                let step = s.sync.finished(now_ms(), ok);
+                s.apply_store_step(step);
                 s.pump();
             });
         });
     }
 
-    /// The store cannot keep up (quota, a closed database): say so, and carry on in memory so
-    /// that nothing stalls. What was already committed stays.
+    fn report_store_change(&mut self, change: Change) {
+        let cause = self
+            .store_error
+            .take()
+            .unwrap_or_else(|| StoreError::Failed("unknown error".into()));
+        let consequence = match change {
+            Change::CaughtUp => {
+                self.emit("storage", object(&[("persistence", "indexeddb".into())]));
+                return;
+            }
+            Change::Behind => "the session carries on in memory, and is stored again once IndexedDB accepts it",
+            Change::ClearFailed => "could not empty the stored session that no longer matches; a reload may resume from it",
+        };
+        let message = format!("{}: {consequence}", cause.message());
+        let error = mqtt_error(cause.code(), &message, None, false);
+        self.emit("error", error.clone());
+        self.emit(
+            "storage",
+            object(&[("persistence", "memory".into()), ("error", error)]),
+        );
+    }
+
+    /// The store could not be opened or read: the session runs in memory.
     fn store_failed(&mut self, error: StoreError) {
         self.store = None;
-        self.persistence = Persistence::Memory;
+        self.sync = StoreSync::new(false);
         let error = mqtt_error(error.code(), &error.message(), None, false);
         self.emit("error", error.clone());
         self.emit(
             "storage",
             object(&[("persistence", "memory".into()), ("error", error)]),
+        );
+    }
+
+    /// A stored entry that is not a readable record: reported (naming its key) and skipped.
+    fn corrupt_record(&mut self, key: &str) {
+        let error = mqtt_error(
+            "STORE_CORRUPT_RECORD",
+            &format!("skipped a stored record that could not be read: {key}"),
+            None,
+            false,
+        );
+        let _ = Reflect::set(&error, &"record".into(), &key.into());
+        self.emit("error", error.clone());
+        self.emit(
+            "storage",
+            object(&[("persistence", "indexeddb".into()), ("error", error)]),
         );
     }
 
@@ -558,9 +609,9 @@ impl Driver {
                 persistence: options.persistence,
                 store: None,
                 database,
-                writes: Vec::new(),
-                last_write_seq: 0,
-                committing: false,
+                sync: StoreSync::new(false),
+                committed_seq: 0,
+                store_error: None,
                 socket: None,
                 socket_generation: 0,
                 decoder: StreamDecoder::new(protocol, max_in),
@@ -591,20 +642,21 @@ impl Driver {
                 Ok(store) => store.load().await.map(|records| (store, records)),
                 Err(error) => Err(error),
             };
-            match loaded {
-                Ok((store, records)) => {
-                    let mut s = self.state.borrow_mut();
-                    s.session.load(records, now_ms());
+            with_state(&self.state, |s| match loaded {
+                Ok((store, loaded)) => {
+                    s.session.load(loaded.records, now_ms());
                     s.store = Some(Rc::new(store));
+                    s.sync = StoreSync::new(true);
+                    s.emit("storage", object(&[("persistence", "indexeddb".into())]));
+                    for key in &loaded.unreadable {
+                        s.corrupt_record(key);
+                    }
                 }
-                Err(error) => with_state(&self.state, |s| s.store_failed(error)),
-            }
+                Err(error) => s.store_failed(error),
+            });
         }
         install_window_listeners(&self.state);
         with_state(&self.state, |s| {
-            if s.persistence == Persistence::IndexedDb {
-                s.emit("storage", object(&[("persistence", "indexeddb".into())]));
-            }
             s.supervisor.start(now_ms());
             s.pump();
         });
@@ -767,7 +819,7 @@ impl Driver {
             ("messagesPerSecond", rate.into()),
             (
                 "persistence",
-                JsValue::from_str(if s.persistence == Persistence::IndexedDb {
+                JsValue::from_str(if s.sync.is_durable() {
                     "indexeddb"
                 } else {
                     "memory"
@@ -806,7 +858,7 @@ impl Driver {
             s.timer = None;
             s.remove_window_listeners();
         });
-        while self.state.borrow().committing && now_ms() < deadline + 5_000 {
+        while self.state.borrow().sync.is_busy() && now_ms() < deadline + 5_000 {
             sleep(10).await;
         }
         Ok(())
