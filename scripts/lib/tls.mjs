@@ -21,7 +21,7 @@ export function spkiPin(pem) {
 
 /**
  * Makes a CA and a server certificate (EC P-256, valid two days) in a new temporary folder.
- * Resolves with { dir, caFile, certFile, keyFile, caPin, dispose }.
+ * Returns { dir, caFile, certFile (server certificate then CA), keyFile, caPin, dispose }.
  */
 export function makeTestCertificates() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wasmqtt-tls-'));
@@ -38,10 +38,13 @@ export function makeTestCertificates() {
   openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key',
     '-CAcreateserial', '-days', '2', '-extfile', 'server.ext', '-out', 'server.crt']);
   const caFile = path.join(dir, 'ca.crt');
+  // The server presents its whole chain, so that a client can match the CA's pin in it.
+  const chainFile = path.join(dir, 'chain.pem');
+  writeFileSync(chainFile, readFileSync(path.join(dir, 'server.crt'), 'utf8') + readFileSync(caFile, 'utf8'));
   return {
     dir,
     caFile,
-    certFile: path.join(dir, 'server.crt'),
+    certFile: chainFile,
     keyFile: path.join(dir, 'server.key'),
     caPin: spkiPin(readFileSync(caFile)),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
