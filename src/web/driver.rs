@@ -39,6 +39,8 @@ struct State {
     store_error: Option<StoreError>,
     socket: Option<Socket>,
     socket_generation: u32,
+    /// Whether the current socket reached `open`.
+    socket_opened: bool,
     decoder: StreamDecoder,
     out: Vec<u8>,
     /// Reused for each inbound frame, so the hot path allocates nothing per frame.
@@ -50,7 +52,8 @@ struct State {
     me: Weak<RefCell<State>>,
     routes: Vec<u32>,
     ended: bool,
-    window_listeners: Vec<(&'static str, Closure<dyn FnMut()>)>,
+    /// Listeners on the page's window and document, removed when the client ends.
+    page_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
     message_times: std::collections::VecDeque<u64>,
 }
 
@@ -133,6 +136,7 @@ impl State {
 
     /// Drops the transport (its handlers go with it, so no close event follows).
     fn close_socket(&mut self) {
+        self.socket_opened = false;
         if self.socket.take().is_some() {
             self.session.handle_transport_closed(now_ms());
         }
@@ -142,13 +146,28 @@ impl State {
         );
     }
 
+    /// The socket closed by itself. Once it was open the session reports the loss (its `Lost`
+    /// event tells the supervisor); one that never opened is a failed attempt, which only the
+    /// supervisor hears of, so that the next attempt follows the backoff rather than waiting
+    /// out the connect timeout.
+    fn socket_gone(&mut self, now: u64) {
+        self.socket = None;
+        self.session.handle_transport_closed(now);
+        if !std::mem::take(&mut self.socket_opened) {
+            self.supervisor.handle_closed(now);
+        }
+    }
+
     fn on_socket(&mut self, generation: u32, event: SocketEvent) {
         if generation != self.socket_generation || self.ended {
             return;
         }
         let now = now_ms();
         match event {
-            SocketEvent::Open => self.session.handle_transport_open(now),
+            SocketEvent::Open => {
+                self.socket_opened = true;
+                self.session.handle_transport_open(now);
+            }
             SocketEvent::Data(bytes) => {
                 self.frame.resize(bytes.length() as usize, 0);
                 bytes.copy_to(&mut self.frame);
@@ -172,8 +191,6 @@ impl State {
                 }
             }
             SocketEvent::Closed { code, reason } => {
-                self.socket = None;
-                self.session.handle_transport_closed(now);
                 if !self.supervisor.is_up() && code != 1000 {
                     // Browsers report every failed handshake as 1006 with no detail.
                     let url = &self.urls[self.supervisor.url_index()];
@@ -189,16 +206,15 @@ impl State {
                     };
                     self.error("CONNECTION_FAILED", &message, None, false);
                 }
+                self.socket_gone(now);
             }
             SocketEvent::WrongSubprotocol(protocol) => {
-                self.socket = None;
-                self.session.handle_transport_closed(now);
+                self.socket_gone(now);
                 let message = format!("the server did not agree to the mqtt subprotocol (it chose {protocol:?}): not an MQTT WebSocket endpoint");
                 self.error("WRONG_SUBPROTOCOL", &message, None, false);
             }
             SocketEvent::TextFrame => {
-                self.socket = None;
-                self.session.handle_transport_closed(now);
+                self.socket_gone(now);
                 self.error(
                     "PROTOCOL_ERROR",
                     "the server sent a text frame; MQTT over WebSocket is binary only",
@@ -535,27 +551,25 @@ impl State {
         );
     }
 
-    fn remove_window_listeners(&mut self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        for (name, listener) in self.window_listeners.drain(..) {
-            let target: &web_sys::EventTarget = window.as_ref();
+    fn remove_page_listeners(&mut self) {
+        for (target, name, listener) in self.page_listeners.drain(..) {
             let _ =
                 target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }
     }
 }
 
-fn install_window_listeners(state: &Rc<RefCell<State>>) {
+fn install_page_listeners(state: &Rc<RefCell<State>>) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let weak = Rc::downgrade(state);
-    let mut listeners: Vec<(&'static str, Closure<dyn FnMut()>)> = Vec::new();
+    let on_window: &web_sys::EventTarget = window.as_ref();
+    let mut listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)> = Vec::new();
     for (name, online) in [("online", true), ("offline", false)] {
         let weak = weak.clone();
         listeners.push((
+            on_window.clone(),
             name,
             Closure::new(move || {
                 with_weak(&weak, |s| {
@@ -565,18 +579,26 @@ fn install_window_listeners(state: &Rc<RefCell<State>>) {
             }),
         ));
     }
-    // A hidden tab's timers may have fired late: catch up the moment it is visible again.
+    // A hidden tab's timers may have fired late, and a frozen page's (the Worker's too) not at
+    // all: check every deadline the moment the page is visible again or resumes.
+    let catch_up = |weak: Weak<RefCell<State>>| -> Closure<dyn FnMut()> {
+        Closure::new(move || with_weak(&weak, |s| s.on_timer()))
+    };
     listeners.push((
+        on_window.clone(),
         "visibilitychange",
-        Closure::new(move || with_weak(&weak, |s| s.on_timer())),
+        catch_up(weak.clone()),
     ));
-    let target: &web_sys::EventTarget = window.as_ref();
-    for (name, listener) in &listeners {
+    if let Some(document) = window.document() {
+        // `resume` is fired at the document and does not reach the window.
+        listeners.push((document.into(), "resume", catch_up(weak)));
+    }
+    for (target, name, listener) in &listeners {
         let _ = target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
     }
     let navigator_online = window.navigator().on_line();
     let mut s = state.borrow_mut();
-    s.window_listeners = listeners;
+    s.page_listeners = listeners;
     s.supervisor.handle_online(now_ms(), navigator_online);
 }
 
@@ -614,6 +636,7 @@ impl Driver {
                 store_error: None,
                 socket: None,
                 socket_generation: 0,
+                socket_opened: false,
                 decoder: StreamDecoder::new(protocol, max_in),
                 out: Vec::with_capacity(4096),
                 frame: Vec::new(),
@@ -623,7 +646,7 @@ impl Driver {
                 me: me.clone(),
                 routes: Vec::new(),
                 ended: false,
-                window_listeners: Vec::new(),
+                page_listeners: Vec::new(),
                 message_times: Default::default(),
             })
         });
@@ -655,7 +678,7 @@ impl Driver {
                 Err(error) => s.store_failed(error),
             });
         }
-        install_window_listeners(&self.state);
+        install_page_listeners(&self.state);
         with_state(&self.state, |s| {
             s.supervisor.start(now_ms());
             s.pump();
@@ -856,7 +879,7 @@ impl Driver {
             s.pump();
             s.socket = None;
             s.timer = None;
-            s.remove_window_listeners();
+            s.remove_page_listeners();
         });
         while self.state.borrow().sync.is_busy() && now_ms() < deadline + 5_000 {
             sleep(10).await;
@@ -882,7 +905,7 @@ impl Drop for Driver {
             s.ended = true;
             s.socket = None;
             s.timer = None;
-            s.remove_window_listeners();
+            s.remove_page_listeners();
         }
     }
 }
