@@ -180,7 +180,7 @@ export interface Metrics {
 
 export interface MqttError extends Error {
   name: 'MqttError';
-  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'STORE_QUOTA_EXCEEDED'. */
+  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED'. */
   code: string;
   /** The MQTT 5 reason code, where one applies. */
   reasonCode?: number;

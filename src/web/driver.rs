@@ -14,6 +14,7 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::client_options::{self, Persistence};
 use super::clock::now_ms;
+use super::diagnosis::{self, Diagnosis, Verdict};
 use super::error::{invalid_argument, mqtt_error, reason_code_name};
 use super::idb::{IdbStore, StoreError};
 use super::options::{payload_bytes, Fields};
@@ -41,6 +42,12 @@ struct State {
     socket_generation: u32,
     /// Whether the current socket reached `open`.
     socket_opened: bool,
+    diagnosis: Diagnosis,
+    /// The socket generation whose failed handshake waits for the diagnosis's verdict.
+    held_attempt: Option<u32>,
+    /// Why the last attempt failed, for the error if the client gives up.
+    last_failure: Option<String>,
+    ever_connected: bool,
     decoder: StreamDecoder,
     out: Vec<u8>,
     /// Reused for each inbound frame, so the hot path allocates nothing per frame.
@@ -153,7 +160,8 @@ impl State {
     fn socket_gone(&mut self, now: u64) {
         self.socket = None;
         self.session.handle_transport_closed(now);
-        if !std::mem::take(&mut self.socket_opened) {
+        let held = self.held_attempt == Some(self.socket_generation);
+        if !std::mem::take(&mut self.socket_opened) && !held {
             self.supervisor.handle_closed(now);
         }
     }
@@ -192,19 +200,17 @@ impl State {
             }
             SocketEvent::Closed { code, reason } => {
                 if !self.supervisor.is_up() && code != 1000 {
-                    // Browsers report every failed handshake as 1006 with no detail.
-                    let url = &self.urls[self.supervisor.url_index()];
-                    let message = if code == 1006 {
-                        format!(
-                            "could not open the WebSocket to {url} (code 1006): nothing listens there, or the server refused the upgrade or the mqtt subprotocol (not an MQTT WebSocket endpoint), or TLS failed; the browser does not say which"
-                        )
+                    let index = self.supervisor.url_index();
+                    if code == 1006 && !self.socket_opened {
+                        self.handshake_failed(index);
                     } else {
-                        format!(
-                            "the WebSocket to {url} closed (code {code}{}{reason})",
+                        let message = format!(
+                            "the WebSocket to {} closed before the broker accepted the connection (code {code}{}{reason})",
+                            self.urls[index],
                             if reason.is_empty() { "" } else { ": " }
-                        )
-                    };
-                    self.error("CONNECTION_FAILED", &message, None, false);
+                        );
+                        self.attempt_failed("CONNECTION_FAILED", message);
+                    }
                 }
                 self.socket_gone(now);
             }
@@ -224,6 +230,49 @@ impl State {
             }
         }
         self.pump();
+    }
+
+    /// Reports a failed handshake with `urls[index]`, once the diagnosis has a verdict.
+    /// While a probe runs, the supervisor hears of the failure only once the verdict is out, so
+    /// that the error saying why comes before the next attempt or the client giving up.
+    fn handshake_failed(&mut self, index: usize) {
+        let weak = self.me.clone();
+        let url = self.urls[index].clone();
+        let generation = self.socket_generation;
+        let verdict = self.diagnosis.failed(index, &url, move |speaks_websocket| {
+            with_weak(&weak, |s| {
+                let verdict = s.diagnosis.learn(index, speaks_websocket);
+                s.report_handshake(index, verdict);
+                // Unless the connect timeout already moved the supervisor on.
+                let unchanged = s.socket_generation == generation && s.socket.is_none();
+                if s.held_attempt.take() == Some(generation) && unchanged && !s.ended {
+                    s.supervisor.handle_closed(now_ms());
+                    s.pump();
+                }
+            })
+        });
+        match verdict {
+            Some(verdict) => self.report_handshake(index, verdict),
+            None => self.held_attempt = Some(generation),
+        }
+    }
+
+    fn report_handshake(&mut self, index: usize, verdict: Verdict) {
+        // Connected by the time the probe answered: that failure was a passing one.
+        let verdict = if self.supervisor.is_up() {
+            Verdict::Unknown
+        } else {
+            verdict
+        };
+        let (code, message) = diagnosis::report(verdict, &self.urls[index]);
+        self.attempt_failed(code, message);
+    }
+
+    /// An attempt to connect failed: reported now, and kept for the final error if the client
+    /// gives up.
+    fn attempt_failed(&mut self, code: &str, message: String) {
+        self.error(code, &message, None, false);
+        self.last_failure = Some(message);
     }
 
     fn on_timer(&mut self) {
@@ -302,6 +351,9 @@ impl State {
                 properties,
             } => {
                 self.supervisor.handle_connected(now);
+                self.diagnosis.connected(self.supervisor.url_index());
+                self.ever_connected = true;
+                self.last_failure = None;
                 let detail = object(&[
                     ("sessionPresent", session_present.into()),
                     ("reasonCode", 0.into()),
@@ -326,6 +378,7 @@ impl State {
                     Some(reason_code),
                     permanent,
                 );
+                self.last_failure = Some(message);
             }
             Event::Lost { reason } => {
                 // The session already knows; this only drops the transport and its buffer.
@@ -447,12 +500,12 @@ impl State {
             LinkEvent::Stopped {
                 reason: StopReason::ReconnectDisabled,
             } => {
-                self.error(
-                    "CONNECTION_LOST",
-                    "the connection was lost and reconnect is off",
-                    None,
-                    true,
-                );
+                let message = match (self.ever_connected, self.last_failure.take()) {
+                    (true, _) => "the connection was lost and reconnect is off".to_string(),
+                    (false, Some(why)) => format!("could not connect, and reconnect is off: {why}"),
+                    (false, None) => "could not connect, and reconnect is off".to_string(),
+                };
+                self.error("CONNECTION_LOST", &message, None, true);
             }
             LinkEvent::Stopped { .. } => {}
         }
@@ -612,6 +665,7 @@ impl Driver {
         let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
         let database = IdbStore::database_name(&options.urls[0], &options.session.client_id);
         let protocol = options.session.protocol;
+        let url_count = options.urls.len();
         let max_in = options
             .session
             .connect_properties
@@ -637,6 +691,10 @@ impl Driver {
                 socket: None,
                 socket_generation: 0,
                 socket_opened: false,
+                diagnosis: Diagnosis::new(url_count),
+                held_attempt: None,
+                last_failure: None,
+                ever_connected: false,
                 decoder: StreamDecoder::new(protocol, max_in),
                 out: Vec::with_capacity(4096),
                 frame: Vec::new(),
@@ -880,6 +938,7 @@ impl Driver {
             s.socket = None;
             s.timer = None;
             s.remove_page_listeners();
+            s.diagnosis.stop();
         });
         while self.state.borrow().sync.is_busy() && now_ms() < deadline + 5_000 {
             sleep(10).await;
@@ -906,6 +965,7 @@ impl Drop for Driver {
             s.socket = None;
             s.timer = None;
             s.remove_page_listeners();
+            s.diagnosis.stop();
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod client_options;
 mod clock;
+mod diagnosis;
 mod driver;
 mod error;
 mod idb;

@@ -52,7 +52,9 @@ test('a browser that does not trust the test CA fails the same wss:// URL with C
     const failed = errors.find(({ code }) => code === 'CONNECTION_FAILED');
     assert.ok(failed, JSON.stringify(errors));
     assert.match(failed.message, /TLS failed/);
-    assert.ok(errors.some(({ code, fatal }) => code === 'CONNECTION_LOST' && fatal), 'reconnect is off: it stops');
+    const lost = errors.find(({ code, fatal }) => code === 'CONNECTION_LOST' && fatal);
+    assert.ok(lost, 'reconnect is off: it stops');
+    assert.ok(lost.message.endsWith(failed.message), 'giving up names the cause');
   } finally {
     await untrusting.close();
   }
