@@ -229,16 +229,20 @@ export interface Metrics {
   rttMs?: number;
   /** Messages received per second over the last few seconds. */
   messagesPerSecond: number;
+  /** Where the session is kept now (see the 'storage' event). */
+  persistence: 'indexeddb' | 'memory';
 }
 
 export interface MqttError extends Error {
   name: 'MqttError';
-  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'STORE_QUOTA_EXCEEDED'. */
+  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED'. */
   code: string;
   /** The MQTT 5 reason code, where one applies. */
   reasonCode?: number;
   /** True when the client stopped for good (a permanent refusal or ended). */
   fatal?: boolean;
+  /** With 'STORE_CORRUPT_RECORD': the key of the stored record that was skipped. */
+  record?: string;
 }
 
 export interface ConnectEvent { sessionPresent: boolean; reasonCode: number; properties: Properties }
@@ -246,6 +250,12 @@ export interface ReconnectEvent { attempt: number; delayMs: number; url: string 
 export interface CloseEvent { reason: string; code?: string; reasonCode?: number }
 export interface BackpressureEvent { high: boolean; queued: number; queuedBytes: number }
 export interface DuplicateEvent { messageId: string; topic: string }
+/**
+ * Where the session is kept now, and why that changed: 'memory' with an error when IndexedDB is
+ * unavailable or a write failed (e.g. 'STORE_QUOTA_EXCEEDED'; the client stores the session again
+ * once IndexedDB accepts it, with another event saying 'indexeddb'), or 'indexeddb' with a
+ * 'STORE_CORRUPT_RECORD' error for a stored record that was skipped.
+ */
 export interface StorageEvent { persistence: 'indexeddb' | 'memory'; error?: MqttError }
 export interface ReauthenticatedEvent { properties: Properties }
 

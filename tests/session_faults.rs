@@ -243,6 +243,14 @@ impl Client {
             }
         }
         self.session.handle_store_committed(now, last);
+        // With every write applied, the store holds exactly the session's state: what a store
+        // that lost writes is rewritten with (Session::snapshot) is the same thing.
+        let durable: Vec<_> = self.durable.clone().into_iter().collect();
+        assert_eq!(
+            self.session.snapshot(),
+            durable,
+            "snapshot = applied writes"
+        );
     }
 }
 

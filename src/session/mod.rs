@@ -254,6 +254,31 @@ impl Session {
         }
     }
 
+    /// Every record of the session's durable state as it is now, in key order: what a store
+    /// that lost writes must be rewritten with to match the session again. `load` of these
+    /// records restores the same state.
+    pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        let mut records = self.outbound.records();
+        records.extend(
+            self.inbound_qos2
+                .iter()
+                .map(|id| (store::inbound_key(*id), Vec::new())),
+        );
+        records.extend(self.subscriptions.iter().map(|(filter, options)| {
+            (
+                store::subscription_key(filter),
+                store::subscription_value(options),
+            )
+        }));
+        records.extend(
+            self.seen
+                .ids()
+                .map(|id| (store::seen_id_key(id), Vec::new())),
+        );
+        records.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        records
+    }
+
     pub fn protocol(&self) -> ProtocolVersion {
         self.config.protocol
     }

@@ -102,6 +102,21 @@ impl Outbound {
         self.window = usize::from(window.max(1));
     }
 
+    /// The store records of the messages kept (QoS 1 and 2), queued and in flight.
+    pub(crate) fn records(&self) -> Vec<(String, Vec<u8>)> {
+        self.queue
+            .iter()
+            .chain(self.inflight.values())
+            .filter(|entry| entry.persisted())
+            .map(|entry| {
+                (
+                    store::outgoing_key(entry.order),
+                    store::outgoing_value(entry.stage, entry.packet_id, &entry.publish),
+                )
+            })
+            .collect()
+    }
+
     /// Puts back a message read from the store.
     pub(crate) fn restore(
         &mut self,

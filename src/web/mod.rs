@@ -3,6 +3,7 @@
 mod arguments;
 mod client_options;
 mod clock;
+mod diagnosis;
 mod driver;
 mod error;
 mod idb;
