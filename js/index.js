@@ -2,12 +2,21 @@
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
 // events into Promises, listeners and async iterators.
 import init, { Driver } from './wasmqtt.js';
+import { attachCodec } from './codec.js';
+
+export { encodePacket, decodePackets, PacketParser } from './codec.js';
 
 let loading = null;
 
-/** Loads the wasm module once. Called by `connect`; call it yourself to load early. */
+/**
+ * Loads the wasm module once. Called by `connect`; call it yourself to load early, and before
+ * using the codec (`encodePacket`, `decodePackets`, `PacketParser`), which is synchronous.
+ */
 export function load(wasmUrl) {
-  loading ??= init(wasmUrl === undefined ? undefined : { module_or_path: wasmUrl });
+  loading ??= init(wasmUrl === undefined ? undefined : { module_or_path: wasmUrl }).then((wasm) => {
+    attachCodec(wasm.memory);
+    return wasm;
+  });
   return loading;
 }
 

@@ -60,6 +60,19 @@ impl StreamDecoder {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// The stream has ended: `Ok` when it ended between packets, else the error for the packet
+    /// it cut short (`Incomplete` within the fixed header, `Truncated` within the body).
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        let Some(&first) = self.buf.first() else {
+            return Ok(());
+        };
+        let packet_type = check_first_byte(first, self.version)?;
+        match parse_remaining_length(&self.buf)? {
+            None => Err(DecodeError::Incomplete),
+            Some(_) => Err(DecodeError::Truncated { packet_type }),
+        }
+    }
+
     /// The next whole packet, or `Ok(None)` until more bytes are fed.
     ///
     /// The remaining length is checked against the maximum packet size as soon as the fixed

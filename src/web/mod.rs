@@ -2,6 +2,8 @@
 
 mod client_options;
 mod clock;
+mod codec_api;
+mod codec_record;
 mod driver;
 mod error;
 mod idb;
@@ -11,5 +13,6 @@ mod props;
 mod socket;
 mod timer;
 
+pub use codec_api::{CodecEncoder, CodecParser};
 pub use driver::Driver;
 pub use probe::probe_connack;
