@@ -66,8 +66,45 @@ function text(at, len) {
   return utf8.decode(heap.subarray(at, at + len));
 }
 
-/** A binary field or payload, copied out of wasm memory (which the next call reuses). */
-const binary = (at, len) => heap.slice(at, at + len);
+// Bytes handed to the application that are not in the bytes it gave (encoded packets, binary
+// fields of packets that began in an earlier push) are copied out of wasm memory, which the next
+// call reuses. A fresh ArrayBuffer for each costs more than the rest of encoding a small packet,
+// so, as Node's Buffer pool does, they are views into shared slabs: the bytes of each are its
+// own and never change, only their `.buffer` is shared.
+const SLAB = 64 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/** A copy of `heap[at, at + len)`. */
+function copyOut(at, len) {
+  if (len > SLAB / 4) return heap.slice(at, at + len);
+  if (slabUsed + len > slab.length) {
+    slab = new Uint8Array(SLAB);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + len);
+  out.set(heap.subarray(at, at + len));
+  slabUsed += (len + 7) & ~7;
+  return out;
+}
+
+// Where the bytes of the current push are: `input` is what the application gave, copied into
+// wasm memory behind `carried` bytes left from earlier pushes, starting at `bufferStart`.
+let input = null; // its ArrayBuffer
+let inputOffset = 0;
+let bufferStart = 0;
+let carried = 0;
+
+/**
+ * A binary field or payload at `at` in wasm memory: a view of the application's input when it
+ * lies there, as MQTT.js gives one (decoding copies nothing then), else a copy.
+ */
+function binary(at, len) {
+  const offset = at - bufferStart - carried;
+  // A plain Uint8Array even when the input is a subclass such as Node's Buffer.
+  if (offset >= 0) return new Uint8Array(input, inputOffset + offset, len);
+  return copyOut(at, len);
+}
 
 /** Feeds `bytes` to a CodecParser and turns its record into packet objects. */
 function parse(raw, bytes) {
@@ -82,6 +119,10 @@ function parse(raw, bytes) {
   refresh();
   const count = words[record + 1];
   const flags = words[record + 2];
+  input = bytes.buffer;
+  inputOffset = bytes.byteOffset;
+  bufferStart = words[record + 3];
+  carried = words[record + 4];
   let properties = null;
   if ((flags & PROPERTIES) !== 0) {
     // Made by props.rs for the whole chunk at once, before the record is read: this call may
@@ -92,7 +133,7 @@ function parse(raw, bytes) {
   const w = words;
   const packets = new Array(count);
   let k = 0;
-  let i = record + 3;
+  let i = record + 5;
   for (let n = 0; n < count; n++) {
     const head = w[i++];
     let packet;
@@ -165,6 +206,7 @@ function parse(raw, bytes) {
     if ((head & HAS_WILL_PROPERTIES) !== 0) packet.will.properties = properties[k++];
     packets[n] = packet;
   }
+  input = null;
   if ((flags & FAILED) !== 0) {
     const error = raw.error();
     // Nothing is lost: the packets before the bad one come with the error.
@@ -460,6 +502,5 @@ export function encodePacket(packet, version = 5) {
   const will = writeRecord(packet, version);
   const len = encoder.encode(version, packet.properties, will?.properties);
   refresh();
-  const at = encoder.out_ptr();
-  return heap.slice(at, at + len);
+  return copyOut(encoder.out_ptr(), len);
 }

@@ -55,6 +55,13 @@ impl StreamDecoder {
         self.buf.len()
     }
 
+    /// The bytes received and not yet returned as packets. Each packet returned is split off
+    /// the front, where its memory stays: the packets of one run of `next_packet` lie, in order,
+    /// between where `pending` started before the run and where it starts after.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Appends received bytes.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);

@@ -32,8 +32,10 @@ fn decode_error(error: DecodeError) -> JsValue {
     )
 }
 
-/// Record header words: the record's length in words, the number of packets, flags.
-const HEADER: usize = 3;
+/// Record header words: the record's length in words, the number of packets, flags, where the
+/// buffered bytes start in wasm memory once the input is appended, and how many of them were
+/// buffered before it (so JavaScript can tell where a field lies in the input it gave).
+const HEADER: usize = 5;
 /// The chunk ended in an error, after the packets before it.
 const FAILED: u32 = 1;
 /// Some packets have properties: JavaScript fetches them with `properties`.
@@ -77,8 +79,11 @@ impl CodecParser {
         self.record.clear();
         self.record.extend([0; HEADER]);
         let mut flags = 0;
+        let carried = self.decoder.buffered() as u32;
+        let mut start = 0;
         if self.error.is_none() {
             self.decoder.feed(&self.input[..len]);
+            start = self.decoder.pending().as_ptr() as u32;
             loop {
                 match self.decoder.next_packet() {
                     Ok(Some(packet)) => self.packets.push(packet),
@@ -105,6 +110,8 @@ impl CodecParser {
         self.record[0] = self.record.len() as u32;
         self.record[1] = self.packets.len() as u32;
         self.record[2] = flags;
+        self.record[3] = start;
+        self.record[4] = carried;
         self.record.as_ptr()
     }
 
