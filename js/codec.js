@@ -10,6 +10,8 @@ const TYPES = [undefined, 'connect', 'connack', 'publish', 'puback', 'pubrec', '
 const HAS_PROPERTIES = 1 << 8;
 const HAS_WILL_PROPERTIES = 1 << 9;
 const NO_PACKET_ID = 0xffffffff;
+// What CodecEncoder.encode returns for a packet it refuses (src/web/codec_api.rs).
+const REFUSED = 0xffffffff;
 // Record header flags (src/web/codec_api.rs).
 const FAILED = 1;
 const PROPERTIES = 2;
@@ -66,24 +68,20 @@ function text(at, len) {
   return utf8.decode(heap.subarray(at, at + len));
 }
 
-// Bytes handed to the application that are not in the bytes it gave (encoded packets, binary
-// fields of packets that began in an earlier push) are copied out of wasm memory, which the next
-// call reuses. A fresh ArrayBuffer for each costs more than the rest of encoding a small packet,
-// so, as Node's Buffer pool does, they are views into shared slabs: the bytes of each are its
-// own and never change, only their `.buffer` is shared.
+// Encoded packets are new bytes for the application. A fresh ArrayBuffer for each costs more
+// than the rest of encoding a small packet, so, as Node's Buffer pool does, they are views into
+// shared slabs: the bytes of each are its own and never change, only their `.buffer` is shared.
 const SLAB = 64 * 1024;
 let slab = new Uint8Array(0);
 let slabUsed = 0;
 
-/** A copy of `heap[at, at + len)`. */
-function copyOut(at, len) {
-  if (len > SLAB / 4) return heap.slice(at, at + len);
+function allocate(len) {
+  if (len > SLAB / 4) return new Uint8Array(len);
   if (slabUsed + len > slab.length) {
     slab = new Uint8Array(SLAB);
     slabUsed = 0;
   }
   const out = slab.subarray(slabUsed, slabUsed + len);
-  out.set(heap.subarray(at, at + len));
   slabUsed += (len + 7) & ~7;
   return out;
 }
@@ -97,13 +95,14 @@ let carried = 0;
 
 /**
  * A binary field or payload at `at` in wasm memory: a view of the application's input when it
- * lies there, as MQTT.js gives one (decoding copies nothing then), else a copy.
+ * lies there, as MQTT.js gives one (decoding copies nothing then), else (it began in an earlier
+ * push) a copy of its own, since wasm memory is reused.
  */
 function binary(at, len) {
   const offset = at - bufferStart - carried;
   // A plain Uint8Array even when the input is a subclass such as Node's Buffer.
   if (offset >= 0) return new Uint8Array(input, inputOffset + offset, len);
-  return copyOut(at, len);
+  return heap.slice(at, at + len);
 }
 
 /** Feeds `bytes` to a CodecParser and turns its record into packet objects. */
@@ -399,10 +398,16 @@ function checkFields(value, kind, name) {
 const TYPE_NUMBERS = Object.fromEntries(TYPES.map((name, i) => [name, i]).slice(1));
 const EMPTY = new Uint8Array(0);
 
+// The payload of the PUBLISH being encoded: its Uint8Array, or where its UTF-8 is in the byte
+// region (a number) and its length; null for other packets.
+let payload = null;
+let payloadLen = 0;
+
 /** Writes the record of `packet`; returns the will, whose properties travel separately. */
 function writeRecord(packet, version) {
   w = 0;
   b = 0;
+  payload = null;
   reserve(32, 0);
   const type = packet.type;
   const number = TYPE_NUMBERS[type];
@@ -444,7 +449,18 @@ function writeRecord(packet, version) {
       put(flag(packet.dup, 'publish.dup', 0));
       put(packet.packetId === undefined ? NO_PACKET_ID : int(packet.packetId, 'publish.packetId', 0, 65535));
       putString(packet.topic, 'publish.topic');
-      putBinary(packet.payload ?? EMPTY, 'publish.payload');
+      payload = packet.payload ?? EMPTY;
+      if (typeof payload === 'string') {
+        // Its UTF-8 goes through the byte region, from which encodePacket copies it.
+        putText(payload);
+        payload = words[record + w - 2];
+        payloadLen = words[record + w - 1];
+      } else {
+        if (!(payload instanceof Uint8Array)) throw invalid('publish.payload must be a Uint8Array or a string');
+        // Only its length: the bytes go straight from the application's array to the packet.
+        put(0);
+        put(payload.length);
+      }
       break;
     case 4: case 5: case 6: case 7:
       put(int(packet.packetId, `${type}.packetId`, 0, 65535));
@@ -500,7 +516,23 @@ export function encodePacket(packet, version = 5) {
   checkVersion(version);
   object(packet, 'packet');
   const will = writeRecord(packet, version);
-  const len = encoder.encode(version, packet.properties, will?.properties);
+  const properties = packet.properties;
+  const willProperties = will?.properties;
+  const len = properties === undefined && willProperties === undefined
+    ? encoder.encode(version)
+    : encoder.encode_with_properties(version, properties, willProperties);
+  if (len === REFUSED) throw encoder.error();
   refresh();
-  return copyOut(encoder.out_ptr(), len);
+  const at = encoder.out_ptr();
+  if (payload === null) {
+    const out = allocate(len);
+    out.set(heap.subarray(at, at + len));
+    return out;
+  }
+  // A PUBLISH: wasm wrote all but the payload.
+  const body = typeof payload === 'number' ? heap.subarray(region + payload, region + payload + payloadLen) : payload;
+  const out = allocate(len + body.length);
+  out.set(heap.subarray(at, at + len));
+  out.set(body, len);
+  return out;
 }

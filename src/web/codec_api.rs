@@ -6,10 +6,12 @@
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
-use super::codec_record::{self, type_name, BadRecord};
+use super::codec_record::{self, type_name, BadRecord, ToEncode};
 use super::error::{invalid_argument, mqtt_error, reason_code_name};
 use super::props;
-use crate::codec::{self, DecodeError, EncodeError, Packet, ProtocolVersion, StreamDecoder};
+use crate::codec::{
+    self, DecodeError, EncodeError, Packet, Properties, ProtocolVersion, StreamDecoder,
+};
 
 fn protocol(version: u8) -> Result<ProtocolVersion, JsValue> {
     match version {
@@ -151,6 +153,7 @@ pub struct CodecEncoder {
     record: Vec<u32>,
     bytes: Vec<u8>,
     out: Vec<u8>,
+    error: Option<JsValue>,
 }
 
 #[wasm_bindgen]
@@ -162,6 +165,7 @@ impl CodecEncoder {
             record: Vec::new(),
             bytes: Vec::new(),
             out: Vec::new(),
+            error: None,
         }
     }
 
@@ -185,36 +189,83 @@ impl CodecEncoder {
     }
 
     /// Encodes the packet in the record for `version`; returns its length (the bytes are at
-    /// `out_ptr`). Throws an `MqttError` `INVALID_ARGUMENT`, with the MQTT 5 reason code a
-    /// receiver would answer, when the packet breaks a rule of the protocol.
-    pub fn encode(
+    /// `out_ptr`), of a PUBLISH all but the payload, which JavaScript appends. Returns `REFUSED`
+    /// when the packet breaks a rule of the protocol: `error` then gives the `MqttError`
+    /// (`INVALID_ARGUMENT`, with the MQTT 5 reason code a receiver would answer).
+    ///
+    /// A number rather than a `Result`: that would cost an array per call.
+    pub fn encode(&mut self, version: u8) -> u32 {
+        let outcome = self.encode_record(version, Properties::default(), Properties::default());
+        self.settle(outcome)
+    }
+
+    /// `encode` for a packet with properties (objects read by props.rs).
+    pub fn encode_with_properties(
         &mut self,
         version: u8,
         properties: &JsValue,
         will_properties: &JsValue,
-    ) -> Result<usize, JsValue> {
-        let version = protocol(version)?;
-        let read_properties = |value: &JsValue, path: &str| {
+    ) -> u32 {
+        let read = |value: &JsValue, path: &str| {
             if value.is_undefined() {
-                Ok(Default::default())
+                Ok(Properties::default())
             } else {
                 props::from_js(value, path).map_err(|e| invalid_argument(&e.0))
             }
         };
-        let properties = read_properties(properties, "packet.properties")?;
-        let will_properties = read_properties(will_properties, "packet.will.properties")?;
-        let packet = codec_record::read(&self.record, &self.bytes, properties, will_properties)
-            .map_err(|BadRecord(what)| {
-                invalid_argument(&format!("internal: bad record ({what})"))
-            })?;
-        self.out.clear();
-        codec::encode(&packet, version, &mut self.out)
-            .map_err(|e| encode_error(type_name(packet.packet_type()), e))?;
-        Ok(self.out.len())
+        let outcome = read(properties, "packet.properties").and_then(|properties| {
+            let will_properties = read(will_properties, "packet.will.properties")?;
+            self.encode_record(version, properties, will_properties)
+        });
+        self.settle(outcome)
+    }
+
+    /// Why the last `encode` returned `REFUSED`.
+    pub fn error(&mut self) -> JsValue {
+        self.error.take().unwrap_or_default()
     }
 
     pub fn out_ptr(&self) -> *const u8 {
         self.out.as_ptr()
+    }
+}
+
+/// What `encode` returns for a refused packet: no packet is that long.
+const REFUSED: u32 = u32::MAX;
+
+impl CodecEncoder {
+    fn encode_record(
+        &mut self,
+        version: u8,
+        properties: Properties,
+        will_properties: Properties,
+    ) -> Result<usize, JsValue> {
+        let version = protocol(version)?;
+        let ToEncode {
+            packet,
+            payload_len,
+        } = codec_record::read(&self.record, &self.bytes, properties, will_properties).map_err(
+            |BadRecord(what)| invalid_argument(&format!("internal: bad record ({what})")),
+        )?;
+        self.out.clear();
+        match &packet {
+            Packet::Publish(publish) => {
+                codec::encode_publish_head(publish, payload_len, version, &mut self.out)
+            }
+            _ => codec::encode(&packet, version, &mut self.out),
+        }
+        .map_err(|e| encode_error(type_name(packet.packet_type()), e))?;
+        Ok(self.out.len())
+    }
+
+    fn settle(&mut self, outcome: Result<usize, JsValue>) -> u32 {
+        match outcome {
+            Ok(len) => len as u32,
+            Err(error) => {
+                self.error = Some(error);
+                REFUSED
+            }
+        }
     }
 }
 

@@ -24,7 +24,9 @@
 //! ```
 //!
 //! Absent optional fields are a `present` word of 0 followed by nothing. Booleans are 0 or 1.
-//! js/codec.js holds the same layout; change both together.
+//! A PUBLISH to encode is the exception: its payload never enters wasm memory; the record gives
+//! only its length (the offset is ignored) and JavaScript puts the bytes after the head that
+//! wasm encodes. js/codec.js holds the same layout; change both together.
 
 use bytes::Bytes;
 
@@ -167,6 +169,13 @@ pub(crate) fn write(packet: &Packet, out: &mut Vec<u32>, place: &mut impl FnMut(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BadRecord(pub(crate) &'static str);
 
+/// A packet to encode, read from its record: a PUBLISH without its payload, which is
+/// `payload_len` bytes long.
+pub(crate) struct ToEncode {
+    pub(crate) packet: Packet,
+    pub(crate) payload_len: usize,
+}
+
 /// Reads the record of a packet to encode from `words`, with its strings and binary fields in
 /// `bytes` and its properties given separately.
 pub(crate) fn read(
@@ -174,7 +183,7 @@ pub(crate) fn read(
     bytes: &[u8],
     properties: Properties,
     will_properties: Properties,
-) -> Result<Packet, BadRecord> {
+) -> Result<ToEncode, BadRecord> {
     let mut r = Reader {
         words,
         pos: 0,
@@ -182,6 +191,7 @@ pub(crate) fn read(
     };
     let head = r.word()?;
     let packet_type = head & 0xFF;
+    let mut payload_len = 0;
     let packet = match packet_type {
         1 => {
             let protocol = match r.word()? {
@@ -232,14 +242,17 @@ pub(crate) fn read(
                 NO_PACKET_ID => None,
                 id => Some(u16::try_from(id).map_err(|_| BadRecord("packet id"))?),
             };
+            let topic = r.string()?;
+            r.word()?; // the payload's offset: it is not in `bytes`
+            payload_len = r.word()? as usize;
             Packet::Publish(Publish {
                 dup,
                 qos,
                 retain,
-                topic: r.string()?,
+                topic,
                 packet_id,
                 properties,
-                payload: r.binary()?,
+                payload: Bytes::new(),
             })
         }
         4..=7 => {
@@ -320,7 +333,10 @@ pub(crate) fn read(
         }),
         _ => return Err(BadRecord("packet type")),
     };
-    Ok(packet)
+    Ok(ToEncode {
+        packet,
+        payload_len,
+    })
 }
 
 struct Reader<'a> {

@@ -180,6 +180,19 @@ test('byte-exact fixtures from the specifications, both ways', async () => {
   });
 });
 
+test('a payload given as a string is its UTF-8', async () => {
+  const long = `${'x'.repeat(70)}é`;
+  const result = await page.evaluate((long) => {
+    const { encodePacket } = window.wasmqtt;
+    return [
+      [...encodePacket({ type: 'publish', topic: 'a/b', payload: 'hé' }, 4)],
+      [...encodePacket({ type: 'publish', topic: 'a/b', payload: long }, 4)],
+    ];
+  }, long);
+  assert.deepEqual(result[0], [0x30, 0x08, 0x00, 0x03, 0x61, 0x2f, 0x62, 0x68, 0xc3, 0xa9]);
+  assert.deepEqual(result[1], [0x30, 2 + 3 + 72, 0x00, 0x03, 0x61, 0x2f, 0x62, ...Buffer.from(long)]);
+});
+
 test('PacketParser: a stream split at every byte boundary, or fed byte by byte, gives the same packets (MQTT-6.0.0-2)', async () => {
   const packets = everyPacket(5);
   const result = await page.evaluate((packets) => {
