@@ -232,6 +232,11 @@ export function connect(url: string | string[], options?: ClientOptions): Promis
 // wasm module loaded first (`await load()`). Decoded packets have every field listed without `?`
 // (and `packetId`, `properties`, `will`, `username`, `password` when present); packets to encode
 // may leave out what has a default (the `...Init` types).
+//
+// Decoded payloads and binary fields are views of the bytes given to `push`/`decodePackets`
+// (copies when a field began in an earlier push): do not reuse those bytes afterwards. Encoded
+// packets are views into shared 64 KiB slabs, as Node's Buffer pools small buffers: their bytes
+// are their own and never change, but copy one (`.slice()`) before transferring its `.buffer`.
 
 /** 3 (MQTT 3.1), 4 (3.1.1) or 5 (5.0). */
 export type ProtocolVersion = 3 | 4 | 5;

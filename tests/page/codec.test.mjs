@@ -4,7 +4,8 @@
 // Normative statement ids are MQTT 5.0's unless marked 3.1.1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve } from '../../scripts/lib/serve.mjs';
+import { readFileSync } from 'node:fs';
+import { serve, ROOT } from '../../scripts/lib/serve.mjs';
 import { launchBrowser } from '../../scripts/lib/browser.mjs';
 
 let server;
@@ -351,4 +352,21 @@ test('a refused packet leaves the encoder as it was: the next packet encodes', a
     return { before, after: [...encodePacket({ type: 'publish', topic: 'ok', payload: 'x' })] };
   });
   assert.deepEqual(result.after, result.before);
+});
+
+test("the README's codec example runs as written", async () => {
+  const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+  const code = readme.split('<!-- codec-example')[1].split('```js\n')[1].split('```')[0];
+  const example = await browser.newPage();
+  const logs = [];
+  example.on('console', (m) => logs.push(m.text()));
+  const errors = [];
+  example.on('pageerror', (e) => errors.push(e.message));
+  await example.goto(`${server.url}/tests/page/fixtures/client.html`);
+  await example.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+  await example.addScriptTag({ type: 'module', content: `${code}\nwindow.exampleDone = true;` });
+  await example.waitForFunction(() => window.exampleDone === true || undefined, null, { timeout: 15_000 }).catch(() => {});
+  assert.deepEqual(errors, []);
+  assert.deepEqual(logs, ['publish sensors/t1 7']);
+  await example.close();
 });
