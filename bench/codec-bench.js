@@ -161,5 +161,5 @@ export function runBench({ wasmqtt, mqttPacket, Buffer }, { iterations = 15, war
       }
     }
   }
-  return { rows, sink, userAgent: navigator.userAgent };
+  return { rows, sink };
 }
