@@ -56,7 +56,7 @@ const utf8 = new TextDecoder();
 
 /** A string of the record; short ASCII ones are built by hand, which beats TextDecoder. */
 function text(at, len) {
-  if (len <= 32) {
+  if (len <= 64) {
     let s = '';
     for (let i = at, end = at + len; i < end; i++) {
       const c = heap[i];
@@ -287,8 +287,8 @@ let record = 0; // where the record starts in `words`
 let recordCap = 0;
 let region = 0; // where the byte region starts in `heap`
 let regionCap = 0;
-let w = 0; // words written
-let b = 0; // bytes written
+let recordLen = 0; // words written
+let regionLen = 0; // bytes written
 
 function reserve(wordsNeeded, bytesNeeded) {
   if (wordsNeeded <= recordCap && bytesNeeded <= regionCap) return;
@@ -302,7 +302,7 @@ function reserve(wordsNeeded, bytesNeeded) {
 }
 
 function put(value) {
-  words[record + w++] = value;
+  words[record + recordLen++] = value;
 }
 
 function int(value, name, min, max) {
@@ -325,8 +325,8 @@ const utf8Encoder = new TextEncoder();
 /** Writes a string's UTF-8 into the byte region and its offset and length into the record. */
 function putText(value) {
   const n = value.length;
-  reserve(0, b + n * 3);
-  const at = region + b;
+  reserve(0, regionLen + n * 3);
+  const at = region + regionLen;
   let len = 0;
   if (n <= 64) {
     for (; len < n; len++) {
@@ -336,9 +336,9 @@ function putText(value) {
     }
   }
   if (len < n) len += utf8Encoder.encodeInto(len === 0 ? value : value.substring(len), heap.subarray(at + len, at + n * 3)).written;
-  put(b);
+  put(regionLen);
   put(len);
-  b += len;
+  regionLen += len;
 }
 
 function putString(value, name) {
@@ -351,11 +351,11 @@ function putBinary(value, name) {
   if (typeof value === 'string') return putText(value);
   if (!(value instanceof Uint8Array)) throw invalid(`${name} must be a Uint8Array or a string`);
   const n = value.length;
-  reserve(0, b + n);
-  heap.set(value, region + b);
-  put(b);
+  reserve(0, regionLen + n);
+  heap.set(value, region + regionLen);
+  put(regionLen);
   put(n);
-  b += n;
+  regionLen += n;
 }
 
 function object(value, name) {
@@ -405,8 +405,8 @@ let payloadLen = 0;
 
 /** Writes the record of `packet`; returns the will, whose properties travel separately. */
 function writeRecord(packet, version) {
-  w = 0;
-  b = 0;
+  recordLen = 0;
+  regionLen = 0;
   payload = null;
   reserve(32, 0);
   const type = packet.type;
@@ -453,8 +453,8 @@ function writeRecord(packet, version) {
       if (typeof payload === 'string') {
         // Its UTF-8 goes through the byte region, from which encodePacket copies it.
         putText(payload);
-        payload = words[record + w - 2];
-        payloadLen = words[record + w - 1];
+        payload = words[record + recordLen - 2];
+        payloadLen = words[record + recordLen - 1];
       } else {
         if (!(payload instanceof Uint8Array)) throw invalid('publish.payload must be a Uint8Array or a string');
         // Only its length: the bytes go straight from the application's array to the packet.
