@@ -171,6 +171,13 @@ impl State {
             SocketEvent::Closed { code, reason } => {
                 self.socket = None;
                 self.session.handle_transport_closed(now);
+                if !self.supervisor.is_up() {
+                    // An attempt that never opened (e.g. refused while the broker restarts)
+                    // is not a lost session connection, so the session says nothing: the
+                    // supervisor must hear of it here, or it waits out the connect timeout.
+                    // (When the session does report a loss, the second call is a no-op.)
+                    self.supervisor.handle_closed(now);
+                }
                 if !self.supervisor.is_up() && code != 1000 {
                     // Browsers report every failed handshake as 1006 with no detail.
                     let url = &self.urls[self.supervisor.url_index()];
