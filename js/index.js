@@ -2,13 +2,22 @@
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
 // events into Promises, listeners and async iterators.
 import init, { Driver } from './wasmqtt.js';
+import { attachCodec } from './codec.js';
+
+export { encodePacket, decodePackets, PacketParser } from './codec.js';
 
 let loading = null;
 
-/** Loads the wasm module once. Called by `connect`; call it yourself to load early. */
+/**
+ * Loads the wasm module once. Called by `connect`; call it yourself to load early, and before
+ * using the codec (`encodePacket`, `decodePackets`, `PacketParser`), which is synchronous.
+ */
 export function load(wasmUrl) {
   const url = wasmUrl ?? new URL('wasmqtt_bg.wasm', import.meta.url);
-  loading ??= init({ module_or_path: url }).catch((cause) => {
+  loading ??= init({ module_or_path: url }).then((wasm) => {
+    attachCodec(wasm.memory);
+    return wasm;
+  }, (cause) => {
     loading = null;
     const error = new Error(
       `could not load the wasm module from ${url}: ${cause?.message ?? cause}. If a bundler moved this ` +
