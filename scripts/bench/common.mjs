@@ -3,6 +3,13 @@
 import { startBroker } from '../lib/broker.mjs';
 import { serve } from '../lib/serve.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
+import { startBridge } from './ws-bridge.mjs';
+
+/**
+ * How the browser pages reach mosquitto: 'bridge' (default: a Node WebSocket front on its TCP
+ * listener, see ws-bridge.mjs) or 'direct' (mosquitto's own WebSocket listener).
+ */
+export const TRANSPORT = process.env.BENCH_TRANSPORT === 'direct' ? 'direct' : 'bridge';
 
 /**
  * mosquitto with no queue or in-flight limits, so that what is measured is the clients:
@@ -15,7 +22,11 @@ export const BROKER_SETTINGS = {
   extraConfig: ['max_queued_bytes 0', 'max_inflight_messages 0', 'max_inflight_bytes 0', 'message_size_limit 0'].join('\n'),
 };
 
-export const CLIENTS = ['wasmqtt-memory', 'wasmqtt-indexeddb', 'mqttjs', 'paho'];
+const ALL_CLIENTS = ['wasmqtt-memory', 'wasmqtt-indexeddb', 'mqttjs', 'paho'];
+/** BENCH_CLIENTS=a,b limits a run to some clients (for trying things out). */
+export const CLIENTS = process.env.BENCH_CLIENTS ? ALL_CLIENTS.filter((c) => process.env.BENCH_CLIENTS.split(',').includes(c)) : ALL_CLIENTS;
+/** BENCH_SCALE multiplies every message count (e.g. 0.1 for a quick try; the report says so). */
+export const SCALE = Number(process.env.BENCH_SCALE || 1);
 export const LABELS = {
   'wasmqtt-memory': 'wasmqtt (memory)',
   'wasmqtt-indexeddb': 'wasmqtt (IndexedDB)',
@@ -28,9 +39,13 @@ export async function startBench() {
   const broker = await startBroker(BROKER_SETTINGS);
   const server = await serve();
   const browser = await launchBrowser();
+  const bridge = await startBridge(broker.tcpPort);
   let n = 0;
   return {
     broker,
+    /** The WebSocket URL the pages use (see TRANSPORT); `directUrl` is mosquitto's own listener. */
+    url: TRANSPORT === 'direct' ? broker.wsUrl : bridge.url,
+    directUrl: broker.wsUrl,
     /** A fresh page in its own context (own IndexedDB) with the bench flows loaded. */
     async page() {
       const context = await browser.newContext();
@@ -44,6 +59,7 @@ export async function startBench() {
     id: (what) => `bench-${what}-${process.pid}-${++n}`,
     async close() {
       await browser.close().catch(() => {});
+      await bridge.close();
       await server.close();
       await broker.dispose();
     },
@@ -78,13 +94,17 @@ export async function profile(page) {
 }
 
 /** The throughput cases: QoS and payload size, and how many messages each run sends. */
-export const CASES = [
+export const CASES = scaled([
   { qos: 0, size: 100, count: 20_000, nativeCount: 200_000 },
   { qos: 1, size: 100, count: 10_000, nativeCount: 50_000 },
   { qos: 2, size: 100, count: 10_000, nativeCount: 50_000 },
   { qos: 0, size: 4096, count: 5_000, nativeCount: 50_000 },
   { qos: 1, size: 4096, count: 5_000, nativeCount: 20_000 },
   { qos: 2, size: 4096, count: 5_000, nativeCount: 20_000 },
-];
+]);
+
+function scaled(cases) {
+  return cases.map((c) => ({ ...c, count: Math.ceil(c.count * SCALE), nativeCount: Math.ceil(c.nativeCount * SCALE) }));
+}
 /** Publishes not yet completed that a publisher allows, browser and native alike. */
 export const WINDOW = 1000;

@@ -15,7 +15,7 @@ export async function run() {
         const pub = await bench.page();
         const sub = await bench.page();
         const topic = `bench/l/${bench.id('topic')}`;
-        const url = bench.broker.wsUrl;
+        const url = bench.url;
         await sub.evaluate((a) => window.startSubscriber(a), { kind: client, url, clientId: bench.id('sub'), topic, qos, count: COUNT, latency: true });
         let error = null;
         try {

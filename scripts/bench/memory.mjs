@@ -23,7 +23,7 @@ export async function run() {
       samples.push({ messages, jsHeap: usedSize, wasm });
       console.log(`${messages} messages: JS heap ${(usedSize / 1048576).toFixed(2)} MiB, wasm ${(wasm / 1048576).toFixed(2)} MiB`);
     };
-    await page.evaluate((a) => window.startLoop(a), { kind: 'wasmqtt-memory', url: bench.broker.wsUrl, clientId: bench.id('loop'), topic: `bench/m/${bench.id('topic')}`, size: 100 });
+    await page.evaluate((a) => window.startLoop(a), { kind: 'wasmqtt-memory', url: bench.url, clientId: bench.id('loop'), topic: `bench/m/${bench.id('topic')}`, size: 100 });
     let done = 0;
     const started = Date.now();
     while (done < TOTAL) {

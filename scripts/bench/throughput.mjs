@@ -1,13 +1,17 @@
 // End-to-end throughput: a publisher page and a subscriber page (same library) through the
 // local mosquitto, every client x QoS x payload size; rate = messages / (last delivery - first
 // publish). One CPU profile of each wasmqtt page is taken for QoS 1 small payloads.
-import { startBench, profile, CASES, CLIENTS, WINDOW } from './common.mjs';
+import { startBench, profile, CASES, CLIENTS, SCALE, TRANSPORT, WINDOW } from './common.mjs';
 
 const TIMEOUT_MS = 90_000;
+const DIRECT_CASES = [
+  { qos: 0, size: 100, count: Math.ceil(2000 * SCALE) },
+  { qos: 1, size: 100, count: Math.ceil(2000 * SCALE) },
+  { qos: 0, size: 4096, count: Math.ceil(100 * SCALE) },
+];
 
-export async function runOne(bench, pub, sub, { client, qos, size, count }, { withProfile = false } = {}) {
+export async function runOne(bench, pub, sub, { client, qos, size, count }, { withProfile = false, url = bench.url } = {}) {
   const topic = `bench/t/${bench.id('topic')}`;
-  const url = bench.broker.wsUrl;
   await sub.evaluate((a) => window.startSubscriber(a), { kind: client, url, clientId: bench.id('sub'), topic, qos, count });
   const stops = withProfile ? [await profile(pub), await profile(sub)] : null;
   let published;
@@ -30,6 +34,7 @@ export async function runOne(bench, pub, sub, { client, qos, size, count }, { wi
 export async function run() {
   const bench = await startBench();
   const runs = [];
+  const direct = [];
   try {
     for (const c of CASES) {
       for (const client of CLIENTS) {
@@ -43,9 +48,23 @@ export async function run() {
         await sub.close();
       }
     }
+    // mosquitto's own WebSocket listener, a few small runs: what a browser gets without the bridge.
+    if (TRANSPORT === 'bridge') {
+      for (const c of DIRECT_CASES) {
+        for (const client of ['wasmqtt-memory', 'mqttjs']) {
+          const pub = await bench.page();
+          const sub = await bench.page();
+          const r = await runOne(bench, pub, sub, { client, ...c }, { url: bench.directUrl });
+          console.log(`direct: ${client} QoS ${c.qos} ${c.size} B: ${Math.round(r.rate)} msg/s${r.complete ? '' : ' (INCOMPLETE)'}`);
+          direct.push(r);
+          await pub.close();
+          await sub.close();
+        }
+      }
+    }
   } finally {
     runs.drops = bench.broker.droppedMessageReports();
     await bench.close();
   }
-  return { runs, brokerDropReports: runs.drops, window: WINDOW };
+  return { runs, direct, transport: TRANSPORT, scale: SCALE, brokerDropReports: runs.drops, window: WINDOW };
 }
