@@ -79,14 +79,19 @@ impl Conn {
             encode(&packet, version, &mut self.out).expect("encodable packet");
         }
         if !self.out.is_empty() {
-            self.socket.write_all(&self.out).expect("write to the broker");
+            self.socket
+                .write_all(&self.out)
+                .expect("write to the broker");
             self.out.clear();
         }
     }
 
     /// Blocks for some bytes, hands every whole packet to the session, answers, returns events.
     fn read(&mut self) -> Vec<Event> {
-        let n = self.socket.read(&mut self.buf).expect("read from the broker");
+        let n = self
+            .socket
+            .read(&mut self.buf)
+            .expect("read from the broker");
         assert!(n > 0, "the broker closed the connection");
         self.decoder.feed(&self.buf[..n]);
         let now = self.now();

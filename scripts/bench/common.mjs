@@ -85,7 +85,7 @@ export async function profile(page) {
       total += us;
       const { functionName, url } = node.callFrame;
       const file = url ? url.split('/').pop() : '';
-      const key = `${functionName || '(anonymous)'}${file ? ` (${file})` : ''}`;
+      const key = `${functionName || '(anonymous)'}${file ? ` (${file}:${node.callFrame.lineNumber + 1})` : ''}`;
       byFunction.set(key, (byFunction.get(key) ?? 0) + us);
     }
     return [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)
@@ -96,11 +96,11 @@ export async function profile(page) {
 /** The throughput cases: QoS and payload size, and how many messages each run sends. */
 export const CASES = scaled([
   { qos: 0, size: 100, count: 20_000, nativeCount: 200_000 },
-  { qos: 1, size: 100, count: 10_000, nativeCount: 50_000 },
-  { qos: 2, size: 100, count: 10_000, nativeCount: 50_000 },
-  { qos: 0, size: 4096, count: 5_000, nativeCount: 50_000 },
-  { qos: 1, size: 4096, count: 5_000, nativeCount: 20_000 },
-  { qos: 2, size: 4096, count: 5_000, nativeCount: 20_000 },
+  { qos: 1, size: 100, count: 5_000, nativeCount: 50_000 },
+  { qos: 2, size: 100, count: 5_000, nativeCount: 50_000 },
+  { qos: 0, size: 4096, count: 2_000, nativeCount: 50_000 },
+  { qos: 1, size: 4096, count: 2_000, nativeCount: 20_000 },
+  { qos: 2, size: 4096, count: 2_000, nativeCount: 20_000 },
 ]);
 
 function scaled(cases) {
