@@ -12,7 +12,9 @@ const load = (part) => {
 };
 const version = (name) => JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'))).version;
 const tryRun = (cmd, args) => {
-  try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0]; } catch { return 'unknown'; }
+  let text;
+  try { text = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); } catch (e) { text = `${e.stdout ?? ''}`; }
+  return text.trim().split('\n')[0] || 'unknown';
 };
 const fmt = (n) => (n == null ? '-' : Math.round(n).toLocaleString('en-US'));
 const ratio = (a, b) => (a && b ? a / b : null);
@@ -38,10 +40,10 @@ export function writeReport() {
   out('# wasmqtt benchmarks', '',
     'Re-created by `npm run bench` (scripts/bench.mjs; one part alone: `npm run bench:throughput`, `bench:latency`, `bench:native`, `bench:size`, `bench:memory`, `bench:codec`). Do not edit by hand.', '',
     '## Machine and versions', '',
-    `- Measured: ${[throughput, latency, native, size, memory].filter(Boolean).map((p) => p.measuredAt).sort().join(' .. ') || '-'}`,
+    `- Measured: ${((t) => (t.length ? `${t[0]} to ${t[t.length - 1]}` : '-'))([throughput, latency, native, size, memory].filter(Boolean).map((p) => p.measuredAt).sort())} (the parts finish at these times)`,
     `- CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; ${os.type()} ${os.release()}`,
     `- Browser: ${tryRun('/usr/bin/chromium', ['--version'])} (headless, playwright-core ${version('playwright-core')}); Node ${process.version}`,
-    `- Broker: ${tryRun('/usr/sbin/mosquitto', ['-h'])}, WebSocket listener for the browser clients, TCP for the native one, on 127.0.0.1`,
+    `- Broker: ${tryRun('/usr/sbin/mosquitto', ['-h'])}, on 127.0.0.1: the browser clients through the WebSocket bridge to its TCP listener (a few runs on its own WebSocket listener), the native client on TCP`,
     `- Clients: wasmqtt ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'))).version} (this tree, release build), MQTT.js ${version('mqtt')} (dist/mqtt.esm.js, default in-memory store), Paho ${version('paho-mqtt')} (paho-mqtt.js)`,
     '- Protocol: MQTT 5 for wasmqtt, MQTT.js and the native client; MQTT 3.1.1 for Paho (all it speaks).',
     `- Shared machine: ${process.env.BENCH_QUIET ? 'no (BENCH_QUIET set by whoever ran it)' : 'the run may have shared the CPU with other work (other builds and tests were running when this file was last made); figures are noisy, ratios within one run are the comparable part'}.`,
@@ -54,7 +56,7 @@ export function writeReport() {
 
   // Throughput.
   out('## End-to-end throughput', '',
-    'A publisher page and a subscriber page (same library on both ends) through the broker; messages per second from the first publish to the last delivery; ' +
+    `A publisher page and a subscriber page (same library on both ends) through the broker (${throughput?.transport === 'direct' ? 'its own WebSocket listener' : 'its TCP listener, behind the Node WebSocket bridge scripts/bench/ws-bridge.mjs'}); messages per second from the first publish to the last delivery${throughput?.scale && throughput.scale !== 1 ? ` (message counts scaled by ${throughput.scale})` : ''}; ` +
     `at most ${throughput?.window ?? '-'} publishes not yet completed (QoS 0: written, QoS 1: PUBACK, QoS 2: PUBCOMP); payloads are strings. Ratio: to MQTT.js in the same case.`, '');
   const cols = [...CLIENTS, 'native'];
   out(`| case | ${cols.map((c) => LABELS[c]).join(' | ')} | wasmqtt / MQTT.js | wasmqtt (IDB) / MQTT.js | wasmqtt / native |`,
@@ -71,6 +73,16 @@ export function writeReport() {
     const mq = rate('mqttjs', c)?.rate;
     const nat = rate('native', c)?.rate;
     out(`| ${caseName(c)} | ${cells.join(' | ')} | ${x(ratio(mem, mq))} | ${x(ratio(idb, mq))} | ${nat && mem ? `${(100 * mem / nat).toFixed(0)}%` : '-'} |`);
+  }
+  const failed = (throughput?.runs ?? []).filter((r) => !r.complete);
+  if (failed.length) {
+    out('', 'Runs that did not complete (the rate shown counts nothing):', '',
+      ...failed.map((r) => `- ${LABELS[r.client]}, ${caseName(r)}: ${r.received}/${r.count} delivered; ${r.error ?? 'timed out'}`));
+  }
+  if (throughput?.direct?.length) {
+    out('', `Through mosquitto's own WebSocket listener instead of the bridge (fewer messages: ${throughput.direct.map((r) => r.count).join(' / ')}):`, '',
+      '| case | client | msg/s |', '| --- | --- | ---: |',
+      ...throughput.direct.map((r) => `| ${caseName(r)} | ${LABELS[r.client]} | ${fmt(r.rate)}${r.complete ? '' : ` (${r.received}/${r.count})`} |`));
   }
   out('', '![throughput chart](chart.svg)', '');
 
