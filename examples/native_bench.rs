@@ -51,11 +51,11 @@ impl Conn {
         conn.session.handle_transport_open(now);
         conn.flush();
         loop {
-            for event in conn.read() {
-                match event {
-                    Event::Connected { .. } => return conn,
-                    other => panic!("connecting: {other:?}"),
-                }
+            // The first event is the CONNACK's answer; a read may bring no whole packet yet.
+            match conn.read().into_iter().next() {
+                Some(Event::Connected { .. }) => return conn,
+                Some(other) => panic!("connecting: {other:?}"),
+                None => {}
             }
         }
     }
