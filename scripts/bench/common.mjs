@@ -32,7 +32,7 @@ export const LABELS = {
   'wasmqtt-indexeddb': 'wasmqtt (IndexedDB)',
   mqttjs: 'MQTT.js',
   paho: 'Paho',
-  native: 'native (Rust core over TCP)',
+  native: 'native (Rust core, TCP)',
 };
 
 export async function startBench() {

@@ -201,7 +201,7 @@ function chart(rate, withNative) {
     svg.push(`<text x="${left + i * group + group / 2}" y="${top + plotH + 18}" text-anchor="middle">${caseName(c)}</text>`);
   });
   series.forEach((s, j) => {
-    const lx = left + j * 170;
+    const lx = left + j * 160;
     svg.push(`<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${colors[s]}"/>`, `<text x="${lx + 16}" y="${H - 12}">${LABELS[s]}</text>`);
   });
   svg.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`, '</svg>');
