@@ -34,7 +34,7 @@ for (const part of parts) {
   console.log(`\n== bench: ${part}`);
   const { run } = await PARTS[part]();
   const result = await run();
-  if (result === null) continue; // nothing to measure (e.g. the codec bench is not here yet)
+  if (result === null) continue; // nothing to measure
   result.measuredAt = new Date().toISOString();
   result.seconds = Math.round((Date.now() - started) / 1000);
   writeFileSync(path.join(RESULTS, `${part}.json`), JSON.stringify(result, null, 2) + '\n');

@@ -117,7 +117,7 @@ export function writeReport() {
 
   // Codec.
   out('## Codec', '');
-  out(codec && existsSync(path.join(ROOT, codec.output)) ? `See [codec-results.md](codec-results.md) (${codec.ran}).` : 'The codec benchmark (scripts/bench-codec.mjs, another branch) is not in this tree yet; `npm run bench:codec` runs it once it is.');
+  out(codec && existsSync(path.join(ROOT, codec.output)) ? `See [CODEC.md](CODEC.md) (${codec.ran}).` : 'The codec benchmark has not run in this tree yet: `npm run bench:codec` writes [CODEC.md](CODEC.md).');
   out('');
 
   // Targets.
