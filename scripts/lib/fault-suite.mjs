@@ -1,0 +1,513 @@
+// The end-to-end fault suite: publishers and subscribers in real Chromium pages (wasmqtt or
+// MQTT.js), a real mosquitto behind the fault proxy, and scenarios that cut, stall, kill, reload
+// and take the browser offline while sequence-numbered messages flow at QoS 0, 1 and 2. Every
+// message the application saw is reported to Node (tests/page/fixtures/fault-agent.mjs), which
+// compares what was published with what each subscriber's handler got.
+// Used by tests/page/fault-suite.test.mjs (quick size) and scripts/soak.mjs (soak size).
+import { startBroker } from './broker.mjs';
+import { startFaultProxy } from './fault-proxy.mjs';
+import { serve } from './serve.mjs';
+import { launchBrowser } from './browser.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pick = (list) => list[Math.floor(Math.random() * list.length)];
+const between = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
+
+/**
+ * Sizes: messages per QoS stream and scenario, publish rate (messages a second over the three
+ * streams), how long to wait for the last deliveries, and the spacing of the slower faults.
+ */
+export const SIZES = {
+  quick: { perStream: 200, rate: 150, drainMs: 20_000, quietMs: 6_000, slowFaultMs: 1_800 },
+  soak: { perStream: 12_000, rate: 600, drainMs: 90_000, quietMs: 20_000, slowFaultMs: 7_000 },
+};
+
+/** Client settings both libraries get: keepalive (s) and connect timeout (ms). */
+const CLIENT = { keepalive: 2, connectTimeout: 2_000 };
+
+/**
+ * The broker the suite runs against: persistence on, no queue limits, so that any loss it finds
+ * is not mosquitto dropping messages on purpose. `queue-limit` uses LIMITED instead.
+ */
+export const BROKER = {
+  persistence: true,
+  maxQueuedMessages: 0,
+  extraConfig: ['max_queued_bytes 0', 'autosave_on_changes false'].join('\n'),
+};
+/** mosquitto's defaults for queues, made small: what drops messages under a burst. */
+export const LIMITED = { persistence: true, maxQueuedMessages: 100, extraConfig: '' };
+
+/** Fault actions. Each resolves with { kind, at, healedAt } (ms timestamps). */
+const faults = {
+  async cut(ctl) {
+    const at = Date.now();
+    if (Math.random() < 0.5) {
+      ctl.target.proxy.cutAll();
+      return { kind: 'cut', at, healedAt: at };
+    }
+    // Mid-packet: the link that carries the next N bytes is reset after exactly N of them.
+    ctl.target.proxy.cutAfter(between(1, 4_000));
+    return { kind: 'cut mid-packet', at, healedAt: at };
+  },
+  async refuse(ctl, ms = between(400, 900)) {
+    const at = Date.now();
+    ctl.target.proxy.cutAll();
+    ctl.target.proxy.refuseFor(ms);
+    await sleep(ms);
+    return { kind: 'refuse', at, healedAt: Date.now() };
+  },
+  async stall(ctl, ms = 3_500) {
+    // Longer than the keepalive (2 s): only keepalive (ours or the broker's) can notice.
+    const at = Date.now();
+    ctl.target.proxy.stall(true);
+    await sleep(ms);
+    ctl.target.proxy.stall(false);
+    return { kind: 'stall', at, healedAt: Date.now() };
+  },
+  async delay(ctl, ms = 1_500) {
+    const at = Date.now();
+    ctl.target.proxy.delay(between(20, 120));
+    await sleep(ms);
+    ctl.target.proxy.delay(0);
+    return { kind: 'delay', at, healedAt: Date.now() };
+  },
+  async kill(ctl) {
+    const at = Date.now();
+    await ctl.target.broker.kill();
+    await sleep(between(200, 800));
+    await ctl.target.broker.start();
+    return { kind: 'broker SIGKILL', at, healedAt: Date.now() };
+  },
+  async reloadSubscriber(ctl) {
+    const at = Date.now();
+    await ctl.reloadSubscriber(between(0, ctl.subscribers - 1));
+    return { kind: 'subscriber reload', at, healedAt: at };
+  },
+  async reloadPublisher(ctl) {
+    const at = Date.now();
+    await ctl.reloadPublisher();
+    return { kind: 'publisher reload', at, healedAt: at };
+  },
+  async offline(ctl, ms = between(800, 1_600)) {
+    const at = Date.now();
+    await ctl.setOffline(true);
+    await sleep(ms);
+    await ctl.setOffline(false);
+    return { kind: 'offline', at, healedAt: Date.now() };
+  },
+};
+
+/** Runs `action` every lo..hi ms while the publisher is still publishing. */
+async function every(ctl, lo, hi, action) {
+  while (ctl.publishing()) {
+    await sleep(between(lo, hi));
+    if (!ctl.publishing()) break;
+    ctl.record(await action(ctl));
+  }
+}
+
+export const SCENARIOS = {
+  cuts: {
+    what: 'connection reset every 200-500 ms (half of them mid-packet), new connections refused for a while every ~5th time',
+    run: (ctl) => every(ctl, 200, 500, (c) => (Math.random() < 0.2 ? faults.refuse(c) : faults.cut(c))),
+  },
+  stall: {
+    what: 'half-open link for 3.5 s (keepalive 2 s), repeatedly',
+    run: (ctl) => every(ctl, 800, 1_500, faults.stall),
+  },
+  'broker-kill': {
+    what: 'mosquitto killed with SIGKILL, restarted 0.2-0.8 s later with its persistence',
+    run: (ctl) => every(ctl, ctl.size.slowFaultMs * 0.8, ctl.size.slowFaultMs * 1.2, faults.kill),
+  },
+  'subscriber-reload': {
+    what: 'a subscriber page reloaded mid-stream',
+    run: (ctl) => every(ctl, ctl.size.slowFaultMs * 0.8, ctl.size.slowFaultMs * 1.2, faults.reloadSubscriber),
+  },
+  'publisher-reload': {
+    what: 'the publisher page reloaded mid-stream',
+    run: (ctl) => every(ctl, ctl.size.slowFaultMs * 0.8, ctl.size.slowFaultMs * 1.2, faults.reloadPublisher),
+  },
+  offline: {
+    what: 'every page switched offline (DevTools network emulation) for 0.8-1.6 s',
+    run: (ctl) => every(ctl, ctl.size.slowFaultMs * 0.5, ctl.size.slowFaultMs, faults.offline),
+  },
+  burst: {
+    what: 'everything published in 4 bursts, each far beyond the Receive Maximum (20)',
+    bursts: 4,
+    run: async () => {},
+  },
+  'queue-limit': {
+    what: 'the same bursts against mosquitto with max_queued_messages 100: the broker drops',
+    bursts: 4,
+    limited: true,
+    run: async () => {},
+  },
+  mixed: {
+    what: 'all of the above at random, 0.3-1.2 s apart',
+    run: (ctl) => every(ctl, 300, 1_200, (c) => pick([
+      faults.cut, faults.cut, faults.refuse, faults.delay, faults.stall, faults.kill,
+      faults.reloadSubscriber, faults.reloadPublisher, faults.offline,
+    ])(c)),
+  },
+};
+
+/** What the fault suite runs on: browser, static server, broker(s) behind fault proxies. */
+export async function startFaultEnvironment() {
+  const server = await serve({});
+  const browser = await launchBrowser();
+  const targets = new Map();
+  const target = async (limited) => {
+    const key = limited ? 'limited' : 'main';
+    if (!targets.has(key)) {
+      const broker = await startBroker(limited ? LIMITED : BROKER);
+      const proxy = await startFaultProxy({ targetPort: broker.wsPort });
+      targets.set(key, { broker, proxy });
+    }
+    return targets.get(key);
+  };
+  await target(false);
+  return {
+    server,
+    browser,
+    target,
+    async close() {
+      for (const { broker, proxy } of targets.values()) {
+        await proxy.close().catch(() => {});
+        await broker.dispose().catch(() => {});
+      }
+      await browser.close().catch(() => {});
+      await server.close();
+    },
+  };
+}
+
+/** One page in its own browser context (own IndexedDB) running the fault agent. */
+async function openAgent(env, lib, onReport) {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  await page.exposeFunction('__faultReport', onReport);
+  page.on('pageerror', (error) => onReport([['e', 'page-error', String(error)]]));
+  const url = `${env.server.url}/tests/page/fixtures/fault-client.html?lib=${lib}`;
+  const ready = () => page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
+  await page.goto(url);
+  await ready();
+  return {
+    context,
+    page,
+    async reload() {
+      await page.reload();
+      await ready();
+    },
+    async close() {
+      await page.evaluate(() => window.agent.end()).catch(() => {});
+      await context.close().catch(() => {});
+    },
+  };
+}
+
+/** Everything one scenario run saw, per stream (= per QoS) and per subscriber. */
+class Tracker {
+  constructor(qosList, subscribers) {
+    this.streams = new Map(qosList.map((qos) => [`q${qos}`, {
+      qos, attempted: 0, maxAttempted: 0, acked: new Set(), failed: new Map(), durable: new Set(),
+      open: new Set(), // attempted by the current publisher page and not settled yet
+    }]));
+    this.subs = Array.from({ length: subscribers }, () => new Map(
+      qosList.map((qos) => [`q${qos}`, { seen: new Set(), max: 0, deliveries: 0, dups: 0, reordered: 0 }]),
+    ));
+    this.progress = { pub: [], subs: Array.from({ length: subscribers }, () => []) };
+    this.events = new Map();
+    this.timeline = [];
+    this.publisherDone = false;
+    this.lastReport = Date.now();
+  }
+
+  count(name) {
+    this.events.set(name, (this.events.get(name) || 0) + 1);
+    this.timeline.push([Date.now(), name]);
+  }
+
+  publisher(batch) {
+    const now = Date.now();
+    this.lastReport = now;
+    let acked = false;
+    for (const [type, stream, seq, code] of batch) {
+      const s = this.streams.get(stream);
+      if (type === 's') {
+        s.attempted += 1;
+        s.maxAttempted = Math.max(s.maxAttempted, seq);
+        s.open.add(seq);
+      } else if (type === 'a') {
+        s.acked.add(seq);
+        s.open.delete(seq);
+        acked = true;
+      } else if (type === 'f') {
+        s.failed.set(code, (s.failed.get(code) || 0) + 1);
+        s.open.delete(seq);
+      } else if (type === 'e') {
+        if (stream === 'done') this.publisherDone = true;
+        this.count(`publisher ${stream}${seq ? ` ${seq}` : ''}`);
+      }
+    }
+    if (acked) this.progress.pub.push(now);
+  }
+
+  subscriber(index, batch) {
+    const now = Date.now();
+    this.lastReport = now;
+    let received = false;
+    for (const [type, stream, seq] of batch) {
+      if (type === 'e') {
+        this.count(`subscriber ${stream}${seq ? ` ${seq}` : ''}`);
+        continue;
+      }
+      const r = this.subs[index].get(stream);
+      if (!r) { this.count('subscriber foreign-stream'); continue; }
+      received = true;
+      r.deliveries += 1;
+      if (r.seen.has(seq)) r.dups += 1;
+      else r.seen.add(seq);
+      if (seq < r.max) r.reordered += 1;
+      r.max = Math.max(r.max, seq);
+    }
+    if (received) this.progress.subs[index].push(now);
+  }
+
+  /** Published = acknowledged, or durable in the publisher's store when its page went away. */
+  published(stream) {
+    const s = this.streams.get(stream);
+    return new Set([...s.acked, ...s.durable]);
+  }
+
+  /** Every QoS 1/2 message settled at the publisher and delivered to every subscriber. */
+  complete() {
+    for (const [stream, s] of this.streams) {
+      if (s.qos === 0) continue;
+      if (s.open.size > 0) return false;
+      const published = this.published(stream);
+      for (const sub of this.subs) {
+        const seen = sub.get(stream).seen;
+        if (seen.size < published.size) return false;
+        for (const seq of published) if (!seen.has(seq)) return false;
+      }
+    }
+    return true;
+  }
+}
+
+/** First progress time after `t` in a sorted list, or null. */
+function firstAfter(times, t) {
+  let lo = 0, hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < times.length ? times[lo] : null;
+}
+
+/**
+ * Runs one scenario with one client library and returns its figures:
+ * { scenario, lib, perQos: [{ qos, attempted, acked, durable, published, failed, received,
+ *   lost, duplicates, reordered }], recovery: [ms], unrecovered, faults, brokerDrops, events,
+ *   seconds }.
+ */
+export async function runScenario(env, name, lib, sizeName = 'quick', { log = () => {}, subscribers = 2 } = {}) {
+  const scenario = SCENARIOS[name];
+  const size = SIZES[sizeName];
+  const target = await env.target(Boolean(scenario.limited));
+  const started = Date.now();
+  const dropsBefore = target.broker.droppedMessageReports();
+  const runId = `${lib}-${name}-${started.toString(36)}`;
+  const qosList = [0, 1, 2];
+  const tracker = new Tracker(qosList, subscribers);
+  const url = target.proxy.wsUrl;
+  const topic = (qos) => `fault/${runId}/q${qos}`;
+
+  const subs = [];
+  const subscriberOptions = (i) => ({ url, clientId: `${runId}-s${i}`, filter: `fault/${runId}/#`, qos: 2, ...CLIENT });
+  const startSubscriber = (i) => subs[i].page.evaluate((o) => window.agent.subscriber(o), subscriberOptions(i));
+  for (let i = 0; i < subscribers; i++) {
+    subs.push(await openAgent(env, lib, (batch) => tracker.subscriber(i, batch)));
+    await startSubscriber(i);
+  }
+  const subscribed = () => (tracker.events.get('subscriber subscribed') || 0) >= subscribers;
+  for (const end = Date.now() + 15_000; !subscribed() && Date.now() < end;) await sleep(20);
+  if (!subscribed()) throw new Error(`${lib} ${name}: subscribers did not subscribe in 15 s`);
+
+  const publisherId = `${runId}-p`;
+  const publisher = await openAgent(env, lib, (batch) => tracker.publisher(batch));
+  const startPublisher = () => {
+    const streams = qosList.map((qos) => {
+      const s = tracker.streams.get(`q${qos}`);
+      s.open.clear(); // whatever the previous page left unsettled is durable or in doubt
+      return { stream: `q${qos}`, topic: topic(qos), qos, from: s.maxAttempted + 1, to: size.perStream };
+    });
+    return publisher.page.evaluate((o) => window.agent.publisher(o), {
+      url, clientId: publisherId, streams, rate: size.rate, bursts: scenario.bursts, ...CLIENT,
+    });
+  };
+  await startPublisher();
+
+  const allPages = () => [publisher, ...subs];
+  const ctl = {
+    size,
+    target,
+    subscribers,
+    publishing: () => !tracker.publisherDone,
+    record: (fault) => { ctl.faults.push(fault); },
+    faults: [],
+    async reloadSubscriber(i) {
+      await subs[i].reload();
+      await startSubscriber(i);
+    },
+    async reloadPublisher() {
+      await publisher.reload();
+      if (lib === 'wasmqtt') {
+        // What the page's store still holds is owed to the broker: it counts as published.
+        const marks = await publisher.page.evaluate((o) => window.agent.durableMarks(o), { url, clientId: publisherId });
+        for (const [stream, seq] of marks) {
+          const s = tracker.streams.get(stream);
+          if (s && !s.acked.has(seq)) s.durable.add(seq);
+        }
+      }
+      await startPublisher();
+    },
+    async setOffline(offline) {
+      for (const agent of allPages()) await agent.context.setOffline(offline);
+    },
+  };
+
+  const publishLimit = started + (size.perStream * qosList.length / size.rate) * 1000 * 4 + 60_000;
+  const faultRun = scenario.run(ctl).catch((error) => { tracker.count(`fault error ${error.message}`); });
+  while (!tracker.publisherDone && Date.now() < publishLimit) await sleep(50);
+  await faultRun;
+  const publishedAt = Date.now();
+  // Drain: until everything is settled and delivered (and 1 s quiet, for QoS 0), nothing
+  // arrives for quietMs, or drainMs passes.
+  const drainEnd = publishedAt + size.drainMs;
+  while (Date.now() < drainEnd) {
+    const quiet = Date.now() - tracker.lastReport;
+    if ((tracker.complete() && quiet > 1_000) || quiet > size.quietMs) break;
+    await sleep(100);
+  }
+  const drainedAt = Date.now();
+  for (const agent of allPages()) await agent.close();
+  // Any fault left on the proxy must not leak into the next run.
+  target.proxy.heal();
+
+  const perQos = qosList.map((qos) => {
+    const stream = `q${qos}`;
+    const s = tracker.streams.get(stream);
+    const published = tracker.published(stream);
+    let received = 0, lost = 0, duplicates = 0, reordered = 0;
+    const lostSample = [];
+    for (const sub of tracker.subs) {
+      const r = sub.get(stream);
+      received += r.seen.size;
+      duplicates += r.dups;
+      reordered += r.reordered;
+      for (const seq of published) {
+        if (!r.seen.has(seq)) {
+          lost += 1;
+          if (lostSample.length < 10) lostSample.push(seq);
+        }
+      }
+    }
+    const failed = [...s.failed.values()].reduce((a, b) => a + b, 0);
+    return {
+      qos,
+      attempted: s.attempted,
+      acked: s.acked.size,
+      durable: [...s.durable].filter((seq) => !s.acked.has(seq)).length,
+      published: published.size,
+      failed,
+      failures: Object.fromEntries(s.failed),
+      expected: published.size * subscribers,
+      received,
+      lost,
+      lostSample,
+      duplicates,
+      reordered,
+    };
+  });
+
+  // Recovery: from the moment a fault ended to the first progress of every client (an ack at
+  // the publisher, a delivery at each subscriber) after it.
+  const recovery = [];
+  let unrecovered = 0;
+  for (const fault of ctl.faults) {
+    const firsts = [tracker.progress.pub, ...tracker.progress.subs].map((times) => firstAfter(times, fault.healedAt));
+    if (firsts.some((t) => t === null)) {
+      unrecovered += 1;
+      continue;
+    }
+    fault.recoveredMs = Math.max(...firsts) - fault.healedAt;
+    recovery.push(fault.recoveredMs);
+  }
+  const kinds = {};
+  for (const f of ctl.faults) kinds[f.kind] = (kinds[f.kind] || 0) + 1;
+  const result = {
+    scenario: name,
+    lib,
+    perQos,
+    recovery,
+    unrecovered,
+    faults: kinds,
+    faultLog: ctl.faults.map((f) => ({ kind: f.kind, at: f.at - started, healedMs: f.healedAt - f.at, recoveredMs: f.recoveredMs ?? null })),
+    timeline: tracker.timeline.map(([t, what]) => [t - started, what]),
+    brokerDrops: target.broker.droppedMessageReports() - dropsBefore,
+    events: Object.fromEntries(tracker.events),
+    publishSeconds: (publishedAt - started) / 1000,
+    drainSeconds: (drainedAt - publishedAt) / 1000,
+    seconds: (Date.now() - started) / 1000,
+  };
+  log(summaryLine(result));
+  return result;
+}
+
+const percentile = (list, p) => {
+  if (list.length === 0) return null;
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+export function recoveryText(result) {
+  if (result.recovery.length === 0) return result.unrecovered ? `${result.unrecovered} never` : '-';
+  const text = `${percentile(result.recovery, 50)} / ${Math.max(...result.recovery)}`;
+  return result.unrecovered ? `${text} (+${result.unrecovered} never)` : text;
+}
+
+export function summaryLine(r) {
+  const q = r.perQos.map((p) => `q${p.qos}: pub ${p.published} ack ${p.acked} rx ${p.received}/${p.expected} lost ${p.lost} dup ${p.duplicates} reord ${p.reordered}`).join(' | ');
+  return `${r.scenario} ${r.lib}: ${q} | recovery ms p50/max ${recoveryText(r)} | broker drops ${r.brokerDrops} | ${r.seconds.toFixed(1)} s`;
+}
+
+/** The figures as a Markdown table, both clients side by side per scenario and QoS. */
+export function markdownTable(results) {
+  const lines = [
+    '| scenario | client | QoS | published (acked + durable) | received / expected | lost | duplicated | reordered | broker drop reports | recovery ms p50 / max | s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of results) {
+    for (const p of r.perQos) {
+      const published = p.durable ? `${p.published} (${p.acked} + ${p.durable})` : `${p.published}`;
+      lines.push(`| ${r.scenario} | ${r.lib} | ${p.qos} | ${published} | ${p.received} / ${p.expected} | ${p.lost} | ${p.duplicates} | ${p.reordered} | ${r.brokerDrops} | ${recoveryText(r)} | ${r.seconds.toFixed(0)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Totals per client and QoS over all scenarios. */
+export function totals(results) {
+  const rows = new Map();
+  for (const r of results) {
+    for (const p of r.perQos) {
+      const key = `${r.lib} q${p.qos}`;
+      const t = rows.get(key) || { lib: r.lib, qos: p.qos, published: 0, acked: 0, durable: 0, attempted: 0, received: 0, expected: 0, lost: 0, duplicates: 0, reordered: 0 };
+      for (const k of ['published', 'acked', 'durable', 'attempted', 'received', 'expected', 'lost', 'duplicates', 'reordered']) t[k] += p[k];
+      rows.set(key, t);
+    }
+  }
+  return [...rows.values()];
+}
