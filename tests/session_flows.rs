@@ -407,6 +407,55 @@ fn inbound_qos2_is_delivered_once_after_its_id_is_durable() {
 }
 
 #[test]
+fn an_inbound_qos2_id_reused_by_a_broker_that_lost_its_state_does_not_lose_the_new_message() {
+    // mosquitto saves its state periodically; killed, it restarts from an older copy and may
+    // start a new QoS 2 exchange with a packet id we still hold awaiting PUBREL. Dropping that
+    // message as a re-send would lose it. A re-send has DUP=1 (MQTT-3.3.1-1); on a first send
+    // the message id tells a new message from an old one, so no duplicate reaches the
+    // application either (the aim of MQTT-4.3.3-10).
+    let mut h = Harness::v5();
+    h.connect();
+    let message = |payload: &str, id: &str| {
+        Packet::Publish(with_message_id(
+            inbound("t", payload, QoS::ExactlyOnce, Some(7)),
+            id,
+        ))
+    };
+    h.receive(message("old", "p-1"));
+    h.commit();
+    assert_eq!(delivered(&h.events()), ["old"]);
+    assert_eq!(h.sent(), [Packet::PubRec(ack(7))]);
+    // The broker dies before PUBREL and comes back from older state, session present.
+    h.session.handle_transport_closed(h.now);
+    h.events();
+    h.connect_with(true, Properties::default());
+    h.receive(message("new", "p-2"));
+    h.commit();
+    assert_eq!(delivered(&h.events()), ["new"], "a new message on a held id");
+    assert_eq!(h.sent(), [Packet::PubRec(ack(7))]);
+    h.receive(message("old", "p-1"));
+    h.commit();
+    assert!(
+        delivered(&h.events()).is_empty(),
+        "the old message sent again as new: a duplicate by its message id"
+    );
+    let Packet::Publish(mut resent) = message("other", "p-3") else {
+        unreachable!()
+    };
+    resent.dup = true;
+    h.receive(Packet::Publish(resent));
+    h.commit();
+    assert!(
+        delivered(&h.events()).is_empty(),
+        "MQTT-4.3.3-10: a re-send (DUP=1) of a held id is never delivered"
+    );
+    assert_eq!(h.sent(), [Packet::PubRec(ack(7)), Packet::PubRec(ack(7))]);
+    h.receive(Packet::PubRel(ack(7)));
+    h.commit();
+    assert_eq!(h.sent(), [Packet::PubComp(ack(7))]);
+}
+
+#[test]
 fn inbound_qos1_duplicates_by_message_id_are_dropped_and_still_acknowledged() {
     let mut h = Harness::v5();
     h.connect();
