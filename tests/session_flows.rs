@@ -335,27 +335,66 @@ fn without_the_session_messages_in_flight_are_published_again_as_new_and_subscri
     h.events();
     h.session.handle_transport_closed(h.now);
     let events = h.connect_with(false, Properties::default());
-    // PUBREC meant the broker owned "two"; "one" was never acknowledged and goes out again.
+    // "one" was never acknowledged; "two" was PUBREC'd, but a broker that forwards on PUBREL
+    // lost it with the session. Both go out again as new, "two" with its message id, so a
+    // subscriber that got it already drops the copy.
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Published { .. })),
+        "{events:?}"
+    );
+    let sent = h.commit_then_sent();
+    // Subscriptions first, so they are in place before anything else flows.
+    assert!(matches!(&sent[0], Packet::Subscribe(s) if s.filters[0].0 == "s/#"));
+    assert!(matches!(&sent[1], Packet::Publish(p) if !p.dup && &p.payload[..] == b"one"));
+    let Packet::Publish(two) = &sent[2] else {
+        panic!("{sent:?}")
+    };
+    assert!(!two.dup && &two.payload[..] == b"two");
+    assert_eq!(two.properties.user_property("wasmqtt-id"), Some("t-2"));
+    let ids = publish_ids(&sent);
+    h.receive(Packet::PubAck(ack(ids[0])));
+    h.receive(Packet::PubRec(ack(ids[1])));
+    h.commit();
+    assert_eq!(h.sent(), [Packet::PubRel(ack(ids[1]))]);
+    h.receive(Packet::PubComp(ack(ids[1])));
+    h.commit();
+    assert_eq!(
+        h.events(),
+        [
+            Event::Published {
+                token: t1,
+                reason_code: 0
+            },
+            Event::Published {
+                token: t2,
+                reason_code: 0
+            }
+        ]
+    );
+}
+
+#[test]
+fn without_de_duplication_a_pubrecd_message_counts_as_the_brokers_when_the_session_is_lost() {
+    // No message id to tell a copy apart: sending it again could deliver it twice.
+    let mut config = config(ProtocolVersion::V5);
+    config.dedup = None;
+    let mut h = Harness::new(config);
+    h.connect();
+    let token = h.publish("a", "two", QoS::ExactlyOnce);
+    let id = publish_ids(&h.commit_then_sent())[0];
+    h.receive(Packet::PubRec(ack(id)));
+    h.commit();
+    h.sent();
+    h.session.handle_transport_closed(h.now);
+    let events = h.connect_with(false, Properties::default());
     assert!(
         events.contains(&Event::Published {
-            token: t2,
+            token,
             reason_code: 0
         }),
         "{events:?}"
     );
-    let sent = h.sent();
-    // Subscriptions first, so they are in place before anything else flows.
-    assert!(matches!(&sent[0], Packet::Subscribe(s) if s.filters[0].0 == "s/#"));
-    assert!(matches!(&sent[1], Packet::Publish(p) if !p.dup && &p.payload[..] == b"one"));
-    let id = publish_ids(&sent)[0];
-    h.receive(Packet::PubAck(ack(id)));
-    assert_eq!(
-        h.events(),
-        [Event::Published {
-            token: t1,
-            reason_code: 0
-        }]
-    );
+    assert!(publish_ids(&h.commit_then_sent()).is_empty());
 }
 
 #[test]
@@ -431,7 +470,11 @@ fn an_inbound_qos2_id_reused_by_a_broker_that_lost_its_state_does_not_lose_the_n
     h.connect_with(true, Properties::default());
     h.receive(message("new", "p-2"));
     h.commit();
-    assert_eq!(delivered(&h.events()), ["new"], "a new message on a held id");
+    assert_eq!(
+        delivered(&h.events()),
+        ["new"],
+        "a new message on a held id"
+    );
     assert_eq!(h.sent(), [Packet::PubRec(ack(7))]);
     h.receive(message("old", "p-1"));
     h.commit();

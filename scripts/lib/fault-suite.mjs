@@ -18,7 +18,7 @@ const between = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
  * streams), how long to wait for the last deliveries, and the spacing of the slower faults.
  */
 export const SIZES = {
-  quick: { perStream: 150, rate: 180, drainMs: 20_000, quietMs: 6_000, slowFaultMs: 1_800 },
+  quick: { perStream: 150, rate: 180, drainMs: 20_000, quietMs: 4_000, slowFaultMs: 1_800 },
   soak: { perStream: 12_000, rate: 600, drainMs: 90_000, quietMs: 20_000, slowFaultMs: 7_000 },
 };
 
@@ -238,7 +238,6 @@ class Tracker {
 
   publisher(batch) {
     const now = Date.now();
-    this.lastReport = now;
     let acked = false;
     for (const [type, stream, seq, code] of batch) {
       const s = this.streams.get(stream);
@@ -260,12 +259,14 @@ class Tracker {
         this.count(`publisher ${stream}${seq ? ` ${seq}` : ''}`);
       }
     }
-    if (acked) this.progress.pub.push(now);
+    if (acked) {
+      this.progress.pub.push(now);
+      this.lastReport = now;
+    }
   }
 
   subscriber(index, batch) {
     const now = Date.now();
-    this.lastReport = now;
     let received = false;
     for (const [type, stream, seq] of batch) {
       if (type === 'e') {
@@ -281,7 +282,10 @@ class Tracker {
       if (seq < r.max) r.reordered += 1;
       r.max = Math.max(r.max, seq);
     }
-    if (received) this.progress.subs[index].push(now);
+    if (received) {
+      this.progress.subs[index].push(now);
+      this.lastReport = now;
+    }
   }
 
   /** Published = acknowledged, or durable in the publisher's store when its page went away. */
@@ -317,35 +321,21 @@ function firstAfter(times, t) {
   return lo < times.length ? times[lo] : null;
 }
 
-/**
- * Runs one scenario with one client library and returns its figures:
- * { scenario, lib, perQos: [{ qos, attempted, acked, durable, published, failed, received,
- *   lost, duplicates, reordered }], recovery: [ms], unrecovered, faults, brokerDrops, events,
- *   seconds }.
- */
-export async function runScenario(env, name, lib, sizeName = 'quick', { log = () => {}, subscribers = 2 } = {}) {
-  const scenario = SCENARIOS[name];
-  const size = SIZES[sizeName];
-  const target = await env.target(Boolean(scenario.limited));
-  const started = Date.now();
-  const dropsBefore = target.broker.droppedMessageReports();
-  const runId = `${lib}-${name}-${started.toString(36)}`;
+/** One client library's publisher and subscribers in a scenario run, with what they saw. */
+async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
   const qosList = [0, 1, 2];
   const tracker = new Tracker(qosList, subscribers);
-  const url = target.proxy.wsUrl;
   const topic = (qos) => `fault/${runId}/q${qos}`;
-
   const subscriberOptions = (i) => ({ url, clientId: `${runId}-s${i}`, filter: `fault/${runId}/#`, qos: 2, ...CLIENT });
-  const startSubscriber = (i) => subs[i].page.evaluate((o) => window.agent.subscriber(o), subscriberOptions(i));
   const [publisher, ...subs] = await Promise.all([
     openAgent(env, lib, (batch) => tracker.publisher(batch)),
     ...Array.from({ length: subscribers }, (_, i) => openAgent(env, lib, (batch) => tracker.subscriber(i, batch))),
   ]);
+  const startSubscriber = (i) => subs[i].page.evaluate((o) => window.agent.subscriber(o), subscriberOptions(i));
   await Promise.all(subs.map((_, i) => startSubscriber(i)));
   const subscribed = () => (tracker.events.get('subscriber subscribed') || 0) >= subscribers;
   for (const end = Date.now() + 15_000; !subscribed() && Date.now() < end;) await sleep(20);
-  if (!subscribed()) throw new Error(`${lib} ${name}: subscribers did not subscribe in 15 s`);
-
+  if (!subscribed()) throw new Error(`${lib}: subscribers did not subscribe in 15 s`);
   const publisherId = `${runId}-p`;
   const startPublisher = () => {
     const streams = qosList.map((qos) => {
@@ -357,16 +347,14 @@ export async function runScenario(env, name, lib, sizeName = 'quick', { log = ()
       url, clientId: publisherId, streams, rate: size.rate, bursts: scenario.bursts, ...CLIENT,
     });
   };
-  await startPublisher();
-
-  const allPages = () => [publisher, ...subs];
-  const ctl = {
-    size,
-    target,
-    subscribers,
-    publishing: () => !tracker.publisherDone,
-    record: (fault) => { ctl.faults.push(fault); },
-    faults: [],
+  return {
+    lib,
+    tracker,
+    qosList,
+    publisher,
+    subs,
+    pages: () => [publisher, ...subs],
+    startPublisher,
     async reloadSubscriber(i) {
       await subs[i].reload();
       await startSubscriber(i);
@@ -383,56 +371,98 @@ export async function runScenario(env, name, lib, sizeName = 'quick', { log = ()
       }
       await startPublisher();
     },
+  };
+}
+
+/**
+ * Runs one scenario with each client library in `libs` side by side (own pages, own topics,
+ * the same faults at the same moments) and returns one result per library:
+ * { scenario, lib, perQos: [{ qos, attempted, acked, durable, published, failed, received,
+ *   expected, lost, lostByBroker, duplicates, reordered }], recovery: [ms], unrecovered,
+ *   faults, brokerDrops, events, seconds }.
+ */
+export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeName = 'quick', { log = () => {}, subscribers = 2 } = {}) {
+  const scenario = SCENARIOS[name];
+  const size = SIZES[sizeName];
+  const target = await env.target(Boolean(scenario.limited));
+  const started = Date.now();
+  const dropsBefore = target.broker.droppedMessageReports();
+  const url = target.proxy.wsUrl;
+  const groups = await Promise.all(libs.map((lib) => openGroup(env, lib, `${lib}-${name}-${started.toString(36)}`, url, size, scenario, subscribers)));
+  await Promise.all(groups.map((g) => g.startPublisher()));
+
+  const publishing = () => groups.some((g) => !g.tracker.publisherDone);
+  const ctl = {
+    size,
+    target,
+    subscribers,
+    publishing,
+    faults: [],
+    record: (fault) => { ctl.faults.push(fault); },
+    reloadSubscriber: (i) => Promise.all(groups.map((g) => g.reloadSubscriber(i))),
+    reloadPublisher: () => Promise.all(groups.map((g) => g.reloadPublisher())),
     async setOffline(offline, which = 'all') {
-      for (const agent of which === 'all' ? allPages() : subs) await agent.context.setOffline(offline);
+      const pages = groups.flatMap((g) => (which === 'all' ? g.pages() : g.subs));
+      await Promise.all(pages.map((agent) => agent.context.setOffline(offline)));
     },
   };
 
-  const publishLimit = started + (size.perStream * qosList.length / size.rate) * 1000 * 4 + 60_000;
-  const faultRun = scenario.run(ctl).catch((error) => { tracker.count(`fault error ${error.message}`); });
-  while (!tracker.publisherDone && Date.now() < publishLimit) await sleep(50);
+  const publishLimit = started + (size.perStream * 3 / size.rate) * 1000 * 4 + 60_000;
+  const faultRun = scenario.run(ctl).catch((error) => {
+    for (const g of groups) g.tracker.count(`fault error ${error.message}`);
+  });
+  while (publishing() && Date.now() < publishLimit) await sleep(50);
   await faultRun;
   const publishedAt = Date.now();
   // Drain: until everything is settled and delivered (and 1 s quiet, for QoS 0), nothing
   // arrives for quietMs, or drainMs passes.
   const drainEnd = publishedAt + size.drainMs;
   while (Date.now() < drainEnd) {
-    const quiet = Date.now() - tracker.lastReport;
-    if ((tracker.complete() && quiet > 1_000) || quiet > size.quietMs) break;
+    const quiet = Date.now() - Math.max(...groups.map((g) => g.tracker.lastReport));
+    if ((groups.every((g) => g.tracker.complete()) && quiet > 1_000) || quiet > size.quietMs) break;
     await sleep(100);
   }
   const drainedAt = Date.now();
-  for (const agent of allPages()) await agent.close();
+  await Promise.all(groups.flatMap((g) => g.pages()).map((agent) => agent.close()));
   // Any fault left on the proxy must not leak into the next run.
   target.proxy.heal();
+  const brokerDrops = target.broker.droppedMessageReports() - dropsBefore;
+  const results = groups.map((g) => figures(g, ctl.faults, {
+    scenario: name, started, publishedAt, drainedAt, brokerDrops,
+  }));
+  for (const r of results) log(summaryLine(r));
+  return results;
+}
 
+/** The figures of one group once its run is over. */
+function figures(group, faultList, { scenario, started, publishedAt, drainedAt, brokerDrops }) {
+  const { tracker, qosList } = group;
+  const subscribers = tracker.subs.length;
+  // Lost with the broker's unsaved state: missing at every subscriber, published in the 2 s
+  // before a SIGKILL. mosquitto had acknowledged them (PUBACK, or PUBREC and then PUBCOMP even
+  // for a PUBREL it no longer knows), so no client can tell.
+  const kills = faultList.filter((f) => f.kind === 'broker SIGKILL');
   const perQos = qosList.map((qos) => {
     const stream = `q${qos}`;
     const s = tracker.streams.get(stream);
     const published = tracker.published(stream);
-    let received = 0, lost = 0, duplicates = 0, reordered = 0;
-    const lostSample = [];
-    // Lost with the broker's unsaved state: missing at every subscriber, published in the
-    // 2 s before a SIGKILL. mosquitto had acknowledged them (PUBACK, or PUBREC and then
-    // PUBCOMP even for a PUBREL it no longer knows), so no client can tell.
-    const kills = ctl.faults.filter((f) => f.kind === 'broker SIGKILL');
     const inKillWindow = (seq) => {
       const sentAt = s.sentAt.get(seq);
       return sentAt !== undefined && kills.some((k) => sentAt >= k.at - 2_000 && sentAt <= k.healedAt);
     };
     const missingEverywhere = (seq) => tracker.subs.every((sub) => !sub.get(stream).seen.has(seq));
-    let lostByBroker = 0;
+    let received = 0, lost = 0, lostByBroker = 0, duplicates = 0, reordered = 0;
+    const lostSample = [];
     for (const sub of tracker.subs) {
       const r = sub.get(stream);
       received += r.seen.size;
       duplicates += r.dups;
       reordered += r.reordered;
       for (const seq of published) {
-        if (!r.seen.has(seq)) {
-          lost += 1;
-          if (qos > 0 && inKillWindow(seq) && missingEverywhere(seq)) lostByBroker += 1;
-          if (lostSample.length < 10) lostSample.push([seq, (s.sentAt.get(seq) ?? 0) - started, (s.ackedAt.get(seq) ?? 0) - started]);
-        }
+        if (r.seen.has(seq)) continue;
+        lost += 1;
+        if (qos > 0 && inKillWindow(seq) && missingEverywhere(seq)) lostByBroker += 1;
+        if (lostSample.length < 10) lostSample.push([seq, (s.sentAt.get(seq) ?? 0) - started, (s.ackedAt.get(seq) ?? 0) - started]);
       }
     }
     const failed = [...s.failed.values()].reduce((a, b) => a + b, 0);
@@ -454,41 +484,38 @@ export async function runScenario(env, name, lib, sizeName = 'quick', { log = ()
     };
   });
 
-  // Recovery: from the moment a fault ended to the first progress of every client (an ack at
-  // the publisher, a delivery at each subscriber) after it.
+  // Recovery: from the moment a fault ended to the first progress (an ack at the publisher, a
+  // delivery at a subscriber) of every client that made any progress after it; clients with
+  // nothing left to do show none after a late fault.
   const recovery = [];
   let unrecovered = 0;
-  for (const fault of ctl.faults) {
-    // Clients with nothing left to do show no progress after a late fault: they are skipped.
+  const faultLog = [];
+  for (const fault of faultList) {
     const firsts = [tracker.progress.pub, ...tracker.progress.subs]
       .map((times) => firstAfter(times, fault.healedAt))
       .filter((t) => t !== null);
-    if (firsts.length === 0) {
-      unrecovered += 1;
-      continue;
-    }
-    fault.recoveredMs = Math.max(...firsts) - fault.healedAt;
-    recovery.push(fault.recoveredMs);
+    const recoveredMs = firsts.length ? Math.max(...firsts) - fault.healedAt : null;
+    if (recoveredMs === null) unrecovered += 1;
+    else recovery.push(recoveredMs);
+    faultLog.push({ kind: fault.kind, at: fault.at - started, healedMs: fault.healedAt - fault.at, recoveredMs });
   }
   const kinds = {};
-  for (const f of ctl.faults) kinds[f.kind] = (kinds[f.kind] || 0) + 1;
-  const result = {
-    scenario: name,
-    lib,
+  for (const f of faultList) kinds[f.kind] = (kinds[f.kind] || 0) + 1;
+  return {
+    scenario,
+    lib: group.lib,
     perQos,
     recovery,
     unrecovered,
     faults: kinds,
-    faultLog: ctl.faults.map((f) => ({ kind: f.kind, at: f.at - started, healedMs: f.healedAt - f.at, recoveredMs: f.recoveredMs ?? null })),
+    faultLog,
     timeline: tracker.timeline.map(([t, what]) => [t - started, what]),
-    brokerDrops: target.broker.droppedMessageReports() - dropsBefore,
+    brokerDrops,
     events: Object.fromEntries(tracker.events),
     publishSeconds: (publishedAt - started) / 1000,
     drainSeconds: (drainedAt - publishedAt) / 1000,
-    seconds: (Date.now() - started) / 1000,
+    seconds: (drainedAt - started) / 1000,
   };
-  log(summaryLine(result));
-  return result;
 }
 
 const percentile = (list, p) => {
