@@ -56,7 +56,7 @@ const faults = {
     await sleep(ms);
     return { kind: 'refuse', at, healedAt: Date.now() };
   },
-  async stall(ctl, ms = 3_500) {
+  async stall(ctl, ms = 3_000) {
     // Longer than the keepalive (2 s): only keepalive (ours or the broker's) can notice.
     const at = Date.now();
     ctl.target.proxy.stall(true);
@@ -121,8 +121,8 @@ export const SCENARIOS = {
     run: (ctl) => every(ctl, 200, 500, (c) => (Math.random() < 0.2 ? faults.refuse(c) : faults.cut(c))),
   },
   stall: {
-    what: 'half-open link for 3.5 s (keepalive 2 s), repeatedly',
-    run: (ctl) => every(ctl, 800, 1_500, faults.stall),
+    what: 'half-open link for 3 s (keepalive 2 s), repeatedly',
+    run: (ctl) => every(ctl, 1_000, 2_500, faults.stall),
   },
   'broker-kill': {
     what: 'mosquitto killed with SIGKILL, restarted 0.2-0.8 s later with its persistence',
@@ -418,7 +418,7 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
   // arrives for quietMs, or drainMs passes.
   const drainEnd = publishedAt + size.drainMs;
   while (Date.now() < drainEnd) {
-    const quiet = Date.now() - Math.max(...groups.map((g) => g.tracker.lastReport));
+    const quiet = Date.now() - Math.max(publishedAt, ...groups.map((g) => g.tracker.lastReport));
     if ((groups.every((g) => g.tracker.complete()) && quiet > 1_000) || quiet > size.quietMs) break;
     await sleep(100);
   }
