@@ -18,8 +18,8 @@ const between = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
  * streams), how long to wait for the last deliveries, and the spacing of the slower faults.
  */
 export const SIZES = {
-  quick: { perStream: 150, rate: 180, drainMs: 20_000, quietMs: 4_000, slowFaultMs: 1_800 },
-  soak: { perStream: 12_000, rate: 600, drainMs: 90_000, quietMs: 20_000, slowFaultMs: 7_000 },
+  quick: { perStream: 150, rate: 180, drainMs: 8_000, quietMs: 3_000, slowFaultMs: 1_800 },
+  soak: { perStream: 12_000, rate: 600, drainMs: 60_000, quietMs: 20_000, slowFaultMs: 7_000 },
 };
 
 /** Client settings both libraries get: keepalive (s) and connect timeout (ms). */
@@ -175,11 +175,22 @@ export async function startFaultEnvironment() {
     return targets.get(key);
   };
   await target(false);
+  // Pages are kept from one run to the next (a new client each time, on new client ids), so
+  // that a run does not pay for six browser contexts and module loads.
+  const pool = new Map();
   return {
     server,
     browser,
     target,
+    async agent(lib, slot, onReport) {
+      const key = `${lib}/${slot}`;
+      if (!pool.has(key)) pool.set(key, await openAgent(this, lib));
+      const agent = pool.get(key);
+      agent.onReport = onReport;
+      return agent;
+    },
     async close() {
+      for (const agent of pool.values()) await agent.close();
       for (const { broker, proxy } of targets.values()) {
         await proxy.close().catch(() => {});
         await broker.dispose().catch(() => {});
@@ -191,27 +202,33 @@ export async function startFaultEnvironment() {
 }
 
 /** One page in its own browser context (own IndexedDB) running the fault agent. */
-async function openAgent(env, lib, onReport) {
+async function openAgent(env, lib) {
   const context = await env.browser.newContext();
   const page = await context.newPage();
-  await page.exposeFunction('__faultReport', onReport);
-  page.on('pageerror', (error) => onReport([['e', 'page-error', String(error)]]));
+  const agent = {};
+  await page.exposeFunction('__faultReport', (batch) => agent.onReport?.(batch));
+  page.on('pageerror', (error) => agent.onReport?.([['e', 'page-error', String(error)]]));
   const url = `${env.server.url}/tests/page/fixtures/fault-client.html?lib=${lib}`;
   const ready = () => page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
   await page.goto(url);
   await ready();
-  return {
+  return Object.assign(agent, {
     context,
     page,
     async reload() {
       await page.reload();
       await ready();
     },
-    async close() {
+    /** Ends the page's client; the next run starts another. */
+    async end() {
       await page.evaluate(() => window.agent.end()).catch(() => {});
+      agent.onReport = null;
+    },
+    async close() {
+      await agent.end();
       await context.close().catch(() => {});
     },
-  };
+  });
 }
 
 /** Everything one scenario run saw, per stream (= per QoS) and per subscriber. */
@@ -328,8 +345,8 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
   const topic = (qos) => `fault/${runId}/q${qos}`;
   const subscriberOptions = (i) => ({ url, clientId: `${runId}-s${i}`, filter: `fault/${runId}/#`, qos: 2, ...CLIENT });
   const [publisher, ...subs] = await Promise.all([
-    openAgent(env, lib, (batch) => tracker.publisher(batch)),
-    ...Array.from({ length: subscribers }, (_, i) => openAgent(env, lib, (batch) => tracker.subscriber(i, batch))),
+    env.agent(lib, 'publisher', (batch) => tracker.publisher(batch)),
+    ...Array.from({ length: subscribers }, (_, i) => env.agent(lib, `subscriber ${i}`, (batch) => tracker.subscriber(i, batch))),
   ]);
   const startSubscriber = (i) => subs[i].page.evaluate((o) => window.agent.subscriber(o), subscriberOptions(i));
   await Promise.all(subs.map((_, i) => startSubscriber(i)));
@@ -390,6 +407,7 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
   const url = target.proxy.wsUrl;
   const groups = await Promise.all(libs.map((lib) => openGroup(env, lib, `${lib}-${name}-${started.toString(36)}`, url, size, scenario, subscribers)));
   await Promise.all(groups.map((g) => g.startPublisher()));
+  const setUpAt = Date.now();
 
   const publishing = () => groups.some((g) => !g.tracker.publisherDone);
   const ctl = {
@@ -423,19 +441,25 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
     await sleep(100);
   }
   const drainedAt = Date.now();
-  await Promise.all(groups.flatMap((g) => g.pages()).map((agent) => agent.close()));
+  if (process.env.FAULT_DEBUG) {
+    for (const g of groups) {
+      console.log(g.lib, 'complete', g.tracker.complete(), [...g.tracker.streams].map(([k, v]) => [k, v.open.size, [...v.open].slice(0, 5)]), 'quiet', drainedAt - g.tracker.lastReport);
+    }
+  }
+  await Promise.all(groups.flatMap((g) => g.pages()).map((agent) => agent.end()));
+  const closedAt = Date.now();
   // Any fault left on the proxy must not leak into the next run.
   target.proxy.heal();
   const brokerDrops = target.broker.droppedMessageReports() - dropsBefore;
   const results = groups.map((g) => figures(g, ctl.faults, {
-    scenario: name, started, publishedAt, drainedAt, brokerDrops,
+    scenario: name, started, setUpAt, publishedAt, drainedAt, closedAt, brokerDrops,
   }));
   for (const r of results) log(summaryLine(r));
   return results;
 }
 
 /** The figures of one group once its run is over. */
-function figures(group, faultList, { scenario, started, publishedAt, drainedAt, brokerDrops }) {
+function figures(group, faultList, { scenario, started, setUpAt, publishedAt, drainedAt, closedAt, brokerDrops }) {
   const { tracker, qosList } = group;
   const subscribers = tracker.subs.length;
   // Lost with the broker's unsaved state: missing at every subscriber, published in the 2 s
@@ -512,6 +536,7 @@ function figures(group, faultList, { scenario, started, publishedAt, drainedAt, 
     timeline: tracker.timeline.map(([t, what]) => [t - started, what]),
     brokerDrops,
     events: Object.fromEntries(tracker.events),
+    phases: [setUpAt - started, publishedAt - setUpAt, drainedAt - publishedAt, closedAt - drainedAt].map((ms) => ms / 1000),
     publishSeconds: (publishedAt - started) / 1000,
     drainSeconds: (drainedAt - publishedAt) / 1000,
     seconds: (drainedAt - started) / 1000,
@@ -532,7 +557,7 @@ export function recoveryText(result) {
 
 export function summaryLine(r) {
   const q = r.perQos.map((p) => `q${p.qos}: pub ${p.published} ack ${p.acked} rx ${p.received}/${p.expected} lost ${p.lost}${p.lostByBroker ? ` (broker ${p.lostByBroker})` : ''} dup ${p.duplicates} reord ${p.reordered}`).join(' | ');
-  return `${r.scenario} ${r.lib}: ${q} | recovery ms p50/max ${recoveryText(r)} | broker drop reports ${r.brokerDrops} | ${r.seconds.toFixed(1)} s`;
+  return `${r.scenario} ${r.lib}: ${q} | recovery ms p50/max ${recoveryText(r)} | broker drop reports ${r.brokerDrops} | ${r.seconds.toFixed(1)} s (set-up/publish/drain/close ${r.phases.map((x) => x.toFixed(1)).join('/')})`;
 }
 
 /**
