@@ -86,6 +86,9 @@ their application handler got.
   page came back (durable, their Promise gone with the page; wasmqtt sends them after the reload).
   Publish calls whose outcome the page never saw and that were not durable are in doubt: not
   counted either way. MQTT.js keeps nothing across a reload.
+- **failed / unsettled**: publish Promises that rejected / that had not settled when the run
+  ended (the drain waits until everything is delivered, nothing has moved for a while, or a
+  time limit).
 - **received / expected**: distinct messages the subscribers' handlers got / published x 2.
 - **lost**: published messages a subscriber's handler never got (summed over subscribers).
 - **of which by the broker**: lost with mosquitto's unsaved state at a SIGKILL (missing at every

@@ -18,7 +18,7 @@ const between = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
  * streams), how long to wait for the last deliveries, and the spacing of the slower faults.
  */
 export const SIZES = {
-  quick: { perStream: 150, rate: 180, drainMs: 8_000, quietMs: 3_000, slowFaultMs: 1_800 },
+  quick: { perStream: 150, rate: 180, drainMs: 10_000, quietMs: 5_000, slowFaultMs: 1_800 },
   soak: { perStream: 12_000, rate: 600, drainMs: 60_000, quietMs: 20_000, slowFaultMs: 7_000 },
 };
 
@@ -498,6 +498,7 @@ function figures(group, faultList, { scenario, started, setUpAt, publishedAt, dr
       published: published.size,
       failed,
       failures: Object.fromEntries(s.failed),
+      unsettled: s.open.size,
       expected: published.size * subscribers,
       received,
       lost,
@@ -556,7 +557,7 @@ export function recoveryText(result) {
 }
 
 export function summaryLine(r) {
-  const q = r.perQos.map((p) => `q${p.qos}: pub ${p.published} ack ${p.acked} rx ${p.received}/${p.expected} lost ${p.lost}${p.lostByBroker ? ` (broker ${p.lostByBroker})` : ''} dup ${p.duplicates} reord ${p.reordered}`).join(' | ');
+  const q = r.perQos.map((p) => `q${p.qos}: calls ${p.attempted} pub ${p.published} ack ${p.acked} open ${p.unsettled} rx ${p.received}/${p.expected} lost ${p.lost}${p.lostByBroker ? ` (broker ${p.lostByBroker})` : ''} dup ${p.duplicates} reord ${p.reordered}`).join(' | ');
   return `${r.scenario} ${r.lib}: ${q} | recovery ms p50/max ${recoveryText(r)} | broker drop reports ${r.brokerDrops} | ${r.seconds.toFixed(1)} s (set-up/publish/drain/close ${r.phases.map((x) => x.toFixed(1)).join('/')})`;
 }
 
@@ -581,8 +582,8 @@ export function violations(r) {
 /** The figures as a Markdown table, both clients side by side per scenario and QoS. */
 export function markdownTable(results) {
   const lines = [
-    '| scenario | client | QoS | published (acked + durable) | received / expected | lost | of which by the broker | duplicated | reordered | broker drop reports | recovery ms p50 / max | s |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | client | QoS | publish calls | published (acked + durable) | failed / unsettled | received / expected | lost | of which by the broker | duplicated | reordered | broker drop reports | recovery ms p50 / max | s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const order = [...new Set(results.map((r) => r.scenario))];
   for (const scenario of order) {
@@ -590,7 +591,7 @@ export function markdownTable(results) {
       for (const p of r.perQos) {
         const published = p.durable ? `${p.published} (${p.acked} + ${p.durable})` : `${p.published}`;
         const byBroker = r.brokerDrops > 0 && p.lost > 0 ? `${p.lost} (dropped)` : `${p.lostByBroker}`;
-        lines.push(`| ${r.scenario} | ${r.lib} | ${p.qos} | ${published} | ${p.received} / ${p.expected} | ${p.lost} | ${byBroker} | ${p.duplicates} | ${p.reordered} | ${r.brokerDrops} | ${recoveryText(r)} | ${r.seconds.toFixed(0)} |`);
+        lines.push(`| ${r.scenario} | ${r.lib} | ${p.qos} | ${p.attempted} | ${published} | ${p.failed} / ${p.unsettled} | ${p.received} / ${p.expected} | ${p.lost} | ${byBroker} | ${p.duplicates} | ${p.reordered} | ${r.brokerDrops} | ${recoveryText(r)} | ${r.seconds.toFixed(0)} |`);
       }
     }
   }
@@ -600,7 +601,7 @@ export function markdownTable(results) {
 /** Totals per client and QoS over all scenarios. */
 export function totals(results) {
   const rows = new Map();
-  const keys = ['attempted', 'published', 'acked', 'durable', 'failed', 'received', 'expected', 'lost', 'lostByBroker', 'duplicates', 'reordered'];
+  const keys = ['attempted', 'published', 'acked', 'durable', 'failed', 'unsettled', 'received', 'expected', 'lost', 'lostByBroker', 'duplicates', 'reordered'];
   for (const r of results) {
     for (const p of r.perQos) {
       const key = `${r.lib} q${p.qos}`;
@@ -614,11 +615,11 @@ export function totals(results) {
 
 export function totalsTable(results) {
   const lines = [
-    '| client | QoS | publish calls | published (acked + durable) | failed | received / expected | lost | of which by the broker | duplicated | reordered |',
+    '| client | QoS | publish calls | published (acked + durable) | failed / unsettled | received / expected | lost | of which by the broker | duplicated | reordered |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const t of totals(results)) {
-    lines.push(`| ${t.lib} | ${t.qos} | ${t.attempted} | ${t.published} (${t.acked} + ${t.durable}) | ${t.failed} | ${t.received} / ${t.expected} | ${t.lost} | ${t.lostByBroker} | ${t.duplicates} | ${t.reordered} |`);
+    lines.push(`| ${t.lib} | ${t.qos} | ${t.attempted} | ${t.published} (${t.acked} + ${t.durable}) | ${t.failed} / ${t.unsettled} | ${t.received} / ${t.expected} | ${t.lost} | ${t.lostByBroker} | ${t.duplicates} | ${t.reordered} |`);
   }
   return lines.join('\n');
 }
