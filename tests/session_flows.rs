@@ -374,6 +374,83 @@ fn without_the_session_messages_in_flight_are_published_again_as_new_and_subscri
 }
 
 #[test]
+fn subscriptions_changed_offline_reach_a_broker_that_kept_the_session() {
+    // A CONNECT whose CONNACK was lost (the link cut mid-packet) leaves a session at the broker
+    // without the subscription asked for offline; so does a reload offline. The next CONNACK says
+    // "session present", and the SUBSCRIBE must still go out (and an offline UNSUBSCRIBE too).
+    let mut h = Harness::v5();
+    let qos1 = SubscriptionOptions {
+        qos: QoS::AtLeastOnce,
+        ..Default::default()
+    };
+    let token = h
+        .session
+        .subscribe(h.now, vec![("a/#".into(), qos1)], Properties::default())
+        .unwrap();
+    assert!(h.events().contains(&Event::Subscribed {
+        token,
+        reason_codes: vec![1]
+    }));
+    h.connect_with(true, Properties::default());
+    let sent = h.sent();
+    let Some(Packet::Subscribe(sub)) = sent.first() else {
+        panic!("no SUBSCRIBE: {sent:?}")
+    };
+    assert_eq!(sub.filters, [("a/#".to_string(), qos1)]);
+    h.receive(Packet::SubAck(SubAck {
+        packet_id: sub.packet_id,
+        properties: Properties::default(),
+        reason_codes: vec![1],
+    }));
+    assert!(
+        h.events().is_empty(),
+        "the offline call was settled already"
+    );
+
+    h.session.handle_transport_closed(h.now);
+    h.events();
+    let token = h
+        .session
+        .unsubscribe(h.now, vec!["a/#".into()], Properties::default())
+        .unwrap();
+    assert_eq!(
+        h.events(),
+        [Event::Unsubscribed {
+            token,
+            reason_codes: vec![0]
+        }]
+    );
+    h.connect_with(true, Properties::default());
+    let sent = h.sent();
+    let Some(Packet::Unsubscribe(unsub)) = sent.first() else {
+        panic!("no UNSUBSCRIBE: {sent:?}")
+    };
+    assert_eq!(unsub.filters, ["a/#"]);
+    h.receive(Packet::UnsubAck(UnsubAck {
+        packet_id: unsub.packet_id,
+        properties: Properties::default(),
+        reason_codes: vec![0],
+    }));
+    assert!(h.events().is_empty());
+
+    // Without the session, the offline changes are part of the full resubscribe: sent once.
+    h.session.handle_transport_closed(h.now);
+    h.session
+        .subscribe(h.now, vec![("b".into(), qos1)], Properties::default())
+        .unwrap();
+    h.connect_with(false, Properties::default());
+    let subscribes: Vec<_> = h
+        .sent()
+        .into_iter()
+        .filter(|p| matches!(p, Packet::Subscribe(_) | Packet::Unsubscribe(_)))
+        .collect();
+    assert!(
+        matches!(&subscribes[..], [Packet::Subscribe(s)] if s.filters == [("b".to_string(), qos1)]),
+        "{subscribes:?}"
+    );
+}
+
+#[test]
 fn without_de_duplication_a_pubrecd_message_counts_as_the_brokers_when_the_session_is_lost() {
     // No message id to tell a copy apart: sending it again could deliver it twice.
     let mut config = config(ProtocolVersion::V5);

@@ -18,8 +18,8 @@ const between = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
  * streams), how long to wait for the last deliveries, and the spacing of the slower faults.
  */
 export const SIZES = {
-  quick: { perStream: 150, rate: 180, drainMs: 10_000, quietMs: 5_000, slowFaultMs: 1_800 },
-  soak: { perStream: 12_000, rate: 600, drainMs: 60_000, quietMs: 20_000, slowFaultMs: 7_000 },
+  quick: { perStream: 150, rate: 180, drainMs: 10_000, quietMs: 5_000, slowFaultMs: 1_800, stormMs: Infinity, calmMs: 0 },
+  soak: { perStream: 12_000, rate: 300, drainMs: 90_000, quietMs: 20_000, slowFaultMs: 4_000, stormMs: 8_000, calmMs: 8_000 },
 };
 
 /** Client settings both libraries get: keepalive (s) and connect timeout (ms). */
@@ -106,10 +106,18 @@ const faults = {
   },
 };
 
-/** Runs `action` every lo..hi ms while the publisher is still publishing. */
+/**
+ * Runs `action` every lo..hi ms while the publisher is still publishing; at soak size in storms
+ * of stormMs with calmMs between, so that the backlog a storm leaves can drain.
+ */
 async function every(ctl, lo, hi, action) {
+  let stormEnd = Date.now() + ctl.size.stormMs;
   while (ctl.publishing()) {
     await sleep(between(lo, hi));
+    if (Date.now() > stormEnd) {
+      await sleep(ctl.size.calmMs);
+      stormEnd = Date.now() + ctl.size.stormMs;
+    }
     if (!ctl.publishing()) break;
     ctl.record(await action(ctl));
   }
@@ -248,12 +256,19 @@ class Tracker {
     this.lastReport = Date.now();
   }
 
+  /** Reports after the run's end (the clients being ended) are not the run's. */
+  freeze() {
+    this.frozen = true;
+    for (const s of this.streams.values()) s.unsettled = s.open.size;
+  }
+
   count(name) {
     this.events.set(name, (this.events.get(name) || 0) + 1);
     this.timeline.push([Date.now(), name]);
   }
 
   publisher(batch) {
+    if (this.frozen) return;
     const now = Date.now();
     let acked = false;
     for (const [type, stream, seq, code] of batch) {
@@ -283,6 +298,7 @@ class Tracker {
   }
 
   subscriber(index, batch) {
+    if (this.frozen) return;
     const now = Date.now();
     let received = false;
     for (const [type, stream, seq] of batch) {
@@ -441,6 +457,7 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
     await sleep(100);
   }
   const drainedAt = Date.now();
+  for (const g of groups) g.tracker.freeze();
   if (process.env.FAULT_DEBUG) {
     for (const g of groups) {
       console.log(g.lib, 'complete', g.tracker.complete(), [...g.tracker.streams].map(([k, v]) => [k, v.open.size, [...v.open].slice(0, 5)]), 'quiet', drainedAt - g.tracker.lastReport);
@@ -498,7 +515,7 @@ function figures(group, faultList, { scenario, started, setUpAt, publishedAt, dr
       published: published.size,
       failed,
       failures: Object.fromEntries(s.failed),
-      unsettled: s.open.size,
+      unsettled: s.unsettled,
       expected: published.size * subscribers,
       received,
       lost,

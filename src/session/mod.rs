@@ -86,7 +86,7 @@ enum Request {
         filters: Vec<(String, SubscriptionOptions)>,
     },
     Unsubscribe {
-        token: Token,
+        token: Option<Token>,
         filters: Vec<String>,
     },
 }
@@ -492,23 +492,30 @@ impl Session {
             topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
         }
         let token = self.next_token();
-        self.send_unsubscribe(now, token, filters, properties);
+        self.send_unsubscribe(now, Some(token), filters, properties);
         Ok(token)
     }
 
     fn send_unsubscribe(
         &mut self,
         now: u64,
-        token: Token,
+        token: Option<Token>,
         filters: Vec<String>,
         properties: Properties,
     ) {
         if self.link != Link::Up {
-            // Nothing to ask a broker we are not connected to: forget them locally.
+            // Forgotten here at once; a broker that kept the session still has them, so the
+            // request goes out on the next connection.
             self.forget_subscriptions(&filters);
-            self.events.push_back(Event::Unsubscribed {
-                token,
-                reason_codes: vec![reason::SUCCESS; filters.len()],
+            if let Some(token) = token {
+                self.events.push_back(Event::Unsubscribed {
+                    token,
+                    reason_codes: vec![reason::SUCCESS; filters.len()],
+                });
+            }
+            self.unanswered.push(Request::Unsubscribe {
+                token: None,
+                filters,
             });
             return;
         }
@@ -715,6 +722,14 @@ impl Session {
                 .iter()
                 .map(|(f, o)| (f.clone(), *o))
                 .collect();
+            // Those include the ones subscribed offline.
+            self.unanswered.retain(|r| {
+                !matches!(
+                    r,
+                    Request::Subscribe { token: None, .. }
+                        | Request::Unsubscribe { token: None, .. }
+                )
+            });
             if !filters.is_empty() {
                 self.send_subscribe(now, None, filters, Properties::default());
             }
@@ -742,11 +757,16 @@ impl Session {
         properties: Properties,
     ) {
         if self.link != Link::Up {
-            // Offline: remember the filters; they are subscribed when the connection is up.
+            // Offline: remember the filters, and subscribe on the next connection, whether or
+            // not the broker kept the session (a CONNECT whose CONNACK was lost makes one).
             let reason_codes = filters.iter().map(|(_, o)| o.qos as u8).collect();
-            for (filter, options) in filters {
+            for (filter, options) in filters.clone() {
                 self.remember_subscription(filter, options);
             }
+            self.unanswered.push(Request::Subscribe {
+                token: None,
+                filters,
+            });
             if let Some(token) = token {
                 self.events.push_back(Event::Subscribed {
                     token,
@@ -813,10 +833,12 @@ impl Session {
         } else {
             reason_codes
         };
-        self.events.push_back(Event::Unsubscribed {
-            token,
-            reason_codes,
-        });
+        if let Some(token) = token {
+            self.events.push_back(Event::Unsubscribed {
+                token,
+                reason_codes,
+            });
+        }
     }
 
     fn handle_publish(&mut self, now: u64, mut publish: Publish) {
