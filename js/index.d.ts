@@ -84,6 +84,17 @@ export interface DedupOptions {
   windowMs?: number;
 }
 
+/** A challenge of MQTT 5 enhanced authentication (an AUTH packet from the broker). */
+export interface AuthChallenge {
+  /** The connect properties' `authenticationMethod`. */
+  method: string;
+  /** The broker's authentication data. */
+  data?: Uint8Array;
+  /** 0x18 (continue authentication). */
+  reasonCode: number;
+  properties: Properties;
+}
+
 export interface ClientOptions {
   /** 3 (MQTT 3.1), 4 (3.1.1) or 5 (5.0). Default 5. */
   protocolVersion?: 3 | 4 | 5;
@@ -109,6 +120,35 @@ export interface ClientOptions {
   maxInflight?: number;
   queue?: QueueOptions;
   dedup?: DedupOptions;
+  /**
+   * MQTT 5: most topic aliases used for this client's publishes (also capped by the broker's
+   * Topic Alias Maximum); a topic published again goes out as a 2-byte alias. 0 turns them off.
+   * Default 16. Aliases never outlive their connection; resent messages carry the full topic.
+   */
+  topicAliases?: number;
+  /**
+   * MQTT 5: give each subscription its own subscription identifier when the broker supports
+   * them, so that each message reaches exactly the handlers of the subscriptions it matched,
+   * once, however many copies the broker sends for overlapping subscriptions. Default true
+   * (then `subscribe` takes no `subscriptionIdentifiers` property).
+   */
+  subscriptionIdentifiers?: boolean;
+  /**
+   * Copies a broker may send for overlapping subscriptions when no subscription identifier
+   * says which is which (MQTT 3.1.1, or a broker without identifiers). 'collapse' (default):
+   * a message matching k of your subscriptions expects up to k - 1 copies (same topic and
+   * payload, a fitting QoS, within 1 s, before another message on that topic) and drops them,
+   * so each handler gets it once; with a broker that sends one copy, a quick repeat of the same
+   * payload on the same topic can be taken for a copy. 'deliver': every copy is delivered.
+   */
+  overlapCopies?: 'collapse' | 'deliver';
+  /**
+   * MQTT 5 enhanced authentication: answers the broker's challenges (set
+   * `properties.authenticationMethod`, and `authenticationData` if the method starts with
+   * data). Returns (or resolves with) the data to send back; throwing abandons the connection
+   * attempt (an 'error' with code AUTHENTICATION_FAILED; reconnects follow).
+   */
+  authenticate?: (challenge: AuthChallenge) => Uint8Array | string | Promise<Uint8Array | string>;
   /** Where to load wasmqtt_bg.wasm from, when the default (beside this module) does not fit. */
   wasmUrl?: string | URL;
 }
@@ -143,6 +183,17 @@ export interface Subscription {
   retainHandling?: 0 | 1 | 2;
 }
 
+export interface RequestOptions {
+  /** Default 0. */
+  qos?: QoS;
+  /** MQTT 5 PUBLISH properties (the client sets responseTopic and correlationData). */
+  properties?: Properties;
+  /** ms to wait for the response. Default 30000; Infinity waits for ever. */
+  timeout?: number;
+  /** Where responses go. Default: the broker's Response Information when asked for, else `wasmqtt/response/<clientId>`. */
+  responseTopic?: string;
+}
+
 export interface SubscriptionResult {
   topic: string;
   /** The granted QoS, or undefined when the broker refused the filter. */
@@ -169,21 +220,29 @@ export interface Metrics {
   sent: number;
   received: number;
   duplicatesDropped: number;
+  /** Copies for overlapping subscriptions dropped by `overlapCopies: 'collapse'`. */
+  copiesDropped: number;
+  /** Publishes sent with a topic alias instead of the topic. */
+  topicAliasHits: number;
   reconnects: number;
   /** Last PINGREQ -> PINGRESP round trip, ms. */
   rttMs?: number;
   /** Messages received per second over the last few seconds. */
   messagesPerSecond: number;
+  /** Where the session is kept now (see the 'storage' event). */
+  persistence: 'indexeddb' | 'memory';
 }
 
 export interface MqttError extends Error {
   name: 'MqttError';
-  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'STORE_QUOTA_EXCEEDED'. */
+  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED'. */
   code: string;
   /** The MQTT 5 reason code, where one applies. */
   reasonCode?: number;
   /** True when the client stopped for good (a permanent refusal or ended). */
   fatal?: boolean;
+  /** With 'STORE_CORRUPT_RECORD': the key of the stored record that was skipped. */
+  record?: string;
 }
 
 export interface ConnectEvent { sessionPresent: boolean; reasonCode: number; properties: Properties }
@@ -191,7 +250,14 @@ export interface ReconnectEvent { attempt: number; delayMs: number; url: string 
 export interface CloseEvent { reason: string; code?: string; reasonCode?: number }
 export interface BackpressureEvent { high: boolean; queued: number; queuedBytes: number }
 export interface DuplicateEvent { messageId: string; topic: string }
+/**
+ * Where the session is kept now, and why that changed: 'memory' with an error when IndexedDB is
+ * unavailable or a write failed (e.g. 'STORE_QUOTA_EXCEEDED'; the client stores the session again
+ * once IndexedDB accepts it, with another event saying 'indexeddb'), or 'indexeddb' with a
+ * 'STORE_CORRUPT_RECORD' error for a stored record that was skipped.
+ */
 export interface StorageEvent { persistence: 'indexeddb' | 'memory'; error?: MqttError }
+export interface ReauthenticatedEvent { properties: Properties }
 
 export interface ClientEvents {
   connect: (event: ConnectEvent) => void;
@@ -203,6 +269,7 @@ export interface ClientEvents {
   backpressure: (event: BackpressureEvent) => void;
   duplicate: (event: DuplicateEvent) => void;
   storage: (event: StorageEvent) => void;
+  reauthenticated: (event: ReauthenticatedEvent) => void;
 }
 
 export class MqttClient {
@@ -220,9 +287,181 @@ export class MqttClient {
   ): Promise<SubscriptionResult[]>;
   unsubscribe(filters: string | string[], options?: { properties?: Properties }): Promise<number[]>;
   messages(filter: string): AsyncIterableIterator<Message>;
+  /** MQTT 5 request/response: resolves with the response; rejects with an MqttError (e.g. REQUEST_TIMEOUT). */
+  request(topic: string, payload: Payload, options?: RequestOptions): Promise<Message>;
+  /** Answers a request message on its response topic with its correlation data. */
+  respond(message: Message, payload: Payload, options?: PublishOptions): Promise<PublishResult>;
+  /** MQTT 5 enhanced authentication: re-authenticates on the live connection; resolves with the broker's properties. */
+  reauthenticate(data?: Uint8Array | string): Promise<Properties>;
   metrics(): Metrics;
   end(options?: { force?: boolean; timeout?: number }): Promise<void>;
 }
 
 export function load(wasmUrl?: string | URL): Promise<unknown>;
 export function connect(url: string | string[], options?: ClientOptions): Promise<MqttClient>;
+
+// ---------------------------------------------------------------------------------------------
+// The low-level codec: packets as plain objects, discriminated by `type`. Synchronous; needs the
+// wasm module loaded first (`await load()`). Decoded packets have every field listed without `?`
+// (and `packetId`, `properties`, `will`, `username`, `password` when present); packets to encode
+// may leave out what has a default (the `...Init` types).
+//
+// Decoded payloads and binary fields are views of the bytes given to `push`/`decodePackets`
+// (copies when a field began in an earlier push): do not reuse those bytes afterwards. Encoded
+// packets are views into shared 64 KiB slabs, as Node's Buffer pools small buffers: their bytes
+// are their own and never change, but copy one (`.slice()`) before transferring its `.buffer`.
+
+/** 3 (MQTT 3.1), 4 (3.1.1) or 5 (5.0). */
+export type ProtocolVersion = 3 | 4 | 5;
+
+export interface ConnectPacket {
+  type: 'connect';
+  protocolVersion: ProtocolVersion;
+  clientId: string;
+  /** Clean session (3.1.1) / clean start (5.0). */
+  clean: boolean;
+  /** Seconds, 0 turns it off. */
+  keepalive: number;
+  username?: string;
+  password?: Uint8Array;
+  will?: { topic: string; payload: Uint8Array; qos: QoS; retain: boolean; properties?: Properties };
+  properties?: Properties;
+}
+
+export interface ConnackPacket {
+  type: 'connack';
+  sessionPresent: boolean;
+  /** The MQTT 5 reason code, or the 3.1.1 return code (0-5) as it is on the wire. */
+  reasonCode: number;
+  properties?: Properties;
+}
+
+export interface PublishPacket {
+  type: 'publish';
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  dup: boolean;
+  /** Present exactly when qos > 0. */
+  packetId?: number;
+  properties?: Properties;
+}
+
+/** PUBACK, PUBREC, PUBREL and PUBCOMP. */
+export interface AckPacket {
+  type: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp';
+  packetId: number;
+  /** 0 for versions before 5. */
+  reasonCode: number;
+  properties?: Properties;
+}
+
+export interface SubscribePacket {
+  type: 'subscribe';
+  packetId: number;
+  subscriptions: Array<{ filter: string; qos: QoS; noLocal: boolean; retainAsPublished: boolean; retainHandling: 0 | 1 | 2 }>;
+  properties?: Properties;
+}
+
+export interface SubackPacket {
+  type: 'suback';
+  packetId: number;
+  /** One per filter: the granted QoS, or a failure code (0x80 and up). */
+  reasonCodes: number[];
+  properties?: Properties;
+}
+
+export interface UnsubscribePacket {
+  type: 'unsubscribe';
+  packetId: number;
+  filters: string[];
+  properties?: Properties;
+}
+
+export interface UnsubackPacket {
+  type: 'unsuback';
+  packetId: number;
+  /** One per filter in MQTT 5; empty before. */
+  reasonCodes: number[];
+  properties?: Properties;
+}
+
+export interface PingPacket {
+  type: 'pingreq' | 'pingresp';
+}
+
+/** DISCONNECT, and AUTH (MQTT 5 only). */
+export interface DisconnectPacket {
+  type: 'disconnect' | 'auth';
+  /** 0 for versions before 5. */
+  reasonCode: number;
+  properties?: Properties;
+}
+
+/** A decoded packet. */
+export type Packet =
+  | ConnectPacket | ConnackPacket | PublishPacket | AckPacket | SubscribePacket | SubackPacket
+  | UnsubscribePacket | UnsubackPacket | PingPacket | DisconnectPacket;
+
+type Loose<P, K extends keyof P> = Omit<P, K> & Partial<Pick<P, K>>;
+
+/** Defaults: protocolVersion the `version` argument, clientId '', clean true, keepalive 60. */
+export type ConnectInit = Loose<Omit<ConnectPacket, 'password' | 'will'>, 'protocolVersion' | 'clientId' | 'clean' | 'keepalive'> & {
+  password?: Payload;
+  will?: WillOptions;
+};
+/** Defaults: sessionPresent false, reasonCode 0. */
+export type ConnackInit = Loose<ConnackPacket, 'sessionPresent' | 'reasonCode'>;
+/** Defaults: payload empty, qos 0, retain and dup false. */
+export type PublishInit = Loose<Omit<PublishPacket, 'payload'>, 'qos' | 'retain' | 'dup'> & { payload?: Payload };
+/** Default reasonCode 0. */
+export type AckInit = Loose<AckPacket, 'reasonCode'>;
+/** Defaults: qos 0, noLocal and retainAsPublished false, retainHandling 0. */
+export type SubscribeInit = Omit<SubscribePacket, 'subscriptions'> & {
+  subscriptions: Array<{ filter: string; qos?: QoS; noLocal?: boolean; retainAsPublished?: boolean; retainHandling?: 0 | 1 | 2 }>;
+};
+/** Default reasonCodes [] (what MQTT 3.1.1 has). */
+export type UnsubackInit = Loose<UnsubackPacket, 'reasonCodes'>;
+/** Default reasonCode 0. */
+export type DisconnectInit = Loose<DisconnectPacket, 'reasonCode'>;
+
+/** A packet to encode; any decoded `Packet` is one too. */
+export type PacketInit =
+  | ConnectInit | ConnackInit | PublishInit | AckInit | SubscribeInit | SubackPacket
+  | UnsubscribePacket | UnsubackInit | PingPacket | DisconnectInit;
+
+/**
+ * Encodes one packet for `version` (default 5; a CONNECT for its own protocolVersion). Throws an
+ * MqttError 'INVALID_ARGUMENT' naming the bad field, with the MQTT 5 `reasonCode` when the
+ * packet breaks a protocol rule (e.g. a wildcard in a topic name: 0x81).
+ */
+export function encodePacket(packet: PacketInit, version?: ProtocolVersion): Uint8Array;
+
+/**
+ * Decodes bytes that hold whole packets (default version 5). Throws an MqttError whose
+ * `reasonCode` is the MQTT 5 reason code (e.g. 0x81 'MALFORMED_PACKET') on a malformed packet or
+ * one cut short; the packets before it are on the error's `packets`.
+ */
+export function decodePackets(bytes: Uint8Array | ArrayBuffer, version?: ProtocolVersion): Packet[];
+
+/** An MqttError from decoding, with the packets decoded before the bad one. */
+export interface DecodeError extends MqttError {
+  reasonCode: number;
+  packets: Packet[];
+}
+
+/** Cuts packets out of a byte stream that arrives in pieces of any size. */
+export class PacketParser {
+  /** `maxPacketSize`: bytes, fixed header included; 0 (default) for no limit. */
+  constructor(version?: ProtocolVersion, maxPacketSize?: number);
+  /**
+   * Adds received bytes; returns the packets they complete, maybe none. Throws a DecodeError on
+   * a malformed packet (0x81, 0x82...) or one over maxPacketSize (0x95); the parser fails for good.
+   */
+  push(bytes: Uint8Array | ArrayBuffer): Packet[];
+  /** Bytes received and not yet returned as packets. */
+  readonly buffered: number;
+  /** Releases its wasm memory now rather than when garbage collected. */
+  free(): void;
+}

@@ -2,13 +2,22 @@
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
 // events into Promises, listeners and async iterators.
 import init, { Driver } from './wasmqtt.js';
+import { attachCodec } from './codec.js';
+
+export { encodePacket, decodePackets, PacketParser } from './codec.js';
 
 let loading = null;
 
-/** Loads the wasm module once. Called by `connect`; call it yourself to load early. */
+/**
+ * Loads the wasm module once. Called by `connect`; call it yourself to load early, and before
+ * using the codec (`encodePacket`, `decodePackets`, `PacketParser`), which is synchronous.
+ */
 export function load(wasmUrl) {
   const url = wasmUrl ?? new URL('wasmqtt_bg.wasm', import.meta.url);
-  loading ??= init({ module_or_path: url }).catch((cause) => {
+  loading ??= init({ module_or_path: url }).then((wasm) => {
+    attachCodec(wasm.memory);
+    return wasm;
+  }, (cause) => {
     loading = null;
     const error = new Error(
       `could not load the wasm module from ${url}: ${cause?.message ?? cause}. If a bundler moved this ` +
@@ -43,11 +52,18 @@ export class MqttClient {
   #early = new Map();
   #routes = new Map();
   #ended = false;
+  #authenticate;
+  /** The pending reauthenticate() call, if any. */
+  #reauth = null;
 
   #loaded;
 
   constructor(url, options = {}) {
-    const { wasmUrl: _ignored, ...driverOptions } = options;
+    const { wasmUrl: _ignored, authenticate, ...driverOptions } = options ?? {};
+    if (authenticate !== undefined && typeof authenticate !== 'function') {
+      throw mqttError('INVALID_ARGUMENT', 'authenticate must be a function');
+    }
+    this.#authenticate = authenticate;
     this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail));
     const connected = new Promise((resolve, reject) => {
       const onConnect = () => { this.off('error', onError); resolve(); };
@@ -66,7 +82,7 @@ export class MqttClient {
     this.ready.catch(() => {});
   }
 
-  /** Adds a listener: 'connect', 'reconnect', 'offline', 'close', 'error', 'message', 'backpressure', 'duplicate', 'storage'. */
+  /** Adds a listener: 'connect', 'reconnect', 'offline', 'close', 'error', 'message', 'backpressure', 'duplicate', 'storage', 'reauthenticated'. */
   on(event, listener) {
     if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
     this.#listeners.get(event).add(listener);
@@ -119,6 +135,43 @@ export class MqttClient {
       if (list.includes(route.filter)) this.#removeRoute(id);
     }
     return result;
+  }
+
+  /**
+   * Sends a request (MQTT 5 request/response): publishes `payload` on `topic` with a response
+   * topic and fresh correlation data, and resolves with the reply (a Message). The client
+   * subscribes to the response topic once (default: the broker's Response Information when
+   * `properties.requestResponseInformation` was 1 at connect, else `wasmqtt/response/<clientId>`).
+   * Rejects with an MqttError: REQUEST_TIMEOUT after `timeout` ms (default 30000; Infinity
+   * waits for ever), or when the broker refuses the request or the subscription.
+   */
+  request(topic, payload, options = {}) {
+    const { timeout = 30_000, ...rest } = options ?? {};
+    const driverOptions = timeout === Infinity ? rest : { ...rest, timeout };
+    return this.#request(() => this.#driver.request(topic, payload, driverOptions));
+  }
+
+  /**
+   * Answers a request `message` (one with `properties.responseTopic`): publishes `payload` on
+   * its response topic with its correlation data. Options as for publish; resolves as publish.
+   */
+  respond(message, payload, options = {}) {
+    return this.#request(() => this.#driver.respond(message, payload, options));
+  }
+
+  /**
+   * Re-authenticates on the live connection (MQTT 5 enhanced authentication, with an
+   * `authenticationMethod` in the connect properties): sends `data`, answers the broker's
+   * challenges through the `authenticate` option, and resolves with the broker's final
+   * properties; rejects if the broker refuses (it disconnects) or the connection is lost.
+   */
+  async reauthenticate(data) {
+    await this.#loaded;
+    if (this.#ended) throw closedError();
+    return new Promise((resolve, reject) => {
+      this.#driver.reauthenticate(data); // throws a typed MqttError: the Promise rejects
+      this.#reauth = { resolve, reject };
+    });
   }
 
   /**
@@ -176,7 +229,43 @@ export class MqttClient {
       this.#driver.free();
       for (const { reject } of this.#pending.values()) reject(closedError());
       this.#pending.clear();
+      this.#reauth?.reject(closedError());
+      this.#reauth = null;
     }
+  }
+
+  /** Answers an authentication challenge through the `authenticate` option. */
+  async #answer({ exchange, method, data, reasonCode, properties }) {
+    let answer;
+    try {
+      if (!this.#authenticate) throw new Error('no authenticate option to answer it');
+      answer = await this.#authenticate({ method, data, reasonCode, properties });
+    } catch (error) {
+      if (this.#ended) return;
+      this.#driver.abortAuthentication();
+      this.#emit('error', mqttError('AUTHENTICATION_FAILED', `the broker's authentication challenge was not answered: ${error?.message ?? error}`));
+      return;
+    }
+    if (this.#ended) return;
+    try {
+      this.#driver.authenticate(exchange, answer);
+    } catch (error) {
+      // A challenge of a connection that is gone needs no answer; bad data ends the exchange.
+      if (error.code === 'NO_AUTHENTICATION_CHALLENGE') return;
+      this.#driver.abortAuthentication();
+      this.#emit('error', error);
+    }
+  }
+
+  #settle(token, ok, value) {
+    const pending = this.#pending.get(token);
+    if (!pending) {
+      this.#early.set(token, { ok, value });
+      return;
+    }
+    this.#pending.delete(token);
+    if (ok) pending.resolve(value);
+    else pending.reject(value);
   }
 
   async #request(start) {
@@ -208,24 +297,39 @@ export class MqttClient {
   #dispatch(event, detail) {
     switch (event) {
       case 'done':
-      case 'failed': {
-        const pending = this.#pending.get(detail.token);
-        if (!pending) {
-          this.#early.set(detail.token, { ok: event === 'done', value: event === 'done' ? detail.result : detail.error });
-          return;
-        }
-        this.#pending.delete(detail.token);
-        if (event === 'done') pending.resolve(detail.result);
-        else pending.reject(detail.error);
+        this.#settle(detail.token, true, detail.result);
         return;
-      }
+      case 'failed':
+        this.#settle(detail.token, false, detail.error);
+        return;
+      case 'response':
+        this.#settle(detail.token, true, Object.setPrototypeOf(detail.message, MESSAGE));
+        return;
+      case 'auth':
+        this.#answer(detail);
+        return;
+      case 'reauthenticated':
+        this.#reauth?.resolve(detail.properties);
+        this.#reauth = null;
+        this.#emit(event, detail);
+        return;
+      case 'close':
+        if (this.#reauth) {
+          const error = mqttError(detail.code ?? 'CONNECTION_LOST', `the connection ended before the re-authentication did (${detail.reason})`);
+          if (detail.reasonCode !== undefined) error.reasonCode = detail.reasonCode;
+          this.#reauth.reject(error);
+          this.#reauth = null;
+        }
+        this.#emit(event, detail);
+        return;
       case 'message': {
         const message = Object.setPrototypeOf(detail.message, MESSAGE);
         for (const id of detail.routes) {
           const route = this.#routes.get(id);
           if (route) callSafely(route.handler, message);
         }
-        this.#emit('message', message.topic, message.payload, message);
+        // A further copy for another overlapping subscription reaches only its own handlers.
+        if (detail.primary) this.#emit('message', message.topic, message.payload, message);
         return;
       }
       default:
@@ -257,9 +361,13 @@ function callSafely(listener, ...args) {
   }
 }
 
-function closedError() {
-  const error = new Error('the client has ended');
+function mqttError(code, message) {
+  const error = new Error(message);
   error.name = 'MqttError';
-  error.code = 'CLIENT_ENDED';
+  error.code = code;
   return error;
+}
+
+function closedError() {
+  return mqttError('CLIENT_ENDED', 'the client has ended');
 }

@@ -12,7 +12,7 @@ as_root() {
 }
 
 # --- Debian packages ------------------------------------------------------------------------
-apt_packages=(chromium chromium-driver mosquitto)
+apt_packages=(chromium chromium-driver mosquitto openssl)
 uses_rustup_wasm=0
 if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   uses_rustup_wasm=1

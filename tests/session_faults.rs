@@ -2,6 +2,11 @@
 //! in transit is lost, both ways), the client restarts at random and is rebuilt from its
 //! durable store only, store commits lag behind. For many seeds: every QoS 2 message, and every
 //! QoS 1 message after de-duplication, reaches the application exactly once and in order.
+//! Some seeds run with topic aliases; half of them with two overlapping subscriptions, for
+//! which the broker sends one copy each (MQTT-3.3.4-5, as mosquitto 2.0 does), with its
+//! subscription identifier or, for a quarter of the seeds, without (the copies are then told
+//! apart by copies.rs and de-duplication): then each subscription's handler too gets every
+//! message once, in order.
 #![cfg(not(target_arch = "wasm32"))] // host-only
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -30,7 +35,8 @@ impl Rng {
 /// The server side of one persistent client session (MQTT 5, clean start false).
 #[derive(Default)]
 struct Broker {
-    subscriptions: Vec<(String, QoS)>,
+    /// Filter, granted QoS, subscription identifier.
+    subscriptions: Vec<(String, QoS, Option<u32>)>,
     /// Inbound QoS 2 ids awaiting PUBREL (method A: delivered on receipt).
     inbound_qos2: HashSet<u16>,
     /// Outbound to the client, by the broker's packet id: (message, released).
@@ -41,20 +47,29 @@ struct Broker {
     connected: bool,
     has_session: bool,
     window: usize,
+    /// Topic Alias Maximum offered in CONNACK (0: none) and this connection's alias table.
+    alias_maximum: u16,
+    aliases: HashMap<u16, String>,
+    /// PUBLISH packets that arrived with an empty topic on an alias.
+    alias_hits: u32,
+    /// Subscription identifiers supported (else CONNACK says not, and copies carry none).
+    ids: bool,
 }
 
 impl Broker {
     fn route(&mut self, publish: &Publish, to_client: &mut VecDeque<Packet>) {
-        for (filter, granted) in self.subscriptions.clone() {
+        for (filter, granted, id) in self.subscriptions.clone() {
             if topic::matches(&filter, &publish.topic) {
                 let qos = publish.qos.min(granted);
-                let message = Publish {
+                let mut message = Publish {
                     dup: false,
                     retain: false,
                     qos,
                     packet_id: None,
                     ..publish.clone()
                 };
+                message.properties.subscription_identifiers =
+                    id.filter(|_| self.ids).into_iter().collect();
                 self.pending.push_back(message);
             }
         }
@@ -79,6 +94,46 @@ impl Broker {
         }
     }
 
+    /// Resolves a topic alias as a receiver must (3.3.2.3.4); a violation fails the test.
+    fn resolve_alias(&mut self, publish: &mut Publish) {
+        let Some(alias) = publish.properties.topic_alias.take() else {
+            return;
+        };
+        assert!(
+            alias > 0 && alias <= self.alias_maximum,
+            "MQTT-3.3.2-8/9: alias {alias} with maximum {}",
+            self.alias_maximum
+        );
+        if publish.topic.is_empty() {
+            self.alias_hits += 1;
+            assert!(!publish.dup, "a resent PUBLISH carries its full topic");
+            publish.topic = self
+                .aliases
+                .get(&alias)
+                .unwrap_or_else(|| panic!("alias {alias} not set up on this connection"))
+                .clone();
+        } else {
+            self.aliases.insert(alias, publish.topic.clone());
+        }
+    }
+
+    fn receive(&mut self, publish: Publish, to_client: &mut VecDeque<Packet>) {
+        match (publish.qos, publish.packet_id) {
+            (QoS::AtMostOnce, _) => self.route(&publish, to_client),
+            (QoS::AtLeastOnce, Some(id)) => {
+                self.route(&publish, to_client);
+                to_client.push_back(Packet::PubAck(Ack::new(id)));
+            }
+            (QoS::ExactlyOnce, Some(id)) => {
+                if self.inbound_qos2.insert(id) {
+                    self.route(&publish, to_client);
+                }
+                to_client.push_back(Packet::PubRec(Ack::new(id)));
+            }
+            _ => panic!("bad publish"),
+        }
+    }
+
     fn take(&mut self, id: u16) -> Option<u64> {
         self.inflight
             .iter()
@@ -95,8 +150,12 @@ impl Broker {
                 self.has_session = true;
                 let properties = Properties {
                     receive_maximum: Some(5),
+                    topic_alias_maximum: (self.alias_maximum > 0).then_some(self.alias_maximum),
+                    subscription_identifier_available: (!self.ids).then_some(0),
                     ..Default::default()
                 };
+                // MQTT-3.3.2-7: a new connection starts with no alias.
+                self.aliases.clear();
                 to_client.push_back(Packet::ConnAck(ConnAck {
                     session_present,
                     code: 0,
@@ -117,9 +176,14 @@ impl Broker {
             }
             Packet::Subscribe(subscribe) => {
                 let codes = subscribe.filters.iter().map(|(_, o)| o.qos as u8).collect();
+                let id = subscribe
+                    .properties
+                    .subscription_identifiers
+                    .first()
+                    .copied();
                 for (filter, options) in subscribe.filters {
-                    self.subscriptions.retain(|(f, _)| *f != filter);
-                    self.subscriptions.push((filter, options.qos));
+                    self.subscriptions.retain(|(f, ..)| *f != filter);
+                    self.subscriptions.push((filter, options.qos, id));
                 }
                 to_client.push_back(Packet::SubAck(SubAck {
                     packet_id: subscribe.packet_id,
@@ -127,20 +191,10 @@ impl Broker {
                     reason_codes: codes,
                 }));
             }
-            Packet::Publish(publish) => match (publish.qos, publish.packet_id) {
-                (QoS::AtMostOnce, _) => self.route(&publish, to_client),
-                (QoS::AtLeastOnce, Some(id)) => {
-                    self.route(&publish, to_client);
-                    to_client.push_back(Packet::PubAck(Ack::new(id)));
-                }
-                (QoS::ExactlyOnce, Some(id)) => {
-                    if self.inbound_qos2.insert(id) {
-                        self.route(&publish, to_client);
-                    }
-                    to_client.push_back(Packet::PubRec(Ack::new(id)));
-                }
-                _ => panic!("bad publish"),
-            },
+            Packet::Publish(mut publish) => {
+                self.resolve_alias(&mut publish);
+                self.receive(publish, to_client)
+            }
             Packet::PubRel(ack) => {
                 self.inbound_qos2.remove(&ack.packet_id);
                 to_client.push_back(Packet::PubComp(Ack::new(ack.packet_id)));
@@ -189,6 +243,14 @@ impl Client {
             }
         }
         self.session.handle_store_committed(now, last);
+        // With every write applied, the store holds exactly the session's state: what a store
+        // that lost writes is rewritten with (Session::snapshot) is the same thing.
+        let durable: Vec<_> = self.durable.clone().into_iter().collect();
+        assert_eq!(
+            self.session.snapshot(),
+            durable,
+            "snapshot = applied writes"
+        );
     }
 }
 
@@ -207,24 +269,80 @@ fn config(generation: u32) -> Config {
     config
 }
 
-/// Runs one seed; returns the number of link cuts and restarts it saw.
-fn run(seed: u64, messages: usize) -> (u32, u32) {
+/// What a run saw happen.
+#[derive(Default)]
+struct Seen {
+    cuts: u32,
+    restarts: u32,
+    alias_hits: u32,
+    /// Deliveries of a further copy for another subscription (not primary).
+    copies: u32,
+    /// Copies without identifiers the session took for copies (not delivered).
+    collapsed: u64,
+}
+
+/// A session with one route per subscribed filter, as a page registers its handlers on load.
+fn with_routes(mut session: Session, filters: &[&str]) -> (Session, Vec<u32>) {
+    let routes = filters
+        .iter()
+        .map(|f| session.add_route(f).expect("route"))
+        .collect();
+    (session, routes)
+}
+
+/// Every message exactly once, and each QoS's messages in publish order.
+fn check_once_in_order(
+    seed: u64,
+    what: &str,
+    delivered: &HashMap<QoS, Vec<usize>>,
+    messages: usize,
+) {
+    let mut all: Vec<usize> = delivered.values().flatten().copied().collect();
+    all.sort_unstable();
+    let expected: Vec<usize> = (0..messages).collect();
+    assert_eq!(
+        all, expected,
+        "seed {seed}, {what}: every message exactly once (lost or duplicated otherwise)"
+    );
+    for (qos, order) in delivered {
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            order, &sorted,
+            "seed {seed}, {what}: {qos:?} messages in publish order"
+        );
+    }
+}
+
+/// Runs one seed.
+fn run(seed: u64, messages: usize) -> Seen {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut broker = Broker {
         window: 3,
+        // A third of the seeds without topic aliases, the rest with one alias for two topics
+        // (replacements) or two.
+        alias_maximum: (seed % 3) as u16,
+        ids: seed % 8 < 6,
         ..Default::default()
     };
+    let filters: &[&str] = if seed % 4 >= 2 {
+        &["t/#", "t/+"]
+    } else {
+        &["t/#"]
+    };
+    let (session, mut routes) = with_routes(Session::new(config(0)), filters);
     let mut client = Client {
-        session: Session::new(config(0)),
+        session,
         durable: BTreeMap::new(),
         pending_writes: Vec::new(),
     };
+    let mut by_route: HashMap<u32, HashMap<QoS, Vec<usize>>> = HashMap::new();
     let (mut to_broker, mut to_client) = (VecDeque::<Packet>::new(), VecDeque::<Packet>::new());
     let mut link_up = false;
     let mut now = 0u64;
     let mut published = 0usize;
     let mut delivered: HashMap<QoS, Vec<usize>> = HashMap::new();
-    let (mut cuts, mut restarts) = (0, 0);
+    let mut seen = Seen::default();
     let mut subscribed = false;
     let mut confirmed = false;
 
@@ -239,9 +357,10 @@ fn run(seed: u64, messages: usize) -> (u32, u32) {
                 qos: QoS::ExactlyOnce,
                 ..Default::default()
             };
+            let filters = filters.iter().map(|f| (f.to_string(), options)).collect();
             client
                 .session
-                .subscribe(now, vec![("t/#".into(), options)], Properties::default())
+                .subscribe(now, filters, Properties::default())
                 .expect("subscribe");
             subscribed = true;
         }
@@ -293,7 +412,12 @@ fn run(seed: u64, messages: usize) -> (u32, u32) {
             if let Event::Subscribed { .. } = event {
                 confirmed = true;
             }
-            if let Event::Message { publish } = event {
+            if let Event::Message {
+                publish,
+                routes: reached,
+                primary,
+            } = event
+            {
                 let n: usize = std::str::from_utf8(&publish.payload)
                     .unwrap()
                     .parse()
@@ -303,12 +427,24 @@ fn run(seed: u64, messages: usize) -> (u32, u32) {
                 } else {
                     QoS::ExactlyOnce
                 };
-                delivered.entry(qos).or_default().push(n);
+                for route in reached {
+                    by_route
+                        .entry(route)
+                        .or_default()
+                        .entry(qos)
+                        .or_default()
+                        .push(n);
+                }
+                if primary {
+                    delivered.entry(qos).or_default().push(n);
+                } else {
+                    seen.copies += 1;
+                }
             }
         }
         // Faults.
         if link_up && rng.chance(2) {
-            cuts += 1;
+            seen.cuts += 1;
             link_up = false;
             to_broker.clear();
             to_client.clear();
@@ -316,7 +452,7 @@ fn run(seed: u64, messages: usize) -> (u32, u32) {
             client.session.handle_transport_closed(now);
         }
         if rng.chance(1) {
-            restarts += 1;
+            seen.restarts += 1;
             link_up = false;
             to_broker.clear();
             to_client.clear();
@@ -325,10 +461,19 @@ fn run(seed: u64, messages: usize) -> (u32, u32) {
                                            // A page subscribes again on every load until the broker has confirmed it.
             subscribed = confirmed;
             let records: Vec<_> = client.durable.clone().into_iter().collect();
-            client.session = Session::restore(config(restarts), records, now);
+            seen.collapsed += client.session.metrics().copies_dropped;
+            let restored = Session::restore(config(seen.restarts), records, now);
+            (client.session, routes) = with_routes(restored, filters);
         }
-        let total: usize = delivered.values().map(Vec::len).sum();
-        if published == messages && total >= messages && client.session.metrics().inflight == 0 {
+        let count = |d: &HashMap<QoS, Vec<usize>>| d.values().map(Vec::len).sum::<usize>();
+        let all_routes = routes
+            .iter()
+            .all(|r| by_route.get(r).is_some_and(|d| count(d) >= messages));
+        if published == messages
+            && count(&delivered) >= messages
+            && all_routes
+            && client.session.metrics().inflight == 0
+        {
             break;
         }
     }
@@ -342,38 +487,36 @@ fn run(seed: u64, messages: usize) -> (u32, u32) {
             client.session.metrics()
         );
     }
-    let mut all: Vec<usize> = delivered.values().flatten().copied().collect();
-    all.sort_unstable();
-    let expected: Vec<usize> = (0..messages).collect();
-    assert_eq!(
-        all, expected,
-        "seed {seed}: every message exactly once (lost or duplicated otherwise)"
-    );
-    for (qos, order) in &delivered {
-        let mut sorted = order.clone();
-        sorted.sort_unstable();
-        assert_eq!(
-            order, &sorted,
-            "seed {seed}: {qos:?} messages in publish order"
-        );
+    check_once_in_order(seed, "catch-all", &delivered, messages);
+    for (route, filter) in routes.iter().zip(filters) {
+        let got = by_route.remove(route).unwrap_or_default();
+        check_once_in_order(seed, &format!("handler of {filter}"), &got, messages);
     }
-    (cuts, restarts)
+    seen.alias_hits = broker.alias_hits;
+    seen.collapsed += client.session.metrics().copies_dropped;
+    seen
 }
 
 #[test]
 fn qos1_with_dedup_and_qos2_arrive_exactly_once_in_order_through_cuts_and_restarts() {
-    let (mut cuts, mut restarts) = (0, 0);
+    let (mut cuts, mut restarts, mut alias_hits, mut copies, mut collapsed) = (0, 0, 0, 0, 0);
     let seeds = 2_000;
     let only: Option<u64> = std::env::var("FAULT_SEED")
         .ok()
         .and_then(|s| s.parse().ok());
     for seed in (0..seeds).filter(|s| only.is_none_or(|o| o == *s)) {
-        let (c, r) = run(seed, 60);
-        cuts += c;
-        restarts += r;
+        let seen = run(seed, 60);
+        cuts += seen.cuts;
+        restarts += seen.restarts;
+        alias_hits += seen.alias_hits;
+        copies += seen.copies;
+        collapsed += seen.collapsed;
     }
     // The faults really happened.
     assert!(cuts > seeds as u32 * 5, "cuts: {cuts}");
     assert!(restarts > seeds as u32, "restarts: {restarts}");
-    println!("{seeds} seeds x 60 messages: {cuts} link cuts, {restarts} client restarts, no loss, no duplicate");
+    assert!(alias_hits > seeds as u32 * 10, "alias hits: {alias_hits}");
+    assert!(copies >= seeds as u32 / 4 * 60, "copies: {copies}");
+    assert!(collapsed > seeds / 4 * 30, "collapsed: {collapsed}");
+    println!("{seeds} seeds x 60 messages: {cuts} link cuts, {restarts} client restarts, {alias_hits} publishes on a topic alias, {copies} copies for overlapping subscriptions with identifiers, {collapsed} without taken for copies, no loss, no duplicate");
 }

@@ -317,7 +317,7 @@ fn without_the_session_messages_in_flight_are_published_again_as_new_and_subscri
             Properties::default(),
         )
         .unwrap();
-    let Packet::Subscribe(sub) = h.sent().remove(0) else {
+    let Packet::Subscribe(sub) = h.commit_then_sent().remove(0) else {
         panic!()
     };
     h.receive(Packet::SubAck(SubAck {
@@ -387,12 +387,13 @@ fn subscriptions_changed_offline_reach_a_broker_that_kept_the_session() {
         .session
         .subscribe(h.now, vec![("a/#".into(), qos1)], Properties::default())
         .unwrap();
+    h.commit();
     assert!(h.events().contains(&Event::Subscribed {
         token,
         reason_codes: vec![1]
     }));
     h.connect_with(true, Properties::default());
-    let sent = h.sent();
+    let sent = h.commit_then_sent();
     let Some(Packet::Subscribe(sub)) = sent.first() else {
         panic!("no SUBSCRIBE: {sent:?}")
     };
@@ -413,6 +414,7 @@ fn subscriptions_changed_offline_reach_a_broker_that_kept_the_session() {
         .session
         .unsubscribe(h.now, vec!["a/#".into()], Properties::default())
         .unwrap();
+    h.commit();
     assert_eq!(
         h.events(),
         [Event::Unsubscribed {
@@ -421,7 +423,7 @@ fn subscriptions_changed_offline_reach_a_broker_that_kept_the_session() {
         }]
     );
     h.connect_with(true, Properties::default());
-    let sent = h.sent();
+    let sent = h.commit_then_sent();
     let Some(Packet::Unsubscribe(unsub)) = sent.first() else {
         panic!("no UNSUBSCRIBE: {sent:?}")
     };
@@ -431,7 +433,11 @@ fn subscriptions_changed_offline_reach_a_broker_that_kept_the_session() {
         properties: Properties::default(),
         reason_codes: vec![0],
     }));
-    assert!(h.events().is_empty());
+    h.commit();
+    assert!(!h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Unsubscribed { .. })));
 
     // Without the session, the offline changes are part of the full resubscribe: sent once.
     h.session.handle_transport_closed(h.now);
@@ -440,7 +446,7 @@ fn subscriptions_changed_offline_reach_a_broker_that_kept_the_session() {
         .unwrap();
     h.connect_with(false, Properties::default());
     let subscribes: Vec<_> = h
-        .sent()
+        .commit_then_sent()
         .into_iter()
         .filter(|p| matches!(p, Packet::Subscribe(_) | Packet::Unsubscribe(_)))
         .collect();
@@ -742,14 +748,21 @@ fn subscribe_reports_each_filters_result_and_unsubscribe_forgets() {
             Properties::default(),
         )
         .unwrap();
-    let Packet::Subscribe(sub) = h.sent().remove(0) else {
-        panic!()
-    };
-    h.receive(Packet::SubAck(SubAck {
-        packet_id: sub.packet_id,
-        properties: Properties::default(),
-        reason_codes: vec![2, reason::NOT_AUTHORIZED],
-    }));
+    // A SUBSCRIBE leaves once its record is durable; one per filter (each with its own
+    // subscription identifier), answered in the opposite order: the result still follows the
+    // request's, and is reported once what it says is durable.
+    assert!(h.sent().is_empty());
+    let mut sent = h.commit_then_sent();
+    sent.reverse();
+    h.grant(&sent, |f| {
+        if f == "denied" {
+            reason::NOT_AUTHORIZED
+        } else {
+            2
+        }
+    });
+    assert!(h.events().is_empty());
+    h.commit();
     assert_eq!(
         h.events(),
         [Event::Subscribed {
@@ -766,7 +779,7 @@ fn subscribe_reports_each_filters_result_and_unsubscribe_forgets() {
         .session
         .unsubscribe(h.now, vec!["ok/#".into()], Properties::default())
         .unwrap();
-    let Packet::Unsubscribe(unsub) = h.sent().remove(0) else {
+    let Packet::Unsubscribe(unsub) = h.commit_then_sent().remove(0) else {
         panic!()
     };
     h.receive(Packet::UnsubAck(UnsubAck {
@@ -774,6 +787,7 @@ fn subscribe_reports_each_filters_result_and_unsubscribe_forgets() {
         properties: Properties::default(),
         reason_codes: vec![0],
     }));
+    h.commit();
     assert_eq!(
         h.events(),
         [Event::Unsubscribed {
@@ -801,7 +815,7 @@ fn an_inbound_topic_alias_is_resolved_and_an_unknown_one_is_a_protocol_error() {
         .events()
         .into_iter()
         .filter_map(|e| {
-            if let Event::Message { publish } = e {
+            if let Event::Message { publish, .. } = e {
                 Some(publish.topic)
             } else {
                 None

@@ -40,7 +40,7 @@ async function waitUntil(predicate, timeoutMs, what) {
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-function renderConfig({ tcpPort, wsPort, dir, persistence, maxQueuedMessages, extraConfig, passwordFile }) {
+function renderConfig({ tcpPort, wsPort, wssPort, tls, dir, persistence, maxQueuedMessages, extraConfig, passwordFile }) {
   const lines = [
     'per_listener_settings false',
     `allow_anonymous ${passwordFile ? 'false' : 'true'}`,
@@ -60,6 +60,9 @@ function renderConfig({ tcpPort, wsPort, dir, persistence, maxQueuedMessages, ex
     'connection_messages true',
     'log_timestamp_format %Y-%m-%dT%H:%M:%S',
   ];
+  if (tls) {
+    lines.push(`listener ${wssPort} 127.0.0.1`, 'protocol websockets', `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`);
+  }
   // As root, mosquitto would switch to the `mosquitto` user and lose access to our temp dir.
   if (process.getuid && process.getuid() === 0) lines.push('user root');
   if (extraConfig) lines.push(extraConfig);
@@ -80,13 +83,17 @@ function writePasswordFile(dir, users) {
  * Starts mosquitto and resolves once both listeners accept connections.
  * Options: persistence (bool), maxQueuedMessages (default 1000, mosquitto's own; 0 = no limit),
  * extraConfig (lines appended to the config), dir (reuse a folder, e.g. to keep persistence),
- * users ({ name: password }: anonymous access off, these users only).
+ * users ({ name: password }: anonymous access off, these users only),
+ * tls ({ certFile, keyFile }, PEM files, e.g. from makeTestCertificates in tls.mjs: adds a
+ * WebSocket-over-TLS listener, `wssUrl`).
  */
 export async function startBroker(options = {}) {
   const dir = options.dir || mkdtempSync(path.join(os.tmpdir(), 'wasmqtt-broker-'));
   const settings = {
     tcpPort: options.tcpPort || await freePort(),
     wsPort: options.wsPort || await freePort(),
+    wssPort: options.tls ? options.wssPort || await freePort() : null,
+    tls: options.tls || null,
     dir,
     persistence: Boolean(options.persistence),
     maxQueuedMessages: options.maxQueuedMessages ?? 1000,
@@ -112,6 +119,9 @@ class Broker {
   get tcpPort() { return this.settings.tcpPort; }
   get wsPort() { return this.settings.wsPort; }
   get wsUrl() { return `ws://127.0.0.1:${this.settings.wsPort}`; }
+  get wssPort() { return this.settings.wssPort; }
+  /** The TLS WebSocket listener (with the `tls` option). */
+  get wssUrl() { return this.settings.wssPort ? `wss://127.0.0.1:${this.settings.wssPort}` : null; }
   get tcpUrl() { return `mqtt://127.0.0.1:${this.settings.tcpPort}`; }
   get dir() { return this.settings.dir; }
   get logPath() { return path.join(this.settings.dir, 'mosquitto.log'); }
@@ -144,8 +154,10 @@ class Broker {
     try {
       await waitUntil(async () => {
         if (early) throw new Error(`mosquitto exited (${JSON.stringify(early)}): ${stderr.trim()}`);
-        return (await canConnect(this.tcpPort)) && (await canConnect(this.wsPort));
-      }, 10_000, `mosquitto on ports ${this.tcpPort}/${this.wsPort}`);
+        const ports = [this.tcpPort, this.wsPort, this.wssPort].filter(Boolean);
+        for (const port of ports) if (!(await canConnect(port))) return false;
+        return true;
+      }, 10_000, `mosquitto on ports ${[this.tcpPort, this.wsPort, this.wssPort].filter(Boolean).join('/')}`);
     } catch (error) {
       await this.kill();
       throw error;

@@ -1,7 +1,8 @@
 // A small static file server for the demo page, the page-level tests and the benchmarks.
 // Serves the repository's www/, pkg/ (the built wasm package), node_modules/ and bench/ folders,
 // plus /config.json with whatever the caller wants the page to know (e.g. the broker URL), and
-// POST routes the caller adds (e.g. the demo's fault controls).
+// POST routes the caller adds (e.g. the demo's fault controls). Every response allows any origin
+// (CORS), so that a sandboxed frame (an opaque origin) can load the package too.
 import http from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,8 @@ const TYPES = {
   '.d.ts': 'text/plain; charset=utf-8',
 };
 
+const ANY_ORIGIN = { 'access-control-allow-origin': '*' };
+
 /**
  * Starts serving on a free loopback port; resolves with { url, close }. `routes` maps a path to
  * an async function (URLSearchParams) => JSON-able result, called on POST. `root` and `dirs`
@@ -41,7 +44,7 @@ export function serve({ config = {}, port = 0, routes = {}, root = ROOT, dirs = 
       return;
     }
     if (url.pathname === '/config.json') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', ...ANY_ORIGIN });
       res.end(JSON.stringify(config));
       return;
     }
@@ -64,7 +67,7 @@ export function serve({ config = {}, port = 0, routes = {}, root = ROOT, dirs = 
       return;
     }
     const type = TYPES[file.endsWith('.d.ts') ? '.d.ts' : path.extname(file)] || 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store', ...ANY_ORIGIN });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve, reject) => {

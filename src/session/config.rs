@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use super::copies::CopyPolicy;
 use crate::codec::{LastWill, Properties, ProtocolVersion};
 
 /// What to do when the offline queue is full.
@@ -56,6 +57,19 @@ pub struct Config {
     pub dedup: Option<DedupConfig>,
     /// Emit store operations (false: nothing is persisted).
     pub persistent: bool,
+    /// Most topic aliases this client uses for its own publishes (MQTT 5); the server's Topic
+    /// Alias Maximum caps it further. 0 turns outbound aliases off.
+    pub topic_aliases: u16,
+    /// Give every subscription its own subscription identifier when the server supports them
+    /// (MQTT 5), so that each message reaches exactly the handlers of the subscriptions it
+    /// matched. The application may then set none itself.
+    pub subscription_identifiers: bool,
+    /// Copies a broker sends for overlapping subscriptions without saying which is which
+    /// (MQTT 3.1.1; MQTT 5 without identifiers): see [`CopyPolicy`].
+    pub copies: CopyPolicy,
+    /// Prefix of the Correlation Data of this client's requests; the host makes it unique per
+    /// page load, so that a late reply to an earlier page's request cannot match a new one.
+    pub correlation_prefix: String,
 }
 
 impl Config {
@@ -83,6 +97,10 @@ impl Config {
                 id_prefix: String::new(),
             }),
             persistent: true,
+            topic_aliases: 16,
+            subscription_identifiers: true,
+            copies: CopyPolicy::Collapse,
+            correlation_prefix: String::new(),
         }
     }
 

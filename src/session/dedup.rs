@@ -23,6 +23,11 @@ impl SeenIds {
         true
     }
 
+    /// The ids, oldest first.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
+        self.order.iter().map(|(id, _)| id.as_str())
+    }
+
     /// Evicts ids beyond `max_len` or older than `max_age`, calling `evicted` for each.
     pub(crate) fn evict(
         &mut self,

@@ -24,8 +24,15 @@ pub enum Event {
     },
     /// The connection is over; the host closes the transport.
     Lost { reason: LostReason },
-    /// An application message, delivered once.
-    Message { publish: Publish },
+    /// An application message, delivered once. `routes`: the routes it reaches (see
+    /// [`super::Session::add_route`]). `primary`: false for a further copy the broker sent for
+    /// another of our overlapping subscriptions (MQTT-3.3.4-5), which reaches only the routes
+    /// of the subscriptions it names; catch-all listeners take the primary copy only.
+    Message {
+        publish: Publish,
+        routes: Vec<u32>,
+        primary: bool,
+    },
     /// The broker acknowledged a publish (QoS 0: it was handed to the transport).
     Published { token: Token, reason_code: u8 },
     /// A publish failed for good (the broker refused it, or it expired while queued).
@@ -42,6 +49,27 @@ pub enum Event {
     DuplicateDropped { message_id: String, topic: String },
     /// A stored record could not be read and was skipped.
     CorruptRecord { key: String },
+    /// The reply to a request (see [`super::Session::request`]).
+    Response { token: Token, publish: Publish },
+    /// A request that will get no reply.
+    RequestFailed {
+        token: Token,
+        error: super::RequestError,
+    },
+    /// Enhanced authentication: the server's challenge (AUTH 0x18). Answer it with
+    /// [`super::Session::authenticate`] and this `exchange`, or give up with
+    /// [`super::Session::abort_authentication`].
+    AuthChallenge {
+        exchange: u32,
+        method: String,
+        data: Option<bytes::Bytes>,
+        reason_code: u8,
+        properties: Properties,
+    },
+    /// The server accepted a re-authentication (AUTH 0x00).
+    Reauthenticated { properties: Properties },
+    /// The server broke the enhanced-authentication rules; the connection ends (Lost follows).
+    AuthError { error: super::AuthError },
 }
 
 /// Why a connection ended.
@@ -57,6 +85,8 @@ pub enum LostReason {
     ServerDisconnect(u8),
     /// The application asked for the disconnect.
     Requested,
+    /// The application could not answer an authentication challenge; we sent DISCONNECT 0x80.
+    AuthenticationAbandoned,
 }
 
 impl LostReason {
@@ -65,6 +95,7 @@ impl LostReason {
         match self {
             LostReason::ProtocolError(code) | LostReason::ServerDisconnect(code) => Some(code),
             LostReason::KeepAliveTimeout => Some(reason::KEEP_ALIVE_TIMEOUT),
+            LostReason::AuthenticationAbandoned => Some(reason::UNSPECIFIED_ERROR),
             _ => None,
         }
     }
@@ -107,10 +138,25 @@ pub enum CommandError {
     },
     /// The offline queue is at its limit.
     QueueFull,
+    /// A property the client manages itself (topic alias, subscription identifier in PUBLISH).
+    PropertyNotAllowed(&'static str),
     /// The packet could not be encoded.
     Encode(crate::codec::EncodeError),
     /// The session has ended.
     Ended,
+    /// Request/response needs MQTT 5 (Response Topic, Correlation Data).
+    RequiresMqtt5,
+    /// respond() to a message that carries no Response Topic.
+    NoResponseTopic,
+    /// An answer to an authentication challenge that is not open (answered, or of an earlier
+    /// connection).
+    NoAuthChallenge,
+    /// Re-authentication without an Authentication Method in CONNECT (MQTT-4.12.0-7).
+    NoAuthMethod,
+    /// Needs a live connection.
+    NotConnected,
+    /// A re-authentication is already running.
+    AuthInProgress,
 }
 
 impl CommandError {
@@ -127,8 +173,14 @@ impl CommandError {
             CommandError::SubscriptionIdsNotSupported => "SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED",
             CommandError::PacketTooLarge { .. } => "PACKET_TOO_LARGE",
             CommandError::QueueFull => "QUEUE_FULL",
-            CommandError::Encode(_) => "INVALID_ARGUMENT",
+            CommandError::Encode(_) | CommandError::PropertyNotAllowed(_) => "INVALID_ARGUMENT",
             CommandError::Ended => "CLIENT_ENDED",
+            CommandError::RequiresMqtt5 => "NOT_SUPPORTED_BEFORE_MQTT5",
+            CommandError::NoResponseTopic => "INVALID_ARGUMENT",
+            CommandError::NoAuthChallenge => "NO_AUTHENTICATION_CHALLENGE",
+            CommandError::NoAuthMethod => "NO_AUTHENTICATION_METHOD",
+            CommandError::NotConnected => "NOT_CONNECTED",
+            CommandError::AuthInProgress => "AUTHENTICATION_IN_PROGRESS",
         }
     }
 }
@@ -161,8 +213,23 @@ impl fmt::Display for CommandError {
                 )
             }
             CommandError::QueueFull => f.write_str("the offline queue is full"),
+            CommandError::PropertyNotAllowed(what) => {
+                write!(f, "{what} may not be set by the application")
+            }
             CommandError::Encode(e) => write!(f, "cannot encode: {e}"),
             CommandError::Ended => f.write_str("the session has ended"),
+            CommandError::RequiresMqtt5 => f.write_str("this needs MQTT 5 (protocolVersion 5)"),
+            CommandError::NoResponseTopic => {
+                f.write_str("the message has no response topic to respond to")
+            }
+            CommandError::NoAuthChallenge => {
+                f.write_str("no authentication challenge is waiting for this answer")
+            }
+            CommandError::NoAuthMethod => f.write_str(
+                "re-authentication needs an authentication method in the connect properties",
+            ),
+            CommandError::NotConnected => f.write_str("not connected"),
+            CommandError::AuthInProgress => f.write_str("a re-authentication is already running"),
         }
     }
 }

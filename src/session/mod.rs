@@ -13,14 +13,21 @@
 //! messages; PUBREL and PUBCOMP) and the delivery of inbound messages wait until the writes
 //! before them are committed, so a crash can neither lose a message nor deliver it twice.
 
+mod alias;
+mod auth;
 mod config;
+mod copies;
 mod dedup;
 mod event;
+mod inbound;
 mod outbound;
+mod request;
 mod router;
 mod store;
+mod subscribing;
+mod subscriptions;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use bytes::Bytes;
 
@@ -30,14 +37,23 @@ use crate::codec::{
 };
 use crate::topic;
 
+pub use auth::AuthError;
 pub use config::{Config, DedupConfig, Overflow};
+pub use copies::CopyPolicy;
 pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
+pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
 
+use alias::{OutboundAliases, Use};
+use auth::AuthState;
+use copies::ExpectedCopies;
 use dedup::SeenIds;
 use outbound::{Outbound, PubRec};
+use request::Requests;
 use router::Router;
 use store::{Record, StoreLog};
+use subscribing::Control;
+use subscriptions::Subscriptions;
 
 /// What the broker allowed in CONNACK (defaults when it said nothing).
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +65,7 @@ struct ServerLimits {
     wildcards: bool,
     subscription_ids: bool,
     shared: bool,
+    topic_alias_maximum: u16,
 }
 
 impl Default for ServerLimits {
@@ -61,6 +78,7 @@ impl Default for ServerLimits {
             wildcards: true,
             subscription_ids: true,
             shared: true,
+            topic_alias_maximum: 0,
         }
     }
 }
@@ -77,18 +95,8 @@ enum Link {
 enum Gated {
     Send(Packet),
     Deliver(Publish),
-}
-
-#[derive(Debug)]
-enum Request {
-    Subscribe {
-        token: Option<Token>,
-        filters: Vec<(String, SubscriptionOptions)>,
-    },
-    Unsubscribe {
-        token: Option<Token>,
-        filters: Vec<String>,
-    },
+    /// An application result that promises durable state (a subscription recorded).
+    Report(Event),
 }
 
 /// A publish the application asks for.
@@ -115,6 +123,10 @@ pub struct Metrics {
     pub duplicates_dropped: u64,
     pub reconnects: u64,
     pub rtt_ms: Option<u64>,
+    /// PUBLISH packets sent with an empty topic name, standing on a topic alias.
+    pub topic_alias_hits: u64,
+    /// Inbound copies for overlapping subscriptions taken as such and not delivered again.
+    pub copies_dropped: u64,
 }
 
 pub struct Session {
@@ -135,19 +147,28 @@ pub struct Session {
 
     outbound: Outbound,
     next_token: Token,
-    requests: HashMap<u16, Request>,
+    requests: HashMap<u16, Control>,
     /// Requests whose reply was lost with a connection: sent again on the next one.
-    unanswered: Vec<Request>,
-    subscriptions: BTreeMap<String, SubscriptionOptions>,
+    unanswered: Vec<Control>,
+    /// Reason codes gathered for a subscribe request split into several SUBSCRIBE packets.
+    partial_subacks: HashMap<Token, Vec<Option<u8>>>,
+    subscriptions: Subscriptions,
+    pending_requests: Requests,
+    auth: AuthState,
+    /// The server's Response Information, when the client asked for it (3.2.2.3.15).
+    response_information: Option<String>,
 
     inbound_qos2: HashSet<u16>,
     inbound_aliases: HashMap<u16, String>,
+    outbound_aliases: OutboundAliases,
+    expected_copies: ExpectedCopies,
     seen: SeenIds,
     next_message_id: u64,
     router: Router,
 
     received: u64,
     duplicates_dropped: u64,
+    copies_dropped: u64,
 }
 
 impl Session {
@@ -170,14 +191,21 @@ impl Session {
             next_token: 0,
             requests: HashMap::new(),
             unanswered: Vec::new(),
-            subscriptions: BTreeMap::new(),
+            partial_subacks: HashMap::new(),
+            subscriptions: Subscriptions::default(),
+            pending_requests: Requests::default(),
+            auth: AuthState::default(),
+            response_information: None,
             inbound_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
+            outbound_aliases: OutboundAliases::default(),
+            expected_copies: ExpectedCopies::default(),
             seen: SeenIds::default(),
             next_message_id: 0,
             router: Router::default(),
             received: 0,
             duplicates_dropped: 0,
+            copies_dropped: 0,
             config,
         }
     }
@@ -208,8 +236,11 @@ impl Session {
                 Some(Record::InboundQos2 { packet_id }) => {
                     self.inbound_qos2.insert(packet_id);
                 }
-                Some(Record::Subscription { filter, options }) => {
-                    self.subscriptions.insert(filter, options);
+                Some(Record::Subscription {
+                    filter,
+                    subscription,
+                }) => {
+                    self.subscriptions.insert(filter, subscription);
                 }
                 Some(Record::SeenId { id }) => {
                     self.seen.insert(&id, now);
@@ -221,6 +252,31 @@ impl Session {
         for (order, stage, packet_id, publish) in outgoing {
             self.outbound.restore(order, stage, packet_id, publish, now);
         }
+    }
+
+    /// Every record of the session's durable state as it is now, in key order: what a store
+    /// that lost writes must be rewritten with to match the session again. `load` of these
+    /// records restores the same state.
+    pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        let mut records = self.outbound.records();
+        records.extend(
+            self.inbound_qos2
+                .iter()
+                .map(|id| (store::inbound_key(*id), Vec::new())),
+        );
+        records.extend(self.subscriptions.iter().map(|(filter, options)| {
+            (
+                store::subscription_key(filter),
+                store::subscription_value(options),
+            )
+        }));
+        records.extend(
+            self.seen
+                .ids()
+                .map(|id| (store::seen_id_key(id), Vec::new())),
+        );
+        records.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        records
     }
 
     pub fn protocol(&self) -> ProtocolVersion {
@@ -254,6 +310,8 @@ impl Session {
             duplicates_dropped: self.duplicates_dropped,
             reconnects: self.connections.saturating_sub(1),
             rtt_ms: self.rtt_ms,
+            topic_alias_hits: self.outbound_aliases.hits(),
+            copies_dropped: self.copies_dropped,
         }
     }
 
@@ -262,6 +320,7 @@ impl Session {
     /// The transport is open: CONNECT goes out.
     pub fn handle_transport_open(&mut self, now: u64) {
         self.reset_connection();
+        self.auth_connecting();
         self.link = Link::AwaitingConnAck;
         let connect = Connect {
             protocol: self.config.protocol,
@@ -297,6 +356,7 @@ impl Session {
         if self.link == Link::AwaitingConnAck {
             match packet {
                 Packet::ConnAck(connack) => self.handle_connack(now, connack),
+                Packet::Auth(auth) => self.handle_auth(now, auth),
                 _ => self.protocol_error(now, reason::PROTOCOL_ERROR), // MQTT-3.2.0-1
             }
             return;
@@ -336,9 +396,11 @@ impl Session {
                 // The id may be reused once PUBCOMP is out: its deletion must be durable first.
                 self.gate(now, Gated::Send(Packet::PubComp(pubcomp)));
             }
-            Packet::SubAck(suback) => self.handle_suback(suback.packet_id, suback.reason_codes),
+            Packet::SubAck(suback) => {
+                self.handle_suback(now, suback.packet_id, suback.reason_codes)
+            }
             Packet::UnsubAck(unsuback) => {
-                self.handle_unsuback(unsuback.packet_id, unsuback.reason_codes)
+                self.handle_unsuback(now, unsuback.packet_id, unsuback.reason_codes)
             }
             Packet::PingResp => {
                 self.rtt_ms = ping_sent_at
@@ -348,7 +410,8 @@ impl Session {
             Packet::Disconnect(disconnect) => {
                 self.connection_over(LostReason::ServerDisconnect(disconnect.reason_code))
             }
-            // Enhanced authentication is not supported; nor may a server send these.
+            Packet::Auth(auth) => self.handle_auth(now, auth),
+            // A server may not send these.
             _ => self.protocol_error(now, reason::PROTOCOL_ERROR),
         }
     }
@@ -378,6 +441,7 @@ impl Session {
         for event in self.outbound.expire(now, &mut self.log) {
             self.events.push_back(event);
         }
+        self.expire_requests(now);
         self.evict_seen(now);
         self.check_backpressure();
     }
@@ -397,6 +461,14 @@ impl Session {
     // --- application commands --------------------------------------------------------------
 
     pub fn publish(&mut self, now: u64, request: PublishRequest) -> Result<Token, CommandError> {
+        let publish = self.prepare_publish(request)?;
+        let token = self.next_token();
+        self.enqueue_publish(now, token, publish)?;
+        Ok(token)
+    }
+
+    /// Checks a publish the application asks for and makes it the message to queue.
+    fn prepare_publish(&mut self, request: PublishRequest) -> Result<Publish, CommandError> {
         topic::validate_topic_name(&request.topic).map_err(CommandError::InvalidTopic)?;
         if (request.qos as u8) > self.server.maximum_qos {
             return Err(CommandError::QosNotSupported {
@@ -405,6 +477,17 @@ impl Session {
         }
         if request.retain && !self.server.retain_available {
             return Err(CommandError::RetainNotSupported);
+        }
+        if request.properties.topic_alias.is_some() {
+            // The session assigns aliases per connection; one from the application could
+            // outlive its connection in the store.
+            return Err(CommandError::PropertyNotAllowed("a topic alias"));
+        }
+        if !request.properties.subscription_identifiers.is_empty() {
+            // MQTT-3.3.4-6: a PUBLISH from a client carries no subscription identifier.
+            return Err(CommandError::PropertyNotAllowed(
+                "a subscription identifier",
+            ));
         }
         let mut publish = Publish {
             dup: false,
@@ -444,90 +527,21 @@ impl Session {
                 });
             }
         }
-        let token = self.next_token();
+        Ok(publish)
+    }
+
+    fn enqueue_publish(
+        &mut self,
+        now: u64,
+        token: Token,
+        publish: Publish,
+    ) -> Result<(), CommandError> {
         for event in self.outbound.enqueue(now, token, publish, &mut self.log)? {
             self.events.push_back(event);
         }
         self.check_backpressure();
         self.pump_outbound(now);
-        Ok(token)
-    }
-
-    pub fn subscribe(
-        &mut self,
-        now: u64,
-        filters: Vec<(String, SubscriptionOptions)>,
-        properties: Properties,
-    ) -> Result<Token, CommandError> {
-        if filters.is_empty() {
-            return Err(CommandError::NoFilters);
-        }
-        for (filter, _) in &filters {
-            topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
-            if filter.contains(['+', '#']) && !self.server.wildcards {
-                return Err(CommandError::WildcardsNotSupported);
-            }
-            if topic::split_shared(filter).is_some() && !self.server.shared {
-                return Err(CommandError::SharedNotSupported);
-            }
-        }
-        if !properties.subscription_identifiers.is_empty() && !self.server.subscription_ids {
-            return Err(CommandError::SubscriptionIdsNotSupported);
-        }
-        let token = self.next_token();
-        self.send_subscribe(now, Some(token), filters, properties);
-        Ok(token)
-    }
-
-    pub fn unsubscribe(
-        &mut self,
-        now: u64,
-        filters: Vec<String>,
-        properties: Properties,
-    ) -> Result<Token, CommandError> {
-        if filters.is_empty() {
-            return Err(CommandError::NoFilters);
-        }
-        for filter in &filters {
-            topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
-        }
-        let token = self.next_token();
-        self.send_unsubscribe(now, Some(token), filters, properties);
-        Ok(token)
-    }
-
-    fn send_unsubscribe(
-        &mut self,
-        now: u64,
-        token: Option<Token>,
-        filters: Vec<String>,
-        properties: Properties,
-    ) {
-        if self.link != Link::Up {
-            // Forgotten here at once; a broker that kept the session still has them, so the
-            // request goes out on the next connection.
-            self.forget_subscriptions(&filters);
-            if let Some(token) = token {
-                self.events.push_back(Event::Unsubscribed {
-                    token,
-                    reason_codes: vec![reason::SUCCESS; filters.len()],
-                });
-            }
-            self.unanswered.push(Request::Unsubscribe {
-                token: None,
-                filters,
-            });
-            return;
-        }
-        let packet_id = self.outbound.allocate_packet_id(&self.requests);
-        let packet = Unsubscribe {
-            packet_id,
-            properties,
-            filters: filters.clone(),
-        };
-        self.requests
-            .insert(packet_id, Request::Unsubscribe { token, filters });
-        self.send(now, Packet::Unsubscribe(packet));
+        Ok(())
     }
 
     /// Sends DISCONNECT (normal) and ends the connection. What is persisted stays persisted.
@@ -550,11 +564,6 @@ impl Session {
         self.router.remove(id)
     }
 
-    /// Appends the ids of the routes that `topic` matches to `out`.
-    pub fn matching_routes(&self, topic: &str, out: &mut Vec<u32>) {
-        self.router.matching(topic, out);
-    }
-
     // --- host outputs ------------------------------------------------------------------------
 
     pub fn poll_packet(&mut self) -> Option<Packet> {
@@ -562,7 +571,12 @@ impl Session {
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        loop {
+            let event = self.events.pop_front()?;
+            if let Some(event) = self.requests_filter(event) {
+                return Some(event);
+            }
+        }
     }
 
     pub fn poll_store(&mut self) -> Option<StoreOp> {
@@ -581,7 +595,8 @@ impl Session {
             .config
             .dedup()
             .and_then(|d| self.seen.next_expiry(d.window_ms));
-        [keepalive, self.outbound.next_expiry(), dedup]
+        let requests = self.pending_requests.next_deadline();
+        [keepalive, self.outbound.next_expiry(), dedup, requests]
             .into_iter()
             .flatten()
             .min()
@@ -594,9 +609,31 @@ impl Session {
         self.next_token
     }
 
-    fn send(&mut self, now: u64, packet: Packet) {
+    fn send(&mut self, now: u64, mut packet: Packet) {
+        if let Packet::Publish(publish) = &mut packet {
+            if !publish.dup {
+                self.alias_outgoing(publish);
+            }
+        }
         self.last_sent = now;
         self.out_packets.push_back(packet);
+    }
+
+    /// Puts a topic alias on a PUBLISH as it leaves. Only here, on the wire copy: the stored
+    /// message keeps its topic, and a resent one (DUP) goes out in full on whatever connection
+    /// it is resent on.
+    fn alias_outgoing(&mut self, publish: &mut Publish) {
+        let Some(Use::Establish(alias)) = self.outbound_aliases.apply(publish) else {
+            return;
+        };
+        // Setting up an alias adds 3 bytes; the broker's Maximum Packet Size still holds.
+        if let Some(max) = self.server.maximum_packet_size {
+            let probe = Packet::Publish(publish.clone());
+            if crate::codec::encoded_len(&probe, self.config.protocol) > max as usize {
+                self.outbound_aliases.withdraw(alias);
+                publish.properties.topic_alias = None;
+            }
+        }
     }
 
     fn write(&mut self, write: Write) {
@@ -606,7 +643,11 @@ impl Session {
     /// Releases `item` once everything written so far is durable, keeping the order of earlier
     /// gated items.
     fn gate(&mut self, now: u64, item: Gated) {
-        let seq = self.log.last_seq();
+        self.gate_at(now, self.log.last_seq(), item);
+    }
+
+    /// Releases `item` once the writes up to `seq` (and the gated items before it) are durable.
+    fn gate_at(&mut self, now: u64, seq: u64, item: Gated) {
         if self.gated.is_empty() && seq <= self.committed_seq {
             self.release(now, item);
         } else {
@@ -621,9 +662,27 @@ impl Session {
                     self.send(now, packet);
                 }
             }
+            Gated::Report(event) => self.events.push_back(event),
             Gated::Deliver(publish) => {
-                self.received += 1;
-                self.events.push_back(Event::Message { publish });
+                let Some(publish) = self.take_response(publish) else {
+                    self.received += 1;
+                    return;
+                };
+                let mut routes = Vec::new();
+                let primary = self.router.route(
+                    &publish.topic,
+                    &publish.properties.subscription_identifiers,
+                    &self.subscriptions,
+                    &mut routes,
+                );
+                if primary {
+                    self.received += 1;
+                }
+                self.events.push_back(Event::Message {
+                    publish,
+                    routes,
+                    primary,
+                });
             }
         }
     }
@@ -631,18 +690,22 @@ impl Session {
     fn reset_connection(&mut self) {
         self.ping_sent_at = None;
         self.inbound_aliases.clear();
+        // MQTT-3.3.2-7: no alias outlives its network connection.
+        self.outbound_aliases.reset(0);
+        self.expected_copies.clear();
         self.out_packets.clear();
-        // Acks gated for the old connection are void; deliveries still happen.
+        // Packets gated for the old connection are void; deliveries and reports still happen.
         self.gated
-            .retain(|(_, item)| matches!(item, Gated::Deliver(_)));
+            .retain(|(_, item)| !matches!(item, Gated::Send(_)));
     }
 
     fn connection_over(&mut self, reason: LostReason) {
         self.link = Link::Down;
         self.ping_sent_at = None;
+        self.auth_over();
         // A request without its reply may or may not have reached the broker: ask again on
         // the next connection (both requests are idempotent) and settle it with that reply.
-        let mut pending: Vec<(u16, Request)> = self.requests.drain().collect();
+        let mut pending: Vec<(u16, Control)> = self.requests.drain().collect();
         pending.sort_by_key(|(packet_id, _)| *packet_id);
         self.unanswered
             .extend(pending.into_iter().map(|(_, request)| request));
@@ -672,11 +735,15 @@ impl Session {
         let properties = connack.properties;
         if reason::is_failure(code) || (!v5 && code != reason::SUCCESS) {
             self.link = Link::Down;
+            self.auth_over();
             self.events.push_back(Event::Refused {
                 reason_code: code,
                 permanent: is_permanent_refusal(code),
                 properties,
             });
+            return;
+        }
+        if v5 && !self.auth_connack_ok(now, &properties) {
             return;
         }
         self.link = Link::Up;
@@ -690,12 +757,25 @@ impl Session {
             wildcards: flag(properties.wildcard_subscription_available),
             subscription_ids: flag(properties.subscription_identifier_available),
             shared: flag(properties.shared_subscription_available),
+            topic_alias_maximum: properties.topic_alias_maximum.unwrap_or(0),
         };
+        if v5 {
+            // MQTT-3.3.2-9: never above the server's Topic Alias Maximum (absent: 0, none).
+            self.outbound_aliases.reset(
+                self.config
+                    .topic_aliases
+                    .min(self.server.topic_alias_maximum),
+            );
+        }
         self.keep_alive_ms = u64::from(
             properties
                 .server_keep_alive
                 .unwrap_or(self.config.keep_alive),
         ) * 1000;
+        self.response_information = properties
+            .response_information
+            .clone()
+            .filter(|_| self.config.connect_properties.request_response_information == Some(1));
         if let Some(id) = &properties.assigned_client_identifier {
             // Reconnects must resume the session the broker made for us.
             self.config.client_id = id.clone();
@@ -717,215 +797,11 @@ impl Session {
             for event in self.outbound.session_lost(&mut self.log, resend_released) {
                 self.events.push_back(event);
             }
-            let filters: Vec<(String, SubscriptionOptions)> = self
-                .subscriptions
-                .iter()
-                .map(|(f, o)| (f.clone(), *o))
-                .collect();
-            // Those include the ones subscribed offline.
-            self.unanswered.retain(|r| {
-                !matches!(
-                    r,
-                    Request::Subscribe { token: None, .. }
-                        | Request::Unsubscribe { token: None, .. }
-                )
-            });
-            if !filters.is_empty() {
-                self.send_subscribe(now, None, filters, Properties::default());
-            }
         }
-        for request in std::mem::take(&mut self.unanswered) {
-            match request {
-                Request::Subscribe { token, filters } => {
-                    self.send_subscribe(now, token, filters, Properties::default())
-                }
-                Request::Unsubscribe { token, filters } => {
-                    self.send_unsubscribe(now, token, filters, Properties::default())
-                }
-            }
-        }
+        self.resubscribe(now, session_present);
         self.outbound
             .set_window(self.config.max_inflight.min(self.server.receive_maximum));
         self.pump_outbound(now);
-    }
-
-    fn send_subscribe(
-        &mut self,
-        now: u64,
-        token: Option<Token>,
-        filters: Vec<(String, SubscriptionOptions)>,
-        properties: Properties,
-    ) {
-        if self.link != Link::Up {
-            // Offline: remember the filters, and subscribe on the next connection, whether or
-            // not the broker kept the session (a CONNECT whose CONNACK was lost makes one).
-            let reason_codes = filters.iter().map(|(_, o)| o.qos as u8).collect();
-            for (filter, options) in filters.clone() {
-                self.remember_subscription(filter, options);
-            }
-            self.unanswered.push(Request::Subscribe {
-                token: None,
-                filters,
-            });
-            if let Some(token) = token {
-                self.events.push_back(Event::Subscribed {
-                    token,
-                    reason_codes,
-                });
-            }
-            return;
-        }
-        let packet_id = self.outbound.allocate_packet_id(&self.requests);
-        let packet = Subscribe {
-            packet_id,
-            properties,
-            filters: filters.clone(),
-        };
-        self.requests
-            .insert(packet_id, Request::Subscribe { token, filters });
-        self.send(now, Packet::Subscribe(packet));
-    }
-
-    fn remember_subscription(&mut self, filter: String, options: SubscriptionOptions) {
-        self.write(Write::Put(
-            store::subscription_key(&filter),
-            store::subscription_value(options),
-        ));
-        self.subscriptions.insert(filter, options);
-    }
-
-    fn forget_subscriptions(&mut self, filters: &[String]) {
-        for filter in filters {
-            if self.subscriptions.remove(filter).is_some() {
-                self.write(Write::Delete(store::subscription_key(filter)));
-            }
-        }
-    }
-
-    fn handle_suback(&mut self, packet_id: u16, reason_codes: Vec<u8>) {
-        let Some(Request::Subscribe { token, filters }) = self.requests.remove(&packet_id) else {
-            return;
-        };
-        for ((filter, options), code) in filters.into_iter().zip(&reason_codes) {
-            if reason::is_failure(*code) {
-                if self.subscriptions.remove(&filter).is_some() {
-                    self.write(Write::Delete(store::subscription_key(&filter)));
-                }
-            } else {
-                self.remember_subscription(filter, options);
-            }
-        }
-        if let Some(token) = token {
-            self.events.push_back(Event::Subscribed {
-                token,
-                reason_codes,
-            });
-        }
-    }
-
-    fn handle_unsuback(&mut self, packet_id: u16, reason_codes: Vec<u8>) {
-        let Some(Request::Unsubscribe { token, filters }) = self.requests.remove(&packet_id) else {
-            return;
-        };
-        self.forget_subscriptions(&filters);
-        let reason_codes = if reason_codes.is_empty() {
-            vec![reason::SUCCESS; filters.len()]
-        } else {
-            reason_codes
-        };
-        if let Some(token) = token {
-            self.events.push_back(Event::Unsubscribed {
-                token,
-                reason_codes,
-            });
-        }
-    }
-
-    fn handle_publish(&mut self, now: u64, mut publish: Publish) {
-        if let Some(alias) = publish.properties.topic_alias {
-            let maximum = self
-                .config
-                .connect_properties
-                .topic_alias_maximum
-                .unwrap_or(0);
-            if alias == 0 || alias > maximum {
-                return self.protocol_error(now, reason::TOPIC_ALIAS_INVALID);
-            }
-            if publish.topic.is_empty() {
-                match self.inbound_aliases.get(&alias) {
-                    Some(topic) => publish.topic = topic.clone(),
-                    None => return self.protocol_error(now, reason::PROTOCOL_ERROR),
-                }
-            } else {
-                self.inbound_aliases.insert(alias, publish.topic.clone());
-            }
-        }
-        let message_id = self
-            .config
-            .dedup()
-            .and_then(|d| publish.properties.user_property(&d.key))
-            .map(str::to_owned);
-        match (publish.qos, publish.packet_id) {
-            (QoS::AtMostOnce, _) => self.deliver_once(now, publish, message_id),
-            (QoS::AtLeastOnce, Some(id)) => {
-                self.deliver_once(now, publish, message_id);
-                self.gate(now, Gated::Send(Packet::PubAck(Ack::new(id))));
-            }
-            (QoS::ExactlyOnce, Some(id)) => {
-                if self.inbound_qos2.insert(id) {
-                    let limit = self
-                        .config
-                        .connect_properties
-                        .receive_maximum
-                        .unwrap_or(u16::MAX);
-                    if self.inbound_qos2.len() > usize::from(limit) {
-                        self.inbound_qos2.remove(&id);
-                        return self.protocol_error(now, reason::RECEIVE_MAXIMUM_EXCEEDED);
-                    }
-                    // MQTT-4.3.3-9 method B: the id is stored before PUBREC, the message is
-                    // delivered once, re-sent copies are not delivered until PUBREL.
-                    self.write(Write::Put(store::inbound_key(id), Vec::new()));
-                    self.deliver_once(now, publish, message_id);
-                } else if !publish.dup && message_id.is_some() {
-                    // An id we hold, on a first send (a re-send has DUP=1, MQTT-3.3.1-1): a
-                    // broker restarted from older state is reusing it. Its message id tells a new
-                    // message (delivered) from an old one (dropped as a duplicate).
-                    self.deliver_once(now, publish, message_id);
-                }
-                self.gate(now, Gated::Send(Packet::PubRec(Ack::new(id))));
-            }
-            _ => self.protocol_error(now, reason::MALFORMED_PACKET),
-        }
-    }
-
-    /// Delivers unless the message id was seen within the window.
-    fn deliver_once(&mut self, now: u64, publish: Publish, message_id: Option<String>) {
-        if let Some(id) = message_id {
-            if self.seen.contains(&id) {
-                self.duplicates_dropped += 1;
-                self.events.push_back(Event::DuplicateDropped {
-                    message_id: id,
-                    topic: publish.topic,
-                });
-                return;
-            }
-            self.seen.insert(&id, now);
-            self.write(Write::Put(store::seen_id_key(&id), Vec::new()));
-            self.evict_seen(now);
-        }
-        self.gate(now, Gated::Deliver(publish));
-    }
-
-    fn evict_seen(&mut self, now: u64) {
-        let Some(dedup) = self.config.dedup() else {
-            return;
-        };
-        let (size, age) = (dedup.window_size, dedup.window_ms);
-        let mut evicted = Vec::new();
-        self.seen.evict(now, size, age, |id| evicted.push(id));
-        for id in evicted {
-            self.write(Write::Delete(store::seen_id_key(&id)));
-        }
     }
 
     fn pump_outbound(&mut self, now: u64) {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use crate::codec::{reason, Ack, Packet, ProtocolVersion, Publish, QoS};
 
 use super::store::{self, Stage, StoreLog, Write};
-use super::{CommandError, Config, Event, Overflow, Request, Token};
+use super::{CommandError, Config, Control, Event, Overflow, Token};
 
 /// What a PUBREC means for its message.
 pub(crate) enum PubRec {
@@ -100,6 +100,21 @@ impl Outbound {
 
     pub(crate) fn set_window(&mut self, window: u16) {
         self.window = usize::from(window.max(1));
+    }
+
+    /// The store records of the messages kept (QoS 1 and 2), queued and in flight.
+    pub(crate) fn records(&self) -> Vec<(String, Vec<u8>)> {
+        self.queue
+            .iter()
+            .chain(self.inflight.values())
+            .filter(|entry| entry.persisted())
+            .map(|entry| {
+                (
+                    store::outgoing_key(entry.order),
+                    store::outgoing_value(entry.stage, entry.packet_id, &entry.publish),
+                )
+            })
+            .collect()
     }
 
     /// Puts back a message read from the store.
@@ -200,7 +215,7 @@ impl Outbound {
     }
 
     /// A packet id free of every in-flight message and pending request.
-    pub(crate) fn allocate_packet_id(&mut self, requests: &HashMap<u16, Request>) -> u16 {
+    pub(crate) fn allocate_packet_id(&mut self, requests: &HashMap<u16, Control>) -> u16 {
         loop {
             let id = self.next_packet_id;
             self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
@@ -214,7 +229,7 @@ impl Outbound {
     pub(crate) fn next_to_send(
         &mut self,
         now: u64,
-        requests: &HashMap<u16, Request>,
+        requests: &HashMap<u16, Control>,
         log: &mut StoreLog,
         protocol: ProtocolVersion,
     ) -> Option<(Packet, Option<Event>)> {

@@ -1,7 +1,16 @@
 //! Routes: the application's handlers, each registered for one topic filter. A message reaches
 //! every route whose filter matches its topic, each once, however many broker subscriptions
 //! overlap.
+//!
+//! With subscription identifiers (MQTT 5) the broker says which subscriptions a PUBLISH is for:
+//! all of them in one copy (MQTT-3.3.4-4), or one copy per subscription, each with its own
+//! identifier (MQTT-3.3.4-5; mosquitto 2.0 does this). A route for a subscribed filter then gets
+//! exactly the copies that carry its subscription's identifier. Everything else (routes for
+//! filters not subscribed as such, the application's catch-all listeners, the message count)
+//! takes one copy: the "primary" one, which carries the lowest identifier among the matching
+//! subscriptions the broker holds, so that exactly one copy qualifies either way.
 
+use super::subscriptions::Subscriptions;
 use crate::topic;
 
 #[derive(Debug, Default)]
@@ -21,6 +30,36 @@ impl Router {
         let before = self.routes.len();
         self.routes.retain(|(route, _)| *route != id);
         self.routes.len() != before
+    }
+
+    /// Appends the routes a PUBLISH on `topic` carrying the subscription identifiers `carried`
+    /// reaches to `out`, in registration order; returns whether it is the primary copy.
+    pub(crate) fn route(
+        &self,
+        topic: &str,
+        carried: &[u32],
+        subscriptions: &Subscriptions,
+        out: &mut Vec<u32>,
+    ) -> bool {
+        if carried.is_empty() {
+            self.matching(topic, out);
+            return true;
+        }
+        let lowest = subscriptions
+            .matching(topic)
+            .filter_map(|(_, s)| s.id)
+            .min();
+        let primary = lowest.is_none_or(|id| carried.contains(&id));
+        for (route, filter) in &self.routes {
+            let reached = match subscriptions.get(filter).and_then(|s| s.routing_id()) {
+                Some(id) => carried.contains(&id),
+                None => primary && topic::matches(filter, topic),
+            };
+            if reached {
+                out.push(*route);
+            }
+        }
+        primary
     }
 
     /// Appends the ids of the routes matching `topic` to `out`, in registration order.
@@ -56,5 +95,37 @@ mod tests {
         out.clear();
         router.matching("lights/a", &mut out);
         assert_eq!(out, [all, other]);
+    }
+
+    #[test]
+    fn with_identifiers_each_copy_reaches_its_own_subscriptions_routes() {
+        use super::super::subscriptions::Subscription;
+        let mut subscriptions = Subscriptions::default();
+        for (filter, id) in [("s/#", 7), ("s/+", 9)] {
+            subscriptions.insert(
+                filter.into(),
+                Subscription {
+                    id: Some(id),
+                    confirmed: true,
+                    held: true,
+                    ..Subscription::new(Default::default())
+                },
+            );
+        }
+        let mut router = Router::default();
+        let hash = router.add("s/#");
+        let plus = router.add("s/+");
+        let loose = router.add("s/x"); // not a subscription of its own
+        let mut out = vec![];
+        // MQTT-3.3.4-5: two copies, one identifier each.
+        assert!(!router.route("s/x", &[9], &subscriptions, &mut out));
+        assert_eq!(out, [plus]);
+        out.clear();
+        assert!(router.route("s/x", &[7], &subscriptions, &mut out));
+        assert_eq!(out, [hash, loose]);
+        // MQTT-3.3.4-4: one copy, every identifier.
+        out.clear();
+        assert!(router.route("s/x", &[9, 7], &subscriptions, &mut out));
+        assert_eq!(out, [hash, plus, loose]);
     }
 }

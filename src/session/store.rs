@@ -8,6 +8,8 @@ use crate::codec::{
     self, Packet, ProtocolVersion, Publish, QoS, RetainHandling, SubscriptionOptions,
 };
 
+use super::subscriptions::Subscription;
+
 /// One write for the host's store. Writes are applied in `seq` order; the host reports the
 /// highest `seq` it has made durable through `Session::handle_store_committed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +89,7 @@ pub(crate) enum Record {
     },
     Subscription {
         filter: String,
-        options: SubscriptionOptions,
+        subscription: Subscription,
     },
     SeenId {
         id: String,
@@ -125,14 +127,23 @@ pub(crate) fn outgoing_value(stage: Stage, packet_id: u16, publish: &Publish) ->
     value
 }
 
-pub(crate) fn subscription_value(options: SubscriptionOptions) -> Vec<u8> {
-    vec![
+/// Options in one byte (bit 6: confirmed by a SUBACK, bit 7: being unsubscribed), then the
+/// subscription identifier as four bytes when there is one.
+pub(crate) fn subscription_value(subscription: &Subscription) -> Vec<u8> {
+    let options = subscription.options;
+    let mut value = vec![
         FORMAT,
         options.qos as u8
             | u8::from(options.no_local) << 2
             | u8::from(options.retain_as_published) << 3
-            | (options.retain_handling as u8) << 4,
-    ]
+            | (options.retain_handling as u8) << 4
+            | u8::from(subscription.confirmed) << 6
+            | u8::from(subscription.leaving) << 7,
+    ];
+    if let Some(id) = subscription.id {
+        value.extend_from_slice(&id.to_be_bytes());
+    }
+    value
 }
 
 /// Reads one record; None when it is not one of ours or is damaged (the caller reports it).
@@ -167,7 +178,14 @@ pub(crate) fn parse(key: &str, value: &[u8]) -> Option<Record> {
             packet_id: u16::from_str_radix(rest, 16).ok().filter(|id| *id != 0)?,
         }),
         "s" => {
-            let [FORMAT, bits] = value else { return None };
+            let (bits, id) = match value {
+                [FORMAT, bits] => (*bits, None),
+                [FORMAT, bits, id @ ..] => (*bits, Some(u32::from_be_bytes(id.try_into().ok()?))),
+                _ => return None,
+            };
+            if id == Some(0) {
+                return None;
+            }
             let options = SubscriptionOptions {
                 qos: QoS::from_u8(bits & 0b11)?,
                 no_local: bits & 0b100 != 0,
@@ -181,7 +199,18 @@ pub(crate) fn parse(key: &str, value: &[u8]) -> Option<Record> {
             };
             (!rest.is_empty()).then(|| Record::Subscription {
                 filter: rest.to_string(),
-                options,
+                subscription: {
+                    let confirmed = bits & 0b100_0000 != 0;
+                    let leaving = bits & 0b1000_0000 != 0;
+                    Subscription {
+                        id,
+                        confirmed,
+                        leaving,
+                        // See Subscription::held.
+                        held: !leaving && (confirmed || id.is_some()),
+                        ..Subscription::new(options)
+                    }
+                },
             })
         }
         "d" => (!rest.is_empty()).then(|| Record::SeenId {
@@ -259,13 +288,29 @@ mod tests {
             retain_as_published: false,
             retain_handling: RetainHandling::DoNotSend,
         };
-        assert_eq!(
-            parse(&subscription_key("a/+/#"), &subscription_value(options)),
-            Some(Record::Subscription {
-                filter: "a/+/#".into(),
-                options
-            })
-        );
+        for (id, confirmed, leaving) in [
+            (None, false, false),
+            (Some(268_435_455), true, false),
+            (Some(1), true, true),
+        ] {
+            let subscription = Subscription {
+                id,
+                confirmed,
+                leaving,
+                held: !leaving && (confirmed || id.is_some()),
+                ..Subscription::new(options)
+            };
+            assert_eq!(
+                parse(
+                    &subscription_key("a/+/#"),
+                    &subscription_value(&subscription)
+                ),
+                Some(Record::Subscription {
+                    filter: "a/+/#".into(),
+                    subscription
+                })
+            );
+        }
         assert_eq!(
             parse(&inbound_key(65535), &[]),
             Some(Record::InboundQos2 { packet_id: 65535 })
@@ -296,6 +341,8 @@ mod tests {
             None,
             "retain handling 3"
         );
+        assert_eq!(parse("s/a", &[FORMAT, 1, 0, 0, 0]), None, "short id");
+        assert_eq!(parse("s/a", &[FORMAT, 1, 0, 0, 0, 0]), None, "id 0");
         assert_eq!(parse("x/1", &[]), None);
         assert_eq!(parse("nokind", &[]), None);
     }

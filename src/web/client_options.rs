@@ -10,7 +10,7 @@ use super::options::{Checked, Fields, InvalidArgument};
 use super::props;
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
-use crate::session::{Config, DedupConfig, Overflow};
+use crate::session::{Config, CopyPolicy, DedupConfig, Overflow};
 use crate::topic;
 
 /// Where the session is kept.
@@ -131,6 +131,20 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     if let Some(dedup) = session.dedup.as_mut() {
         dedup.id_prefix = format!("{}-", random_suffix());
     }
+    if let Some(n) = fields.integer("topicAliases", 0.0, 65535.0)? {
+        session.topic_aliases = n as u16;
+    }
+    if let Some(on) = fields.bool("subscriptionIdentifiers")? {
+        session.subscription_identifiers = on;
+    }
+    if let Some(choice) = fields.choice("overlapCopies", &["collapse", "deliver"])? {
+        session.copies = if choice == "collapse" {
+            CopyPolicy::Collapse
+        } else {
+            CopyPolicy::Deliver
+        };
+    }
+    session.correlation_prefix = format!("{}-", random_suffix());
     fields.finish()?;
     Ok(ClientOptions {
         urls,
@@ -293,6 +307,12 @@ mod tests {
             ),
             (r#"{"persistence": "disk"}"#, "persistence"),
             (r#"{"queue": {"overflow": "drop-all"}}"#, "queue.overflow"),
+            (r#"{"topicAliases": -1}"#, "topicAliases"),
+            (
+                r#"{"subscriptionIdentifiers": "yes"}"#,
+                "subscriptionIdentifiers",
+            ),
+            (r#"{"overlapCopies": "twice"}"#, "overlapCopies"),
         ] {
             let error = read_json("ws://h", json)
                 .err()
@@ -301,6 +321,24 @@ mod tests {
         }
         assert!(read_json("http://h", "{}").is_err());
         assert!(read(&JsValue::from(3), &JsValue::UNDEFINED).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn aliases_identifiers_and_copies_have_defaults_and_can_be_set() {
+        let defaults = read_json("ws://h", "{}").unwrap().session;
+        assert_eq!(defaults.topic_aliases, 16);
+        assert!(defaults.subscription_identifiers);
+        assert_eq!(defaults.copies, CopyPolicy::Collapse);
+        assert!(!defaults.correlation_prefix.is_empty());
+        let set = read_json(
+            "ws://h",
+            r#"{"topicAliases": 0, "subscriptionIdentifiers": false, "overlapCopies": "deliver"}"#,
+        )
+        .unwrap()
+        .session;
+        assert_eq!(set.topic_aliases, 0);
+        assert!(!set.subscription_identifiers);
+        assert_eq!(set.copies, CopyPolicy::Deliver);
     }
 
     #[wasm_bindgen_test]

@@ -6,23 +6,24 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use bytes::Bytes;
 use js_sys::{Array, Function, Object, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
+use super::arguments;
 use super::client_options::{self, Persistence};
 use super::clock::now_ms;
+use super::diagnosis::{self, Diagnosis, Verdict};
 use super::error::{invalid_argument, mqtt_error, reason_code_name};
 use super::idb::{IdbStore, StoreError};
-use super::options::{payload_bytes, Fields};
 use super::props;
 use super::socket::{Socket, SocketEvent};
 use super::timer::Timer;
-use crate::codec::{self, QoS, RetainHandling, StreamDecoder, SubscriptionOptions};
+use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
-use crate::session::{CommandError, Event, LostReason, PublishRequest, Session, Write};
+use crate::session::{CommandError, Event, LostReason, Session};
+use crate::store_sync::{Change, Job, Step, StoreSync};
 
 struct State {
     session: Session,
@@ -31,11 +32,21 @@ struct State {
     persistence: Persistence,
     store: Option<Rc<IdbStore>>,
     database: String,
-    writes: Vec<Write>,
-    last_write_seq: u64,
-    committing: bool,
+    sync: StoreSync,
+    /// The highest sequence number reported to the session as committed.
+    committed_seq: u64,
+    /// Why the last store job failed, for the report of the change it caused.
+    store_error: Option<StoreError>,
     socket: Option<Socket>,
     socket_generation: u32,
+    /// Whether the current socket reached `open`.
+    socket_opened: bool,
+    diagnosis: Diagnosis,
+    /// The socket generation whose failed handshake waits for the diagnosis's verdict.
+    held_attempt: Option<u32>,
+    /// Why the last attempt failed, for the error if the client gives up.
+    last_failure: Option<String>,
+    ever_connected: bool,
     decoder: StreamDecoder,
     out: Vec<u8>,
     /// Reused for each inbound frame, so the hot path allocates nothing per frame.
@@ -45,9 +56,9 @@ struct State {
     /// Events for JavaScript, emitted once the state is released.
     outbox: Vec<(&'static str, JsValue)>,
     me: Weak<RefCell<State>>,
-    routes: Vec<u32>,
     ended: bool,
-    window_listeners: Vec<(&'static str, Closure<dyn FnMut()>)>,
+    /// Listeners on the page's window and document, removed when the client ends.
+    page_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
     message_times: std::collections::VecDeque<u64>,
 }
 
@@ -63,6 +74,7 @@ fn lost_reason_text(reason: LostReason) -> &'static str {
         LostReason::ProtocolError(_) => "protocol error",
         LostReason::ServerDisconnect(_) => "disconnected by the broker",
         LostReason::Requested => "ended",
+        LostReason::AuthenticationAbandoned => "authentication abandoned",
     }
 }
 
@@ -76,6 +88,18 @@ fn object(entries: &[(&str, JsValue)]) -> JsValue {
 
 fn command_error(error: CommandError) -> JsValue {
     mqtt_error(error.code(), &error.to_string(), None, false)
+}
+
+/// A delivered message as JavaScript sees it (js/index.js gives it its prototype).
+fn message_object(publish: &Publish) -> JsValue {
+    object(&[
+        ("topic", JsValue::from_str(&publish.topic)),
+        ("payload", Uint8Array::from(&publish.payload[..]).into()),
+        ("qos", (publish.qos as u8).into()),
+        ("retain", publish.retain.into()),
+        ("dup", publish.dup.into()),
+        ("properties", props::to_js(&publish.properties).into()),
+    ])
 }
 
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
@@ -130,6 +154,7 @@ impl State {
 
     /// Drops the transport (its handlers go with it, so no close event follows).
     fn close_socket(&mut self) {
+        self.socket_opened = false;
         if self.socket.take().is_some() {
             self.session.handle_transport_closed(now_ms());
         }
@@ -139,13 +164,17 @@ impl State {
         );
     }
 
-    /// The socket closed by itself. The supervisor hears it here too: a handshake that failed
-    /// never reached the session, so no `Lost` event would tell it, and the attempt would hang
-    /// until the connect timeout.
-    fn transport_gone(&mut self, now: u64) {
+    /// The socket closed by itself. Once it was open the session reports the loss (its `Lost`
+    /// event tells the supervisor); one that never opened is a failed attempt, which only the
+    /// supervisor hears of, so that the next attempt follows the backoff rather than waiting
+    /// out the connect timeout.
+    fn socket_gone(&mut self, now: u64) {
         self.socket = None;
         self.session.handle_transport_closed(now);
-        self.supervisor.handle_closed(now);
+        let held = self.held_attempt == Some(self.socket_generation);
+        if !std::mem::take(&mut self.socket_opened) && !held {
+            self.supervisor.handle_closed(now);
+        }
     }
 
     fn on_socket(&mut self, generation: u32, event: SocketEvent) {
@@ -154,7 +183,10 @@ impl State {
         }
         let now = now_ms();
         match event {
-            SocketEvent::Open => self.session.handle_transport_open(now),
+            SocketEvent::Open => {
+                self.socket_opened = true;
+                self.session.handle_transport_open(now);
+            }
             SocketEvent::Data(bytes) => {
                 self.frame.resize(bytes.length() as usize, 0);
                 bytes.copy_to(&mut self.frame);
@@ -178,31 +210,28 @@ impl State {
                 }
             }
             SocketEvent::Closed { code, reason } => {
-                let was_up = self.supervisor.is_up();
-                self.transport_gone(now);
-                if !was_up && code != 1000 {
-                    // Browsers report every failed handshake as 1006 with no detail.
-                    let url = &self.urls[self.supervisor.url_index()];
-                    let message = if code == 1006 {
-                        format!(
-                            "could not open the WebSocket to {url} (code 1006): nothing listens there, or the server refused the upgrade or the mqtt subprotocol (not an MQTT WebSocket endpoint), or TLS failed; the browser does not say which"
-                        )
+                if !self.supervisor.is_up() && code != 1000 {
+                    let index = self.supervisor.url_index();
+                    if code == 1006 && !self.socket_opened {
+                        self.handshake_failed(index);
                     } else {
-                        format!(
-                            "the WebSocket to {url} closed (code {code}{}{reason})",
+                        let message = format!(
+                            "the WebSocket to {} closed before the broker accepted the connection (code {code}{}{reason})",
+                            self.urls[index],
                             if reason.is_empty() { "" } else { ": " }
-                        )
-                    };
-                    self.error("CONNECTION_FAILED", &message, None, false);
+                        );
+                        self.attempt_failed("CONNECTION_FAILED", message);
+                    }
                 }
+                self.socket_gone(now);
             }
             SocketEvent::WrongSubprotocol(protocol) => {
-                self.transport_gone(now);
+                self.socket_gone(now);
                 let message = format!("the server did not agree to the mqtt subprotocol (it chose {protocol:?}): not an MQTT WebSocket endpoint");
                 self.error("WRONG_SUBPROTOCOL", &message, None, false);
             }
             SocketEvent::TextFrame => {
-                self.transport_gone(now);
+                self.socket_gone(now);
                 self.error(
                     "PROTOCOL_ERROR",
                     "the server sent a text frame; MQTT over WebSocket is binary only",
@@ -212,6 +241,49 @@ impl State {
             }
         }
         self.pump();
+    }
+
+    /// Reports a failed handshake with `urls[index]`, once the diagnosis has a verdict.
+    /// While a probe runs, the supervisor hears of the failure only once the verdict is out, so
+    /// that the error saying why comes before the next attempt or the client giving up.
+    fn handshake_failed(&mut self, index: usize) {
+        let weak = self.me.clone();
+        let url = self.urls[index].clone();
+        let generation = self.socket_generation;
+        let verdict = self.diagnosis.failed(index, &url, move |speaks_websocket| {
+            with_weak(&weak, |s| {
+                let verdict = s.diagnosis.learn(index, speaks_websocket);
+                s.report_handshake(index, verdict);
+                // Unless the connect timeout already moved the supervisor on.
+                let unchanged = s.socket_generation == generation && s.socket.is_none();
+                if s.held_attempt.take() == Some(generation) && unchanged && !s.ended {
+                    s.supervisor.handle_closed(now_ms());
+                    s.pump();
+                }
+            })
+        });
+        match verdict {
+            Some(verdict) => self.report_handshake(index, verdict),
+            None => self.held_attempt = Some(generation),
+        }
+    }
+
+    fn report_handshake(&mut self, index: usize, verdict: Verdict) {
+        // Connected by the time the probe answered: that failure was a passing one.
+        let verdict = if self.supervisor.is_up() {
+            Verdict::Unknown
+        } else {
+            verdict
+        };
+        let (code, message) = diagnosis::report(verdict, &self.urls[index]);
+        self.attempt_failed(code, message);
+    }
+
+    /// An attempt to connect failed: reported now, and kept for the final error if the client
+    /// gives up.
+    fn attempt_failed(&mut self, code: &str, message: String) {
+        self.error(code, &message, None, false);
+        self.last_failure = Some(message);
     }
 
     fn on_timer(&mut self) {
@@ -251,24 +323,29 @@ impl State {
                 progressed = true;
                 self.on_link_event(event);
             }
+            while let Some(op) = self.session.poll_store() {
+                self.sync.push(op);
+            }
+            let step = self.sync.poll(now_ms());
+            // A commit can release acks and deliveries: another round sends them.
+            progressed |= self.apply_store_step(step);
             if !progressed {
                 break;
             }
         }
-        while let Some(op) = self.session.poll_store() {
-            self.last_write_seq = op.seq;
-            self.writes.push(op.write);
-        }
-        self.commit_if_due();
         self.arm_timer();
     }
 
     fn arm_timer(&mut self) {
         let now = now_ms();
-        let deadline = [self.session.poll_timeout(), self.supervisor.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
+        let deadline = [
+            self.session.poll_timeout(),
+            self.supervisor.poll_timeout(),
+            self.sync.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if let Some(timer) = self.timer.as_mut() {
             match deadline {
                 Some(at) => timer.arm(at.saturating_sub(now).min(u64::from(u32::MAX)) as u32),
@@ -285,6 +362,9 @@ impl State {
                 properties,
             } => {
                 self.supervisor.handle_connected(now);
+                self.diagnosis.connected(self.supervisor.url_index());
+                self.ever_connected = true;
+                self.last_failure = None;
                 let detail = object(&[
                     ("sessionPresent", session_present.into()),
                     ("reasonCode", 0.into()),
@@ -309,6 +389,7 @@ impl State {
                     Some(reason_code),
                     permanent,
                 );
+                self.last_failure = Some(message);
             }
             Event::Lost { reason } => {
                 // The session already knows; this only drops the transport and its buffer.
@@ -323,25 +404,22 @@ impl State {
                 }
                 self.emit("close", object(&entries));
             }
-            Event::Message { publish } => {
-                self.routes.clear();
-                self.session
-                    .matching_routes(&publish.topic, &mut self.routes);
-                self.message_times.push_back(now);
+            Event::Message {
+                publish,
+                routes,
+                primary,
+            } => {
+                if primary {
+                    self.message_times.push_back(now);
+                }
                 while self.message_times.front().is_some_and(|t| now - t > 5_000) {
                     self.message_times.pop_front();
                 }
-                let message = object(&[
-                    ("topic", JsValue::from_str(&publish.topic)),
-                    ("payload", Uint8Array::from(&publish.payload[..]).into()),
-                    ("qos", (publish.qos as u8).into()),
-                    ("retain", publish.retain.into()),
-                    ("dup", publish.dup.into()),
-                    ("properties", props::to_js(&publish.properties).into()),
-                ]);
+                let message = message_object(&publish);
                 let detail = object(&[
                     ("message", message),
-                    ("routes", Uint32Array::from(&self.routes[..]).into()),
+                    ("routes", Uint32Array::from(&routes[..]).into()),
+                    ("primary", primary.into()),
                 ]);
                 self.emit("message", detail);
             }
@@ -408,11 +486,48 @@ impl State {
                     object(&[("messageId", message_id.into()), ("topic", topic.into())]),
                 );
             }
-            Event::CorruptRecord { key } => {
+            Event::CorruptRecord { key } => self.corrupt_record(&key),
+            Event::Response { token, publish } => {
+                let detail = object(&[
+                    ("token", token.into()),
+                    ("message", message_object(&publish)),
+                ]);
+                self.emit("response", detail);
+            }
+            Event::RequestFailed { token, error } => {
+                let error =
+                    mqtt_error(error.code(), &error.to_string(), error.reason_code(), false);
+                self.emit(
+                    "failed",
+                    object(&[("token", token.into()), ("error", error)]),
+                );
+            }
+            Event::AuthChallenge {
+                exchange,
+                method,
+                data,
+                reason_code,
+                properties,
+            } => {
+                let data = data.map_or(JsValue::UNDEFINED, |d| Uint8Array::from(&d[..]).into());
+                let detail = object(&[
+                    ("exchange", exchange.into()),
+                    ("method", method.into()),
+                    ("data", data),
+                    ("reasonCode", reason_code.into()),
+                    ("properties", props::to_js(&properties).into()),
+                ]);
+                self.emit("auth", detail);
+            }
+            Event::Reauthenticated { properties } => {
+                let detail = object(&[("properties", props::to_js(&properties).into())]);
+                self.emit("reauthenticated", detail);
+            }
+            Event::AuthError { error } => {
                 self.error(
-                    "STORE_CORRUPT_RECORD",
-                    &format!("skipped a stored record that could not be read: {key}"),
-                    None,
+                    error.code(),
+                    &error.to_string(),
+                    Some(codec::reason::PROTOCOL_ERROR),
                     false,
                 );
             }
@@ -437,52 +552,86 @@ impl State {
             LinkEvent::Stopped {
                 reason: StopReason::ReconnectDisabled,
             } => {
-                self.error(
-                    "CONNECTION_LOST",
-                    "the connection was lost and reconnect is off",
-                    None,
-                    true,
-                );
+                let message = match (self.ever_connected, self.last_failure.take()) {
+                    (true, _) => "the connection was lost and reconnect is off".to_string(),
+                    (false, Some(why)) => format!("could not connect, and reconnect is off: {why}"),
+                    (false, None) => "could not connect, and reconnect is off".to_string(),
+                };
+                self.error("CONNECTION_LOST", &message, None, true);
             }
             LinkEvent::Stopped { .. } => {}
         }
     }
 
-    /// Group commit: everything written since the last commit goes in one transaction; acks
-    /// that wait for it are released when it completes.
-    fn commit_if_due(&mut self) {
-        if self.committing || self.writes.is_empty() {
-            return;
-        }
-        let Some(store) = self.store.clone() else {
-            // Memory persistence: nothing to wait for.
-            self.writes.clear();
-            let seq = self.last_write_seq;
+    /// Carries out what the store sync asks for; true when the session got a new commit.
+    fn apply_store_step(&mut self, step: Step) -> bool {
+        let mut released = false;
+        if let Some(seq) = step.committed.filter(|seq| *seq > self.committed_seq) {
+            self.committed_seq = seq;
             self.session.handle_store_committed(now_ms(), seq);
-            return;
+            released = true;
+        }
+        if let Some(change) = step.change {
+            self.report_store_change(change);
+        }
+        if let Some(job) = step.job {
+            self.start_store_job(job);
+        }
+        released
+    }
+
+    /// Runs one store job (group commit: one transaction per job) and feeds its outcome back.
+    fn start_store_job(&mut self, job: Job) {
+        let Some(store) = self.store.clone() else {
+            return; // only a sync made with a store has jobs
         };
-        self.committing = true;
-        let writes = std::mem::take(&mut self.writes);
-        let seq = self.last_write_seq;
+        // The snapshot is taken now, so that the writes made while it is stored follow it.
+        let snapshot = matches!(job, Job::Rewrite).then(|| self.session.snapshot());
         let weak = self.me.clone();
         spawn_local(async move {
-            let outcome = store.commit(&writes).await;
+            let outcome = match (job, snapshot) {
+                (Job::Commit(writes), _) => store.commit(&writes).await,
+                (Job::Clear, _) => store.replace_all(&[]).await,
+                (Job::Rewrite, records) => store.replace_all(&records.unwrap_or_default()).await,
+            };
             with_weak(&weak, |s| {
-                s.committing = false;
+                let ok = outcome.is_ok();
                 if let Err(error) = outcome {
-                    s.store_failed(error);
+                    s.store_error = Some(error);
                 }
-                s.session.handle_store_committed(now_ms(), seq);
+                let step = s.sync.finished(now_ms(), ok);
+                s.apply_store_step(step);
                 s.pump();
             });
         });
     }
 
-    /// The store cannot keep up (quota, a closed database): say so, and carry on in memory so
-    /// that nothing stalls. What was already committed stays.
+    fn report_store_change(&mut self, change: Change) {
+        let cause = self
+            .store_error
+            .take()
+            .unwrap_or_else(|| StoreError::Failed("unknown error".into()));
+        let consequence = match change {
+            Change::CaughtUp => {
+                self.emit("storage", object(&[("persistence", "indexeddb".into())]));
+                return;
+            }
+            Change::Behind => "the session carries on in memory, and is stored again once IndexedDB accepts it",
+            Change::ClearFailed => "could not empty the stored session that no longer matches; a reload may resume from it",
+        };
+        let message = format!("{}: {consequence}", cause.message());
+        let error = mqtt_error(cause.code(), &message, None, false);
+        self.emit("error", error.clone());
+        self.emit(
+            "storage",
+            object(&[("persistence", "memory".into()), ("error", error)]),
+        );
+    }
+
+    /// The store could not be opened or read: the session runs in memory.
     fn store_failed(&mut self, error: StoreError) {
         self.store = None;
-        self.persistence = Persistence::Memory;
+        self.sync = StoreSync::new(false);
         let error = mqtt_error(error.code(), &error.message(), None, false);
         self.emit("error", error.clone());
         self.emit(
@@ -491,27 +640,41 @@ impl State {
         );
     }
 
-    fn remove_window_listeners(&mut self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        for (name, listener) in self.window_listeners.drain(..) {
-            let target: &web_sys::EventTarget = window.as_ref();
+    /// A stored entry that is not a readable record: reported (naming its key) and skipped.
+    fn corrupt_record(&mut self, key: &str) {
+        let error = mqtt_error(
+            "STORE_CORRUPT_RECORD",
+            &format!("skipped a stored record that could not be read: {key}"),
+            None,
+            false,
+        );
+        let _ = Reflect::set(&error, &"record".into(), &key.into());
+        self.emit("error", error.clone());
+        self.emit(
+            "storage",
+            object(&[("persistence", "indexeddb".into()), ("error", error)]),
+        );
+    }
+
+    fn remove_page_listeners(&mut self) {
+        for (target, name, listener) in self.page_listeners.drain(..) {
             let _ =
                 target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }
     }
 }
 
-fn install_window_listeners(state: &Rc<RefCell<State>>) {
+fn install_page_listeners(state: &Rc<RefCell<State>>) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let weak = Rc::downgrade(state);
-    let mut listeners: Vec<(&'static str, Closure<dyn FnMut()>)> = Vec::new();
+    let on_window: &web_sys::EventTarget = window.as_ref();
+    let mut listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)> = Vec::new();
     for (name, online) in [("online", true), ("offline", false)] {
         let weak = weak.clone();
         listeners.push((
+            on_window.clone(),
             name,
             Closure::new(move || {
                 with_weak(&weak, |s| {
@@ -521,18 +684,26 @@ fn install_window_listeners(state: &Rc<RefCell<State>>) {
             }),
         ));
     }
-    // A hidden tab's timers may have fired late: catch up the moment it is visible again.
+    // A hidden tab's timers may have fired late, and a frozen page's (the Worker's too) not at
+    // all: check every deadline the moment the page is visible again or resumes.
+    let catch_up = |weak: Weak<RefCell<State>>| -> Closure<dyn FnMut()> {
+        Closure::new(move || with_weak(&weak, |s| s.on_timer()))
+    };
     listeners.push((
+        on_window.clone(),
         "visibilitychange",
-        Closure::new(move || with_weak(&weak, |s| s.on_timer())),
+        catch_up(weak.clone()),
     ));
-    let target: &web_sys::EventTarget = window.as_ref();
-    for (name, listener) in &listeners {
+    if let Some(document) = window.document() {
+        // `resume` is fired at the document and does not reach the window.
+        listeners.push((document.into(), "resume", catch_up(weak)));
+    }
+    for (target, name, listener) in &listeners {
         let _ = target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
     }
     let navigator_online = window.navigator().on_line();
     let mut s = state.borrow_mut();
-    s.window_listeners = listeners;
+    s.page_listeners = listeners;
     s.supervisor.handle_online(now_ms(), navigator_online);
 }
 
@@ -546,6 +717,7 @@ impl Driver {
         let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
         let database = IdbStore::database_name(&options.urls[0], &options.session.client_id);
         let protocol = options.session.protocol;
+        let url_count = options.urls.len();
         let max_in = options
             .session
             .connect_properties
@@ -565,11 +737,16 @@ impl Driver {
                 persistence: options.persistence,
                 store: None,
                 database,
-                writes: Vec::new(),
-                last_write_seq: 0,
-                committing: false,
+                sync: StoreSync::new(false),
+                committed_seq: 0,
+                store_error: None,
                 socket: None,
                 socket_generation: 0,
+                socket_opened: false,
+                diagnosis: Diagnosis::new(url_count),
+                held_attempt: None,
+                last_failure: None,
+                ever_connected: false,
                 decoder: StreamDecoder::new(protocol, max_in),
                 out: Vec::with_capacity(4096),
                 frame: Vec::new(),
@@ -577,9 +754,8 @@ impl Driver {
                 emit,
                 outbox: Vec::new(),
                 me: me.clone(),
-                routes: Vec::new(),
                 ended: false,
-                window_listeners: Vec::new(),
+                page_listeners: Vec::new(),
                 message_times: Default::default(),
             })
         });
@@ -598,20 +774,21 @@ impl Driver {
                 Ok(store) => store.load().await.map(|records| (store, records)),
                 Err(error) => Err(error),
             };
-            match loaded {
-                Ok((store, records)) => {
-                    let mut s = self.state.borrow_mut();
-                    s.session.load(records, now_ms());
+            with_state(&self.state, |s| match loaded {
+                Ok((store, loaded)) => {
+                    s.session.load(loaded.records, now_ms());
                     s.store = Some(Rc::new(store));
+                    s.sync = StoreSync::new(true);
+                    s.emit("storage", object(&[("persistence", "indexeddb".into())]));
+                    for key in &loaded.unreadable {
+                        s.corrupt_record(key);
+                    }
                 }
-                Err(error) => with_state(&self.state, |s| s.store_failed(error)),
-            }
+                Err(error) => s.store_failed(error),
+            });
         }
-        install_window_listeners(&self.state);
+        install_page_listeners(&self.state);
         with_state(&self.state, |s| {
-            if s.persistence == Persistence::IndexedDb {
-                s.emit("storage", object(&[("persistence", "indexeddb".into())]));
-            }
             s.supervisor.start(now_ms());
             s.pump();
         });
@@ -625,118 +802,65 @@ impl Driver {
         payload: JsValue,
         options: JsValue,
     ) -> Result<u32, JsValue> {
-        let payload = payload_bytes(&payload).map_err(|e| invalid_argument(&e.0))?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let read = (|| {
-            let qos = fields
-                .integer("qos", 0.0, 2.0)?
-                .map_or(QoS::AtMostOnce, |n| {
-                    QoS::from_u8(n as u8).unwrap_or_default()
-                });
-            let retain = fields.bool("retain")?.unwrap_or(false);
-            let properties = match fields.get("properties") {
-                Some(p) => props::from_js(&p, "options.properties")?,
-                None => Default::default(),
-            };
-            let message_id = fields.string("messageId")?;
-            Ok::<_, super::options::InvalidArgument>(PublishRequest {
-                topic,
-                payload: Bytes::from(payload),
-                qos,
-                retain,
-                properties,
-                message_id,
-            })
-        })();
-        let request = read.map_err(|e| invalid_argument(&e.0))?;
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s.session.publish(now_ms(), request).map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let request = arguments::read_publish(topic, &payload, &options)?;
+        self.command(|session, now| session.publish(now, request))
     }
 
     /// `subscriptions`: `[{ topic, qos?, noLocal?, retainAsPublished?, retainHandling? }]`.
     pub fn subscribe(&self, subscriptions: JsValue, options: JsValue) -> Result<u32, JsValue> {
-        let list = subscriptions
-            .dyn_into::<Array>()
-            .map_err(|_| invalid_argument("subscribe needs a filter or a list of filters"))?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let default_qos = fields
-            .integer("qos", 0.0, 2.0)
-            .map_err(|e| invalid_argument(&e.0))?
-            .unwrap_or(0.0);
-        let properties = match fields.get("properties") {
-            Some(p) => {
-                props::from_js(&p, "options.properties").map_err(|e| invalid_argument(&e.0))?
-            }
-            None => Default::default(),
-        };
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut filters = Vec::new();
-        for item in list.iter() {
-            let mut f = Fields::of(&item, "subscription").map_err(|e| invalid_argument(&e.0))?;
-            let read = (|| {
-                let topic = f.string("topic")?.ok_or_else(|| {
-                    super::options::InvalidArgument("subscription.topic is required".into())
-                })?;
-                let qos = f.integer("qos", 0.0, 2.0)?.unwrap_or(default_qos);
-                let options = SubscriptionOptions {
-                    qos: QoS::from_u8(qos as u8).unwrap_or_default(),
-                    no_local: f.bool("noLocal")?.unwrap_or(false),
-                    retain_as_published: f.bool("retainAsPublished")?.unwrap_or(false),
-                    retain_handling: match f.integer("retainHandling", 0.0, 2.0)? {
-                        Some(1.0) => RetainHandling::SendAtSubscribeIfNew,
-                        Some(2.0) => RetainHandling::DoNotSend,
-                        _ => RetainHandling::SendAtSubscribe,
-                    },
-                };
-                Ok::<_, super::options::InvalidArgument>((topic, options))
-            })();
-            filters.push(read.map_err(|e| invalid_argument(&e.0))?);
-            f.finish().map_err(|e| invalid_argument(&e.0))?;
-        }
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .subscribe(now_ms(), filters, properties)
-                .map_err(command_error);
-            s.pump();
-        });
-        outcome
+        let (filters, properties) = arguments::read_subscriptions(subscriptions, &options)?;
+        self.command(|session, now| session.subscribe(now, filters, properties))
     }
 
     pub fn unsubscribe(&self, topics: JsValue, options: JsValue) -> Result<u32, JsValue> {
-        let list = topics
-            .dyn_into::<Array>()
-            .map_err(|_| invalid_argument("unsubscribe needs a filter or a list of filters"))?;
-        let filters = list
-            .iter()
-            .map(|t| {
-                t.as_string()
-                    .ok_or_else(|| invalid_argument("topic filters must be strings"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut fields = Fields::of(&options, "options").map_err(|e| invalid_argument(&e.0))?;
-        let properties = match fields.get("properties") {
-            Some(p) => {
-                props::from_js(&p, "options.properties").map_err(|e| invalid_argument(&e.0))?
-            }
-            None => Default::default(),
-        };
-        fields.finish().map_err(|e| invalid_argument(&e.0))?;
-        let mut outcome = Err(JsValue::UNDEFINED);
-        with_state(&self.state, |s| {
-            outcome = s
-                .session
-                .unsubscribe(now_ms(), filters, properties)
-                .map_err(command_error);
-            s.pump();
+        let (filters, properties) = arguments::read_unsubscribe(topics, &options)?;
+        self.command(|session, now| session.unsubscribe(now, filters, properties))
+    }
+
+    /// Publishes a request (MQTT 5); returns the token its `response` / `failed` event will
+    /// carry. `options`: `{ qos?, properties?, timeout? (ms), responseTopic? }`.
+    pub fn request(
+        &self,
+        topic: String,
+        payload: JsValue,
+        options: JsValue,
+    ) -> Result<u32, JsValue> {
+        let spec = arguments::read_request(topic, &payload, &options)?;
+        self.command(|session, now| session.request(now, spec))
+    }
+
+    /// Publishes `payload` as the response to `message` (a delivered message): to its
+    /// `properties.responseTopic`, with its `properties.correlationData`.
+    pub fn respond(
+        &self,
+        message: JsValue,
+        payload: JsValue,
+        options: JsValue,
+    ) -> Result<u32, JsValue> {
+        let reply = arguments::read_publish(String::new(), &payload, &options)?;
+        let request = arguments::read_request_message(&message)?;
+        self.command(|session, now| session.respond(now, &request, reply))
+    }
+
+    /// Answers the authentication challenge `exchange` (from an `auth` event) with `data`.
+    pub fn authenticate(&self, exchange: u32, data: JsValue) -> Result<(), JsValue> {
+        let data = arguments::read_auth_data(&data)?;
+        self.command(|session, now| session.authenticate(now, exchange, data))
+    }
+
+    /// Gives up an authentication exchange the application cannot answer.
+    #[wasm_bindgen(js_name = abortAuthentication)]
+    pub fn abort_authentication(&self) {
+        let _ = self.command(|session, now| {
+            session.abort_authentication(now);
+            Ok(())
         });
-        outcome
+    }
+
+    /// Starts a re-authentication with `data`; a `reauthenticated` event settles it.
+    pub fn reauthenticate(&self, data: JsValue) -> Result<(), JsValue> {
+        let data = arguments::read_auth_data(&data)?;
+        self.command(|session, now| session.reauthenticate(now, data))
     }
 
     #[wasm_bindgen(js_name = addRoute)]
@@ -770,11 +894,13 @@ impl Driver {
             ("sent", (m.sent as f64).into()),
             ("received", (m.received as f64).into()),
             ("duplicatesDropped", (m.duplicates_dropped as f64).into()),
+            ("copiesDropped", (m.copies_dropped as f64).into()),
+            ("topicAliasHits", (m.topic_alias_hits as f64).into()),
             ("reconnects", (m.reconnects as f64).into()),
             ("messagesPerSecond", rate.into()),
             (
                 "persistence",
-                JsValue::from_str(if s.persistence == Persistence::IndexedDb {
+                JsValue::from_str(if s.sync.is_durable() {
                     "indexeddb"
                 } else {
                     "memory"
@@ -811,9 +937,10 @@ impl Driver {
             s.pump();
             s.socket = None;
             s.timer = None;
-            s.remove_window_listeners();
+            s.remove_page_listeners();
+            s.diagnosis.stop();
         });
-        while self.state.borrow().committing && now_ms() < deadline + 5_000 {
+        while self.state.borrow().sync.is_busy() && now_ms() < deadline + 5_000 {
             sleep(10).await;
         }
         Ok(())
@@ -831,13 +958,29 @@ async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+impl Driver {
+    /// Runs a session command, then moves whatever it made ready.
+    fn command<T>(
+        &self,
+        f: impl FnOnce(&mut Session, u64) -> Result<T, CommandError>,
+    ) -> Result<T, JsValue> {
+        let mut outcome = None;
+        with_state(&self.state, |s| {
+            outcome = Some(f(&mut s.session, now_ms()).map_err(command_error));
+            s.pump();
+        });
+        outcome.expect("the command ran")
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         if let Ok(mut s) = self.state.try_borrow_mut() {
             s.ended = true;
             s.socket = None;
             s.timer = None;
-            s.remove_window_listeners();
+            s.remove_page_listeners();
+            s.diagnosis.stop();
         }
     }
 }

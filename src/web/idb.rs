@@ -57,10 +57,19 @@ impl StoreError {
     fn from_js(error: JsValue) -> StoreError {
         match error.dyn_into::<DomException>() {
             Ok(e) if e.name() == "QuotaExceededError" => StoreError::QuotaExceeded,
+            // An opaque origin (a sandboxed frame, a data: URL) may not use IndexedDB at all.
+            Ok(e) if e.name() == "SecurityError" => StoreError::Unavailable(e.message()),
             Ok(e) => StoreError::Failed(format!("{}: {}", e.name(), e.message())),
             Err(other) => StoreError::Failed(format!("{other:?}")),
         }
     }
+}
+
+/// What [`IdbStore::load`] read.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Loaded {
+    pub(crate) records: Vec<(String, Vec<u8>)>,
+    pub(crate) unreadable: Vec<String>,
 }
 
 pub(crate) struct IdbStore {
@@ -174,8 +183,9 @@ impl IdbStore {
         })
     }
 
-    /// Every record, in key order.
-    pub(crate) async fn load(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    /// Every record, in key order, and the keys of entries that are not records at all (a key
+    /// that is not a string or a value that is not bytes: not written by this store).
+    pub(crate) async fn load(&self) -> Result<Loaded, StoreError> {
         let tx = self
             .db
             .transaction_with_str(RECORDS)
@@ -185,14 +195,17 @@ impl IdbStore {
         let values = store.get_all().map_err(StoreError::from_js)?;
         let keys: Array = request_result(&keys).await?.unchecked_into();
         let values: Array = request_result(&values).await?.unchecked_into();
-        let mut records = Vec::with_capacity(keys.length() as usize);
+        let mut loaded = Loaded::default();
         for (key, value) in keys.iter().zip(values.iter()) {
-            let (Some(key), Ok(bytes)) = (key.as_string(), value.dyn_into::<Uint8Array>()) else {
-                continue; // not ours: the caller's loader reports records it cannot read
-            };
-            records.push((key, bytes.to_vec()));
+            match (key.as_string(), value.dyn_into::<Uint8Array>()) {
+                (Some(key), Ok(bytes)) => loaded.records.push((key, bytes.to_vec())),
+                (Some(key), Err(_)) => loaded.unreadable.push(key),
+                (None, _) => loaded.unreadable.push(String::from(js_sys::JsString::from(
+                    js_sys::JSON::stringify(&key).unwrap_or_else(|_| "?".into()),
+                ))),
+            }
         }
-        Ok(records)
+        Ok(loaded)
     }
 
     /// Applies `writes` in one transaction and resolves when it has committed.
@@ -213,6 +226,30 @@ impl IdbStore {
                 let _ = tx.abort();
                 return Err(StoreError::from_js(error));
             }
+        }
+        transaction_result(&tx).await
+    }
+
+    /// Replaces everything in the store with `records`, in one transaction: all or nothing.
+    pub(crate) async fn replace_all(
+        &self,
+        records: &[(String, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .db
+            .transaction_with_str_and_mode(RECORDS, IdbTransactionMode::Readwrite)
+            .map_err(StoreError::from_js)?;
+        let store = tx.object_store(RECORDS).map_err(StoreError::from_js)?;
+        let issued = store.clear().and_then(|_| {
+            records.iter().try_for_each(|(key, value)| {
+                store
+                    .put_with_key(&Uint8Array::from(value.as_slice()), &JsValue::from_str(key))
+                    .map(|_| ())
+            })
+        });
+        if let Err(error) = issued {
+            let _ = tx.abort();
+            return Err(StoreError::from_js(error));
         }
         transaction_result(&tx).await
     }
@@ -269,12 +306,63 @@ mod tests {
             .unwrap();
         drop(store);
         let reopened = IdbStore::open(&name).await.unwrap();
-        let records = reopened.load().await.unwrap();
+        let records = reopened.load().await.unwrap().records;
         assert_eq!(
             records,
             vec![("a".to_string(), vec![1]), ("b".to_string(), vec![9])]
         );
         drop(reopened);
+        IdbStore::delete_database(&name).await.unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn entries_that_are_not_records_are_listed_by_key_not_dropped() {
+        let name = fresh_name("foreign");
+        let store = IdbStore::open(&name).await.unwrap();
+        store
+            .commit(&[Write::Put("s/ok".into(), vec![1, 0])])
+            .await
+            .unwrap();
+        // Written behind the store's back: a string value, and a number key.
+        let tx = store
+            .db
+            .transaction_with_str_and_mode(RECORDS, IdbTransactionMode::Readwrite)
+            .unwrap();
+        let raw = tx.object_store(RECORDS).unwrap();
+        raw.put_with_key(&"garbage".into(), &"o/0000000000000001".into())
+            .unwrap();
+        raw.put_with_key(&Uint8Array::from(&[1u8][..]), &42.into())
+            .unwrap();
+        transaction_result(&tx).await.unwrap();
+        let loaded = store.load().await.unwrap();
+        assert_eq!(loaded.records, vec![("s/ok".to_string(), vec![1, 0])]);
+        assert_eq!(loaded.unreadable, ["42", "o/0000000000000001"]);
+        drop(store);
+        IdbStore::delete_database(&name).await.unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn replace_all_leaves_exactly_the_records_given() {
+        let name = fresh_name("replace");
+        let store = IdbStore::open(&name).await.unwrap();
+        store
+            .commit(&[
+                Write::Put("a".into(), vec![1]),
+                Write::Put("b".into(), vec![2]),
+            ])
+            .await
+            .unwrap();
+        store
+            .replace_all(&[("b".into(), vec![3]), ("c".into(), vec![4])])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.load().await.unwrap().records,
+            vec![("b".to_string(), vec![3]), ("c".to_string(), vec![4])]
+        );
+        store.replace_all(&[]).await.unwrap();
+        assert_eq!(store.load().await.unwrap(), Loaded::default());
+        drop(store);
         IdbStore::delete_database(&name).await.unwrap();
     }
 
@@ -286,7 +374,7 @@ mod tests {
             .map(|i| Write::Put(format!("m{i:05}"), vec![i as u8; 64]))
             .collect();
         store.commit(&writes).await.unwrap();
-        let records = store.load().await.unwrap();
+        let records = store.load().await.unwrap().records;
         assert_eq!(records.len(), 1000);
         assert_eq!(records[999], ("m00999".to_string(), vec![999u32 as u8; 64]));
         drop(store);
@@ -328,6 +416,11 @@ mod tests {
     fn a_quota_exceeded_dom_exception_maps_to_its_own_error() {
         let quota = DomException::new_with_message_and_name("full", "QuotaExceededError").unwrap();
         assert_eq!(StoreError::from_js(quota.into()), StoreError::QuotaExceeded);
+        let opaque = DomException::new_with_message_and_name("denied", "SecurityError").unwrap();
+        assert_eq!(
+            StoreError::from_js(opaque.into()),
+            StoreError::Unavailable("denied".into())
+        );
         let other = DomException::new_with_message_and_name("bad", "DataError").unwrap();
         assert_eq!(
             StoreError::from_js(other.into()),

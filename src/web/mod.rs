@@ -1,7 +1,11 @@
 //! The browser layer: the only code that touches JavaScript.
 
+mod arguments;
 mod client_options;
 mod clock;
+mod codec_api;
+mod codec_record;
+mod diagnosis;
 mod driver;
 mod error;
 mod idb;
@@ -11,5 +15,6 @@ mod props;
 mod socket;
 mod timer;
 
+pub use codec_api::{CodecEncoder, CodecParser};
 pub use driver::Driver;
 pub use probe::probe_connack;

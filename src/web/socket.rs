@@ -98,6 +98,55 @@ impl Socket {
     }
 }
 
+/// After a handshake with the `mqtt` subprotocol failed (browsers report it as 1006, exactly like
+/// a closed port or a TLS failure), asks `url` for a WebSocket without any subprotocol. If that
+/// one opens, the server speaks WebSocket but refused `mqtt`: not an MQTT endpoint. The answer
+/// goes to `on_answer` once; the probe socket is closed at once. Dropping the probe cancels it.
+pub(crate) struct Probe {
+    socket: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Probe {
+    pub(crate) fn start(
+        url: &str,
+        on_answer: impl FnOnce(bool) + 'static,
+    ) -> Result<Probe, JsValue> {
+        let socket = WebSocket::new(url)?;
+        let on_answer = std::rc::Rc::new(std::cell::Cell::new(Some(on_answer)));
+        let on_open = {
+            let (socket, on_answer) = (socket.clone(), on_answer.clone());
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                let _ = socket.close();
+                if let Some(answer) = on_answer.take() {
+                    answer(true);
+                }
+            })
+        };
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
+            if let Some(answer) = on_answer.take() {
+                answer(false);
+            }
+        });
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(Probe {
+            socket,
+            _on_open: on_open,
+            _on_close: on_close,
+        })
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.socket.set_onopen(None);
+        self.socket.set_onclose(None);
+        let _ = self.socket.close();
+    }
+}
+
 impl Drop for Socket {
     fn drop(&mut self) {
         // Detach first: no handler may run after its closure is freed.

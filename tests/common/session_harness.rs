@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use wasmqtt::codec::{Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS};
+use wasmqtt::codec::{
+    Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, SubAck, SubscriptionOptions,
+};
 use wasmqtt::session::{Config, Event, PublishRequest, Session, StoreOp, Write};
 
 pub struct Harness {
@@ -119,6 +121,32 @@ impl Harness {
         self.session.handle_packet(self.now, packet);
     }
 
+    /// Subscribes to `filters` at `qos`; returns the token.
+    pub fn subscribe(&mut self, filters: &[&str], qos: QoS) -> u32 {
+        let options = SubscriptionOptions {
+            qos,
+            ..Default::default()
+        };
+        let filters = filters.iter().map(|f| (f.to_string(), options)).collect();
+        self.session
+            .subscribe(self.now, filters, Properties::default())
+            .expect("subscribe accepted")
+    }
+
+    /// Answers every SUBSCRIBE in `packets` with SUBACK, `code(filter)` for each filter.
+    pub fn grant(&mut self, packets: &[Packet], code: impl Fn(&str) -> u8) {
+        for packet in packets {
+            if let Packet::Subscribe(subscribe) = packet {
+                let reason_codes = subscribe.filters.iter().map(|(f, _)| code(f)).collect();
+                self.receive(Packet::SubAck(SubAck {
+                    packet_id: subscribe.packet_id,
+                    properties: Properties::default(),
+                    reason_codes,
+                }));
+            }
+        }
+    }
+
     pub fn publish(&mut self, topic: &str, payload: &str, qos: QoS) -> u32 {
         self.session
             .publish(
@@ -176,11 +204,33 @@ pub fn delivered(events: &[Event]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| {
-            if let Event::Message { publish } = e {
+            if let Event::Message { publish, .. } = e {
                 Some(String::from_utf8_lossy(&publish.payload).into_owned())
             } else {
                 None
             }
         })
         .collect()
+}
+
+/// The payloads each route received, and the payloads of primary deliveries (route 0).
+pub fn by_route(events: &[Event]) -> std::collections::BTreeMap<u32, Vec<String>> {
+    let mut out: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    for event in events {
+        if let Event::Message {
+            publish,
+            routes,
+            primary,
+        } = event
+        {
+            let payload = String::from_utf8_lossy(&publish.payload).into_owned();
+            if *primary {
+                out.entry(0).or_default().push(payload.clone());
+            }
+            for route in routes {
+                out.entry(*route).or_default().push(payload.clone());
+            }
+        }
+    }
+    out
 }

@@ -1,11 +1,13 @@
 // Transport failures a dashboard must see clearly: a WebSocket server that is not an MQTT
-// endpoint (no `mqtt` subprotocol), and a server that accepts TCP but never answers.
+// endpoint (no `mqtt` subprotocol), a server that accepts TCP but never answers, and a broker
+// out of reach.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { startHarness } from './lib/harness.mjs';
+import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
 
 let h;
 before(async () => { h = await startHarness(); });
@@ -15,18 +17,39 @@ function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 }
 
-/** Completes the WebSocket handshake but agrees to no subprotocol. */
-async function plainWebSocketServer() {
+/**
+ * A WebSocket server that is not an MQTT endpoint: it completes every handshake, answering with
+ * `subprotocol` whatever the client offered (none when undefined). Records what was offered.
+ */
+async function otherWebSocketServer(subprotocol) {
   const server = http.createServer();
   const sockets = new Set();
+  const offered = [];
   server.on('upgrade', (req, socket) => {
     sockets.add(socket);
-    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC11B85`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.on('error', () => {});
+    offered.push(req.headers['sec-websocket-protocol'] ?? null);
+    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    const chosen = subprotocol ? `Sec-WebSocket-Protocol: ${subprotocol}\r\n` : '';
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${chosen}\r\n`);
   });
   const port = await listen(server);
-  return { url: `ws://127.0.0.1:${port}`, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
+  return { url: `ws://127.0.0.1:${port}`, offered, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
 }
+
+/** The errors a client with reconnect off reports for `url`, and how long it took to give up. */
+const errorsFor = (page, url) => page.evaluate(async (url) => {
+  const seen = [];
+  const started = performance.now();
+  const client = new window.wasmqtt.MqttClient(url, { persistence: 'memory', reconnect: false, connectTimeout: 10_000 });
+  client.on('error', (e) => seen.push({ code: e.code, message: e.message, fatal: e.fatal ?? false }));
+  await client.ready.catch(() => {});
+  // A verdict may still be on its way from the probe.
+  while (!seen.some((e) => e.code !== 'CONNECTION_LOST') && performance.now() - started < 5_000) await new Promise((r) => setTimeout(r, 20));
+  const ms = performance.now() - started;
+  await client.end({ force: true });
+  return { errors: seen, ms };
+}, url);
 
 const failure = (page, url, options) => page.evaluate(async ([url, options]) => {
   const started = performance.now();
@@ -38,25 +61,63 @@ const failure = (page, url, options) => page.evaluate(async ([url, options]) => 
   }
 }, [url, options]);
 
-// Chromium fails a handshake whose answer lacks the requested subprotocol and reports only close
-// code 1006, as for a closed port; the error says what it may be.
-test('a WebSocket server without the mqtt subprotocol gives an error that names the cause', async () => {
-  const server = await plainWebSocketServer();
+// Chromium fails a handshake whose answer lacks the offered subprotocol (MQTT-6.0.0-4: the
+// server must select "mqtt") and reports only close code 1006, as for a closed port or a TLS
+// failure. The client then asks the server for a WebSocket without a subprotocol: when that
+// opens, it can say what is wrong.
+test('a WebSocket server that does not select the mqtt subprotocol is reported as not an MQTT endpoint', async () => {
+  const server = await otherWebSocketServer();
   try {
     const page = await h.page();
-    const errors = await page.evaluate(async (url) => {
-      const seen = [];
-      const client = new window.wasmqtt.MqttClient(url, { persistence: 'memory', reconnect: false });
-      client.on('error', (e) => seen.push([e.code, e.message]));
-      await client.ready.catch(() => {});
-      await client.end({ force: true });
-      return seen;
-    }, server.url);
-    const failed = errors.find(([code]) => code === 'CONNECTION_FAILED');
-    assert.ok(failed, JSON.stringify(errors));
-    assert.match(failed[1], /mqtt subprotocol/);
+    const { errors, ms } = await errorsFor(page, server.url);
+    assert.equal(server.offered[0], 'mqtt', 'the client offers mqtt (MQTT-6.0.0-3)');
+    assert.deepEqual(server.offered, ['mqtt', null], 'one probe, without a subprotocol');
+    // The cause first, then the client giving up (reconnect is off) with the cause in its message.
+    assert.deepEqual(errors.map((e) => [e.code, e.fatal]), [['WRONG_SUBPROTOCOL', false], ['CONNECTION_LOST', true]], JSON.stringify(errors));
+    const [wrong, lost] = errors;
+    assert.match(wrong.message, /accepts WebSocket connections but refused the mqtt subprotocol: it is not an MQTT over WebSocket endpoint/);
+    assert.ok(wrong.message.includes(server.url));
+    assert.equal(lost.message, `could not connect, and reconnect is off: ${wrong.message}`);
+    assert.ok(ms < 3_000, `gave up after ${ms} ms, not at connectTimeout`);
   } finally {
     server.close();
+  }
+});
+
+test('a server that answers with another subprotocol fails the handshake; the error names the possible causes', async () => {
+  // It answers mqttv3.1 even to the probe, which then fails too: the browser cannot say more.
+  const server = await otherWebSocketServer('mqttv3.1');
+  try {
+    const page = await h.page();
+    const { errors } = await errorsFor(page, server.url);
+    assert.deepEqual(server.offered, ['mqtt', null]);
+    const failed = errors.find((e) => e.code === 'CONNECTION_FAILED');
+    assert.ok(failed, JSON.stringify(errors));
+    assert.match(failed.message, /nothing listens there, or the server refused the upgrade or the mqtt subprotocol .*, or TLS failed/);
+    assert.ok(!errors.some((e) => e.code === 'WRONG_SUBPROTOCOL'));
+  } finally {
+    server.close();
+  }
+});
+
+test('while the broker is unreachable, attempts follow the reconnect backoff rather than connectTimeout', async () => {
+  const proxy = await startFaultProxy({ targetPort: h.broker.wsPort });
+  proxy.refuseFor(60_000);
+  try {
+    const page = await h.page();
+    const attempts = await page.evaluate(async (url) => {
+      const client = new window.wasmqtt.MqttClient(url, { persistence: 'memory', connectTimeout: 30_000, reconnect: { minDelay: 100, maxDelay: 200 } });
+      let reconnects = 0;
+      client.on('reconnect', () => { reconnects += 1; });
+      client.on('error', () => {});
+      await new Promise((r) => setTimeout(r, 2_000));
+      await client.end({ force: true });
+      return reconnects;
+    }, proxy.wsUrl);
+    assert.ok(attempts >= 5, `${attempts} retries in 2 s`);
+    assert.ok(proxy.stats.refused >= attempts, `the proxy saw ${proxy.stats.refused} connections`);
+  } finally {
+    await proxy.close();
   }
 });
 

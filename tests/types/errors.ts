@@ -12,5 +12,13 @@ async function misuse(): Promise<void> {
   await client.publish('a', 42);
   // @ts-expect-error: no such event
   client.on('disconnected', () => {});
+  // @ts-expect-error: not a copy policy
+  await connect('ws://h', { overlapCopies: 'twice' });
+  // @ts-expect-error: authenticate answers with bytes, not a number
+  await connect('ws://h', { authenticate: () => 42 });
+  // @ts-expect-error: a request's timeout is a number of ms
+  await client.request('a', 'x', { timeout: '5s' });
+  // @ts-expect-error: respond needs the request message
+  await client.respond('a/topic', 'x');
 }
 void misuse;

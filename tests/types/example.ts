@@ -1,5 +1,5 @@
 // A typed dashboard snippet: compiled with `tsc --noEmit` by npm test against pkg/index.d.ts.
-import { connect, MqttClient, type Message, type SubscriptionResult, type Metrics, type MqttError } from 'wasmqtt';
+import { connect, MqttClient, type Message, type SubscriptionResult, type Metrics, type MqttError, type AuthChallenge, type Properties } from 'wasmqtt';
 
 async function main(): Promise<void> {
   const client: MqttClient = await connect(['ws://127.0.0.1:9001', 'wss://broker.example/mqtt'], {
@@ -13,6 +13,19 @@ async function main(): Promise<void> {
     queue: { maxMessages: 1000, overflow: 'drop-oldest-qos0' },
     dedup: { key: 'msg-id', windowSize: 5000 },
     persistence: 'indexeddb',
+    topicAliases: 8,
+    subscriptionIdentifiers: true,
+    overlapCopies: 'collapse',
+  });
+  const secure = await connect('wss://broker.example/mqtt', {
+    properties: { authenticationMethod: 'SCRAM-SHA-256', authenticationData: new Uint8Array([1]) },
+    authenticate: async ({ method, data, reasonCode }: AuthChallenge) => new Uint8Array([method.length, data?.[0] ?? 0, reasonCode]),
+  });
+  const renewed: Properties = await secure.reauthenticate('token-2');
+  secure.on('reauthenticated', ({ properties }) => void properties.authenticationData);
+  const reply: Message = await client.request('svc/time', 'now?', { qos: 1, timeout: 5_000, properties: { contentType: 'text/plain' } });
+  client.subscribe('svc/time', { qos: 1 }, (request: Message) => {
+    void client.respond(request, new Date().toISOString(), { qos: 1 }).then(({ reasonCode }) => reasonCode);
   });
   const granted: SubscriptionResult[] = await client.subscribe(
     [{ topic: 'a/#', qos: 2, noLocal: true }, 'b/+'],
@@ -31,7 +44,7 @@ async function main(): Promise<void> {
   }
   const metrics: Metrics = client.metrics();
   const codes: number[] = await client.unsubscribe(['a/#']);
-  console.log(firstQos, reasonCode, metrics.inflight, codes);
+  console.log(firstQos, reasonCode, metrics.inflight, metrics.topicAliasHits, metrics.copiesDropped, codes, reply.text, renewed);
   await client.end({ force: false, timeout: 1000 });
 }
 void main;

@@ -2,12 +2,13 @@
 // page that has the built package loaded as `window.wasmqtt` and `window.config.brokerUrl`.
 import { startBroker } from '../../../scripts/lib/broker.mjs';
 import { serve } from '../../../scripts/lib/serve.mjs';
-import { launchBrowser } from '../../../scripts/lib/browser.mjs';
+import { launchBrowser, CHROMIUM_ARGS } from '../../../scripts/lib/browser.mjs';
 
-export async function startHarness({ broker: brokerOptions = {}, config = {} } = {}) {
+/** `browserArgs`: Chromium switches added to the usual ones. */
+export async function startHarness({ broker: brokerOptions = {}, config = {}, browserArgs = [] } = {}) {
   const broker = await startBroker(brokerOptions);
   const server = await serve({ config: { brokerUrl: broker.wsUrl, ...config } });
-  const browser = await launchBrowser();
+  const browser = await launchBrowser({ args: [...CHROMIUM_ARGS, ...browserArgs] });
   const contexts = [];
   return {
     broker,

@@ -1,0 +1,421 @@
+//! SUBSCRIBE and UNSUBSCRIBE, and keeping the broker's subscriptions in step with ours.
+//!
+//! A subscription is recorded when the application asks for it and confirmed by its SUBACK;
+//! an unsubscribe marks it "leaving" until its UNSUBACK. Whatever the broker has not confirmed
+//! is subscribed again on the next connection (everything, when it lost the session), and
+//! whatever is leaving is unsubscribed again, so a change made offline or lost with a
+//! connection or a page reaches the broker in the end. SUBSCRIBE and UNSUBSCRIBE leave only
+//! once their records are durable, and the application hears of a result only once it is
+//! durable too: the identifiers the broker knows are always ones the store knows.
+//!
+//! With subscription identifiers in force (MQTT 5, the server supports them, the client manages
+//! them) every filter gets its own identifier, so that a PUBLISH says exactly which filters it
+//! is for (see router.rs). One SUBSCRIBE carries one identifier for all its filters
+//! (3.8.2.1.2), so a request with several filters goes out as one SUBSCRIBE per filter and the
+//! SUBACKs are gathered into one result.
+
+use std::collections::HashSet;
+
+use super::subscriptions::Subscription;
+use super::*;
+
+/// A SUBSCRIBE or UNSUBSCRIBE awaiting its acknowledgement.
+#[derive(Debug)]
+pub(crate) enum Control {
+    Subscribe {
+        token: Option<Token>,
+        filters: Vec<(String, SubscriptionOptions)>,
+        /// Where these filters start in the application's request (when it was split).
+        offset: usize,
+    },
+    Unsubscribe {
+        token: Option<Token>,
+        filters: Vec<String>,
+    },
+}
+
+impl Session {
+    pub fn subscribe(
+        &mut self,
+        now: u64,
+        filters: Vec<(String, SubscriptionOptions)>,
+        properties: Properties,
+    ) -> Result<Token, CommandError> {
+        if filters.is_empty() {
+            return Err(CommandError::NoFilters);
+        }
+        for (filter, _) in &filters {
+            topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
+            if filter.contains(['+', '#']) && !self.server.wildcards {
+                return Err(CommandError::WildcardsNotSupported);
+            }
+            if topic::split_shared(filter).is_some() && !self.server.shared {
+                return Err(CommandError::SharedNotSupported);
+            }
+        }
+        if !properties.subscription_identifiers.is_empty() {
+            if self.manages_subscription_ids() {
+                return Err(CommandError::PropertyNotAllowed(
+                    "a subscription identifier",
+                ));
+            }
+            if !self.server.subscription_ids {
+                return Err(CommandError::SubscriptionIdsNotSupported);
+            }
+        }
+        let token = self.next_token();
+        for (filter, options) in &filters {
+            self.record_subscription(filter, *options, false);
+        }
+        self.send_subscribe(now, Some(token), filters, properties);
+        Ok(token)
+    }
+
+    pub fn unsubscribe(
+        &mut self,
+        now: u64,
+        filters: Vec<String>,
+        properties: Properties,
+    ) -> Result<Token, CommandError> {
+        if filters.is_empty() {
+            return Err(CommandError::NoFilters);
+        }
+        for filter in &filters {
+            topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
+        }
+        let token = self.next_token();
+        for filter in &filters {
+            self.mark_leaving(filter);
+        }
+        self.send_unsubscribe(now, Some(token), filters, properties);
+        Ok(token)
+    }
+
+    /// The client gives every subscription its own identifier (MQTT 5, not turned off).
+    pub(super) fn manages_subscription_ids(&self) -> bool {
+        self.config.subscription_identifiers && self.config.protocol.is_v5()
+    }
+
+    fn ids_in_force(&self) -> bool {
+        self.manages_subscription_ids() && self.server.subscription_ids
+    }
+
+    /// Sends SUBSCRIBE for `filters` (already recorded), or, offline, settles at once: they
+    /// are subscribed when the connection is up.
+    pub(super) fn send_subscribe(
+        &mut self,
+        now: u64,
+        token: Option<Token>,
+        filters: Vec<(String, SubscriptionOptions)>,
+        properties: Properties,
+    ) {
+        if self.link != Link::Up {
+            if let Some(token) = token {
+                let reason_codes = filters.iter().map(|(_, o)| o.qos as u8).collect();
+                let report = Event::Subscribed {
+                    token,
+                    reason_codes,
+                };
+                self.gate(now, Gated::Report(report));
+            }
+            return;
+        }
+        let with_ids = self.ids_in_force();
+        let parts: Vec<Vec<(String, SubscriptionOptions)>> = if with_ids && filters.len() > 1 {
+            filters.into_iter().map(|f| vec![f]).collect()
+        } else {
+            vec![filters]
+        };
+        if let (Some(token), true) = (token, parts.len() > 1) {
+            self.partial_subacks.insert(token, vec![None; parts.len()]);
+        }
+        let mut offset = 0;
+        for part in parts {
+            let mut properties = properties.clone();
+            if with_ids {
+                let id = self.subscriptions.id_for(&part[0].0);
+                properties.subscription_identifiers = vec![id];
+                self.set_subscription_id(&part[0].0, Some(id));
+            } else if self.manages_subscription_ids() {
+                // This server takes none: the subscription will carry none.
+                for (filter, _) in &part {
+                    self.set_subscription_id(filter, None);
+                }
+            }
+            let packet_id = self.outbound.allocate_packet_id(&self.requests);
+            let packet = Subscribe {
+                packet_id,
+                properties,
+                filters: part.clone(),
+            };
+            let len = part.len();
+            self.requests.insert(
+                packet_id,
+                Control::Subscribe {
+                    token,
+                    filters: part,
+                    offset,
+                },
+            );
+            offset += len;
+            let seq = self.recorded(packet.filters.iter().map(|(f, _)| f));
+            self.gate_at(now, seq, Gated::Send(Packet::Subscribe(packet)));
+        }
+    }
+
+    /// Sends UNSUBSCRIBE for `filters` (already marked leaving), or, offline, settles at once:
+    /// they are unsubscribed when the connection is up.
+    pub(super) fn send_unsubscribe(
+        &mut self,
+        now: u64,
+        token: Option<Token>,
+        filters: Vec<String>,
+        properties: Properties,
+    ) {
+        if self.link != Link::Up {
+            if let Some(token) = token {
+                let report = Event::Unsubscribed {
+                    token,
+                    reason_codes: vec![reason::SUCCESS; filters.len()],
+                };
+                self.gate(now, Gated::Report(report));
+            }
+            return;
+        }
+        let packet_id = self.outbound.allocate_packet_id(&self.requests);
+        let packet = Unsubscribe {
+            packet_id,
+            properties,
+            filters: filters.clone(),
+        };
+        self.requests
+            .insert(packet_id, Control::Unsubscribe { token, filters });
+        let seq = self.recorded(&packet.filters);
+        self.gate_at(now, seq, Gated::Send(Packet::Unsubscribe(packet)));
+    }
+
+    /// After CONNACK: subscribes what the broker does not hold (everything, when it lost the
+    /// session) and unsubscribes what is leaving, then asks again what went unanswered on the
+    /// last connection.
+    pub(super) fn resubscribe(&mut self, now: u64, session_present: bool) {
+        if !session_present {
+            self.subscriptions.unconfirm_all();
+            // The broker holds nothing to unsubscribe from.
+            let leaving: Vec<String> = self
+                .subscriptions
+                .iter()
+                .filter(|(_, s)| s.leaving)
+                .map(|(f, _)| f.clone())
+                .collect();
+            self.forget_subscriptions(&leaving);
+        }
+        let unanswered = std::mem::take(&mut self.unanswered);
+        let mut asked_again: HashSet<String> = HashSet::new();
+        for control in &unanswered {
+            match control {
+                Control::Subscribe { filters, .. } => {
+                    asked_again.extend(filters.iter().map(|(f, _)| f.clone()))
+                }
+                Control::Unsubscribe { filters, .. } => asked_again.extend(filters.iter().cloned()),
+            }
+        }
+        let (mut subscribe, mut unsubscribe) = (Vec::new(), Vec::new());
+        for (filter, s) in self.subscriptions.iter() {
+            if asked_again.contains(filter) {
+                continue;
+            }
+            if s.leaving {
+                unsubscribe.push(filter.clone());
+            } else if !s.confirmed {
+                subscribe.push((filter.clone(), s.options));
+            }
+        }
+        if !subscribe.is_empty() {
+            self.send_subscribe(now, None, subscribe, Properties::default());
+        }
+        if !unsubscribe.is_empty() {
+            self.send_unsubscribe(now, None, unsubscribe, Properties::default());
+        }
+        for control in unanswered {
+            match control {
+                Control::Subscribe { token, filters, .. } => {
+                    self.send_subscribe(now, token, filters, Properties::default())
+                }
+                Control::Unsubscribe { token, filters } => {
+                    self.send_unsubscribe(now, token, filters, Properties::default())
+                }
+            }
+        }
+    }
+
+    pub(super) fn handle_suback(&mut self, now: u64, packet_id: u16, reason_codes: Vec<u8>) {
+        let Some(Control::Subscribe {
+            token,
+            filters,
+            offset,
+        }) = self.requests.remove(&packet_id)
+        else {
+            return;
+        };
+        // A broker that answers fewer codes than filters refused the rest.
+        let codes: Vec<u8> = (0..filters.len())
+            .map(|i| {
+                reason_codes
+                    .get(i)
+                    .copied()
+                    .unwrap_or(reason::UNSPECIFIED_ERROR)
+            })
+            .collect();
+        for ((filter, options), code) in filters.iter().zip(&codes) {
+            if self.subscriptions.get(filter).is_some_and(|s| s.leaving) {
+                continue; // unsubscribed meanwhile: its UNSUBSCRIBE follows this SUBSCRIBE
+            }
+            if reason::is_failure(*code) {
+                self.forget_subscriptions(std::slice::from_ref(filter));
+                self.response_topic_refused(filter, *code);
+            } else {
+                self.record_subscription(filter, *options, true);
+                let granted = QoS::from_u8(*code).unwrap_or(options.qos);
+                self.subscriptions.set_granted(filter, granted);
+                self.response_topic_held(now, filter);
+            }
+        }
+        let Some(token) = token else {
+            return;
+        };
+        let reason_codes = match self.partial_subacks.get_mut(&token) {
+            None => codes,
+            Some(gathered) => {
+                for (i, code) in codes.into_iter().enumerate() {
+                    gathered[offset + i] = Some(code);
+                }
+                if gathered.iter().any(Option::is_none) {
+                    return;
+                }
+                let gathered = self.partial_subacks.remove(&token).expect("present");
+                gathered.into_iter().flatten().collect()
+            }
+        };
+        let report = Event::Subscribed {
+            token,
+            reason_codes,
+        };
+        self.gate(now, Gated::Report(report));
+    }
+
+    pub(super) fn handle_unsuback(&mut self, now: u64, packet_id: u16, reason_codes: Vec<u8>) {
+        let Some(Control::Unsubscribe { token, filters }) = self.requests.remove(&packet_id) else {
+            return;
+        };
+        // A filter subscribed again meanwhile stays: its SUBSCRIBE follows this UNSUBSCRIBE.
+        let gone: Vec<String> = filters
+            .iter()
+            .filter(|f| self.subscriptions.get(f).is_some_and(|s| s.leaving))
+            .cloned()
+            .collect();
+        self.forget_subscriptions(&gone);
+        let Some(token) = token else {
+            return;
+        };
+        let reason_codes = if reason_codes.is_empty() {
+            vec![reason::SUCCESS; filters.len()]
+        } else {
+            reason_codes
+        };
+        let report = Event::Unsubscribed {
+            token,
+            reason_codes,
+        };
+        self.gate(now, Gated::Report(report));
+    }
+
+    /// Records `filter` with `options` (keeping its identifier) and writes it to the store.
+    pub(super) fn record_subscription(
+        &mut self,
+        filter: &str,
+        options: SubscriptionOptions,
+        confirmed: bool,
+    ) {
+        let current = self.subscriptions.get(filter).copied();
+        let subscription = Subscription {
+            id: current.and_then(|s| s.id),
+            confirmed,
+            // Asking again for a filter the broker holds replaces it: still held.
+            held: confirmed || current.is_some_and(|s| s.held && !s.leaving),
+            ..Subscription::new(options)
+        };
+        let persisted = |s: Subscription| (s.options, s.id, s.confirmed, s.leaving);
+        match current {
+            Some(current) if persisted(current) == persisted(subscription) => {
+                let recorded = current.recorded;
+                self.subscriptions.insert(
+                    filter.to_string(),
+                    Subscription {
+                        recorded,
+                        ..subscription
+                    },
+                );
+            }
+            _ => self.put_subscription(filter, subscription),
+        }
+    }
+
+    /// The application unsubscribed `filter`: durably marked until the broker confirms.
+    fn mark_leaving(&mut self, filter: &str) {
+        let Some(&current) = self.subscriptions.get(filter) else {
+            return;
+        };
+        if !current.leaving {
+            let subscription = Subscription {
+                leaving: true,
+                held: false,
+                ..current
+            };
+            self.put_subscription(filter, subscription);
+        }
+    }
+
+    fn set_subscription_id(&mut self, filter: &str, id: Option<u32>) {
+        let Some(&current) = self.subscriptions.get(filter) else {
+            return;
+        };
+        if current.id != id {
+            self.put_subscription(filter, Subscription { id, ..current });
+        }
+    }
+
+    /// Writes `filter`'s record and keeps it, noting the write's sequence number.
+    fn put_subscription(&mut self, filter: &str, subscription: Subscription) {
+        self.write(Write::Put(
+            store::subscription_key(filter),
+            store::subscription_value(&subscription),
+        ));
+        let recorded = self.log.last_seq();
+        self.subscriptions.insert(
+            filter.to_string(),
+            Subscription {
+                recorded,
+                ..subscription
+            },
+        );
+    }
+
+    /// The sequence number to wait for before the broker may hear about `filters`: their
+    /// records, identifiers and leaving marks are durable by then.
+    fn recorded<'a>(&self, filters: impl IntoIterator<Item = &'a String>) -> u64 {
+        filters
+            .into_iter()
+            .filter_map(|f| self.subscriptions.get(f))
+            .map(|s| s.recorded)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn forget_subscriptions(&mut self, filters: &[String]) {
+        for filter in filters {
+            if self.subscriptions.remove(filter).is_some() {
+                self.write(Write::Delete(store::subscription_key(filter)));
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Keeps a host's durable store in step with the session (sans-I/O, like the link supervisor):
+//! group commit of the session's writes, and what to do when a commit fails.
+//!
+//! Normally every write the session made since the last commit goes into the next transaction,
+//! and the session hears that a sequence number is committed only once its transaction has
+//! completed. When a commit fails (the storage quota is used up, the database went away), the
+//! store no longer matches the session. Left as it is, a reload would resume from that stale copy
+//! and could re-use QoS 2 packet ids the broker has released, or resend finished messages. So the
+//! store is emptied at once, the session carries on in memory (writes count as committed
+//! immediately), and from time to time the whole state is written again from
+//! [`Session::snapshot`](crate::session::Session::snapshot) in one transaction; once that
+//! succeeds the store is durable again.
+
+use crate::session::{StoreOp, Write};
+
+/// First wait before the store is rewritten after a failure, ms; doubled after each failed
+/// rewrite up to [`MAX_RETRY_MS`].
+pub const FIRST_RETRY_MS: u64 = 1_000;
+pub const MAX_RETRY_MS: u64 = 30_000;
+
+/// Work for the host's store. Run one at a time; report the outcome with [`StoreSync::finished`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// Apply these writes in one transaction.
+    Commit(Vec<Write>),
+    /// Empty the store (it no longer matches the session).
+    Clear,
+    /// Replace everything in the store with the session's snapshot, taken now, in one
+    /// transaction.
+    Rewrite,
+}
+
+/// A change of the store's standing, for the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A commit failed: the session carries on in memory until a rewrite succeeds.
+    Behind,
+    /// A rewrite succeeded: the store is durable again.
+    CaughtUp,
+    /// Emptying the stale store failed: a reload may resume from it.
+    ClearFailed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// No store: everything counts as committed at once.
+    Memory,
+    Durable,
+    Behind {
+        clear_due: bool,
+        retry_at: u64,
+    },
+}
+
+#[derive(Debug)]
+pub struct StoreSync {
+    mode: Mode,
+    writes: Vec<Write>,
+    last_seq: u64,
+    /// The job running and the sequence number it makes durable.
+    running: Option<(Kind, u64)>,
+    retry_delay: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Commit,
+    Clear,
+    Rewrite,
+}
+
+/// What the host does after a call: report `committed` to the session (when Some), start `job`
+/// (when Some), and tell the application about `change` (when Some).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    pub committed: Option<u64>,
+    pub job: Option<Job>,
+    pub change: Option<Change>,
+}
+
+impl StoreSync {
+    /// `durable`: a store is open; otherwise writes are only counted.
+    pub fn new(durable: bool) -> StoreSync {
+        StoreSync {
+            mode: if durable { Mode::Durable } else { Mode::Memory },
+            writes: Vec::new(),
+            last_seq: 0,
+            running: None,
+            retry_delay: FIRST_RETRY_MS,
+        }
+    }
+
+    /// Whether writes are being made durable now.
+    pub fn is_durable(&self) -> bool {
+        self.mode == Mode::Durable
+    }
+
+    /// Whether a job is running.
+    pub fn is_busy(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Takes one of the session's writes.
+    pub fn push(&mut self, op: StoreOp) {
+        self.last_seq = op.seq;
+        if self.mode != Mode::Memory {
+            self.writes.push(op.write);
+        }
+    }
+
+    /// What is due now.
+    pub fn poll(&mut self, now: u64) -> Step {
+        let mut step = Step::default();
+        match self.mode {
+            Mode::Memory => step.committed = Some(self.last_seq),
+            Mode::Durable => {
+                if self.running.is_none() && !self.writes.is_empty() {
+                    self.running = Some((Kind::Commit, self.last_seq));
+                    step.job = Some(Job::Commit(std::mem::take(&mut self.writes)));
+                }
+            }
+            Mode::Behind {
+                clear_due,
+                retry_at,
+            } => {
+                // In memory until caught up: nothing waits for the store.
+                step.committed = Some(self.last_seq);
+                if self.running.is_some() {
+                    return step; // writes made during a rewrite are applied after it
+                }
+                self.writes.clear();
+                if clear_due {
+                    self.mode = Mode::Behind {
+                        clear_due: false,
+                        retry_at,
+                    };
+                    self.running = Some((Kind::Clear, self.last_seq));
+                    step.job = Some(Job::Clear);
+                } else if now >= retry_at {
+                    self.running = Some((Kind::Rewrite, self.last_seq));
+                    step.job = Some(Job::Rewrite);
+                }
+            }
+        }
+        step
+    }
+
+    /// The running job finished, successfully or not.
+    pub fn finished(&mut self, now: u64, ok: bool) -> Step {
+        let Some((kind, seq)) = self.running.take() else {
+            return Step::default();
+        };
+        let mut step = Step::default();
+        match (kind, ok) {
+            (Kind::Commit, true) => step.committed = Some(seq),
+            (Kind::Commit, false) => {
+                self.retry_delay = FIRST_RETRY_MS;
+                self.mode = Mode::Behind {
+                    clear_due: true,
+                    retry_at: now + self.retry_delay,
+                };
+                step.change = Some(Change::Behind);
+            }
+            (Kind::Clear, true) => {}
+            (Kind::Clear, false) => step.change = Some(Change::ClearFailed),
+            (Kind::Rewrite, true) => {
+                self.mode = Mode::Durable;
+                self.retry_delay = FIRST_RETRY_MS;
+                step.committed = Some(seq);
+                step.change = Some(Change::CaughtUp);
+            }
+            (Kind::Rewrite, false) => {
+                self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY_MS);
+                self.mode = Mode::Behind {
+                    clear_due: false,
+                    retry_at: now + self.retry_delay,
+                };
+            }
+        }
+        let next = self.poll(now);
+        Step {
+            committed: next.committed.or(step.committed),
+            job: next.job,
+            change: step.change,
+        }
+    }
+
+    /// When [`StoreSync::poll`] has work again without any other input.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match self.mode {
+            Mode::Behind { retry_at, .. } if self.running.is_none() => Some(retry_at),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(sync: &mut StoreSync, seq: u64) {
+        sync.push(StoreOp {
+            seq,
+            write: Write::Put(format!("k{seq}"), vec![seq as u8]),
+        });
+    }
+
+    fn commit_of(seqs: &[u64]) -> Option<Job> {
+        Some(Job::Commit(
+            seqs.iter()
+                .map(|s| Write::Put(format!("k{s}"), vec![*s as u8]))
+                .collect(),
+        ))
+    }
+
+    #[test]
+    fn writes_made_during_a_commit_go_together_into_the_next_one() {
+        let mut sync = StoreSync::new(true);
+        put(&mut sync, 1);
+        let step = sync.poll(0);
+        assert_eq!((step.committed, step.job), (None, commit_of(&[1])));
+        put(&mut sync, 2);
+        put(&mut sync, 3);
+        assert_eq!(sync.poll(0), Step::default(), "one transaction at a time");
+        let step = sync.finished(5, true);
+        assert_eq!(
+            step.committed,
+            Some(1),
+            "only what the finished commit held"
+        );
+        assert_eq!(step.job, commit_of(&[2, 3]));
+        let step = sync.finished(6, true);
+        assert_eq!((step.committed, step.job), (Some(3), None));
+        assert!(sync.is_durable() && !sync.is_busy());
+    }
+
+    #[test]
+    fn without_a_store_every_write_counts_as_committed_at_once() {
+        let mut sync = StoreSync::new(false);
+        put(&mut sync, 1);
+        put(&mut sync, 2);
+        assert_eq!(
+            sync.poll(0),
+            Step {
+                committed: Some(2),
+                ..Step::default()
+            }
+        );
+        assert!(!sync.is_durable());
+    }
+
+    #[test]
+    fn a_failed_commit_empties_the_store_then_rewrites_it_with_growing_waits() {
+        let mut sync = StoreSync::new(true);
+        put(&mut sync, 1);
+        sync.poll(0);
+        put(&mut sync, 2);
+        let step = sync.finished(100, false);
+        assert_eq!(step.change, Some(Change::Behind));
+        assert_eq!(step.committed, Some(2), "the session carries on in memory");
+        assert_eq!(
+            step.job,
+            Some(Job::Clear),
+            "the stale store is emptied at once"
+        );
+        assert!(!sync.is_durable());
+        put(&mut sync, 3);
+        assert_eq!(
+            sync.poll(150).committed,
+            Some(3),
+            "nothing waits while behind"
+        );
+        let step = sync.finished(200, true);
+        assert_eq!((step.job, step.change), (None, None));
+        assert_eq!(sync.poll_timeout(), Some(100 + FIRST_RETRY_MS));
+        assert_eq!(sync.poll(1_099).job, None);
+        assert_eq!(sync.poll(1_100).job, Some(Job::Rewrite));
+        assert_eq!(sync.poll_timeout(), None, "no timer while the rewrite runs");
+        let step = sync.finished(1_200, false);
+        assert_eq!(step.change, None, "still behind: no news");
+        assert_eq!(sync.poll_timeout(), Some(1_200 + 2 * FIRST_RETRY_MS));
+        let mut at = 1_200;
+        for _ in 0..10 {
+            at = sync.poll_timeout().unwrap();
+            assert_eq!(sync.poll(at).job, Some(Job::Rewrite));
+            sync.finished(at, false);
+        }
+        assert_eq!(sync.poll_timeout(), Some(at + MAX_RETRY_MS), "capped");
+    }
+
+    #[test]
+    fn a_successful_rewrite_makes_the_store_durable_again_and_writes_made_meanwhile_follow() {
+        let mut sync = StoreSync::new(true);
+        put(&mut sync, 1);
+        sync.poll(0);
+        sync.finished(0, false);
+        sync.finished(0, true); // the clear
+        assert_eq!(sync.poll(FIRST_RETRY_MS).job, Some(Job::Rewrite));
+        put(&mut sync, 2);
+        assert_eq!(
+            sync.poll(FIRST_RETRY_MS).committed,
+            Some(2),
+            "still in memory until the rewrite is done"
+        );
+        let step = sync.finished(FIRST_RETRY_MS + 10, true);
+        assert_eq!(step.change, Some(Change::CaughtUp));
+        assert_eq!(step.job, commit_of(&[2]), "the write after the snapshot");
+        assert!(sync.is_durable());
+        put(&mut sync, 3);
+        assert_eq!(
+            sync.poll(0),
+            Step::default(),
+            "waits for the commit running"
+        );
+        let step = sync.finished(FIRST_RETRY_MS + 20, true);
+        assert_eq!((step.committed, step.job), (Some(2), commit_of(&[3])));
+        // A later failure starts the waits from the first one again.
+        sync.finished(50_000, false);
+        sync.finished(50_000, true);
+        assert_eq!(sync.poll_timeout(), Some(50_000 + FIRST_RETRY_MS));
+    }
+
+    #[test]
+    fn a_clear_that_fails_is_reported_and_the_rewrites_still_come() {
+        let mut sync = StoreSync::new(true);
+        put(&mut sync, 1);
+        sync.poll(0);
+        sync.finished(0, false);
+        let step = sync.finished(0, false);
+        assert_eq!(step.change, Some(Change::ClearFailed));
+        assert_eq!(sync.poll(FIRST_RETRY_MS).job, Some(Job::Rewrite));
+    }
+}

@@ -1,0 +1,250 @@
+// IndexedDB going wrong under a persistent session, in real pages against a real mosquitto:
+// records that cannot be read, a storage quota that is used up, and no IndexedDB at all. Bad
+// stored data gets a clear typed report and loses nothing that could be kept.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { startHarness } from './lib/harness.mjs';
+import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
+import { launchUserBrowser } from '../../scripts/lib/browser.mjs';
+
+let h, proxy;
+before(async () => {
+  h = await startHarness();
+  proxy = await startFaultProxy({ targetPort: h.broker.wsPort });
+});
+after(async () => {
+  await proxy?.close();
+  await h?.close();
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(predicate, ms = 10_000, what = 'condition') {
+  const end = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error(`${what} not met in ${ms} ms`);
+    await sleep(25);
+  }
+}
+
+/** A Node MQTT.js observer on the broker's TCP listener; `show` turns a payload into what is kept. */
+async function observer(topic, show = (payload) => payload.toString()) {
+  const client = mqtt.connect(h.broker.tcpUrl, { protocolVersion: 5 });
+  const seen = [];
+  client.on('message', (t, payload) => seen.push(show(payload)));
+  await new Promise((resolve) => client.once('connect', resolve));
+  await client.subscribeAsync(topic, { qos: 1 });
+  return { seen, end: () => client.endAsync() };
+}
+
+/** The IndexedDB database of one persistent session (see src/web/idb.rs). */
+const databaseName = (url, clientId) => `wasmqtt:${url}:${clientId}`;
+
+/** Every entry of the session's object store, as [key, value] with values made printable. */
+const storedEntries = (page, name) => page.evaluate(async (name) => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    if (!db.objectStoreNames.contains('records')) return [];
+    const store = db.transaction('records').objectStore('records');
+    const get = (request) => new Promise((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const [keys, values] = [await get(store.getAllKeys()), await get(store.getAll())];
+    return keys.map((key, i) => [key, values[i] instanceof Uint8Array ? `bytes:${values[i].length}` : typeof values[i]]);
+  } finally {
+    db.close();
+  }
+}, name);
+
+/**
+ * Starts a client in the page, recording its events in window.log; resolves once it is connected,
+ * or with `offline`, once its stored session is loaded (the first 'storage' event).
+ */
+async function startClient(page, url, options, { offline = false } = {}) {
+  await page.evaluate(async ([url, options, offline]) => {
+    window.log = [];
+    const client = new window.wasmqtt.MqttClient(url, options);
+    for (const e of ['connect', 'close', 'reconnect']) client.on(e, () => window.log.push({ event: e }));
+    client.on('error', (e) => window.log.push({ event: 'error', code: e.code, message: e.message, record: e.record }));
+    client.on('storage', (d) => window.log.push({ event: 'storage', persistence: d.persistence, code: d.error?.code, record: d.error?.record }));
+    window.client = client;
+    if (offline) await new Promise((resolve) => client.once('storage', resolve));
+    else await client.ready.catch(() => {});
+  }, [url, options, offline]);
+}
+const log = (page) => page.evaluate(() => window.log);
+
+test('records that cannot be read are reported by key and skipped; the good ones still load and the client works', async () => {
+  const watcher = await observer('corrupt/#');
+  const context = await h.browser.newContext();
+  const page = await h.page({ context });
+  const options = { clientId: 'corrupt-1', clean: false, connectTimeout: 500, reconnect: { minDelay: 100, maxDelay: 200 } };
+  const name = databaseName(proxy.wsUrl, options.clientId);
+  // Offline: the QoS 1 message waits in the outbox, stored in IndexedDB.
+  proxy.refuseFor(60_000);
+  await startClient(page, proxy.wsUrl, options, { offline: true });
+  await page.evaluate(() => { window.client.publish('corrupt/x', 'kept', { qos: 1 }).catch(() => {}); });
+  await until(async () => (await storedEntries(page, name)).some(([key]) => key.startsWith('o/')), 5_000, 'outbox stored');
+
+  // Damage the store behind the client's back: bytes that are no record, a value that is not
+  // bytes, a key that is not a string.
+  await page.evaluate(async (name) => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const tx = db.transaction('records', 'readwrite');
+    const store = tx.objectStore('records');
+    store.put(new Uint8Array([1, 7, 0, 1, 0xde, 0xad]), 'o/00000000000000ff');
+    store.put('not bytes', 's/bad');
+    store.put(new Uint8Array([1]), 42);
+    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onabort = () => reject(tx.error); });
+    db.close();
+  }, name);
+
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+  proxy.refuseFor(0);
+  await startClient(page, proxy.wsUrl, options);
+  await until(() => watcher.seen.includes('kept'), 10_000, 'the stored message delivered');
+
+  const events = await log(page);
+  const reports = events.filter((e) => e.event === 'storage' && e.code === 'STORE_CORRUPT_RECORD');
+  assert.deepEqual(reports.map((e) => e.record).sort(), ['42', 'o/00000000000000ff', 's/bad']);
+  assert.ok(reports.every((e) => e.persistence === 'indexeddb'), 'the store stays in use');
+  const errors = events.filter((e) => e.event === 'error');
+  assert.deepEqual(errors.map((e) => e.code), ['STORE_CORRUPT_RECORD', 'STORE_CORRUPT_RECORD', 'STORE_CORRUPT_RECORD']);
+  for (const e of errors) assert.ok(e.message.includes(e.record), `the message names the record: ${e.message}`);
+
+  // The client keeps working, and persisting.
+  const ack = await page.evaluate(() => window.client.publish('corrupt/y', 'after', { qos: 1 }));
+  assert.ok(ack.reasonCode < 0x80);
+  await until(() => watcher.seen.includes('after'), 5_000, 'a new message delivered');
+  assert.deepEqual(watcher.seen, ['kept', 'after'], 'each once');
+  assert.equal(await page.evaluate(() => window.client.metrics().persistence), 'indexeddb');
+  await page.evaluate(() => window.client.end());
+  await watcher.end();
+  await context.close();
+});
+
+test('without IndexedDB (removed from the page) the client says so, runs in memory and works', async () => {
+  const context = await h.browser.newContext();
+  // Before any page script: as in a browser or mode that has no IndexedDB.
+  await context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true }));
+  const page = await h.page({ context });
+  assert.equal(await page.evaluate(() => typeof window.indexedDB), 'undefined');
+  await startClient(page, h.broker.wsUrl, { clientId: 'no-idb', clean: false });
+  const outcome = await page.evaluate(async () => {
+    let got;
+    const message = new Promise((resolve) => { got = resolve; });
+    await window.client.subscribe('noidb/x', { qos: 1 }, (m) => got(m.text));
+    await window.client.publish('noidb/x', 'in memory', { qos: 1 });
+    return { text: await message, persistence: window.client.metrics().persistence };
+  });
+  assert.deepEqual(outcome, { text: 'in memory', persistence: 'memory' });
+  const storage = (await log(page)).filter((e) => e.event === 'storage');
+  assert.deepEqual(storage, [{ event: 'storage', persistence: 'memory', code: 'STORE_UNAVAILABLE', record: undefined }]);
+  await page.evaluate(() => window.client.end());
+  await context.close();
+});
+
+test('in a sandboxed frame (an opaque origin, where IndexedDB is refused) the client falls back to memory and says so', async () => {
+  const page = await h.page();
+  await page.goto(`${h.server.url}/tests/page/fixtures/sandboxed.html`);
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  await frame.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+  assert.equal(await frame.evaluate(() => window.origin), 'null', 'an opaque origin');
+  const outcome = await frame.evaluate(async () => {
+    const events = [];
+    const client = new window.wasmqtt.MqttClient(window.config.brokerUrl, { clientId: 'sandboxed', clean: false });
+    client.on('storage', (d) => events.push([d.persistence, d.error?.code, d.error?.message]));
+    await client.ready;
+    let got;
+    const message = new Promise((resolve) => { got = resolve; });
+    await client.subscribe('sandbox/x', { qos: 1 }, (m) => got(m.text));
+    await client.publish('sandbox/x', 'still works', { qos: 1 });
+    const text = await message;
+    await client.end();
+    return { events, text };
+  });
+  assert.equal(outcome.text, 'still works');
+  assert.equal(outcome.events.length, 1, JSON.stringify(outcome.events));
+  const [persistence, code, message] = outcome.events[0];
+  assert.deepEqual([persistence, code], ['memory', 'STORE_UNAVAILABLE']);
+  assert.match(message, /IndexedDB is not available/);
+});
+
+test('a used-up storage quota: STORE_QUOTA_EXCEEDED, the client carries on in memory, and stores the session again once there is room', async () => {
+  const watcher = await observer('quota/#', (payload) => `${payload.length} bytes`);
+  // IndexedDB of an incognito context lives in memory and has no quota to exceed: a profile on disk.
+  const user = await launchUserBrowser();
+  try {
+    const page = await h.page({ context: user.context });
+    const cdp = await user.context.newCDPSession(page);
+    // Set before the origin's first IndexedDB write: Chromium reads the quota when it first needs it.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: h.server.url, quotaSize: 64 * 1024 });
+    const options = { clientId: 'quota-1', clean: false, connectTimeout: 500, reconnect: { minDelay: 100, maxDelay: 200 } };
+    const name = databaseName(proxy.wsUrl, options.clientId);
+    await startClient(page, proxy.wsUrl, options);
+    await page.evaluate(() => window.client.subscribe('quota/in', { qos: 1 }));
+    await until(async () => (await storedEntries(page, name)).some(([key]) => key === 's/quota/in'), 5_000, 'subscription stored');
+
+    // Offline, so that the message stays queued; 200 kB of random bytes do not fit in 64 kB.
+    proxy.refuseFor(120_000);
+    proxy.cutAll();
+    await until(async () => (await log(page)).some((e) => e.event === 'close'), 5_000, 'offline');
+    await page.evaluate(() => {
+      const payload = new Uint8Array(200_000);
+      for (let i = 0; i < payload.length; i += 65_536) crypto.getRandomValues(payload.subarray(i, i + 65_536));
+      window.client.publish('quota/big', payload, { qos: 1 }).catch(() => {});
+    });
+    const isMemory = (e) => e.event === 'storage' && e.persistence === 'memory';
+    await until(async () => (await log(page)).some(isMemory), 5_000, 'the storage event');
+    const events = await log(page);
+    assert.equal(events.find(isMemory).code, 'STORE_QUOTA_EXCEEDED');
+    // (Besides CONNECTION_FAILED for each refused attempt to reconnect.)
+    const errors = events.filter((e) => e.event === 'error' && e.code.startsWith('STORE_'));
+    assert.deepEqual(errors.map((e) => e.code), ['STORE_QUOTA_EXCEEDED']);
+    assert.match(errors[0].message, /quota exceeded.*carries on in memory/);
+    const metrics = await page.evaluate(() => window.client.metrics());
+    assert.equal(metrics.persistence, 'memory');
+    assert.equal(metrics.queued, 1, 'the message is kept, not dropped');
+    // The stored copy no longer matches the session: it is emptied rather than left stale.
+    await until(async () => (await storedEntries(page, name)).length === 0, 5_000, 'the stale store emptied');
+    // Still no room: the rewrites (after 1 s, then 2 s more) fail and change nothing.
+    await sleep(2_500);
+    const recovered = async () => {
+      const all = await log(page);
+      return all.slice(all.findIndex(isMemory)).some((e) => e.event === 'storage' && e.persistence === 'indexeddb');
+    };
+    assert.equal(await recovered(), false, 'no room yet');
+
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: h.server.url }); // room again
+    await until(recovered, 15_000, 'the session stored again');
+    assert.equal(await page.evaluate(() => window.client.metrics().persistence), 'indexeddb');
+    const entries = await storedEntries(page, name);
+    assert.deepEqual(entries.map(([key]) => key[0]), ['o', 's'], JSON.stringify(entries));
+    assert.equal(entries[1][0], 's/quota/in');
+    assert.ok(Number(entries[0][1].slice('bytes:'.length)) > 200_000, entries[0][1]);
+
+    // Durable again: the queued message survives a reload and is delivered once.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+    proxy.refuseFor(0);
+    await startClient(page, proxy.wsUrl, options);
+    await until(() => watcher.seen.length > 0, 10_000, 'the message delivered after the reload');
+    await sleep(300);
+    assert.deepEqual(watcher.seen, ['200000 bytes']);
+    assert.deepEqual((await log(page)).filter((e) => e.event === 'error'), []);
+    await page.evaluate(() => window.client.end());
+  } finally {
+    await user.close();
+    await watcher.end();
+  }
+});

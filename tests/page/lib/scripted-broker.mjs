@@ -1,0 +1,115 @@
+// A scripted MQTT 5 broker on a WebSocket, for what mosquitto cannot do without plugins (enhanced
+// authentication). The test gives a handler that sees each decoded packet and answers with
+// packets of its own. WebSocket framing (RFC 6455) is done here; MQTT packets by mqtt-packet.
+import http from 'node:http';
+import crypto from 'node:crypto';
+import mqttPacket from 'mqtt-packet';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** One client's connection: `send(packet)`, `close()`, and `packets` received so far. */
+class Connection {
+  constructor(socket) {
+    this.socket = socket;
+    this.packets = [];
+    this.buffer = Buffer.alloc(0);
+    this.parser = mqttPacket.parser({ protocolVersion: 5 });
+  }
+
+  send(packet) {
+    const payload = mqttPacket.generate(packet, { protocolVersion: 5 });
+    let header;
+    if (payload.length < 126) {
+      header = Buffer.from([0x82, payload.length]);
+    } else if (payload.length < 65536) {
+      header = Buffer.alloc(4);
+      header.writeUInt8(0x82, 0);
+      header.writeUInt8(126, 1);
+      header.writeUInt16BE(payload.length, 2);
+    } else {
+      throw new Error('frame too large for this test broker');
+    }
+    this.socket.write(Buffer.concat([header, payload]));
+  }
+
+  close() {
+    this.socket.end(Buffer.from([0x88, 0]));
+  }
+
+  /** Cuts complete frames out of the stream; returns their payloads (binary data only). */
+  frames(chunk) {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    const out = [];
+    for (;;) {
+      if (this.buffer.length < 2) break;
+      const opcode = this.buffer[0] & 0x0f;
+      let length = this.buffer[1] & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (this.buffer.length < 4) break;
+        length = this.buffer.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (this.buffer.length < 10) break;
+        length = Number(this.buffer.readBigUInt64BE(2));
+        offset = 10;
+      }
+      const masked = (this.buffer[1] & 0x80) !== 0;
+      const end = offset + (masked ? 4 : 0) + length;
+      if (this.buffer.length < end) break;
+      const data = Buffer.from(this.buffer.subarray(offset + (masked ? 4 : 0), end));
+      if (masked) {
+        const mask = this.buffer.subarray(offset, offset + 4);
+        for (let i = 0; i < data.length; i++) data[i] ^= mask[i % 4];
+      }
+      this.buffer = this.buffer.subarray(end);
+      if (opcode === 0x8) this.socket.end();
+      else if (opcode === 0x9) this.socket.write(Buffer.concat([Buffer.from([0x8a, data.length]), data]));
+      else if (opcode === 0x2 || opcode === 0x0) out.push(data);
+    }
+    return out;
+  }
+}
+
+/**
+ * Starts the broker on a free loopback port. `handler(packet, connection)` runs for each packet
+ * a client sends. Resolves with { wsUrl, connections, close() }.
+ */
+export function startScriptedBroker(handler) {
+  const connections = [];
+  const server = http.createServer((req, res) => res.writeHead(426).end());
+  server.on('upgrade', (req, socket) => {
+    const key = req.headers['sec-websocket-key'];
+    const accept = crypto.createHash('sha1').update(key + GUID).digest('base64');
+    socket.write([
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Accept: ${accept}`,
+      'Sec-WebSocket-Protocol: mqtt',
+      '', '',
+    ].join('\r\n'));
+    const connection = new Connection(socket);
+    connections.push(connection);
+    connection.parser.on('packet', (packet) => {
+      connection.packets.push(packet);
+      handler(packet, connection);
+    });
+    socket.on('data', (chunk) => {
+      for (const frame of connection.frames(chunk)) connection.parser.parse(frame);
+    });
+    socket.on('error', () => {});
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        wsUrl: `ws://127.0.0.1:${server.address().port}`,
+        connections,
+        close: () => new Promise((done) => {
+          for (const c of connections) c.socket.destroy();
+          server.close(() => done());
+        }),
+      });
+    });
+  });
+}
