@@ -19,7 +19,7 @@ const between = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
  */
 export const SIZES = {
   quick: { perStream: 150, rate: 180, drainMs: 10_000, quietMs: 5_000, slowFaultMs: 1_800, stormMs: Infinity, calmMs: 0 },
-  soak: { perStream: 12_000, rate: 300, drainMs: 90_000, quietMs: 20_000, slowFaultMs: 4_000, stormMs: 8_000, calmMs: 8_000 },
+  soak: { perStream: 11_200, rate: 300, drainMs: 60_000, quietMs: 15_000, slowFaultMs: 4_000, stormMs: 8_000, calmMs: 8_000 },
 };
 
 /** Client settings both libraries get: keepalive (s) and connect timeout (ms). */
@@ -367,8 +367,8 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
   const startSubscriber = (i) => subs[i].page.evaluate((o) => window.agent.subscriber(o), subscriberOptions(i));
   await Promise.all(subs.map((_, i) => startSubscriber(i)));
   const subscribed = () => (tracker.events.get('subscriber subscribed') || 0) >= subscribers;
-  for (const end = Date.now() + 15_000; !subscribed() && Date.now() < end;) await sleep(20);
-  if (!subscribed()) throw new Error(`${lib}: subscribers did not subscribe in 15 s`);
+  for (const end = Date.now() + 60_000; !subscribed() && Date.now() < end;) await sleep(20);
+  if (!subscribed()) throw new Error(`${lib}: subscribers did not subscribe in 60 s`);
   const publisherId = `${runId}-p`;
   const startPublisher = () => {
     const streams = qosList.map((qos) => {
