@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
 import { launchUserBrowser } from '../../scripts/lib/browser.mjs';
+import { sleep, until } from './lib/wait.mjs';
 
 let h, user;
 before(async () => {
@@ -18,15 +19,6 @@ after(async () => {
   await user?.close();
   await h?.close();
 });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(predicate, ms = 10_000, what = 'condition') {
-  const end = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`${what} not met in ${ms} ms`);
-    await sleep(25);
-  }
-}
 
 async function publish(topic, text) {
   const client = await mqtt.connectAsync(h.broker.tcpUrl, { protocolVersion: 5 });
