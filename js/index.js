@@ -1,7 +1,7 @@
 // wasmqtt's JavaScript API: a thin, Promise-based facade over the wasm driver. All protocol
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
 // events into Promises, listeners and async iterators.
-import init, { Driver } from './wasmqtt.js';
+import init, { Driver, topicMatches } from './wasmqtt.js';
 
 let loading = null;
 
@@ -46,15 +46,23 @@ export class MqttClient {
   #authenticate;
   /** The pending reauthenticate() call, if any. */
   #reauth = null;
+  /** The link to the other tabs sharing this connection (shareAcrossTabs), or null. */
+  #tabs = null;
 
   #loaded;
 
   constructor(url, options = {}) {
-    const { wasmUrl: _ignored, authenticate, ...driverOptions } = options ?? {};
+    const { wasmUrl: _ignored, authenticate, shareAcrossTabs = true, ...driverOptions } = options ?? {};
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw mqttError('INVALID_ARGUMENT', 'authenticate must be a function');
     }
+    if (typeof shareAcrossTabs !== 'boolean') throw mqttError('INVALID_ARGUMENT', 'shareAcrossTabs must be a boolean');
     this.#authenticate = authenticate;
+    const clientId = driverOptions.clientId;
+    const shared = shareAcrossTabs && typeof clientId === 'string' && clientId !== '';
+    if (shared) TabLink.check();
+    // Validates every option; a follower tab keeps it unstarted (its routes live here) until
+    // it becomes the leader.
     this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail));
     const connected = new Promise((resolve, reject) => {
       const onConnect = () => { this.off('error', onError); resolve(); };
@@ -67,8 +75,14 @@ export class MqttClient {
       this.on('error', onError);
     });
     connected.catch(() => {});
-    // The stored session is loaded before anything else may touch the driver.
-    this.#loaded = this.#driver.start();
+    if (shared) {
+      const first = Array.isArray(url) ? url[0] : url;
+      this.#tabs = new TabLink(`wasmqtt:${first}:${clientId}`, this);
+      this.#loaded = this.#tabs.elect();
+    } else {
+      // The stored session is loaded before anything else may touch the driver.
+      this.#loaded = this.#driver.start();
+    }
     this.ready = this.#loaded.then(() => connected);
     this.ready.catch(() => {});
   }
@@ -96,7 +110,7 @@ export class MqttClient {
    * reason code; rejects with an MqttError.
    */
   publish(topic, payload, options = {}) {
-    return this.#request(() => this.#driver.publish(topic, payload, options));
+    return this.#call('publish', [topic, payload, options]);
   }
 
   /**
@@ -110,7 +124,7 @@ export class MqttClient {
     // Routes first, so that retained messages arriving with the SUBACK find their handler.
     const routes = handler ? list.map(({ topic }) => this.#addRoute(topic, handler)) : [];
     try {
-      const codes = await this.#request(() => this.#driver.subscribe(list, options));
+      const codes = await this.#call('subscribe', [list, options]);
       return list.map(({ topic }, i) => ({ topic, qos: codes[i] < 0x80 ? codes[i] : undefined, reasonCode: codes[i] }));
     } catch (error) {
       for (const id of routes) this.#removeRoute(id);
@@ -121,7 +135,7 @@ export class MqttClient {
   /** Unsubscribes and removes the handlers of these filters; resolves with one reason code per filter. */
   async unsubscribe(filters, options = {}) {
     const list = Array.isArray(filters) ? filters : [filters];
-    const result = await this.#request(() => this.#driver.unsubscribe(list, options));
+    const result = await this.#call('unsubscribe', [list, options]);
     for (const [id, route] of this.#routes) {
       if (list.includes(route.filter)) this.#removeRoute(id);
     }
@@ -139,7 +153,7 @@ export class MqttClient {
   request(topic, payload, options = {}) {
     const { timeout = 30_000, ...rest } = options ?? {};
     const driverOptions = timeout === Infinity ? rest : { ...rest, timeout };
-    return this.#request(() => this.#driver.request(topic, payload, driverOptions));
+    return this.#call('request', [topic, payload, driverOptions]);
   }
 
   /**
@@ -147,7 +161,7 @@ export class MqttClient {
    * its response topic with its correlation data. Options as for publish; resolves as publish.
    */
   respond(message, payload, options = {}) {
-    return this.#request(() => this.#driver.respond(message, payload, options));
+    return this.#call('respond', [{ ...message }, payload, options]);
   }
 
   /**
@@ -159,6 +173,7 @@ export class MqttClient {
   async reauthenticate(data) {
     await this.#loaded;
     if (this.#ended) throw closedError();
+    if (this.#tabs?.follower) throw mqttError('NOT_LEADER_TAB', 'reauthenticate runs in the tab that holds the shared connection');
     return new Promise((resolve, reject) => {
       this.#driver.reauthenticate(data); // throws a typed MqttError: the Promise rejects
       this.#reauth = { resolve, reject };
@@ -197,12 +212,12 @@ export class MqttClient {
 
   /** A snapshot of the client's counters. */
   metrics() {
-    return this.#driver.metrics();
+    return this.#tabs?.follower ? this.#tabs.metrics() : this.#driver.metrics();
   }
 
-  /** Whether the client has a live connection to the broker now. */
+  /** Whether the client has a live connection to the broker now (in any tab sharing it). */
   get connected() {
-    return this.#driver.connected;
+    return this.#tabs?.follower ? this.#tabs.connected : this.#driver.connected;
   }
 
   /**
@@ -213,10 +228,12 @@ export class MqttClient {
   async end({ force = false, timeout = 5_000 } = {}) {
     if (this.#ended) return;
     this.#ended = true;
+    await this.#tabs?.elected;
     await this.#loaded.catch(() => {});
     try {
-      await this.#driver.end(force, timeout);
+      if (!this.#tabs?.follower) await this.#driver.end(force, timeout);
     } finally {
+      this.#tabs?.leave();
       this.#driver.free();
       for (const { reject } of this.#pending.values()) reject(closedError());
       this.#pending.clear();
@@ -246,6 +263,53 @@ export class MqttClient {
       this.#driver.abortAuthentication();
       this.#emit('error', error);
     }
+  }
+
+  /** Runs a driver call here, or, in a follower tab, in the leader tab. */
+  async #call(op, args) {
+    await this.#tabs?.elected;
+    if (this.#tabs?.follower) {
+      if (this.#ended) throw closedError();
+      return this.#tabs.call(op, args);
+    }
+    return this.#request(() => this.#driver[op](...args));
+  }
+
+  /** For TabLink: the tab won the election; loads the stored session and connects. */
+  _lead() {
+    this.#loaded = this.#driver.start();
+    return this.#loaded;
+  }
+
+  /** For TabLink: what another tab needs to route a message here as the core would. */
+  _namedRoutes(message) {
+    return this.#driver.namedRoutes(message.topic, message.properties?.subscriptionIdentifiers ?? []);
+  }
+
+  /** For TabLink: runs a call for another tab (or for this one, when it became the leader);
+   * `accepted()` is called once the session took it. */
+  _request(op, args, accepted) {
+    return this.#request(() => {
+      const token = this.#driver[op](...args);
+      accepted?.();
+      return token;
+    });
+  }
+
+  /** For TabLink: an event the leader tab sent out. */
+  _remote(event, detail) {
+    if (event !== 'message') return this.#dispatch(event, detail);
+    const message = Object.setPrototypeOf(detail.message, MESSAGE);
+    const named = new Map(detail.named);
+    const carried = (message.properties?.subscriptionIdentifiers ?? []).length > 0;
+    // The core's routing (router.rs), with the leader's subscriptions.
+    for (const route of this.#routes.values()) {
+      const reached = !carried ? topicMatches(route.filter, message.topic)
+        : named.has(route.filter) ? named.get(route.filter)
+          : detail.primary && topicMatches(route.filter, message.topic);
+      if (reached) callSafely(route.handler, message);
+    }
+    if (detail.primary) this.#emit('message', message.topic, message.payload, message);
   }
 
   #settle(token, ok, value) {
@@ -286,6 +350,7 @@ export class MqttClient {
   }
 
   #dispatch(event, detail) {
+    this.#tabs?.fanOut(event, detail);
     switch (event) {
       case 'done':
         this.#settle(detail.token, true, detail.result);
@@ -337,6 +402,264 @@ export class MqttClient {
     }
     for (const listener of [...listeners]) callSafely(listener, ...args);
   }
+}
+
+/**
+ * Many tabs, one session. Tabs of one origin that use one client id with one broker share one
+ * connection: the tab holding the Web Lock named after the session (the leader) runs the
+ * driver; the others (followers) send it their calls and get every event over a
+ * BroadcastChannel of the same name, and route the messages to their own handlers. When the
+ * leader goes, the browser hands the lock to a waiting follower, which loads the session from
+ * IndexedDB and resumes it.
+ *
+ * Messages on the channel: { t, from, to?, ... } with t one of
+ * hello (a tab joined) / state (the leader's answer) / leader (a new leader took over) /
+ * call, accepted, settle (a follower's call and its outcome) / event (fan-out) /
+ * metrics? and metrics.
+ */
+class TabLink {
+  follower = false;
+  /** The leader's connection state, as a follower last heard it. */
+  connected = false;
+  /** Resolves once this tab knows whether it leads. */
+  elected;
+  #name;
+  #client;
+  #channel = null;
+  #id = randomId();
+  #release = null;
+  #abort = new AbortController();
+  #left = false;
+  // Follower side: calls sent to the leader, by id.
+  #calls = new Map();
+  #nextCall = 1;
+  #metrics = null;
+  // Leader side.
+  #peers = false;
+  #served = new Set();
+  #lastConnect = null;
+  #fatal = null;
+
+  static check() {
+    if (!globalThis.navigator?.locks || typeof BroadcastChannel !== 'function') {
+      throw mqttError('TABS_UNSUPPORTED', 'sharing one connection across tabs (shareAcrossTabs, on by default with a clientId) needs the Web Locks API (navigator.locks, secure contexts only) and BroadcastChannel, which this browser or page does not offer; pass shareAcrossTabs: false to connect from this tab alone');
+    }
+  }
+
+  constructor(name, client) {
+    this.#name = name;
+    this.#client = client;
+  }
+
+  /** Takes the lead if no tab has it, else follows; resolves once a leader's session is loaded or this tab follows. */
+  elect() {
+    this.#channel = new BroadcastChannel(this.#name);
+    this.#channel.onmessage = (event) => this.#receive(event.data);
+    let decided;
+    this.elected = new Promise((resolve) => { decided = resolve; });
+    const held = new Promise((resolve) => { this.#release = resolve; });
+    return new Promise((resolve, reject) => {
+      navigator.locks.request(this.#name, { ifAvailable: true }, (lock) => {
+        if (this.#left) return undefined;
+        if (lock) {
+          decided();
+          this.#client._lead().then(resolve, reject);
+          return held;
+        }
+        this.follower = true;
+        decided();
+        this.#post({ t: 'hello' });
+        resolve();
+        // Queued: the browser grants it when the leader's tab closes, reloads or crashes.
+        navigator.locks.request(this.#name, { signal: this.#abort.signal }, () => {
+          if (this.#left) return undefined;
+          this.#promote();
+          return held;
+        }).catch(() => {});
+        return undefined;
+      }).catch(reject);
+    });
+  }
+
+  /** This follower got the lock: it loads the session and connects. */
+  #promote() {
+    this.follower = false;
+    this.#peers = true; // others were here: fan out from the start
+    this.#post({ t: 'leader' });
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
+    this.#client._lead().catch(() => {});
+    for (const call of calls) this.#resettle(call, () => this.#client._request(call.op, call.args).then(call.resolve, call.reject));
+  }
+
+  /** A call the old leader took but did not settle cannot be settled any more; one it never took is sent again. */
+  #resettle(call, again) {
+    if (!call.accepted) return again();
+    call.reject(mqttError('LEADER_CHANGED', `the tab that held the connection went away before the broker answered this ${call.op}; what it took into the stored session (a QoS 1 or 2 message, a subscription) is carried on by the next leader, but its outcome cannot be reported`));
+  }
+
+  call(op, args) {
+    return new Promise((resolve, reject) => {
+      const id = this.#nextCall++;
+      const call = { id, op, args, resolve, reject, accepted: false };
+      try {
+        this.#post({ t: 'call', id, op, args });
+      } catch (error) {
+        reject(mqttError('INVALID_ARGUMENT', `cannot send this ${op} to the tab holding the connection: ${error?.message ?? error}`));
+        return;
+      }
+      this.#calls.set(id, call);
+    });
+  }
+
+  metrics() {
+    this.#post({ t: 'metrics?' });
+    return { ...(this.#metrics ?? {}), connected: this.connected };
+  }
+
+  /** The leader's events, for the followers. */
+  fanOut(event, detail) {
+    if (this.follower || this.#left) return;
+    if (event === 'connect') this.#lastConnect = detail;
+    if (event === 'close') this.#lastConnect = null;
+    if (event === 'error' && detail?.fatal) this.#fatal = toWire(detail);
+    if (!this.#peers || LEADER_ONLY.has(event)) return;
+    if (event === 'message') {
+      const { message, primary } = detail;
+      this.#post({ t: 'event', event, detail: { message: { ...message }, primary, named: this.#client._namedRoutes(message) } });
+      return;
+    }
+    this.#post({ t: 'event', event, detail: toWire(detail) });
+  }
+
+  leave() {
+    if (this.#left) return;
+    this.#left = true;
+    this.#abort.abort();
+    this.#release?.();
+    for (const call of this.#calls.values()) call.reject(mqttError('CLIENT_ENDED', 'the client has ended'));
+    this.#calls.clear();
+    this.#channel?.close();
+  }
+
+  #post(message) {
+    this.#channel?.postMessage({ ...message, from: this.#id });
+  }
+
+  #receive(message) {
+    if (this.#left || (message.to && message.to !== this.#id)) return;
+    if (!this.follower) {
+      this.#lead(message);
+      return;
+    }
+    const call = this.#calls.get(message.id);
+    switch (message.t) {
+      case 'state':
+        this.#metrics = message.metrics;
+        if (message.connect && !this.connected) this.#event('connect', message.connect);
+        if (message.fatal) this.#event('error', fromWire(message.fatal));
+        return;
+      case 'leader':
+        this.connected = false;
+        this.#post({ t: 'hello' });
+        for (const pending of [...this.#calls.values()]) {
+          this.#resettle(pending, () => this.#post({ t: 'call', id: pending.id, op: pending.op, args: pending.args }));
+          if (pending.accepted) this.#calls.delete(pending.id);
+        }
+        return;
+      case 'accepted':
+        if (call) call.accepted = true;
+        return;
+      case 'settle':
+        if (!call) return;
+        this.#calls.delete(message.id);
+        if (!message.ok) call.reject(fromWire(message.error));
+        else call.resolve(call.op === 'request' ? Object.setPrototypeOf(message.value, MESSAGE) : message.value);
+        return;
+      case 'metrics':
+        this.#metrics = message.metrics;
+        return;
+      case 'event':
+        this.#event(message.event, fromWire(message.detail));
+        return;
+      default:
+    }
+  }
+
+  #event(event, detail) {
+    if (event === 'connect') this.connected = true;
+    if (event === 'close' || (event === 'error' && detail?.fatal)) this.connected = false;
+    this.#client._remote(event, detail);
+  }
+
+  /** The leader's side of the channel. */
+  #lead(message) {
+    switch (message.t) {
+      case 'hello':
+        this.#peers = true;
+        this.#post({ t: 'state', to: message.from, connect: this.#lastConnect, fatal: this.#fatal, metrics: this.#client.metrics() });
+        return;
+      case 'metrics?':
+        this.#post({ t: 'metrics', to: message.from, metrics: this.#client.metrics() });
+        return;
+      case 'call': {
+        const { from, id, op, args } = message;
+        const key = `${from}:${id}`;
+        if (!CALLS.has(op) || this.#served.has(key)) return;
+        this.#served.add(key);
+        this.#peers = true;
+        const settle = (fields) => {
+          this.#served.delete(key);
+          if (!this.#left) this.#post({ t: 'settle', to: from, id, ...fields });
+        };
+        this.#client._request(op, args, () => this.#post({ t: 'accepted', to: from, id }))
+          .then((value) => settle({ ok: true, value: op === 'request' ? { ...value } : value }),
+            (error) => settle({ ok: false, error: toWire(error) }));
+        return;
+      }
+      case 'event':
+        // A message the previous leader sent out just before it went: still this tab's.
+        if (message.event === 'message') this.#client._remote('message', message.detail);
+        return;
+      default:
+    }
+  }
+}
+
+/** What a follower may ask the leader to run. */
+const CALLS = new Set(['publish', 'subscribe', 'unsubscribe', 'request', 'respond']);
+/** Events that concern only the leader tab's driver. */
+const LEADER_ONLY = new Set(['done', 'failed', 'response', 'auth']);
+
+function randomId() {
+  return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
+}
+
+/** Errors cross the channel as plain objects: structured cloning keeps no `code`. */
+function toWire(value) {
+  if (value instanceof Error) {
+    const { code, reasonCode, fatal, record } = value;
+    return { $error: { message: value.message, code, reasonCode, fatal, record } };
+  }
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v instanceof Error ? toWire(v) : v]));
+  }
+  return value;
+}
+
+function fromWire(value) {
+  const revive = (v) => {
+    if (!v?.$error) return v;
+    const { message, ...fields } = v.$error;
+    const error = mqttError(fields.code, message);
+    for (const [k, f] of Object.entries(fields)) if (f !== undefined) error[k] = f;
+    return error;
+  };
+  if (value?.$error) return revive(value);
+  if (value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v)]));
+  }
+  return value;
 }
 
 const decoder = new TextDecoder();

@@ -564,6 +564,12 @@ impl Session {
         self.router.remove(id)
     }
 
+    /// What routing a message on `topic` carrying the subscription identifiers `carried`
+    /// elsewhere (in another tab) needs: see `Router::named`.
+    pub fn named_routes(&self, topic: &str, carried: &[u32]) -> Vec<(String, bool)> {
+        Router::named(topic, carried, &self.subscriptions)
+    }
+
     // --- host outputs ------------------------------------------------------------------------
 
     pub fn poll_packet(&mut self) -> Option<Packet> {

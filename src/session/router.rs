@@ -62,6 +62,24 @@ impl Router {
         primary
     }
 
+    /// For a route kept elsewhere (another tab's, see js/index.js): the subscriptions that
+    /// `route` consults for a PUBLISH on `topic` carrying `carried`: each subscribed filter with
+    /// an identifier that matches `topic`, and whether this copy names it. A route whose filter
+    /// is listed is reached exactly when it is named; any other matching route only by the
+    /// primary copy (or by every copy when `carried` is empty).
+    pub(crate) fn named(
+        topic: &str,
+        carried: &[u32],
+        subscriptions: &Subscriptions,
+    ) -> Vec<(String, bool)> {
+        subscriptions
+            .iter()
+            .filter_map(|(filter, s)| Some((filter, s.routing_id()?)))
+            .filter(|(filter, _)| topic::matches(filter, topic))
+            .map(|(filter, id)| (filter.clone(), carried.contains(&id)))
+            .collect()
+    }
+
     /// Appends the ids of the routes matching `topic` to `out`, in registration order.
     pub(crate) fn matching(&self, topic: &str, out: &mut Vec<u32>) {
         out.extend(
@@ -127,5 +145,12 @@ mod tests {
         out.clear();
         assert!(router.route("s/x", &[9, 7], &subscriptions, &mut out));
         assert_eq!(out, [hash, plus, loose]);
+        // What another tab needs to route the copy the same way.
+        let named = Router::named("s/x", &[9], &subscriptions);
+        assert_eq!(
+            named,
+            [("s/#".to_string(), false), ("s/+".to_string(), true)]
+        );
+        assert!(Router::named("t/x", &[9], &subscriptions).is_empty());
     }
 }

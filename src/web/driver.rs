@@ -24,6 +24,7 @@ use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
 use crate::session::{CommandError, Event, LostReason, Session};
 use crate::store_sync::{Change, Job, Step, StoreSync};
+use crate::takeover::{Ending, TakeoverWatch};
 
 struct State {
     session: Session,
@@ -60,6 +61,7 @@ struct State {
     /// Listeners on the page's window and document, removed when the client ends.
     page_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
     message_times: std::collections::VecDeque<u64>,
+    takeover: TakeoverWatch,
 }
 
 #[wasm_bindgen]
@@ -243,6 +245,19 @@ impl State {
         self.pump();
     }
 
+    /// Another client (another browser or device) with our client id took the session over:
+    /// reconnecting would take it back and start a loop, so the client stops and says why.
+    fn taken_over(&mut self, reasons: bool) {
+        self.supervisor.stop(StopReason::PermanentRefusal);
+        let message = if reasons {
+            "the broker handed this session to another client with the same client id (Session taken over); the client stopped rather than take it back"
+        } else {
+            "the broker closed the connection right after accepting it, several times in a row: another client with the same client id is probably taking the session over; the client stopped rather than take it back"
+        };
+        let code = reasons.then_some(codec::reason::SESSION_TAKEN_OVER);
+        self.error("SESSION_TAKEN_OVER", message, code, true);
+    }
+
     /// Reports a failed handshake with `urls[index]`, once the diagnosis has a verdict.
     /// While a probe runs, the supervisor hears of the failure only once the verdict is out, so
     /// that the error saying why comes before the next attempt or the client giving up.
@@ -365,6 +380,7 @@ impl State {
                 self.diagnosis.connected(self.supervisor.url_index());
                 self.ever_connected = true;
                 self.last_failure = None;
+                self.takeover.connected(now);
                 let detail = object(&[
                     ("sessionPresent", session_present.into()),
                     ("reasonCode", 0.into()),
@@ -394,7 +410,15 @@ impl State {
             Event::Lost { reason } => {
                 // The session already knows; this only drops the transport and its buffer.
                 self.close_socket();
-                if reason != LostReason::Requested {
+                let ending = match reason {
+                    LostReason::ServerDisconnect(code) => Ending::Disconnect(code),
+                    LostReason::TransportClosed => Ending::Closed,
+                    _ => Ending::Other,
+                };
+                let reasons = self.session.protocol() == codec::ProtocolVersion::V5;
+                if self.takeover.lost(now, ending, reasons) {
+                    self.taken_over(reasons);
+                } else if reason != LostReason::Requested {
                     self.supervisor.handle_closed(now);
                 }
                 let mut entries = vec![("reason", JsValue::from_str(lost_reason_text(reason)))];
@@ -757,6 +781,7 @@ impl Driver {
                 ended: false,
                 page_listeners: Vec::new(),
                 message_times: Default::default(),
+                takeover: TakeoverWatch::default(),
             })
         });
         Ok(Driver { state })
@@ -875,6 +900,20 @@ impl Driver {
     #[wasm_bindgen(js_name = removeRoute)]
     pub fn remove_route(&self, id: u32) {
         self.state.borrow_mut().session.remove_route(id);
+    }
+
+    /// For another tab's routes (js/index.js fans messages out to the tabs sharing this
+    /// connection): `[[filter, named], ...]`, see `Session::named_routes`.
+    #[wasm_bindgen(js_name = namedRoutes)]
+    pub fn named_routes(&self, topic: String, carried: Vec<u32>) -> Array {
+        let s = self.state.borrow();
+        s.session
+            .named_routes(&topic, &carried)
+            .into_iter()
+            .map(|(filter, named)| -> JsValue {
+                Array::of2(&JsValue::from_str(&filter), &named.into()).into()
+            })
+            .collect()
     }
 
     #[wasm_bindgen(getter)]

@@ -11,7 +11,9 @@ mod options;
 mod probe;
 mod props;
 mod socket;
+mod tabs;
 mod timer;
 
 pub use driver::Driver;
 pub use probe::probe_connack;
+pub use tabs::topic_matches;
