@@ -283,7 +283,17 @@ export class MqttClient {
 
   /** For TabLink: what another tab needs to route a message here as the core would. */
   _namedRoutes(message) {
-    return this.#driver.namedRoutes(message.topic, message.properties?.subscriptionIdentifiers ?? []);
+    return this.#driver.namedRoutes(message.topic, message.properties?.subscriptionIdentifiers ?? []).named;
+  }
+
+  /** For TabLink: messages received but not yet delivered, for the next leader if this tab goes. */
+  _pendingDeliveries() {
+    return this.#driver.pendingDeliveries();
+  }
+
+  /** For TabLink: whether the loaded session will not deliver the broker's redelivery of `item`. */
+  _alreadyReceived(item) {
+    return this.#driver.alreadyReceived(item.qos, item.packetId, item.key);
   }
 
   /** For TabLink: runs a call for another tab (or for this one, when it became the leader);
@@ -437,6 +447,12 @@ class TabLink {
   // Leader side.
   #peers = false;
   #served = new Set();
+  /** What the leader had received but not yet delivered when it went (see #handOver). */
+  #tentative = [];
+  #onPageHide = () => this.#handOver();
+  #handedOver = false;
+  /** The session load of a follower that took the lead. */
+  #leading = null;
   #lastConnect = null;
   #fatal = null;
 
@@ -463,6 +479,7 @@ class TabLink {
         if (this.#left) return undefined;
         if (lock) {
           decided();
+          globalThis.addEventListener?.('pagehide', this.#onPageHide);
           this.#client._lead().then(resolve, reject);
           return held;
         }
@@ -488,8 +505,36 @@ class TabLink {
     this.#post({ t: 'leader' });
     const calls = [...this.#calls.values()];
     this.#calls.clear();
-    this.#client._lead().catch(() => {});
+    globalThis.addEventListener?.('pagehide', this.#onPageHide);
+    this.#leading = this.#client._lead();
+    this.#leading.then(() => this.#adopt(), () => {});
     for (const call of calls) this.#resettle(call, () => this.#client._request(call.op, call.args).then(call.resolve, call.reject));
+  }
+
+  /**
+   * The leader's page is going (closed, reloaded): the messages it received but had not yet
+   * delivered (their receipt waits for IndexedDB) go to the tab that takes over. Once the
+   * receipt is stored the broker's redelivery is not delivered again, so the next leader
+   * delivers those of them its loaded session knows as received (#adopt), and only those.
+   */
+  #handOver() {
+    if (this.follower || this.#left || !this.#peers) return;
+    // From here on the next leader delivers them: none goes out twice.
+    this.#handedOver = true;
+    const items = this.#client._pendingDeliveries();
+    if (items.length > 0) this.#post({ t: 'tentative', items });
+  }
+
+  /** The new leader, its session loaded: delivers what the previous one stored but did not deliver. */
+  #adopt() {
+    const items = this.#tentative;
+    this.#tentative = [];
+    for (const item of items) {
+      if (!this.#client._alreadyReceived(item)) continue;
+      const detail = { message: item.message, primary: item.primary, named: item.named };
+      this.#post({ t: 'event', event: 'message', detail });
+      this.#client._remote('message', { ...detail, message: { ...item.message } });
+    }
   }
 
   /** A call the old leader took but did not settle cannot be settled any more; one it never took is sent again. */
@@ -523,9 +568,10 @@ class TabLink {
     if (event === 'connect') this.#lastConnect = detail;
     if (event === 'close') this.#lastConnect = null;
     if (event === 'error' && detail?.fatal) this.#fatal = toWire(detail);
-    if (!this.#peers || LEADER_ONLY.has(event)) return;
+    if (!this.#peers || this.#handedOver || LEADER_ONLY.has(event)) return;
     if (event === 'message') {
       const { message, primary } = detail;
+      // Routing info: the core's primary flag, and which named subscriptions this copy is for.
       this.#post({ t: 'event', event, detail: { message: { ...message }, primary, named: this.#client._namedRoutes(message) } });
       return;
     }
@@ -535,6 +581,7 @@ class TabLink {
   leave() {
     if (this.#left) return;
     this.#left = true;
+    globalThis.removeEventListener?.('pagehide', this.#onPageHide);
     this.#abort.abort();
     this.#release?.();
     for (const call of this.#calls.values()) call.reject(mqttError('CLIENT_ENDED', 'the client has ended'));
@@ -561,6 +608,7 @@ class TabLink {
         return;
       case 'leader':
         this.connected = false;
+        this.#tentative = [];
         this.#post({ t: 'hello' });
         for (const pending of [...this.#calls.values()]) {
           this.#resettle(pending, () => this.#post({ t: 'call', id: pending.id, op: pending.op, args: pending.args }));
@@ -578,6 +626,9 @@ class TabLink {
         return;
       case 'metrics':
         this.#metrics = message.metrics;
+        return;
+      case 'tentative':
+        this.#tentative = message.items;
         return;
       case 'event':
         this.#event(message.event, fromWire(message.detail));
@@ -620,6 +671,11 @@ class TabLink {
       case 'event':
         // A message the previous leader sent out just before it went: still this tab's.
         if (message.event === 'message') this.#client._remote('message', message.detail);
+        return;
+      case 'tentative':
+        // Handed over after this tab took the lead: adopted once the session is loaded.
+        this.#tentative.push(...message.items);
+        this.#leading?.then(() => this.#adopt(), () => {});
         return;
       default:
     }

@@ -566,8 +566,31 @@ impl Session {
 
     /// What routing a message on `topic` carrying the subscription identifiers `carried`
     /// elsewhere (in another tab) needs: see `Router::named`.
-    pub fn named_routes(&self, topic: &str, carried: &[u32]) -> Vec<(String, bool)> {
+    pub fn named_routes(&self, topic: &str, carried: &[u32]) -> (bool, Vec<(String, bool)>) {
         Router::named(topic, carried, &self.subscriptions)
+    }
+
+    /// The received messages still waiting for their store commit before delivery, each with
+    /// its de-duplication key: what a host that is going away hands to the one that resumes
+    /// the session (a tab to the next tab, js/index.js), which asks `already_received`.
+    pub fn pending_deliveries(&self) -> Vec<(Publish, Option<String>)> {
+        self.gated
+            .iter()
+            .filter_map(|(_, item)| match item {
+                Gated::Deliver(publish) => Some((publish.clone(), self.dedup_key(publish))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the (loaded) session takes a message as received already, so that it will not
+    /// deliver the broker's redelivery of it: a QoS 2 packet id stored before PUBREC
+    /// (MQTT-4.3.3-9), or a de-duplication key in the window. A message received by a host that
+    /// went away before delivering it, known here, is then delivered by the new host.
+    pub fn already_received(&self, qos: QoS, packet_id: Option<u16>, key: Option<&str>) -> bool {
+        let stored_qos2 =
+            qos == QoS::ExactlyOnce && packet_id.is_some_and(|id| self.inbound_qos2.contains(&id));
+        stored_qos2 || key.is_some_and(|key| self.seen.contains(key))
     }
 
     // --- host outputs ------------------------------------------------------------------------

@@ -62,22 +62,28 @@ impl Router {
         primary
     }
 
-    /// For a route kept elsewhere (another tab's, see js/index.js): the subscriptions that
-    /// `route` consults for a PUBLISH on `topic` carrying `carried`: each subscribed filter with
-    /// an identifier that matches `topic`, and whether this copy names it. A route whose filter
-    /// is listed is reached exactly when it is named; any other matching route only by the
-    /// primary copy (or by every copy when `carried` is empty).
+    /// For routes kept elsewhere (another tab's, see js/index.js): whether a PUBLISH on `topic`
+    /// carrying `carried` is the primary copy, and the subscriptions `route` consults: each
+    /// subscribed filter with an identifier that matches `topic`, and whether this copy names
+    /// it. A route whose filter is listed is reached exactly when it is named; any other
+    /// matching route only by the primary copy (by every copy when `carried` is empty).
     pub(crate) fn named(
         topic: &str,
         carried: &[u32],
         subscriptions: &Subscriptions,
-    ) -> Vec<(String, bool)> {
-        subscriptions
+    ) -> (bool, Vec<(String, bool)>) {
+        let lowest = subscriptions
+            .matching(topic)
+            .filter_map(|(_, s)| s.id)
+            .min();
+        let primary = carried.is_empty() || lowest.is_none_or(|id| carried.contains(&id));
+        let named = subscriptions
             .iter()
             .filter_map(|(filter, s)| Some((filter, s.routing_id()?)))
             .filter(|(filter, _)| topic::matches(filter, topic))
             .map(|(filter, id)| (filter.clone(), carried.contains(&id)))
-            .collect()
+            .collect();
+        (primary, named)
     }
 
     /// Appends the ids of the routes matching `topic` to `out`, in registration order.

@@ -104,6 +104,16 @@ fn message_object(publish: &Publish) -> JsValue {
     ])
 }
 
+fn routing_object(primary: bool, named: Vec<(String, bool)>) -> JsValue {
+    let named: Array = named
+        .into_iter()
+        .map(|(filter, named)| -> JsValue {
+            Array::of2(&JsValue::from_str(&filter), &named.into()).into()
+        })
+        .collect();
+    object(&[("primary", primary.into()), ("named", named.into())])
+}
+
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
 fn with_state(state: &Rc<RefCell<State>>, f: impl FnOnce(&mut State)) {
     let outbox = {
@@ -903,17 +913,49 @@ impl Driver {
     }
 
     /// For another tab's routes (js/index.js fans messages out to the tabs sharing this
-    /// connection): `[[filter, named], ...]`, see `Session::named_routes`.
+    /// connection): `{ primary, named: [[filter, named], ...] }`, see `Session::named_routes`.
     #[wasm_bindgen(js_name = namedRoutes)]
-    pub fn named_routes(&self, topic: String, carried: Vec<u32>) -> Array {
+    pub fn named_routes(&self, topic: String, carried: Vec<u32>) -> JsValue {
+        let s = self.state.borrow();
+        let (primary, named) = s.session.named_routes(&topic, &carried);
+        routing_object(primary, named)
+    }
+
+    /// The received messages still waiting for the store before delivery, for the tab that
+    /// resumes the session if this one goes: `[{ message, qos, packetId?, key?, primary, named }]`.
+    #[wasm_bindgen(js_name = pendingDeliveries)]
+    pub fn pending_deliveries(&self) -> Array {
         let s = self.state.borrow();
         s.session
-            .named_routes(&topic, &carried)
+            .pending_deliveries()
             .into_iter()
-            .map(|(filter, named)| -> JsValue {
-                Array::of2(&JsValue::from_str(&filter), &named.into()).into()
+            .map(|(publish, key)| -> JsValue {
+                let (primary, named) = s
+                    .session
+                    .named_routes(&publish.topic, &publish.properties.subscription_identifiers);
+                let item = routing_object(primary, named);
+                let _ = Reflect::set(&item, &"message".into(), &message_object(&publish));
+                let _ = Reflect::set(&item, &"qos".into(), &(publish.qos as u8).into());
+                if let Some(id) = publish.packet_id {
+                    let _ = Reflect::set(&item, &"packetId".into(), &id.into());
+                }
+                if let Some(key) = key {
+                    let _ = Reflect::set(&item, &"key".into(), &key.into());
+                }
+                item
             })
             .collect()
+    }
+
+    /// Whether the loaded session takes this message (from `pendingDeliveries` of the tab that
+    /// went) as received, so that the broker's redelivery will not be delivered.
+    #[wasm_bindgen(js_name = alreadyReceived)]
+    pub fn already_received(&self, qos: u8, packet_id: Option<u16>, key: Option<String>) -> bool {
+        let Some(qos) = codec::QoS::from_u8(qos) else {
+            return false;
+        };
+        let s = self.state.borrow();
+        s.session.already_received(qos, packet_id, key.as_deref())
     }
 
     #[wasm_bindgen(getter)]
