@@ -152,11 +152,16 @@ mod tests {
         assert!(router.route("s/x", &[9, 7], &subscriptions, &mut out));
         assert_eq!(out, [hash, plus, loose]);
         // What another tab needs to route the copy the same way.
-        let named = Router::named("s/x", &[9], &subscriptions);
+        let (primary, named) = Router::named("s/x", &[9], &subscriptions);
+        assert!(
+            !primary,
+            "the copy for 9 is not the one with the lowest identifier"
+        );
         assert_eq!(
             named,
             [("s/#".to_string(), false), ("s/+".to_string(), true)]
         );
-        assert!(Router::named("t/x", &[9], &subscriptions).is_empty());
+        assert!(Router::named("s/x", &[7], &subscriptions).0);
+        assert!(Router::named("t/x", &[9], &subscriptions).1.is_empty());
     }
 }

@@ -24,7 +24,7 @@ use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
 use crate::session::{CommandError, Event, LostReason, Session};
 use crate::store_sync::{Change, Job, Step, StoreSync};
-use crate::takeover::{Ending, TakeoverWatch};
+use crate::takeover::{Ending, Takeover, TakeoverWatch};
 
 struct State {
     session: Session,
@@ -257,14 +257,15 @@ impl State {
 
     /// Another client (another browser or device) with our client id took the session over:
     /// reconnecting would take it back and start a loop, so the client stops and says why.
-    fn taken_over(&mut self, reasons: bool) {
+    fn taken_over(&mut self, takeover: Takeover) {
         self.supervisor.stop(StopReason::PermanentRefusal);
-        let message = if reasons {
+        let said = takeover == Takeover::Said;
+        let message = if said {
             "the broker handed this session to another client with the same client id (Session taken over); the client stopped rather than take it back"
         } else {
             "the broker closed the connection right after accepting it, several times in a row: another client with the same client id is probably taking the session over; the client stopped rather than take it back"
         };
-        let code = reasons.then_some(codec::reason::SESSION_TAKEN_OVER);
+        let code = said.then_some(codec::reason::SESSION_TAKEN_OVER);
         self.error("SESSION_TAKEN_OVER", message, code, true);
     }
 
@@ -425,9 +426,8 @@ impl State {
                     LostReason::TransportClosed => Ending::Closed,
                     _ => Ending::Other,
                 };
-                let reasons = self.session.protocol() == codec::ProtocolVersion::V5;
-                if self.takeover.lost(now, ending, reasons) {
-                    self.taken_over(reasons);
+                if let Some(takeover) = self.takeover.lost(now, ending) {
+                    self.taken_over(takeover);
                 } else if reason != LostReason::Requested {
                     self.supervisor.handle_closed(now);
                 }
