@@ -475,7 +475,25 @@ class TabLink {
     this.elected = new Promise((resolve) => { decided = resolve; });
     const held = new Promise((resolve) => { this.#release = resolve; });
     return new Promise((resolve, reject) => {
-      navigator.locks.request(this.#name, { ifAvailable: true }, (lock) => {
+      // An opaque origin (a sandboxed frame) may not use locks; no other tab shares its
+      // storage either, so this tab connects on its own.
+      const alone = () => {
+        this.#channel?.close();
+        this.#channel = null;
+        decided();
+        this.#client._lead().then(resolve, reject);
+      };
+      try {
+        this.#request(resolve, (error) => (error?.name === 'SecurityError' ? alone() : reject(error)), decided, held);
+      } catch {
+        alone();
+      }
+    });
+  }
+
+  /** Asks for the lock: leads if it is free, else follows and queues for it. */
+  #request(resolve, reject, decided, held) {
+    navigator.locks.request(this.#name, { ifAvailable: true }, (lock) => {
         if (this.#left) return undefined;
         if (lock) {
           decided();
@@ -495,7 +513,6 @@ class TabLink {
         }).catch(() => {});
         return undefined;
       }).catch(reject);
-    });
   }
 
   /** This follower got the lock: it loads the session and connects. */
