@@ -291,6 +291,14 @@ export class MqttClient {
     return this.#driver.pendingDeliveries();
   }
 
+  /** For TabLink: the page is going and the next leader takes over: stop at once, with no
+   * DISCONNECT (the will stays armed), so that nothing more is received here. */
+  _abandon() {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#driver.free(); // drops the socket and timer synchronously (Driver's Drop)
+  }
+
   /** For TabLink: whether the loaded session will not deliver the broker's redelivery of `item`. */
   _alreadyReceived(item) {
     return this.#driver.alreadyReceived(item.qos, item.packetId, item.key);
@@ -539,6 +547,8 @@ class TabLink {
     // From here on the next leader delivers them: none goes out twice.
     this.#handedOver = true;
     const items = this.#client._pendingDeliveries();
+    // Nothing more may arrive here that neither this tab delivers nor the list holds.
+    this.#client._abandon();
     if (items.length > 0) this.#post({ t: 'tentative', items });
   }
 
