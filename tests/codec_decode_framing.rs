@@ -228,6 +228,28 @@ fn a_packet_cut_short_is_truncated_for_decode_packet_and_pending_for_the_stream(
 }
 
 #[test]
+fn a_stream_that_ends_inside_a_packet_is_malformed() {
+    let mut stream = StreamDecoder::new(V3_1_1, 0);
+    assert_eq!(stream.finish(), Ok(()));
+    // A whole PINGRESP, then the first byte of a PUBLISH: cut inside its fixed header.
+    stream.feed(&[0xD0, 0x00, 0x30]);
+    assert_eq!(stream.next_packet(), Ok(Some(Packet::PingResp)));
+    assert_eq!(stream.next_packet(), Ok(None));
+    assert_eq!(stream.finish(), Err(DecodeError::Incomplete));
+    // The fixed header is complete, the body is not.
+    stream.feed(&[0x05, 0x00, 0x01]);
+    assert_eq!(stream.next_packet(), Ok(None));
+    let e = DecodeError::Truncated {
+        packet_type: T::Publish,
+    };
+    assert_eq!(stream.finish(), Err(e));
+    assert_eq!(e.reason_code(), MALFORMED);
+    stream.feed(&[b't', 0, 0]);
+    assert!(matches!(stream.next_packet(), Ok(Some(Packet::Publish(_)))));
+    assert_eq!(stream.finish(), Ok(()));
+}
+
+#[test]
 fn a_field_running_past_the_end_of_its_packet_is_truncated() {
     for version in ALL {
         let e = |packet_type| DecodeError::Truncated { packet_type };

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use common::{encode_all, packet, packets, version};
 use proptest::prelude::*;
 use wasmqtt::codec::{
-    decode_packet, encode, encoded_len, DecodeError, Packet, ProtocolVersion, StreamDecoder,
+    decode_packet, encode, encode_publish_head, encoded_len, DecodeError, EncodeError, Packet,
+    ProtocolVersion, Publish, StreamDecoder,
 };
 
 /// Feeds `chunks` one after the other, taking every packet available after each.
@@ -62,6 +63,55 @@ proptest! {
         encode(&decoded, version, &mut again).unwrap();
         prop_assert_eq!(again, bytes);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn a_publish_head_then_its_payload_are_the_bytes_of_the_whole_publish(
+        (version, packet) in version().prop_flat_map(|v| (Just(v), packet(v)))
+    ) {
+        let Packet::Publish(publish) = packet else { return Ok(()) };
+        let mut whole = Vec::new();
+        encode(&Packet::Publish(publish.clone()), version, &mut whole).unwrap();
+        // The head ignores whatever payload the Publish holds.
+        let payload = publish.payload.clone();
+        let without = Publish { payload: Bytes::from_static(b"ignored"), ..publish };
+        let mut pieces = Vec::new();
+        encode_publish_head(&without, payload.len(), version, &mut pieces).unwrap();
+        pieces.extend_from_slice(&payload);
+        prop_assert_eq!(pieces, whole);
+    }
+}
+
+#[test]
+fn a_publish_head_is_checked_like_the_whole_publish() {
+    let publish = Publish {
+        dup: false,
+        qos: wasmqtt::codec::QoS::AtMostOnce,
+        retain: false,
+        topic: "a/+".into(),
+        packet_id: None,
+        properties: Default::default(),
+        payload: Bytes::new(),
+    };
+    let mut out = vec![1];
+    let error = EncodeError::InvalidTopicName(wasmqtt::topic::TopicError::WildcardInName);
+    assert_eq!(
+        encode_publish_head(&publish, 10, ProtocolVersion::V5, &mut out),
+        Err(error)
+    );
+    let ok = Publish {
+        topic: "a".into(),
+        ..publish
+    };
+    // A remaining length over 268 435 455 bytes cannot be written (section 1.5.5).
+    assert_eq!(
+        encode_publish_head(&ok, 268_435_455, ProtocolVersion::V5, &mut out),
+        Err(EncodeError::PacketTooLarge)
+    );
+    assert_eq!(out, [1], "nothing is written on error");
 }
 
 proptest! {

@@ -335,27 +335,149 @@ fn without_the_session_messages_in_flight_are_published_again_as_new_and_subscri
     h.events();
     h.session.handle_transport_closed(h.now);
     let events = h.connect_with(false, Properties::default());
-    // PUBREC meant the broker owned "two"; "one" was never acknowledged and goes out again.
+    // "one" was never acknowledged; "two" was PUBREC'd, but a broker that forwards on PUBREL
+    // lost it with the session. Both go out again as new, "two" with its message id, so a
+    // subscriber that got it already drops the copy.
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Published { .. })),
+        "{events:?}"
+    );
+    let sent = h.commit_then_sent();
+    // Subscriptions first, so they are in place before anything else flows.
+    assert!(matches!(&sent[0], Packet::Subscribe(s) if s.filters[0].0 == "s/#"));
+    assert!(matches!(&sent[1], Packet::Publish(p) if !p.dup && &p.payload[..] == b"one"));
+    let Packet::Publish(two) = &sent[2] else {
+        panic!("{sent:?}")
+    };
+    assert!(!two.dup && &two.payload[..] == b"two");
+    assert_eq!(two.properties.user_property("wasmqtt-id"), Some("t-2"));
+    let ids = publish_ids(&sent);
+    h.receive(Packet::PubAck(ack(ids[0])));
+    h.receive(Packet::PubRec(ack(ids[1])));
+    h.commit();
+    assert_eq!(h.sent(), [Packet::PubRel(ack(ids[1]))]);
+    h.receive(Packet::PubComp(ack(ids[1])));
+    h.commit();
+    assert_eq!(
+        h.events(),
+        [
+            Event::Published {
+                token: t1,
+                reason_code: 0
+            },
+            Event::Published {
+                token: t2,
+                reason_code: 0
+            }
+        ]
+    );
+}
+
+#[test]
+fn subscriptions_changed_offline_reach_a_broker_that_kept_the_session() {
+    // A CONNECT whose CONNACK was lost (the link cut mid-packet) leaves a session at the broker
+    // without the subscription asked for offline; so does a reload offline. The next CONNACK says
+    // "session present", and the SUBSCRIBE must still go out (and an offline UNSUBSCRIBE too).
+    let mut h = Harness::v5();
+    let qos1 = SubscriptionOptions {
+        qos: QoS::AtLeastOnce,
+        ..Default::default()
+    };
+    let token = h
+        .session
+        .subscribe(h.now, vec![("a/#".into(), qos1)], Properties::default())
+        .unwrap();
+    h.commit();
+    assert!(h.events().contains(&Event::Subscribed {
+        token,
+        reason_codes: vec![1]
+    }));
+    h.connect_with(true, Properties::default());
+    let sent = h.commit_then_sent();
+    let Some(Packet::Subscribe(sub)) = sent.first() else {
+        panic!("no SUBSCRIBE: {sent:?}")
+    };
+    assert_eq!(sub.filters, [("a/#".to_string(), qos1)]);
+    h.receive(Packet::SubAck(SubAck {
+        packet_id: sub.packet_id,
+        properties: Properties::default(),
+        reason_codes: vec![1],
+    }));
+    assert!(
+        h.events().is_empty(),
+        "the offline call was settled already"
+    );
+
+    h.session.handle_transport_closed(h.now);
+    h.events();
+    let token = h
+        .session
+        .unsubscribe(h.now, vec!["a/#".into()], Properties::default())
+        .unwrap();
+    h.commit();
+    assert_eq!(
+        h.events(),
+        [Event::Unsubscribed {
+            token,
+            reason_codes: vec![0]
+        }]
+    );
+    h.connect_with(true, Properties::default());
+    let sent = h.commit_then_sent();
+    let Some(Packet::Unsubscribe(unsub)) = sent.first() else {
+        panic!("no UNSUBSCRIBE: {sent:?}")
+    };
+    assert_eq!(unsub.filters, ["a/#"]);
+    h.receive(Packet::UnsubAck(UnsubAck {
+        packet_id: unsub.packet_id,
+        properties: Properties::default(),
+        reason_codes: vec![0],
+    }));
+    h.commit();
+    assert!(!h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Unsubscribed { .. })));
+
+    // Without the session, the offline changes are part of the full resubscribe: sent once.
+    h.session.handle_transport_closed(h.now);
+    h.session
+        .subscribe(h.now, vec![("b".into(), qos1)], Properties::default())
+        .unwrap();
+    h.connect_with(false, Properties::default());
+    let subscribes: Vec<_> = h
+        .commit_then_sent()
+        .into_iter()
+        .filter(|p| matches!(p, Packet::Subscribe(_) | Packet::Unsubscribe(_)))
+        .collect();
+    assert!(
+        matches!(&subscribes[..], [Packet::Subscribe(s)] if s.filters == [("b".to_string(), qos1)]),
+        "{subscribes:?}"
+    );
+}
+
+#[test]
+fn without_de_duplication_a_pubrecd_message_counts_as_the_brokers_when_the_session_is_lost() {
+    // No message id to tell a copy apart: sending it again could deliver it twice.
+    let mut config = config(ProtocolVersion::V5);
+    config.dedup = None;
+    let mut h = Harness::new(config);
+    h.connect();
+    let token = h.publish("a", "two", QoS::ExactlyOnce);
+    let id = publish_ids(&h.commit_then_sent())[0];
+    h.receive(Packet::PubRec(ack(id)));
+    h.commit();
+    h.sent();
+    h.session.handle_transport_closed(h.now);
+    let events = h.connect_with(false, Properties::default());
     assert!(
         events.contains(&Event::Published {
-            token: t2,
+            token,
             reason_code: 0
         }),
         "{events:?}"
     );
-    let sent = h.sent();
-    // Subscriptions first, so they are in place before anything else flows.
-    assert!(matches!(&sent[0], Packet::Subscribe(s) if s.filters[0].0 == "s/#"));
-    assert!(matches!(&sent[1], Packet::Publish(p) if !p.dup && &p.payload[..] == b"one"));
-    let id = publish_ids(&sent)[0];
-    h.receive(Packet::PubAck(ack(id)));
-    assert_eq!(
-        h.events(),
-        [Event::Published {
-            token: t1,
-            reason_code: 0
-        }]
-    );
+    assert!(publish_ids(&h.commit_then_sent()).is_empty());
 }
 
 #[test]
@@ -404,6 +526,59 @@ fn inbound_qos2_is_delivered_once_after_its_id_is_durable() {
         ["next"],
         "the id is free again after PUBCOMP"
     );
+}
+
+#[test]
+fn an_inbound_qos2_id_reused_by_a_broker_that_lost_its_state_does_not_lose_the_new_message() {
+    // mosquitto saves its state periodically; killed, it restarts from an older copy and may
+    // start a new QoS 2 exchange with a packet id we still hold awaiting PUBREL. Dropping that
+    // message as a re-send would lose it. A re-send has DUP=1 (MQTT-3.3.1-1); on a first send
+    // the message id tells a new message from an old one, so no duplicate reaches the
+    // application either (the aim of MQTT-4.3.3-10).
+    let mut h = Harness::v5();
+    h.connect();
+    let message = |payload: &str, id: &str| {
+        Packet::Publish(with_message_id(
+            inbound("t", payload, QoS::ExactlyOnce, Some(7)),
+            id,
+        ))
+    };
+    h.receive(message("old", "p-1"));
+    h.commit();
+    assert_eq!(delivered(&h.events()), ["old"]);
+    assert_eq!(h.sent(), [Packet::PubRec(ack(7))]);
+    // The broker dies before PUBREL and comes back from older state, session present.
+    h.session.handle_transport_closed(h.now);
+    h.events();
+    h.connect_with(true, Properties::default());
+    h.receive(message("new", "p-2"));
+    h.commit();
+    assert_eq!(
+        delivered(&h.events()),
+        ["new"],
+        "a new message on a held id"
+    );
+    assert_eq!(h.sent(), [Packet::PubRec(ack(7))]);
+    h.receive(message("old", "p-1"));
+    h.commit();
+    assert!(
+        delivered(&h.events()).is_empty(),
+        "the old message sent again as new: a duplicate by its message id"
+    );
+    let Packet::Publish(mut resent) = message("other", "p-3") else {
+        unreachable!()
+    };
+    resent.dup = true;
+    h.receive(Packet::Publish(resent));
+    h.commit();
+    assert!(
+        delivered(&h.events()).is_empty(),
+        "MQTT-4.3.3-10: a re-send (DUP=1) of a held id is never delivered"
+    );
+    assert_eq!(h.sent(), [Packet::PubRec(ack(7)), Packet::PubRec(ack(7))]);
+    h.receive(Packet::PubRel(ack(7)));
+    h.commit();
+    assert_eq!(h.sent(), [Packet::PubComp(ack(7))]);
 }
 
 #[test]

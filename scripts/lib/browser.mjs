@@ -25,11 +25,14 @@ export function launchBrowser(options = {}) {
 export async function launchUserBrowser({ args = [] } = {}) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'wasmqtt-chromium-'));
   const child = spawn(CHROMIUM, ['--headless', ...CHROMIUM_ARGS, ...args, '--remote-debugging-port=0',
-    `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
+    `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore', detached: true });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const killOnExit = () => child.kill('SIGKILL');
+  // Chromium's helper processes (renderers, crashpad) share its process group: kill them all, or
+  // they keep writing into the profile while it is being removed.
+  const killAll = () => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ } };
+  const killOnExit = killAll;
   process.once('exit', killOnExit);
-  const remove = () => rmSync(profile, { recursive: true, force: true });
+  const remove = () => rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   try {
     // Chromium writes its DevTools port into the profile once it listens.
     const portFile = path.join(profile, 'DevToolsActivePort');
@@ -45,14 +48,14 @@ export async function launchUserBrowser({ args = [] } = {}) {
       context: browser.contexts()[0],
       async close() {
         await browser.close().catch(() => {});
-        child.kill('SIGKILL');
+        killAll();
         await exited;
         process.off('exit', killOnExit);
         remove();
       },
     };
   } catch (error) {
-    child.kill('SIGKILL');
+    killAll();
     await exited;
     remove();
     throw error;

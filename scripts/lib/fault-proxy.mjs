@@ -128,6 +128,14 @@ class FaultProxy {
   /** Refuses (resets) new connections for `ms` milliseconds. */
   refuseFor(ms) { this.refuseUntil = Date.now() + ms; }
 
+  /** Lifts every fault (stall, delay, refusal, pending cut) without touching open links. */
+  heal() {
+    this.stalled = false;
+    this.delayMs = 0;
+    this.refuseUntil = 0;
+    this.cutAfterBytes = null;
+  }
+
   async close() {
     this.cutAll();
     await new Promise((resolve) => this.server.close(() => resolve()));

@@ -57,6 +57,27 @@ pub fn encode(
     Ok(())
 }
 
+/// Appends all of a PUBLISH but its payload, for a payload of `payload_len` bytes that the caller
+/// writes right after (e.g. copied straight from where it is, without making a [`Publish`] hold
+/// it). `publish.payload` is left out whatever it holds. Checks and errors are [`encode`]'s, so
+/// on error `out` is unchanged.
+pub fn encode_publish_head(
+    publish: &Publish,
+    payload_len: usize,
+    version: ProtocolVersion,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    publish::check(publish, version)?;
+    let body = publish::body_len(publish, version) - publish.payload.len() + payload_len;
+    if body > MAX_VAR_INT {
+        return Err(EncodeError::PacketTooLarge);
+    }
+    out.push(((PacketType::Publish as u8) << 4) | publish::flags(publish));
+    put_var_int(out, body);
+    publish::write_head(publish, version, out);
+    Ok(())
+}
+
 /// The number of bytes [`encode`] writes for `packet`, fixed header included: what the MQTT 5
 /// Maximum Packet Size limits. Meaningful only for a packet that encodes without error.
 pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> usize {

@@ -60,6 +60,12 @@ pub(crate) fn body_len(p: &Publish, version: ProtocolVersion) -> usize {
 }
 
 pub(crate) fn write(p: &Publish, version: ProtocolVersion, out: &mut Vec<u8>) {
+    write_head(p, version, out);
+    out.extend_from_slice(&p.payload);
+}
+
+/// The variable header: everything between the fixed header and the payload.
+pub(crate) fn write_head(p: &Publish, version: ProtocolVersion, out: &mut Vec<u8>) {
     put_str(out, &p.topic);
     if let Some(id) = p.packet_id {
         put_u16(out, id);
@@ -67,7 +73,6 @@ pub(crate) fn write(p: &Publish, version: ProtocolVersion, out: &mut Vec<u8>) {
     if version.is_v5() {
         p.properties.write(out);
     }
-    out.extend_from_slice(&p.payload);
 }
 
 /// Decodes the body of a PUBLISH whose fixed header flags (already checked) are `flags`.

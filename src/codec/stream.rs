@@ -55,9 +55,29 @@ impl StreamDecoder {
         self.buf.len()
     }
 
+    /// The bytes received and not yet returned as packets. Each packet returned is split off
+    /// the front, where its memory stays: the packets of one run of `next_packet` lie, in order,
+    /// between where `pending` started before the run and where it starts after.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Appends received bytes.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// The stream has ended: `Ok` when it ended between packets, else the error for the packet
+    /// it cut short (`Incomplete` within the fixed header, `Truncated` within the body).
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        let Some(&first) = self.buf.first() else {
+            return Ok(());
+        };
+        let packet_type = check_first_byte(first, self.version)?;
+        match parse_remaining_length(&self.buf)? {
+            None => Err(DecodeError::Incomplete),
+            Some(_) => Err(DecodeError::Truncated { packet_type }),
+        }
     }
 
     /// The next whole packet, or `Ok(None)` until more bytes are fed.

@@ -45,6 +45,11 @@ impl Session {
                     // delivered once, re-sent copies are not delivered until PUBREL.
                     self.write(Write::Put(store::inbound_key(id), Vec::new()));
                     self.deliver_once(now, publish, message_id);
+                } else if !publish.dup && message_id.is_some() {
+                    // An id we hold, on a first send (a re-send has DUP=1, MQTT-3.3.1-1): a
+                    // broker restarted from older state is reusing it. Its message id tells a new
+                    // message (delivered) from an old one (dropped as a duplicate).
+                    self.deliver_once(now, publish, message_id);
                 }
                 self.gate(now, Gated::Send(Packet::PubRec(Ack::new(id))));
             }

@@ -822,7 +822,8 @@ impl Session {
             for id in std::mem::take(&mut self.inbound_qos2) {
                 self.write(Write::Delete(store::inbound_key(id)));
             }
-            for event in self.outbound.session_lost(&mut self.log) {
+            let resend_released = self.config.dedup().is_some();
+            for event in self.outbound.session_lost(&mut self.log, resend_released) {
                 self.events.push_back(event);
             }
         }

@@ -332,13 +332,16 @@ impl Outbound {
     }
 
     /// The broker lost our session: messages it never acknowledged go out again as new ones
-    /// (at least once), ahead of the queue and in order; those it had PUBREC'd are its own now.
-    pub(crate) fn session_lost(&mut self, log: &mut StoreLog) -> Vec<Event> {
+    /// (at least once), ahead of the queue and in order. Those it had PUBREC'd may have gone
+    /// with the session (a broker that forwards on PUBREL, killed before saving it, loses them):
+    /// with `resend_released` (the message id lets subscribers drop a second copy) they go out
+    /// again too; without, they count as the broker's.
+    pub(crate) fn session_lost(&mut self, log: &mut StoreLog, resend_released: bool) -> Vec<Event> {
         let mut events = Vec::new();
         let mut again = Vec::new();
         for (_, entry) in std::mem::take(&mut self.inflight) {
             match entry.stage {
-                Stage::Released => {
+                Stage::Released if !resend_released => {
                     log.write(Write::Delete(store::outgoing_key(entry.order)));
                     events.extend(done(entry.token, reason::SUCCESS));
                 }

@@ -3,6 +3,8 @@
 mod arguments;
 mod client_options;
 mod clock;
+mod codec_api;
+mod codec_record;
 mod diagnosis;
 mod driver;
 mod error;
@@ -14,6 +16,7 @@ mod socket;
 mod tabs;
 mod timer;
 
+pub use codec_api::{CodecEncoder, CodecParser};
 pub use driver::Driver;
 pub use probe::probe_connack;
 pub use tabs::topic_matches;

@@ -89,8 +89,10 @@ impl<'a> Fields<'a> {
             Some(v) => match v.as_f64() {
                 Some(n) if n.fract() == 0.0 && (min..=max).contains(&n) => Ok(Some(n)),
                 _ => Err(invalid(format!(
-                    "{} must be a whole number from {min} to {max}",
-                    self.name(key)
+                    "{} must be a whole number from {} to {}",
+                    self.name(key),
+                    whole(min),
+                    whole(max)
                 ))),
             },
         }
@@ -103,8 +105,10 @@ impl<'a> Fields<'a> {
             Some(v) => match v.as_f64() {
                 Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
                 _ => Err(invalid(format!(
-                    "{} must be a number from {min} to {max}",
-                    self.name(key)
+                    "{} must be a number from {} to {}",
+                    self.name(key),
+                    whole(min),
+                    whole(max)
                 ))),
             },
         }
@@ -177,6 +181,13 @@ pub(crate) fn payload_bytes(value: &JsValue) -> Checked<Vec<u8>> {
         Some(array) => Ok(array.to_vec()),
         None => Err(invalid("payload must be a Uint8Array or a string")),
     }
+}
+
+/// Bounds are whole numbers; printing them as integers keeps float formatting (some 15 KB of
+/// code) out of the wasm.
+fn whole(bound: f64) -> i64 {
+    debug_assert_eq!(bound.fract(), 0.0, "option bounds are whole numbers");
+    bound as i64
 }
 
 #[cfg(test)]

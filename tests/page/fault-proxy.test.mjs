@@ -80,3 +80,17 @@ test('refuseFor resets new connections for a while, then accepts again', async (
   await until(() => c.received.length >= 4);
   c.socket.destroy();
 });
+
+test('heal lifts every fault at once: stall, delay, refusal and a pending cut', async () => {
+  proxy.stall(true);
+  proxy.delay(5_000);
+  proxy.refuseFor(60_000);
+  proxy.cutAfter(3);
+  proxy.heal();
+  const c = client();
+  c.socket.write(CONNECT);
+  // A 5 s delay, a refusal or a cut after 3 bytes would each keep the CONNACK from arriving.
+  await until(() => c.received.length >= 4, 2_000);
+  assert.deepEqual(c.received.slice(0, 4), [0x20, 2, 0, 0]);
+  c.socket.destroy();
+});

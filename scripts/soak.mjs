@@ -1,0 +1,159 @@
+// `npm run soak`: the fault suite (scripts/lib/fault-suite.mjs) at soak size: every scenario with
+// wasmqtt and MQTT.js side by side, 11 200 messages per QoS and scenario and client (over
+// 100 000 per QoS in all). Writes bench/SOAK.md; exits non-zero if wasmqtt lost or duplicated
+// what it must not. `node scripts/soak.mjs quick` runs the quick size instead (no file written
+// unless SOAK_OUT is set); a list of scenario names after it runs only those.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from './lib/serve.mjs';
+import {
+  SCENARIOS, SIZES, startFaultEnvironment, runScenario, violations, markdownTable, totalsTable,
+} from './lib/fault-suite.mjs';
+
+const [sizeName = 'soak', ...only] = process.argv.slice(2);
+if (!SIZES[sizeName]) throw new Error(`unknown size ${sizeName}: ${Object.keys(SIZES).join(', ')}`);
+const names = only.length ? only : Object.keys(SCENARIOS);
+const out = process.env.SOAK_OUT || (sizeName === 'soak' ? path.join(ROOT, 'bench/SOAK.md') : null);
+
+const started = new Date();
+const env = await startFaultEnvironment();
+const results = [];
+const errors = [];
+try {
+  for (const name of names) {
+    console.log(`[soak] ${name}: ${SCENARIOS[name].what}`);
+    try {
+      results.push(...await runScenario(env, name, ['wasmqtt', 'mqttjs'], sizeName, { log: (line) => console.log(`[soak] ${line}`) }));
+    } catch (error) {
+      // Reported, and the soak goes on with the next scenario.
+      console.log(`[soak] ${name}: did not complete: ${error.message}`);
+      errors.push(`${name}: did not complete: ${error.message}`);
+    }
+  }
+  const brokerConfigs = {
+    main: await env.target(false),
+    limited: names.some((n) => SCENARIOS[n].limited) ? await env.target(true) : null,
+  };
+  const seconds = (Date.now() - started.getTime()) / 1000;
+  const problems = [...errors, ...results.filter((r) => r.lib === 'wasmqtt').flatMap(violations)];
+  if (out) writeFileSync(out, report({ results, seconds, problems, brokerConfigs, browserVersion: env.browser.version() }));
+  console.log(`\n${markdownTable(results)}\n\n${totalsTable(results)}\n`);
+  console.log(problems.length ? `wasmqtt violations:\n${problems.join('\n')}` : 'wasmqtt: no loss it could prevent, no duplicate');
+  if (out) console.log(`written to ${path.relative(ROOT, out)} (${seconds.toFixed(0)} s)`);
+  process.exitCode = problems.length ? 1 : 0;
+} finally {
+  await env.close();
+}
+
+function version(name) {
+  return JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'))).version;
+}
+
+function brokerSettings(target) {
+  // The generated mosquitto.conf, less what differs per run (ports, folders, logging).
+  return readFileSync(target.broker.configPath, 'utf8').split('\n')
+    .filter((line) => line && !/^(listener|protocol|persistence_location|log_|connection_messages|user |per_listener|allow_anonymous)/.test(line))
+    .join('\n');
+}
+
+function report({ results, seconds, problems, brokerConfigs, browserVersion }) {
+  const mosquitto = execFileSync('/usr/sbin/mosquitto', ['-h']).toString().split('\n')[0].trim();
+  const commit = (() => {
+    try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim(); } catch { return 'unknown'; }
+  })();
+  const wasmqttVersion = JSON.parse(readFileSync(path.join(ROOT, 'package.json'))).version;
+  const size = SIZES[sizeName];
+  return `# Fault soak: wasmqtt and MQTT.js under faults
+
+Written by \`npm run soak\` (scripts/soak.mjs, scenarios in scripts/lib/fault-suite.mjs; the quick
+size runs in \`npm test\` as tests/page/fault-suite.test.mjs).
+
+- Date: ${started.toISOString()} (${(seconds / 60).toFixed(1)} min)
+- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()} (shared with other jobs)
+- Versions: wasmqtt ${wasmqttVersion} (${commit}), MQTT.js ${version('mqtt')} (dist/mqtt.esm.js), ${mosquitto}, Chromium ${browserVersion} (headless, playwright-core ${version('playwright-core')}), Node ${process.version}
+- Size: ${size.perStream} messages per QoS, scenario and client, published at ${size.rate} messages/s over the three QoS
+  (bursts in \`burst\` and \`queue-limit\`); two subscribers per client.
+
+## Set-up
+
+Per scenario, each client library gets one publisher page and two subscriber pages, each in its
+own browser context (own IndexedDB), all connecting through a fault-injecting TCP proxy on
+loopback to one mosquitto WebSocket listener. wasmqtt and MQTT.js run side by side on their own
+topics, so both get the same faults at the same moments. Both use MQTT 5, a fixed client id,
+\`clean: false\` with a session expiry of one hour, keepalive 2 s, connect timeout 2 s and a
+reconnect delay of about 250 ms; wasmqtt keeps its session in IndexedDB and de-duplicates by
+message id (its default). The publisher publishes three streams (QoS 0, 1 and 2) with a
+sequence number in each payload; the subscribers subscribe to all three at QoS 2 and report what
+their application handler got.
+
+- **published**: publish Promises that resolved (acknowledged), plus, for a publisher page
+  reloaded mid-stream, the messages found in wasmqtt's IndexedDB store for the session when the
+  page came back (durable, their Promise gone with the page; wasmqtt sends them after the reload).
+  Publish calls whose outcome the page never saw and that were not durable are in doubt: not
+  counted either way. MQTT.js keeps nothing across a reload.
+- **failed / unsettled**: publish Promises that rejected / that had not settled when the run
+  ended (the drain waits until everything is delivered, nothing has moved for a while, or a
+  time limit).
+- **received / expected**: distinct messages the subscribers' handlers got / published x 2.
+- **lost**: published messages a subscriber's handler never got (summed over subscribers).
+- **of which by the broker**: lost with mosquitto's unsaved state at a SIGKILL (missing at every
+  subscriber, published in the 2 s before the kill: mosquitto had acknowledged them and died
+  before saving them; it even answers PUBCOMP to a PUBREL for a message it no longer has, so no
+  client can tell), or, where mosquitto logged "Outgoing messages are being dropped", every loss
+  of that scenario (queue-limit).
+- **duplicated**: handler calls beyond the first for the same message.
+- **reordered**: messages received after a later one of the same stream (MQTT keeps order per
+  topic and QoS within a session only; reported, not required).
+- **recovery**: from the end of a fault to the first progress of every client after it (an
+  acknowledgement at the publisher, a delivery at each subscriber); faults come faster than
+  recovery in \`cuts\` and \`mixed\`, so there it includes later faults.
+
+Required of wasmqtt (and checked the same way by the quick suite in \`npm test\`): at QoS 1 (with
+de-duplication) and QoS 2, no loss other than the broker's and no duplicate; at QoS 0 no
+duplicate (losses are reported).
+
+## Scenarios
+
+${names.map((n) => `- \`${n}\`: ${SCENARIOS[n].what}`).join('\n')}
+
+## Results
+
+${markdownTable(results)}
+
+### Totals per client and QoS
+
+${totalsTable(results)}
+
+${problems.length ? `**wasmqtt violations:**\n\n${problems.map((p) => `- ${p}`).join('\n')}` : '**wasmqtt: no loss it could have prevented, no duplicate, at any QoS.**'}
+
+## Broker settings
+
+The scenarios run against mosquitto configured as below (besides listeners and logging). No
+queue limits (\`max_queued_messages 0\`, \`max_queued_bytes 0\`) is what keeps mosquitto from
+dropping messages for a subscriber that falls behind or is away; \`autosave_on_changes true\`
+with \`autosave_interval 1\` makes it save its state as often as it can (mosquitto 2.0 has no
+write-ahead log: whatever it acknowledged after its last save is gone after a SIGKILL).
+
+\`\`\`
+${brokerSettings(brokerConfigs.main)}
+\`\`\`
+${brokerConfigs.limited ? `
+\`queue-limit\` runs against a second mosquitto with a queue limit, to show the drop being
+reported:
+
+\`\`\`
+${brokerSettings(brokerConfigs.limited)}
+\`\`\`
+` : ''}
+## Notes
+
+- Offline emulation (Playwright's \`context.setOffline\`, DevTools network conditions) in
+  Chromium ${browserVersion.split('.')[0]} does not close an open WebSocket: its frames are held until the
+  page is online again, \`navigator.onLine\` turns false and \`offline\` fires; new connections
+  fail at once. wasmqtt keeps a live connection through it (keepalive decides) and does not
+  attempt new ones until \`online\`.
+- MQTT.js's figures are reported, not required; in \`npm test\` they gate nothing.
+`;
+}
