@@ -19,12 +19,13 @@ use super::error::{invalid_argument, mqtt_error, reason_code_name};
 use super::idb::{IdbStore, StoreError};
 use super::props;
 use super::socket::{Socket, SocketEvent};
+use super::takeover_probe::TakeoverProbe;
 use super::timer::Timer;
 use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
 use crate::session::{CommandError, Event, LostReason, Session};
 use crate::store_sync::{Change, Job, Step, StoreSync};
-use crate::takeover::{Ending, Takeover, TakeoverWatch};
+use crate::takeover::{Ending, Takeover, TakeoverWatch, Verdict as TakeoverVerdict};
 
 struct State {
     session: Session,
@@ -62,6 +63,9 @@ struct State {
     page_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
     message_times: std::collections::VecDeque<u64>,
     takeover: TakeoverWatch,
+    /// The probe that tells a takeover from a flaky network, while one runs (no reconnection
+    /// meanwhile).
+    takeover_probe: Option<TakeoverProbe>,
 }
 
 #[wasm_bindgen]
@@ -263,10 +267,35 @@ impl State {
         let message = if said {
             "the broker handed this session to another client with the same client id (Session taken over); the client stopped rather than take it back"
         } else {
-            "the broker closed the connection right after accepting it, several times in a row: another client with the same client id is probably taking the session over; the client stopped rather than take it back"
+            "the broker kept closing this client's connections soon after accepting them while a test connection with another client id stayed up: another client with the same client id is taking the session over; the client stopped rather than take it back"
         };
         let code = said.then_some(codec::reason::SESSION_TAKEN_OVER);
         self.error("SESSION_TAKEN_OVER", message, code, true);
+    }
+
+    /// Runs a takeover probe (crate::takeover) against the URL just lost; the supervisor hears
+    /// of the lost connection, and reconnects, once the probe has answered.
+    fn probe_takeover(&mut self, now: u64) {
+        let url = &self.urls[self.supervisor.url_index()];
+        let connect = self.session.probe_connect(probe_client_id());
+        let weak = self.me.clone();
+        let answered = move |held| {
+            with_weak(&weak, |s| {
+                s.takeover_probe = None;
+                s.takeover.probed(held);
+                if !s.ended {
+                    s.supervisor.handle_closed(now_ms());
+                    s.pump();
+                }
+            })
+        };
+        match TakeoverProbe::start(url, connect, self.decoder.version(), answered) {
+            Ok(probe) => self.takeover_probe = Some(probe),
+            Err(_) => {
+                self.takeover.probed(false);
+                self.supervisor.handle_closed(now);
+            }
+        }
     }
 
     /// Reports a failed handshake with `urls[index]`, once the diagnosis has a verdict.
@@ -426,10 +455,11 @@ impl State {
                     LostReason::TransportClosed => Ending::Closed,
                     _ => Ending::Other,
                 };
-                if let Some(takeover) = self.takeover.lost(now, ending) {
-                    self.taken_over(takeover);
-                } else if reason != LostReason::Requested {
-                    self.supervisor.handle_closed(now);
+                match self.takeover.lost(now, ending) {
+                    TakeoverVerdict::TakenOver(takeover) => self.taken_over(takeover),
+                    _ if reason == LostReason::Requested => {}
+                    TakeoverVerdict::Probe => self.probe_takeover(now),
+                    TakeoverVerdict::Reconnect => self.supervisor.handle_closed(now),
                 }
                 let mut entries = vec![("reason", JsValue::from_str(lost_reason_text(reason)))];
                 if let Some(code) = reason.reason_code() {
@@ -752,6 +782,8 @@ impl Driver {
         let database = IdbStore::database_name(&options.urls[0], &options.session.client_id);
         let protocol = options.session.protocol;
         let url_count = options.urls.len();
+        // Without reconnection there is no loop to stop, only 0x8E to report.
+        let stable_after_ms = options.reconnect.unwrap_or_default().stable_after_ms;
         let max_in = options
             .session
             .connect_properties
@@ -791,7 +823,8 @@ impl Driver {
                 ended: false,
                 page_listeners: Vec::new(),
                 message_times: Default::default(),
-                takeover: TakeoverWatch::default(),
+                takeover: TakeoverWatch::new(stable_after_ms),
+                takeover_probe: None,
             })
         });
         Ok(Driver { state })
@@ -1020,12 +1053,21 @@ impl Driver {
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
+            s.takeover_probe = None;
         });
         while self.state.borrow().sync.is_busy() && now_ms() < deadline + 5_000 {
             sleep(10).await;
         }
         Ok(())
     }
+}
+
+/// A client id for a takeover probe: one no application uses, within the 23 letters and digits
+/// every broker must accept (MQTT-3.1.3-5).
+fn probe_client_id() -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let random = (0..12).map(|_| DIGITS[(js_sys::Math::random() * 36.0) as usize % 36] as char);
+    format!("wqprobe{}", random.collect::<String>())
 }
 
 async fn sleep(ms: i32) {
@@ -1062,6 +1104,7 @@ impl Drop for Driver {
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
+            s.takeover_probe = None;
         }
     }
 }
