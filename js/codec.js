@@ -4,6 +4,7 @@
 // costs a few calls into wasm, not a few per field. Checks of JavaScript types and ranges are
 // made here, with the field's name; every protocol rule is the Rust codec's.
 import { CodecEncoder, CodecParser } from './wasmqtt.js';
+import { mqttError } from './errors.js';
 
 const TYPES = [undefined, 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
   'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
@@ -32,13 +33,6 @@ function refresh() {
     heap = new Uint8Array(memory.buffer);
     words = new Uint32Array(memory.buffer);
   }
-}
-
-function mqttError(code, message) {
-  const error = new Error(message);
-  error.name = 'MqttError';
-  error.code = code;
-  return error;
 }
 
 const invalid = (message) => mqttError('INVALID_ARGUMENT', message);

@@ -151,6 +151,13 @@ export interface ClientOptions {
   authenticate?: (challenge: AuthChallenge) => Uint8Array | string | Promise<Uint8Array | string>;
   /** Where to load wasmqtt_bg.wasm from, when the default (beside this module) does not fit. */
   wasmUrl?: string | URL;
+  /**
+   * With a fixed `clientId`: the tabs of one origin using this client id and broker share one
+   * connection and session (a leader tab chosen with Web Locks, the others over a
+   * BroadcastChannel; another tab takes over when the leader goes). Default true; false
+   * connects this tab on its own. Needs Web Locks: else 'TABS_UNSUPPORTED'.
+   */
+  shareAcrossTabs?: boolean;
 }
 
 export interface PublishOptions {
@@ -235,7 +242,7 @@ export interface Metrics {
 
 export interface MqttError extends Error {
   name: 'MqttError';
-  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED'. */
+  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED', 'SESSION_TAKEN_OVER', 'LEADER_CHANGED'. */
   code: string;
   /** The MQTT 5 reason code, where one applies. */
   reasonCode?: number;

@@ -1,8 +1,10 @@
 // wasmqtt's JavaScript API: a thin, Promise-based facade over the wasm driver. All protocol
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
 // events into Promises, listeners and async iterators.
-import init, { Driver } from './wasmqtt.js';
+import init, { Driver, topicMatches } from './wasmqtt.js';
 import { attachCodec } from './codec.js';
+import { mqttError, closedError } from './errors.js';
+import { TabLink } from './tabs.js';
 
 export { encodePacket, decodePackets, PacketParser } from './codec.js';
 
@@ -55,15 +57,23 @@ export class MqttClient {
   #authenticate;
   /** The pending reauthenticate() call, if any. */
   #reauth = null;
+  /** The link to the other tabs sharing this connection (shareAcrossTabs), or null. */
+  #tabs = null;
 
   #loaded;
 
   constructor(url, options = {}) {
-    const { wasmUrl: _ignored, authenticate, ...driverOptions } = options ?? {};
+    const { wasmUrl: _ignored, authenticate, shareAcrossTabs = true, ...driverOptions } = options ?? {};
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw mqttError('INVALID_ARGUMENT', 'authenticate must be a function');
     }
+    if (typeof shareAcrossTabs !== 'boolean') throw mqttError('INVALID_ARGUMENT', 'shareAcrossTabs must be a boolean');
     this.#authenticate = authenticate;
+    const clientId = driverOptions.clientId;
+    const shared = shareAcrossTabs && typeof clientId === 'string' && clientId !== '';
+    if (shared) TabLink.check();
+    // Validates every option; a follower tab keeps it unstarted (its routes live here) until
+    // it becomes the leader.
     this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail));
     const connected = new Promise((resolve, reject) => {
       const onConnect = () => { this.off('error', onError); resolve(); };
@@ -76,8 +86,14 @@ export class MqttClient {
       this.on('error', onError);
     });
     connected.catch(() => {});
-    // The stored session is loaded before anything else may touch the driver.
-    this.#loaded = this.#driver.start();
+    if (shared) {
+      const first = Array.isArray(url) ? url[0] : url;
+      this.#tabs = new TabLink(`wasmqtt:${first}:${clientId}`, this);
+      this.#loaded = this.#tabs.elect();
+    } else {
+      // The stored session is loaded before anything else may touch the driver.
+      this.#loaded = this.#driver.start();
+    }
     this.ready = this.#loaded.then(() => connected);
     this.ready.catch(() => {});
   }
@@ -105,7 +121,7 @@ export class MqttClient {
    * reason code; rejects with an MqttError.
    */
   publish(topic, payload, options = {}) {
-    return this.#request(() => this.#driver.publish(topic, payload, options));
+    return this.#call('publish', [topic, payload, options]);
   }
 
   /**
@@ -119,7 +135,7 @@ export class MqttClient {
     // Routes first, so that retained messages arriving with the SUBACK find their handler.
     const routes = handler ? list.map(({ topic }) => this.#addRoute(topic, handler)) : [];
     try {
-      const codes = await this.#request(() => this.#driver.subscribe(list, options));
+      const codes = await this.#call('subscribe', [list, options]);
       return list.map(({ topic }, i) => ({ topic, qos: codes[i] < 0x80 ? codes[i] : undefined, reasonCode: codes[i] }));
     } catch (error) {
       for (const id of routes) this.#removeRoute(id);
@@ -130,7 +146,7 @@ export class MqttClient {
   /** Unsubscribes and removes the handlers of these filters; resolves with one reason code per filter. */
   async unsubscribe(filters, options = {}) {
     const list = Array.isArray(filters) ? filters : [filters];
-    const result = await this.#request(() => this.#driver.unsubscribe(list, options));
+    const result = await this.#call('unsubscribe', [list, options]);
     for (const [id, route] of this.#routes) {
       if (list.includes(route.filter)) this.#removeRoute(id);
     }
@@ -148,7 +164,7 @@ export class MqttClient {
   request(topic, payload, options = {}) {
     const { timeout = 30_000, ...rest } = options ?? {};
     const driverOptions = timeout === Infinity ? rest : { ...rest, timeout };
-    return this.#request(() => this.#driver.request(topic, payload, driverOptions));
+    return this.#call('request', [topic, payload, driverOptions]);
   }
 
   /**
@@ -156,7 +172,7 @@ export class MqttClient {
    * its response topic with its correlation data. Options as for publish; resolves as publish.
    */
   respond(message, payload, options = {}) {
-    return this.#request(() => this.#driver.respond(message, payload, options));
+    return this.#call('respond', [{ ...message }, payload, options]);
   }
 
   /**
@@ -168,6 +184,7 @@ export class MqttClient {
   async reauthenticate(data) {
     await this.#loaded;
     if (this.#ended) throw closedError();
+    if (this.#tabs?.follower) throw mqttError('NOT_LEADER_TAB', 'reauthenticate runs in the tab that holds the shared connection');
     return new Promise((resolve, reject) => {
       this.#driver.reauthenticate(data); // throws a typed MqttError: the Promise rejects
       this.#reauth = { resolve, reject };
@@ -206,12 +223,12 @@ export class MqttClient {
 
   /** A snapshot of the client's counters. */
   metrics() {
-    return this.#driver.metrics();
+    return this.#tabs?.follower ? this.#tabs.metrics() : this.#driver.metrics();
   }
 
-  /** Whether the client has a live connection to the broker now. */
+  /** Whether the client has a live connection to the broker now (in any tab sharing it). */
   get connected() {
-    return this.#driver.connected;
+    return this.#tabs?.follower ? this.#tabs.connected : this.#driver.connected;
   }
 
   /**
@@ -222,10 +239,12 @@ export class MqttClient {
   async end({ force = false, timeout = 5_000 } = {}) {
     if (this.#ended) return;
     this.#ended = true;
+    await this.#tabs?.elected;
     await this.#loaded.catch(() => {});
     try {
-      await this.#driver.end(force, timeout);
+      if (!this.#tabs?.follower) await this.#driver.end(force, timeout);
     } finally {
+      this.#tabs?.leave();
       this.#driver.free();
       for (const { reject } of this.#pending.values()) reject(closedError());
       this.#pending.clear();
@@ -255,6 +274,72 @@ export class MqttClient {
       this.#driver.abortAuthentication();
       this.#emit('error', error);
     }
+  }
+
+  /** Runs a driver call here, or, in a follower tab, in the leader tab. */
+  async #call(op, args) {
+    await this.#tabs?.elected;
+    if (this.#tabs?.follower) {
+      if (this.#ended) throw closedError();
+      const value = await this.#tabs.call(op, args);
+      return op === 'request' ? Object.setPrototypeOf(value, MESSAGE) : value;
+    }
+    return this.#request(() => this.#driver[op](...args));
+  }
+
+  /** For TabLink: the tab won the election; loads the stored session and connects. */
+  _lead() {
+    this.#loaded = this.#driver.start();
+    return this.#loaded;
+  }
+
+  /** For TabLink: what another tab needs to route a message here as the core would. */
+  _namedRoutes(message) {
+    return this.#driver.namedRoutes(message.topic, message.properties?.subscriptionIdentifiers ?? []).named;
+  }
+
+  /** For TabLink: messages received but not yet delivered, for the next leader if this tab goes. */
+  _pendingDeliveries() {
+    return this.#driver.pendingDeliveries();
+  }
+
+  /** For TabLink: the page is going and the next leader takes over: stop at once, with no
+   * DISCONNECT (the will stays armed), so that nothing more is received here. */
+  _abandon() {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#driver.free(); // drops the socket and timer synchronously (Driver's Drop)
+  }
+
+  /** For TabLink: whether the loaded session will not deliver the broker's redelivery of `item`. */
+  _alreadyReceived(item) {
+    return this.#driver.alreadyReceived(item.qos, item.packetId, item.key);
+  }
+
+  /** For TabLink: runs a call for another tab (or for this one, when it became the leader);
+   * `accepted()` is called once the session took it. */
+  _request(op, args, accepted) {
+    return this.#request(() => {
+      const token = this.#driver[op](...args);
+      accepted?.();
+      return token;
+    });
+  }
+
+  /** For TabLink: an event the leader tab sent out. */
+  _remote(event, detail) {
+    if (event !== 'message') return this.#dispatch(event, detail);
+    const message = Object.setPrototypeOf(detail.message, MESSAGE);
+    const named = new Map(detail.named);
+    const carried = (message.properties?.subscriptionIdentifiers ?? []).length > 0;
+    // The core's routing (router.rs), with the leader's subscriptions.
+    for (const route of this.#routes.values()) {
+      const reached = !carried ? topicMatches(route.filter, message.topic)
+        : named.has(route.filter) ? named.get(route.filter)
+          : detail.primary && topicMatches(route.filter, message.topic);
+      if (reached) callSafely(route.handler, message);
+    }
+    if (detail.primary) this.#emit('message', message.topic, message.payload, message);
   }
 
   #settle(token, ok, value) {
@@ -295,6 +380,7 @@ export class MqttClient {
   }
 
   #dispatch(event, detail) {
+    this.#tabs?.fanOut(event, detail);
     switch (event) {
       case 'done':
         this.#settle(detail.token, true, detail.result);
@@ -359,15 +445,4 @@ function callSafely(listener, ...args) {
     // An application handler that throws must not break delivery to the others.
     queueMicrotask(() => { throw error; });
   }
-}
-
-function mqttError(code, message) {
-  const error = new Error(message);
-  error.name = 'MqttError';
-  error.code = code;
-  return error;
-}
-
-function closedError() {
-  return mqttError('CLIENT_ENDED', 'the client has ended');
 }

@@ -27,4 +27,4 @@ if [ "$profile" = --release ] && [ -x "$wasm_opt" ]; then
     pkg/wasmqtt_bg.wasm -o pkg/wasmqtt_bg.wasm
 fi
 # The JavaScript facade and its types sit beside the generated bindings.
-cp js/index.js js/codec.js js/index.d.ts pkg/
+cp js/index.js js/codec.js js/errors.js js/tabs.js js/index.d.ts pkg/

@@ -12,6 +12,7 @@ pub mod link;
 pub mod reconnect;
 pub mod session;
 pub mod store_sync;
+pub mod takeover;
 pub mod topic;
 
 #[cfg(target_arch = "wasm32")]

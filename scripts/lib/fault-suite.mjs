@@ -591,6 +591,10 @@ export function summaryLine(r) {
  */
 export function violations(r) {
   const found = [];
+  // A fault must never look like another client taking the session over (src/takeover.rs):
+  // that would stop the client for good.
+  const takenOver = Object.keys(r.events ?? {}).filter((name) => name.endsWith('error SESSION_TAKEN_OVER'));
+  if (takenOver.length > 0) found.push(`${r.scenario}: a fault taken for a session takeover (${takenOver.join(', ')})`);
   for (const p of r.perQos) {
     if (p.duplicates > 0) found.push(`${r.scenario} QoS ${p.qos}: ${p.duplicates} duplicates`);
     const clientLost = r.brokerDrops > 0 ? 0 : p.lost - p.lostByBroker;

@@ -60,7 +60,7 @@ impl Session {
     /// What de-duplication knows a message by: its application message id, and, when the
     /// broker names subscriptions, those too, for each copy it sends for another overlapping
     /// subscription (MQTT-3.3.4-5) carries the same id and is not a redelivery.
-    fn dedup_key(&self, publish: &Publish) -> Option<String> {
+    pub(super) fn dedup_key(&self, publish: &Publish) -> Option<String> {
         let dedup = self.config.dedup()?;
         let id = publish.properties.user_property(&dedup.key)?;
         let ids = &publish.properties.subscription_identifiers;

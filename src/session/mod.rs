@@ -339,6 +339,22 @@ impl Session {
         self.send(now, Packet::Connect(Box::new(connect)));
     }
 
+    /// The CONNECT of a takeover probe (see `crate::takeover`): the same protocol version and
+    /// credentials, but `client_id`, a clean start, no will and no session kept afterwards, so
+    /// that the probe touches nothing of ours or anyone else's on the broker.
+    pub fn probe_connect(&self, client_id: String) -> Packet {
+        Packet::Connect(Box::new(Connect {
+            protocol: self.config.protocol,
+            clean_start: true,
+            keep_alive: 0,
+            client_id,
+            will: None,
+            username: self.config.username.clone(),
+            password: self.config.password.clone(),
+            properties: Properties::default(),
+        }))
+    }
+
     /// The transport closed (or the host gave up on it).
     pub fn handle_transport_closed(&mut self, _now: u64) {
         if self.link != Link::Down {
@@ -562,6 +578,35 @@ impl Session {
 
     pub fn remove_route(&mut self, id: u32) -> bool {
         self.router.remove(id)
+    }
+
+    /// What routing a message on `topic` carrying the subscription identifiers `carried`
+    /// elsewhere (in another tab) needs: see `Router::named`.
+    pub fn named_routes(&self, topic: &str, carried: &[u32]) -> (bool, Vec<(String, bool)>) {
+        Router::named(topic, carried, &self.subscriptions)
+    }
+
+    /// The received messages still waiting for their store commit before delivery, each with
+    /// its de-duplication key: what a host that is going away hands to the one that resumes
+    /// the session (a tab to the next tab, js/index.js), which asks `already_received`.
+    pub fn pending_deliveries(&self) -> Vec<(Publish, Option<String>)> {
+        self.gated
+            .iter()
+            .filter_map(|(_, item)| match item {
+                Gated::Deliver(publish) => Some((publish.clone(), self.dedup_key(publish))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the (loaded) session takes a message as received already, so that it will not
+    /// deliver the broker's redelivery of it: a QoS 2 packet id stored before PUBREC
+    /// (MQTT-4.3.3-9), or a de-duplication key in the window. A message received by a host that
+    /// went away before delivering it, known here, is then delivered by the new host.
+    pub fn already_received(&self, qos: QoS, packet_id: Option<u16>, key: Option<&str>) -> bool {
+        let stored_qos2 =
+            qos == QoS::ExactlyOnce && packet_id.is_some_and(|id| self.inbound_qos2.contains(&id));
+        stored_qos2 || key.is_some_and(|key| self.seen.contains(key))
     }
 
     // --- host outputs ------------------------------------------------------------------------

@@ -62,6 +62,30 @@ impl Router {
         primary
     }
 
+    /// For routes kept elsewhere (another tab's, see js/index.js): whether a PUBLISH on `topic`
+    /// carrying `carried` is the primary copy, and the subscriptions `route` consults: each
+    /// subscribed filter with an identifier that matches `topic`, and whether this copy names
+    /// it. A route whose filter is listed is reached exactly when it is named; any other
+    /// matching route only by the primary copy (by every copy when `carried` is empty).
+    pub(crate) fn named(
+        topic: &str,
+        carried: &[u32],
+        subscriptions: &Subscriptions,
+    ) -> (bool, Vec<(String, bool)>) {
+        let lowest = subscriptions
+            .matching(topic)
+            .filter_map(|(_, s)| s.id)
+            .min();
+        let primary = carried.is_empty() || lowest.is_none_or(|id| carried.contains(&id));
+        let named = subscriptions
+            .iter()
+            .filter_map(|(filter, s)| Some((filter, s.routing_id()?)))
+            .filter(|(filter, _)| topic::matches(filter, topic))
+            .map(|(filter, id)| (filter.clone(), carried.contains(&id)))
+            .collect();
+        (primary, named)
+    }
+
     /// Appends the ids of the routes matching `topic` to `out`, in registration order.
     pub(crate) fn matching(&self, topic: &str, out: &mut Vec<u32>) {
         out.extend(
@@ -127,5 +151,17 @@ mod tests {
         out.clear();
         assert!(router.route("s/x", &[9, 7], &subscriptions, &mut out));
         assert_eq!(out, [hash, plus, loose]);
+        // What another tab needs to route the copy the same way.
+        let (primary, named) = Router::named("s/x", &[9], &subscriptions);
+        assert!(
+            !primary,
+            "the copy for 9 is not the one with the lowest identifier"
+        );
+        assert_eq!(
+            named,
+            [("s/#".to_string(), false), ("s/+".to_string(), true)]
+        );
+        assert!(Router::named("s/x", &[7], &subscriptions).0);
+        assert!(Router::named("t/x", &[9], &subscriptions).1.is_empty());
     }
 }

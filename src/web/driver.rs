@@ -19,11 +19,13 @@ use super::error::{invalid_argument, mqtt_error, reason_code_name};
 use super::idb::{IdbStore, StoreError};
 use super::props;
 use super::socket::{Socket, SocketEvent};
+use super::takeover_probe::TakeoverProbe;
 use super::timer::Timer;
 use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
 use crate::session::{CommandError, Event, LostReason, Session};
 use crate::store_sync::{Change, Job, Step, StoreSync};
+use crate::takeover::{Ending, Takeover, TakeoverWatch, Verdict as TakeoverVerdict};
 
 struct State {
     session: Session,
@@ -60,6 +62,10 @@ struct State {
     /// Listeners on the page's window and document, removed when the client ends.
     page_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
     message_times: std::collections::VecDeque<u64>,
+    takeover: TakeoverWatch,
+    /// The probe that tells a takeover from a flaky network, while one runs (no reconnection
+    /// meanwhile).
+    takeover_probe: Option<TakeoverProbe>,
 }
 
 #[wasm_bindgen]
@@ -100,6 +106,16 @@ fn message_object(publish: &Publish) -> JsValue {
         ("dup", publish.dup.into()),
         ("properties", props::to_js(&publish.properties).into()),
     ])
+}
+
+fn routing_object(primary: bool, named: Vec<(String, bool)>) -> JsValue {
+    let named: Array = named
+        .into_iter()
+        .map(|(filter, named)| -> JsValue {
+            Array::of2(&JsValue::from_str(&filter), &named.into()).into()
+        })
+        .collect();
+    object(&[("primary", primary.into()), ("named", named.into())])
 }
 
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
@@ -243,6 +259,45 @@ impl State {
         self.pump();
     }
 
+    /// Another client (another browser or device) with our client id took the session over:
+    /// reconnecting would take it back and start a loop, so the client stops and says why.
+    fn taken_over(&mut self, takeover: Takeover) {
+        self.supervisor.stop(StopReason::PermanentRefusal);
+        let said = takeover == Takeover::Said;
+        let message = if said {
+            "the broker handed this session to another client with the same client id (Session taken over); the client stopped rather than take it back"
+        } else {
+            "the broker kept closing this client's connections soon after accepting them while a test connection with another client id stayed up: another client with the same client id is taking the session over; the client stopped rather than take it back"
+        };
+        let code = said.then_some(codec::reason::SESSION_TAKEN_OVER);
+        self.error("SESSION_TAKEN_OVER", message, code, true);
+    }
+
+    /// Runs a takeover probe (crate::takeover) against the URL just lost; the supervisor hears
+    /// of the lost connection, and reconnects, once the probe has answered.
+    fn probe_takeover(&mut self, now: u64) {
+        let url = &self.urls[self.supervisor.url_index()];
+        let connect = self.session.probe_connect(probe_client_id());
+        let weak = self.me.clone();
+        let answered = move |held| {
+            with_weak(&weak, |s| {
+                s.takeover_probe = None;
+                s.takeover.probed(held);
+                if !s.ended {
+                    s.supervisor.handle_closed(now_ms());
+                    s.pump();
+                }
+            })
+        };
+        match TakeoverProbe::start(url, connect, self.decoder.version(), answered) {
+            Ok(probe) => self.takeover_probe = Some(probe),
+            Err(_) => {
+                self.takeover.probed(false);
+                self.supervisor.handle_closed(now);
+            }
+        }
+    }
+
     /// Reports a failed handshake with `urls[index]`, once the diagnosis has a verdict.
     /// While a probe runs, the supervisor hears of the failure only once the verdict is out, so
     /// that the error saying why comes before the next attempt or the client giving up.
@@ -365,6 +420,7 @@ impl State {
                 self.diagnosis.connected(self.supervisor.url_index());
                 self.ever_connected = true;
                 self.last_failure = None;
+                self.takeover.connected(now);
                 let detail = object(&[
                     ("sessionPresent", session_present.into()),
                     ("reasonCode", 0.into()),
@@ -394,8 +450,16 @@ impl State {
             Event::Lost { reason } => {
                 // The session already knows; this only drops the transport and its buffer.
                 self.close_socket();
-                if reason != LostReason::Requested {
-                    self.supervisor.handle_closed(now);
+                let ending = match reason {
+                    LostReason::ServerDisconnect(code) => Ending::Disconnect(code),
+                    LostReason::TransportClosed => Ending::Closed,
+                    _ => Ending::Other,
+                };
+                match self.takeover.lost(now, ending) {
+                    TakeoverVerdict::TakenOver(takeover) => self.taken_over(takeover),
+                    _ if reason == LostReason::Requested => {}
+                    TakeoverVerdict::Probe => self.probe_takeover(now),
+                    TakeoverVerdict::Reconnect => self.supervisor.handle_closed(now),
                 }
                 let mut entries = vec![("reason", JsValue::from_str(lost_reason_text(reason)))];
                 if let Some(code) = reason.reason_code() {
@@ -718,6 +782,8 @@ impl Driver {
         let database = IdbStore::database_name(&options.urls[0], &options.session.client_id);
         let protocol = options.session.protocol;
         let url_count = options.urls.len();
+        // Without reconnection there is no loop to stop, only 0x8E to report.
+        let stable_after_ms = options.reconnect.unwrap_or_default().stable_after_ms;
         let max_in = options
             .session
             .connect_properties
@@ -757,6 +823,8 @@ impl Driver {
                 ended: false,
                 page_listeners: Vec::new(),
                 message_times: Default::default(),
+                takeover: TakeoverWatch::new(stable_after_ms),
+                takeover_probe: None,
             })
         });
         Ok(Driver { state })
@@ -877,6 +945,52 @@ impl Driver {
         self.state.borrow_mut().session.remove_route(id);
     }
 
+    /// For another tab's routes (js/index.js fans messages out to the tabs sharing this
+    /// connection): `{ primary, named: [[filter, named], ...] }`, see `Session::named_routes`.
+    #[wasm_bindgen(js_name = namedRoutes)]
+    pub fn named_routes(&self, topic: String, carried: Vec<u32>) -> JsValue {
+        let s = self.state.borrow();
+        let (primary, named) = s.session.named_routes(&topic, &carried);
+        routing_object(primary, named)
+    }
+
+    /// The received messages still waiting for the store before delivery, for the tab that
+    /// resumes the session if this one goes: `[{ message, qos, packetId?, key?, primary, named }]`.
+    #[wasm_bindgen(js_name = pendingDeliveries)]
+    pub fn pending_deliveries(&self) -> Array {
+        let s = self.state.borrow();
+        s.session
+            .pending_deliveries()
+            .into_iter()
+            .map(|(publish, key)| -> JsValue {
+                let (primary, named) = s
+                    .session
+                    .named_routes(&publish.topic, &publish.properties.subscription_identifiers);
+                let item = routing_object(primary, named);
+                let _ = Reflect::set(&item, &"message".into(), &message_object(&publish));
+                let _ = Reflect::set(&item, &"qos".into(), &(publish.qos as u8).into());
+                if let Some(id) = publish.packet_id {
+                    let _ = Reflect::set(&item, &"packetId".into(), &id.into());
+                }
+                if let Some(key) = key {
+                    let _ = Reflect::set(&item, &"key".into(), &key.into());
+                }
+                item
+            })
+            .collect()
+    }
+
+    /// Whether the loaded session takes this message (from `pendingDeliveries` of the tab that
+    /// went) as received, so that the broker's redelivery will not be delivered.
+    #[wasm_bindgen(js_name = alreadyReceived)]
+    pub fn already_received(&self, qos: u8, packet_id: Option<u16>, key: Option<String>) -> bool {
+        let Some(qos) = codec::QoS::from_u8(qos) else {
+            return false;
+        };
+        let s = self.state.borrow();
+        s.session.already_received(qos, packet_id, key.as_deref())
+    }
+
     #[wasm_bindgen(getter)]
     pub fn connected(&self) -> bool {
         self.state.borrow().session.is_connected()
@@ -939,12 +1053,21 @@ impl Driver {
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
+            s.takeover_probe = None;
         });
         while self.state.borrow().sync.is_busy() && now_ms() < deadline + 5_000 {
             sleep(10).await;
         }
         Ok(())
     }
+}
+
+/// A client id for a takeover probe: one no application uses, within the 23 letters and digits
+/// every broker must accept (MQTT-3.1.3-5).
+fn probe_client_id() -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let random = (0..12).map(|_| DIGITS[(js_sys::Math::random() * 36.0) as usize % 36] as char);
+    format!("wqprobe{}", random.collect::<String>())
 }
 
 async fn sleep(ms: i32) {
@@ -981,6 +1104,7 @@ impl Drop for Driver {
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
+            s.takeover_probe = None;
         }
     }
 }

@@ -13,8 +13,11 @@ mod options;
 mod probe;
 mod props;
 mod socket;
+mod tabs;
+mod takeover_probe;
 mod timer;
 
 pub use codec_api::{CodecEncoder, CodecParser};
 pub use driver::Driver;
 pub use probe::probe_connack;
+pub use tabs::topic_matches;

@@ -71,7 +71,7 @@ async function receivedIn(url) {
 test('the package ships the wasm, the facade and the types, and nothing else', () => {
   const files = tarball.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'README.md', 'package.json', 'pkg/codec.js', 'pkg/index.d.ts', 'pkg/index.js',
+    'README.md', 'package.json', 'pkg/codec.js', 'pkg/errors.js', 'pkg/index.d.ts', 'pkg/index.js', 'pkg/tabs.js',
     'pkg/wasmqtt.d.ts', 'pkg/wasmqtt.js', 'pkg/wasmqtt_bg.wasm', 'pkg/wasmqtt_bg.wasm.d.ts',
   ].sort());
   const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));

@@ -1,0 +1,326 @@
+// Many tabs, one session: the tabs of one origin that use one client id share the leader tab's
+// connection (see the README, "Many tabs, one session").
+import { mqttError } from './errors.js';
+
+/**
+ * Many tabs, one session. Tabs of one origin that use one client id with one broker share one
+ * connection: the tab holding the Web Lock named after the session (the leader) runs the
+ * driver; the others (followers) send it their calls and get every event over a
+ * BroadcastChannel of the same name, and route the messages to their own handlers. When the
+ * leader goes, the browser hands the lock to a waiting follower, which loads the session from
+ * IndexedDB and resumes it.
+ *
+ * Messages on the channel: { t, from, to?, ... } with t one of
+ * hello (a tab joined) / state (the leader's answer) / leader (a new leader took over) /
+ * call, accepted, settle (a follower's call and its outcome) / event (fan-out) /
+ * metrics? and metrics.
+ */
+export class TabLink {
+  follower = false;
+  /** The leader's connection state, as a follower last heard it. */
+  connected = false;
+  /** Resolves once this tab knows whether it leads. */
+  elected;
+  #name;
+  #client;
+  #channel = null;
+  #id = randomId();
+  #release = null;
+  #abort = new AbortController();
+  #left = false;
+  // Follower side: calls sent to the leader, by id.
+  #calls = new Map();
+  #nextCall = 1;
+  #metrics = null;
+  // Leader side.
+  #peers = false;
+  #served = new Set();
+  /** What the leader had received but not yet delivered when it went (see #handOver). */
+  #tentative = [];
+  #onPageHide = () => this.#handOver();
+  #handedOver = false;
+  /** The session load of a follower that took the lead. */
+  #leading = null;
+  #lastConnect = null;
+  #fatal = null;
+
+  static check() {
+    if (!globalThis.navigator?.locks || typeof BroadcastChannel !== 'function') {
+      throw mqttError('TABS_UNSUPPORTED', 'sharing one connection across tabs (shareAcrossTabs, on by default with a clientId) needs the Web Locks API (navigator.locks, secure contexts only) and BroadcastChannel, which this browser or page does not offer; pass shareAcrossTabs: false to connect from this tab alone');
+    }
+  }
+
+  constructor(name, client) {
+    this.#name = name;
+    this.#client = client;
+  }
+
+  /** Takes the lead if no tab has it, else follows; resolves once a leader's session is loaded or this tab follows. */
+  elect() {
+    this.#channel = new BroadcastChannel(this.#name);
+    this.#channel.onmessage = (event) => this.#receive(event.data);
+    let decided;
+    this.elected = new Promise((resolve) => { decided = resolve; });
+    const held = new Promise((resolve) => { this.#release = resolve; });
+    return new Promise((resolve, reject) => {
+      // An opaque origin (a sandboxed frame) may not use locks; no other tab shares its
+      // storage either, so this tab connects on its own.
+      const alone = () => {
+        this.#channel?.close();
+        this.#channel = null;
+        decided();
+        this.#client._lead().then(resolve, reject);
+      };
+      try {
+        this.#request(resolve, (error) => (error?.name === 'SecurityError' ? alone() : reject(error)), decided, held);
+      } catch {
+        alone();
+      }
+    });
+  }
+
+  /** Asks for the lock: leads if it is free, else follows and queues for it. */
+  #request(resolve, reject, decided, held) {
+    navigator.locks.request(this.#name, { ifAvailable: true }, (lock) => {
+        if (this.#left) return undefined;
+        if (lock) {
+          decided();
+          globalThis.addEventListener?.('pagehide', this.#onPageHide);
+          this.#client._lead().then(resolve, reject);
+          return held;
+        }
+        this.follower = true;
+        decided();
+        this.#post({ t: 'hello' });
+        resolve();
+        // Queued: the browser grants it when the leader's tab closes, reloads or crashes.
+        navigator.locks.request(this.#name, { signal: this.#abort.signal }, () => {
+          if (this.#left) return undefined;
+          this.#promote();
+          return held;
+        }).catch(() => {});
+        return undefined;
+      }).catch(reject);
+  }
+
+  /** This follower got the lock: it loads the session and connects. */
+  #promote() {
+    this.follower = false;
+    this.#peers = true; // others were here: fan out from the start
+    this.#post({ t: 'leader' });
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
+    globalThis.addEventListener?.('pagehide', this.#onPageHide);
+    this.#leading = this.#client._lead();
+    this.#leading.then(() => this.#adopt(), () => {});
+    for (const call of calls) this.#resettle(call, () => this.#client._request(call.op, call.args).then(call.resolve, call.reject));
+  }
+
+  /**
+   * The leader's page is going (closed, reloaded): the messages it received but had not yet
+   * delivered (their receipt waits for IndexedDB) go to the tab that takes over. Once the
+   * receipt is stored the broker's redelivery is not delivered again, so the next leader
+   * delivers those of them its loaded session knows as received (#adopt), and only those.
+   */
+  #handOver() {
+    if (this.follower || this.#left || !this.#peers) return;
+    // From here on the next leader delivers them: none goes out twice.
+    this.#handedOver = true;
+    const items = this.#client._pendingDeliveries();
+    // Nothing more may arrive here that neither this tab delivers nor the list holds.
+    this.#client._abandon();
+    if (items.length > 0) this.#post({ t: 'tentative', items });
+  }
+
+  /** The new leader, its session loaded: delivers what the previous one stored but did not deliver. */
+  #adopt() {
+    const items = this.#tentative;
+    this.#tentative = [];
+    for (const item of items) {
+      if (!this.#client._alreadyReceived(item)) continue;
+      const detail = { message: item.message, primary: item.primary, named: item.named };
+      this.#post({ t: 'event', event: 'message', detail });
+      this.#client._remote('message', { ...detail, message: { ...item.message } });
+    }
+  }
+
+  /** A call the old leader took but did not settle cannot be settled any more; one it never took is sent again. */
+  #resettle(call, again) {
+    if (!call.accepted) return again();
+    call.reject(mqttError('LEADER_CHANGED', `the tab that held the connection went away before the broker answered this ${call.op}; what it took into the stored session (a QoS 1 or 2 message, a subscription) is carried on by the next leader, but its outcome cannot be reported`));
+  }
+
+  call(op, args) {
+    return new Promise((resolve, reject) => {
+      const id = this.#nextCall++;
+      const call = { id, op, args, resolve, reject, accepted: false };
+      try {
+        this.#post({ t: 'call', id, op, args });
+      } catch (error) {
+        reject(mqttError('INVALID_ARGUMENT', `cannot send this ${op} to the tab holding the connection: ${error?.message ?? error}`));
+        return;
+      }
+      this.#calls.set(id, call);
+    });
+  }
+
+  metrics() {
+    this.#post({ t: 'metrics?' });
+    return { ...(this.#metrics ?? {}), connected: this.connected };
+  }
+
+  /** The leader's events, for the followers. */
+  fanOut(event, detail) {
+    if (this.follower || this.#left) return;
+    if (event === 'connect') this.#lastConnect = detail;
+    if (event === 'close') this.#lastConnect = null;
+    if (event === 'error' && detail?.fatal) this.#fatal = toWire(detail);
+    if (!this.#peers || this.#handedOver || LEADER_ONLY.has(event)) return;
+    if (event === 'message') {
+      const { message, primary } = detail;
+      // Routing info: the core's primary flag, and which named subscriptions this copy is for.
+      this.#post({ t: 'event', event, detail: { message: { ...message }, primary, named: this.#client._namedRoutes(message) } });
+      return;
+    }
+    this.#post({ t: 'event', event, detail: toWire(detail) });
+  }
+
+  leave() {
+    if (this.#left) return;
+    this.#left = true;
+    globalThis.removeEventListener?.('pagehide', this.#onPageHide);
+    this.#abort.abort();
+    this.#release?.();
+    for (const call of this.#calls.values()) call.reject(mqttError('CLIENT_ENDED', 'the client has ended'));
+    this.#calls.clear();
+    this.#channel?.close();
+  }
+
+  #post(message) {
+    this.#channel?.postMessage({ ...message, from: this.#id });
+  }
+
+  #receive(message) {
+    if (this.#left || (message.to && message.to !== this.#id)) return;
+    if (!this.follower) {
+      this.#lead(message);
+      return;
+    }
+    const call = this.#calls.get(message.id);
+    switch (message.t) {
+      case 'state':
+        this.#metrics = message.metrics;
+        if (message.connect && !this.connected) this.#event('connect', message.connect);
+        if (message.fatal) this.#event('error', fromWire(message.fatal));
+        return;
+      case 'leader':
+        this.connected = false;
+        this.#tentative = [];
+        this.#post({ t: 'hello' });
+        for (const pending of [...this.#calls.values()]) {
+          this.#resettle(pending, () => this.#post({ t: 'call', id: pending.id, op: pending.op, args: pending.args }));
+          if (pending.accepted) this.#calls.delete(pending.id);
+        }
+        return;
+      case 'accepted':
+        if (call) call.accepted = true;
+        return;
+      case 'settle':
+        if (!call) return;
+        this.#calls.delete(message.id);
+        if (!message.ok) call.reject(fromWire(message.error));
+        else call.resolve(message.value);
+        return;
+      case 'metrics':
+        this.#metrics = message.metrics;
+        return;
+      case 'tentative':
+        this.#tentative = message.items;
+        return;
+      case 'event':
+        this.#event(message.event, fromWire(message.detail));
+        return;
+      default:
+    }
+  }
+
+  #event(event, detail) {
+    if (event === 'connect') this.connected = true;
+    if (event === 'close' || (event === 'error' && detail?.fatal)) this.connected = false;
+    this.#client._remote(event, detail);
+  }
+
+  /** The leader's side of the channel. */
+  #lead(message) {
+    switch (message.t) {
+      case 'hello':
+        this.#peers = true;
+        this.#post({ t: 'state', to: message.from, connect: this.#lastConnect, fatal: this.#fatal, metrics: this.#client.metrics() });
+        return;
+      case 'metrics?':
+        this.#post({ t: 'metrics', to: message.from, metrics: this.#client.metrics() });
+        return;
+      case 'call': {
+        const { from, id, op, args } = message;
+        const key = `${from}:${id}`;
+        if (!CALLS.has(op) || this.#served.has(key)) return;
+        this.#served.add(key);
+        this.#peers = true;
+        const settle = (fields) => {
+          this.#served.delete(key);
+          if (!this.#left) this.#post({ t: 'settle', to: from, id, ...fields });
+        };
+        this.#client._request(op, args, () => this.#post({ t: 'accepted', to: from, id }))
+          .then((value) => settle({ ok: true, value: op === 'request' ? { ...value } : value }),
+            (error) => settle({ ok: false, error: toWire(error) }));
+        return;
+      }
+      case 'event':
+        // A message the previous leader sent out just before it went: still this tab's.
+        if (message.event === 'message') this.#client._remote('message', message.detail);
+        return;
+      case 'tentative':
+        // Handed over after this tab took the lead: adopted once the session is loaded.
+        this.#tentative.push(...message.items);
+        this.#leading?.then(() => this.#adopt(), () => {});
+        return;
+      default:
+    }
+  }
+}
+
+/** What a follower may ask the leader to run. */
+const CALLS = new Set(['publish', 'subscribe', 'unsubscribe', 'request', 'respond']);
+/** Events that concern only the leader tab's driver. */
+const LEADER_ONLY = new Set(['done', 'failed', 'response', 'auth']);
+
+function randomId() {
+  return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
+}
+
+/** Errors cross the channel as plain objects: structured cloning keeps no `code`. */
+function toWire(value) {
+  if (value instanceof Error) {
+    const { code, reasonCode, fatal, record } = value;
+    return { $error: { message: value.message, code, reasonCode, fatal, record } };
+  }
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v instanceof Error ? toWire(v) : v]));
+  }
+  return value;
+}
+
+function fromWire(value) {
+  const revive = (v) => {
+    if (!v?.$error) return v;
+    const { message, ...fields } = v.$error;
+    const error = mqttError(fields.code, message);
+    for (const [k, f] of Object.entries(fields)) if (f !== undefined) error[k] = f;
+    return error;
+  };
+  if (value?.$error) return revive(value);
+  if (value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v)]));
+  }
+  return value;
+}
