@@ -135,6 +135,35 @@ test('three tabs share one connection; every tab sees every QoS 1 and 2 message 
   }
 });
 
+test('the leader tab crashes: the browser frees its lock, a follower resumes the session and gets what was published meanwhile', async () => {
+  const clientId = `crash-${Date.now()}`;
+  const filter = `crash/${clientId}/#`;
+  const topic = `crash/${clientId}/data`;
+  const context = await h.browser.newContext();
+  try {
+    const [a, b] = [await h.page({ context }), await h.page({ context })];
+    for (const page of [a, b]) await startTab(page, clientId, filter);
+    const before = await publishBatch(topic, 'before', 4);
+    await until(async () => (await got(b)).length >= before.length, 10_000, 'b got the first batch');
+    // No pagehide, no hand-over: the renderer process is gone.
+    const cdp = await context.newCDPSession(a);
+    const crashed = new Promise((resolve) => a.once('crash', resolve));
+    cdp.send('Page.crash').catch(() => {}); // never answered: the page dies with it
+    await crashed;
+    const during = await publishBatch(topic, 'during', 6, 20);
+    await until(async () => {
+      const seen = await got(b);
+      return during.every((t) => seen.includes(t));
+    }, 15_000, 'b, the new leader, got what was published after the crash');
+    assert.equal(await b.evaluate(() => window.client.connected), true);
+    assert.equal(connections(clientId), 2, 'the follower made the one new connection');
+    exactlyOnce(await got(b), [...before, ...during], 'b');
+    assert.deepEqual((await errors(b)).filter((e) => e.fatal), []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a second browser with the same client id takes the session over: the tabs report it and stop, no reconnect loop', async () => {
   const clientId = `taken-${Date.now()}`;
   const filter = `taken/${clientId}/#`;
