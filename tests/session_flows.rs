@@ -9,15 +9,21 @@ use wasmqtt::codec::{
     reason, ConnAck, Disconnect, Packet, Properties, ProtocolVersion, QoS, SubAck,
     SubscriptionOptions, UnsubAck,
 };
-use wasmqtt::session::{CommandError, Event, LostReason, Overflow, PublishRequest};
+use wasmqtt::session::{CommandError, Config, Event, LostReason, Overflow, PublishRequest};
 
-#[test]
-fn connect_carries_the_configured_fields_and_connack_reports_the_session() {
+/// A v5 client with credentials and a session kept for an hour.
+fn logged_in_config() -> Config {
     let mut config = config(ProtocolVersion::V5);
     config.clean_start = false;
     config.username = Some("u".into());
     config.password = Some(bytes::Bytes::from_static(b"secret"));
     config.connect_properties.session_expiry_interval = Some(3600);
+    config
+}
+
+#[test]
+fn connect_carries_the_configured_fields_and_connack_reports_the_session() {
+    let config = logged_in_config();
     let mut h = Harness::new(config);
     h.session.handle_transport_open(h.now);
     let Some(Packet::Connect(connect)) = h.sent().into_iter().next() else {
@@ -53,11 +59,7 @@ fn connect_carries_the_configured_fields_and_connack_reports_the_session() {
 /// without Session Expiry Interval the session ends with the connection, MQTT-3.1.2-11).
 #[test]
 fn a_takeover_probe_logs_in_as_we_do_under_another_id_and_keeps_nothing() {
-    let mut config = config(ProtocolVersion::V5);
-    config.clean_start = false;
-    config.username = Some("u".into());
-    config.password = Some(bytes::Bytes::from_static(b"secret"));
-    config.connect_properties.session_expiry_interval = Some(3600);
+    let config = logged_in_config();
     let session = Harness::new(config).session;
     let Packet::Connect(probe) = session.probe_connect("wqprobe123".into()) else {
         panic!("not a CONNECT")
