@@ -6,7 +6,18 @@ cd "$(dirname "$0")/.."
 . scripts/wasm-env.sh
 profile=--release
 [ "${1:-}" = "--dev" ] && profile=--dev
-wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg --out-name wasmqtt
+if [ "$profile" = --release ]; then
+  # Size: optimise for size only here (native release builds, e.g. the benchmarks' driver, keep
+  # opt-level s), and build std with the immediate-abort panic strategy, which drops the panic
+  # formatting machinery (about 8% of the wasm). Debian's rustc-web ships the std sources
+  # (rust-web-src); RUSTC_BOOTSTRAP unlocks -Z build-std on this stable compiler.
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=z RUSTC_BOOTSTRAP=1 \
+    RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort" \
+    wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg \
+    --out-name wasmqtt -- -Z build-std=std,panic_abort
+else
+  wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg --out-name wasmqtt
+fi
 # Size: wasm-opt from the npm binaryen package (Debian's 108 corrupts the reference-types table
 # that rustc and wasm-bindgen use). Without node_modules yet, the build stays unoptimised.
 wasm_opt=node_modules/.bin/wasm-opt

@@ -348,7 +348,7 @@ impl State {
         .min();
         if let Some(timer) = self.timer.as_mut() {
             match deadline {
-                Some(at) => timer.arm(at.saturating_sub(now).min(u64::from(u32::MAX)) as u32),
+                Some(at) => timer.arm_at(at, now),
                 None => timer.cancel(),
             }
         }

@@ -7,8 +7,11 @@
 //! this global), it falls back to the page's own setTimeout through gloo-timers.
 //!
 //! A fire may arrive after a re-arm (the Worker's message was already on its way); the core
-//! checks its own deadlines, so such a spurious wake-up is harmless.
+//! checks its own deadlines, so such a spurious wake-up is harmless. [`Timer::arm_at`] leans on
+//! that: a message to the Worker costs about as much as sending a small publish, so a deadline
+//! later than the one already armed is left for the next fire to pick up.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
@@ -34,14 +37,35 @@ enum Clock {
 pub(crate) struct Timer {
     clock: Clock,
     on_fire: Rc<dyn Fn()>,
+    /// The deadline [`Timer::arm_at`] armed and that has not fired yet (None: none, or unknown).
+    armed_at: Rc<Cell<Option<u64>>>,
 }
 
 impl Timer {
     /// A timer that calls `on_fire` when an armed delay has passed.
     pub(crate) fn new(on_fire: impl Fn() + 'static) -> Timer {
-        let on_fire: Rc<dyn Fn()> = Rc::new(on_fire);
+        let armed_at = Rc::new(Cell::new(None));
+        let fired = armed_at.clone();
+        let on_fire: Rc<dyn Fn()> = Rc::new(move || {
+            fired.set(None);
+            on_fire();
+        });
         let clock = worker_clock(on_fire.clone()).unwrap_or(Clock::Page { pending: None });
-        Timer { clock, on_fire }
+        Timer {
+            clock,
+            on_fire,
+            armed_at,
+        }
+    }
+
+    /// Fires at `deadline` (`now` on the same clock), unless a fire at or before it is armed
+    /// already: that fire comes first, and the caller re-arms from it.
+    pub(crate) fn arm_at(&mut self, deadline: u64, now: u64) {
+        if self.armed_at.get().is_some_and(|armed| armed <= deadline) {
+            return;
+        }
+        self.arm(deadline.saturating_sub(now).min(u64::from(u32::MAX)) as u32);
+        self.armed_at.set(Some(deadline));
     }
 
     /// Whether the timer runs in a Worker (false: the page's own, throttled, setTimeout).
@@ -52,6 +76,7 @@ impl Timer {
 
     /// Fires once after `delay_ms`, replacing any earlier arming.
     pub(crate) fn arm(&mut self, delay_ms: u32) {
+        self.armed_at.set(None);
         match &mut self.clock {
             Clock::Worker { worker, .. } => {
                 let _ = worker.post_message(&JsValue::from(delay_ms.min(i32::MAX as u32)));
@@ -64,6 +89,7 @@ impl Timer {
     }
 
     pub(crate) fn cancel(&mut self) {
+        self.armed_at.set(None);
         match &mut self.clock {
             Clock::Worker { worker, .. } => {
                 let _ = worker.post_message(&JsValue::from(-1));
@@ -182,11 +208,36 @@ mod tests {
         let mut timer = Timer {
             clock: Clock::Page { pending: None },
             on_fire,
+            armed_at: Rc::new(Cell::new(None)),
         };
         timer.arm(10);
         timer.arm(20);
         first_fire(&fired).await;
         sleep(100).await;
         assert_eq!(fired.get(), 1);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_later_deadline_leaves_the_armed_fire_and_arms_again_after_it() {
+        let (fired, mut timer) = counting_timer();
+        timer.arm_at(1_030, 1_000);
+        timer.arm_at(9_000, 1_000);
+        sleep(150).await;
+        assert_eq!(fired.get(), 1, "the fire armed first came at its time");
+        // Once it fired nothing is armed, so even the same deadline arms again.
+        timer.arm_at(1_030, 1_200);
+        sleep(100).await;
+        assert_eq!(fired.get(), 2);
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_earlier_deadline_replaces_the_armed_one() {
+        let (fired, mut timer) = counting_timer();
+        timer.arm_at(1_400, 1_000);
+        timer.arm_at(1_020, 1_000);
+        sleep(150).await;
+        assert_eq!(fired.get(), 1, "the earlier deadline fired");
+        sleep(400).await;
+        assert_eq!(fired.get(), 1, "the later arming was replaced");
     }
 }

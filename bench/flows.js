@@ -1,0 +1,139 @@
+// The benchmark flows a page runs, put on window by bench/page.html. Times are
+// performance.timeOrigin + performance.now(): one clock for every page of the browser.
+import { open, wasmMemoryBytes } from './clients.js';
+
+const clock = () => performance.timeOrigin + performance.now();
+let subscriber = null;
+
+/** A payload of `size` ASCII bytes. */
+function filler(size) {
+  return 'x'.repeat(size);
+}
+
+/**
+ * Connects `kind` and subscribes to `topic`; resolves once subscribed. Then counts messages
+ * until `count` arrived (subscriberResult() waits for that). With `latency`, every payload
+ * starts with its send time, and the delay to the handler is recorded.
+ */
+export async function startSubscriber({ kind, url, clientId, topic, qos, count, latency = false }) {
+  const client = await open(kind, url, clientId);
+  const state = { client, received: 0, first: 0, last: 0, delays: latency ? new Float64Array(count) : null };
+  let finish;
+  state.done = new Promise((resolve) => { finish = resolve; });
+  const decoder = new TextDecoder();
+  await client.subscribe(topic, qos, (payload) => {
+    const now = clock();
+    if (state.received === 0) state.first = now;
+    if (state.delays && state.received < count) {
+      const head = decoder.decode(payload.subarray(0, 24));
+      state.delays[state.received] = now - parseFloat(head);
+    }
+    state.received += 1;
+    state.last = now;
+    if (state.received === count) finish();
+  });
+  subscriber = state;
+}
+
+/** Waits (at most `timeoutMs`) for the subscriber's count; ends its client; reports. */
+export async function subscriberResult(timeoutMs) {
+  const state = subscriber;
+  subscriber = null;
+  await Promise.race([state.done, new Promise((r) => setTimeout(r, timeoutMs))]);
+  const result = { received: state.received, first: state.first, last: state.last };
+  if (state.delays) result.delays = percentiles(state.delays.subarray(0, Math.min(state.received, state.delays.length)));
+  await state.client.end().catch(() => {});
+  return result;
+}
+
+function percentiles(delays) {
+  const sorted = Float64Array.from(delays).sort();
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1], n: sorted.length };
+}
+
+/**
+ * Publishes `count` messages as fast as the client takes them, with at most `window`
+ * publishes not yet completed (QoS 0: written; QoS 1: PUBACK; QoS 2: PUBCOMP).
+ */
+export async function runPublisher({ kind, url, clientId, topic, qos, size, count, window }) {
+  const client = await open(kind, url, clientId);
+  const payload = filler(size);
+  let inFlight = 0;
+  let wake = null;
+  let failed = null;
+  const settle = () => { inFlight -= 1; wake?.(); };
+  const start = clock();
+  for (let i = 0; i < count; i++) {
+    while (inFlight >= window) await new Promise((r) => { wake = r; });
+    if (failed) throw failed;
+    inFlight += 1;
+    client.publish(topic, payload, qos).then(settle, (e) => { failed = e; settle(); });
+  }
+  while (inFlight > 0) await new Promise((r) => { wake = r; });
+  const end = clock();
+  await client.end();
+  if (failed) throw failed;
+  return { start, end };
+}
+
+/**
+ * Publishes at a fixed `rate` (msg/s) for `count` messages: on each timer turn, every message
+ * whose time has come, each carrying its send time at the start of the payload.
+ */
+export async function runPacedPublisher({ kind, url, clientId, topic, qos, size, count, rate }) {
+  const client = await open(kind, url, clientId);
+  const pad = filler(size);
+  const pending = [];
+  const start = clock();
+  let sent = 0;
+  while (sent < count) {
+    const due = Math.min(count, Math.floor(((clock() - start) * rate) / 1000) + 1);
+    for (; sent < due; sent++) {
+      const stamp = clock().toFixed(3).padEnd(24, ' ');
+      pending.push(client.publish(topic, stamp + pad.slice(24), qos));
+    }
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  await Promise.all(pending);
+  await client.end();
+  return { start, end: clock() };
+}
+
+let looped = null;
+
+/** Memory run: one client subscribed to its own topic; see loopMessages. */
+export async function startLoop({ kind, url, clientId, topic, size }) {
+  const client = await open(kind, url, clientId);
+  looped = { client, topic, payload: filler(size), received: 0, wake: null };
+  await client.subscribe(topic, 0, () => {
+    looped.received += 1;
+    looped.wake?.();
+  });
+}
+
+/**
+ * Sends `count` more QoS 0 messages through the loop client and waits until they came back,
+ * with at most `window` on the way at once (so neither side queues without bound).
+ */
+export async function loopMessages(count, window = 500) {
+  const state = looped;
+  const target = state.received + count;
+  let sent = state.received;
+  while (state.received < target) {
+    while (sent < target && sent - state.received < window) {
+      state.client.publish(state.topic, state.payload, 0).catch(() => {});
+      sent += 1;
+    }
+    await new Promise((r) => { state.wake = r; });
+  }
+  state.wake = null;
+  return state.received;
+}
+
+export async function endLoop() {
+  await looped?.client.end();
+  looped = null;
+}
+
+export { wasmMemoryBytes };

@@ -1,0 +1,209 @@
+// Writes bench/RESULTS.md and bench/chart.svg from the parts saved in bench/results/.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../lib/serve.mjs';
+import { BROKER_SETTINGS, CASES, CLIENTS, LABELS } from './common.mjs';
+
+const load = (part) => {
+  const file = path.join(ROOT, 'bench/results', `${part}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+};
+const version = (name) => JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'))).version;
+const tryRun = (cmd, args) => {
+  let text;
+  try { text = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); } catch (e) { text = `${e.stdout ?? ''}`; }
+  return text.trim().split('\n')[0] || 'unknown';
+};
+const fmt = (n) => (n == null ? '-' : Math.round(n).toLocaleString('en-US'));
+const ratio = (a, b) => (a && b ? a / b : null);
+const x = (r) => (r == null ? '-' : `${r.toFixed(2)}x`);
+const kib = (n) => (n / 1024).toFixed(1);
+const mib = (n) => (n / 1048576).toFixed(2);
+const caseName = ({ qos, size }) => `QoS ${qos}, ${size === 4096 ? '4 KiB' : `${size} B`}`;
+const verdict = (ok) => (ok == null ? 'not measured' : ok ? '**met**' : '**missed**');
+
+export function writeReport() {
+  const throughput = load('throughput');
+  const latency = load('latency');
+  const native = load('native');
+  const size = load('size');
+  const memory = load('memory');
+  const codec = load('codec');
+
+  const rate = (client, c) => (client === 'native' ? native : throughput)?.runs
+    .find((r) => r.client === client && r.qos === c.qos && r.size === c.size);
+  const lines = [];
+  const out = (...l) => lines.push(...l);
+
+  out('# wasmqtt benchmarks', '',
+    'Re-created by `npm run bench` (scripts/bench.mjs; one part alone: `npm run bench:throughput`, `bench:latency`, `bench:native`, `bench:size`, `bench:memory`, `bench:codec`). Do not edit by hand.', '',
+    '## Machine and versions', '',
+    `- Measured: ${((t) => (t.length ? `${t[0]} to ${t[t.length - 1]}` : '-'))([throughput, latency, native, size, memory].filter(Boolean).map((p) => p.measuredAt).sort())} (the parts finish at these times)`,
+    `- CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; ${os.type()} ${os.release()}`,
+    `- Browser: ${tryRun('/usr/bin/chromium', ['--version'])} (headless, playwright-core ${version('playwright-core')}); Node ${process.version}`,
+    `- Broker: ${tryRun('/usr/sbin/mosquitto', ['-h'])}, on 127.0.0.1: the browser clients through the WebSocket bridge to its TCP listener (a few runs on its own WebSocket listener), the native client on TCP`,
+    `- Clients: wasmqtt ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'))).version} (this tree, release build), MQTT.js ${version('mqtt')} (dist/mqtt.esm.js, default in-memory store), Paho ${version('paho-mqtt')} (paho-mqtt.js)`,
+    '- Protocol: MQTT 5 for wasmqtt, MQTT.js and the native client; MQTT 3.1.1 for Paho (all it speaks).',
+    `- Shared machine: ${process.env.BENCH_QUIET ? 'no (BENCH_QUIET set by whoever ran it)' : 'the run may have shared the CPU with other work (other builds and tests were running when this file was last made); figures are noisy, ratios within one run are the comparable part'}.`,
+    '',
+    '## Broker settings', '',
+    'So that the figures measure the clients, mosquitto drops nothing and limits nothing in flight:', '',
+    '```', `max_queued_messages ${BROKER_SETTINGS.maxQueuedMessages}`, BROKER_SETTINGS.extraConfig, '```', '',
+    `Broker-side drop reports ("Outgoing messages are being dropped" in its log): throughput ${throughput?.brokerDropReports ?? '-'}, latency ${latency?.brokerDropReports ?? '-'}, native ${native?.brokerDropReports ?? '-'}, memory ${memory?.brokerDropReports ?? '-'}.`,
+    '');
+
+  // Throughput.
+  out('## End-to-end throughput', '',
+    `A publisher page and a subscriber page (same library on both ends) through the broker (${throughput?.transport === 'direct' ? 'its own WebSocket listener' : 'its TCP listener, behind the Node WebSocket bridge scripts/bench/ws-bridge.mjs'}); messages per second from the first publish to the last delivery${throughput?.scale && throughput.scale !== 1 ? ` (message counts scaled by ${throughput.scale})` : ''}; ` +
+    `at most ${throughput?.window ?? '-'} publishes not yet completed (QoS 0: written, QoS 1: PUBACK, QoS 2: PUBCOMP); payloads are strings. Ratio: to MQTT.js in the same case.`, '');
+  const cols = [...CLIENTS, 'native'];
+  out(`| case | ${cols.map((c) => LABELS[c]).join(' | ')} | wasmqtt / MQTT.js | wasmqtt (IDB) / MQTT.js | wasmqtt / native |`,
+    `| --- | ${cols.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`);
+  for (const c of CASES) {
+    const cells = cols.map((client) => {
+      if (client === 'paho' && false) return '-';
+      const r = rate(client, c);
+      if (!r) return '-';
+      return `${fmt(r.rate)}${r.complete === false ? ` (${r.received}/${r.count})` : ''}`;
+    });
+    const mem = rate('wasmqtt-memory', c)?.rate;
+    const idb = rate('wasmqtt-indexeddb', c)?.rate;
+    const mq = rate('mqttjs', c)?.rate;
+    const nat = rate('native', c)?.rate;
+    out(`| ${caseName(c)} | ${cells.join(' | ')} | ${x(ratio(mem, mq))} | ${x(ratio(idb, mq))} | ${nat && mem ? `${(100 * mem / nat).toFixed(0)}%` : '-'} |`);
+  }
+  const failed = (throughput?.runs ?? []).filter((r) => !r.complete);
+  if (failed.length) {
+    out('', 'Runs that did not complete (the rate shown counts nothing):', '',
+      ...failed.map((r) => `- ${LABELS[r.client]}, ${caseName(r)}: ${r.received}/${r.count} delivered; ${r.error ?? 'timed out'}`));
+  }
+  if (throughput?.direct?.length) {
+    out('', `Through mosquitto's own WebSocket listener instead of the bridge (fewer messages: ${throughput.direct.map((r) => r.count).join(' / ')}):`, '',
+      '| case | client | msg/s |', '| --- | --- | ---: |',
+      ...throughput.direct.map((r) => `| ${caseName(r)} | ${LABELS[r.client]} | ${fmt(r.rate)}${r.complete ? '' : ` (${r.received}/${r.count})`} |`));
+  }
+  out('', '![throughput chart](chart.svg)', '');
+
+  // Latency.
+  out('## Latency', '');
+  if (latency) {
+    out(`Publish-to-handler time at ${latency.runs[0]?.rate ?? '-'} msg/s (${latency.runs[0]?.count ?? '-'} messages of ${latency.runs[0]?.size ?? '-'} B; the publisher sends every message that is due on each timer turn), publisher and subscriber on two pages of one browser, milliseconds.`, '',
+      '| QoS | client | p50 | p99 | max | received |', '| --- | --- | ---: | ---: | ---: | ---: |');
+    for (const r of latency.runs) {
+      out(`| ${r.qos} | ${LABELS[r.client]} | ${r.p50?.toFixed(2) ?? '-'} | ${r.p99?.toFixed(2) ?? '-'} | ${r.max?.toFixed(2) ?? '-'} | ${r.received}/${r.count} |`);
+    }
+  } else out('Not measured yet (`npm run bench:latency`).');
+  out('');
+
+  // Size.
+  out('## Bundle size', '');
+  if (size) {
+    out('What a dashboard downloads (gzip level 9; wasmqtt\'s JS is the facade and bindings bundled and minified by esbuild).', '',
+      '| what | raw KiB | gzip KiB |', '| --- | ---: | ---: |', ...size.rows.map((r) => `| ${r.name} | ${kib(r.raw)} | ${kib(r.gzip)} |`));
+  } else out('Not measured yet (`npm run bench:size`).');
+  out('');
+
+  // Memory.
+  out('## Memory', '');
+  if (memory) {
+    out(`One wasmqtt client (persistence: 'memory') sends QoS 0 messages of 100 B to a topic it subscribes to (at most 500 on the way), ${memory.total.toLocaleString('en-US')} in all, in ${memory.seconds.toFixed(0)} s. JS heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage); wasm memory is the module's WebAssembly.Memory buffer byteLength.`, '',
+      '| messages | JS heap MiB | wasm memory MiB |', '| ---: | ---: | ---: |',
+      ...memory.samples.map((s) => `| ${s.messages.toLocaleString('en-US')} | ${mib(s.jsHeap)} | ${mib(s.wasm)} |`), '',
+      `Growth from 10 000 to ${memory.total.toLocaleString('en-US')}: JS heap ${(memory.jsGrowth / 1024).toFixed(0)} KiB, wasm memory ${(memory.wasmGrowth / 1024).toFixed(0)} KiB (bound: ${(memory.bound / 1024).toFixed(0)} KiB each).`);
+  } else out('Not measured yet (`npm run bench:memory`).');
+  out('');
+
+  // Codec.
+  out('## Codec', '');
+  out(codec && existsSync(path.join(ROOT, codec.output)) ? `See [CODEC.md](CODEC.md) (${codec.ran}).` : 'The codec benchmark has not run in this tree yet: `npm run bench:codec` writes [CODEC.md](CODEC.md).');
+  out('');
+
+  // Targets.
+  out('## Targets', '', '| target | measured | verdict |', '| --- | --- | --- |');
+  const small = CASES.filter((c) => c.size === 100);
+  const eachCase = (fn) => CASES.map((c) => ({ c, v: fn(c) })).filter(({ v }) => v != null);
+  const minOf = (list) => (list.length ? Math.min(...list.map(({ v }) => v)) : null);
+  const tgt = (name, list, goal, show = x) => {
+    const m = minOf(list);
+    out(`| ${name} | ${list.map(({ c, v }) => `${caseName(c)}: ${show(v)}`).join('; ') || '-'} | ${verdict(m == null ? null : m >= goal)} |`);
+  };
+  const vsMq = (client, qosList) => eachCase((c) => (qosList.includes(c.qos) ? ratio(rate(client, c)?.rate, rate('mqttjs', c)?.rate) : null));
+  tgt('QoS 0 and 1 throughput >= 2x MQTT.js (wasmqtt, memory)', vsMq('wasmqtt-memory', [0, 1]), 2);
+  tgt('QoS 2 throughput >= 5x MQTT.js (wasmqtt, memory)', vsMq('wasmqtt-memory', [2]), 5);
+  tgt('IndexedDB QoS 1 and 2 >= MQTT.js in-memory QoS 1 (same payload)', eachCase((c) => (c.qos > 0
+    ? ratio(rate('wasmqtt-indexeddb', c)?.rate, rate('mqttjs', { qos: 1, size: c.size })?.rate) : null)), 1);
+  if (latency) {
+    const p99 = [0, 1, 2].map((qos) => {
+      const w = latency.runs.find((r) => r.client === 'wasmqtt-memory' && r.qos === qos);
+      const m = latency.runs.find((r) => r.client === 'mqttjs' && r.qos === qos);
+      return { qos, w: w?.p99, m: m?.p99 };
+    });
+    const ok = p99.every(({ w, m }) => w != null && m != null && w <= m);
+    out(`| p99 latency <= MQTT.js (wasmqtt, memory) | ${p99.map(({ qos, w, m }) => `QoS ${qos}: ${w?.toFixed(2)} vs ${m?.toFixed(2)} ms`).join('; ')} | ${verdict(ok)} |`);
+  } else out('| p99 latency <= MQTT.js | - | not measured |');
+  tgt('>= 50% of the native client\'s throughput (wasmqtt, memory)', eachCase((c) => ratio(rate('wasmqtt-memory', c)?.rate, rate('native', c)?.rate)), 0.5,
+    (v) => `${(100 * v).toFixed(0)}%`);
+  if (size) {
+    const total = size.rows.find((r) => r.name === 'wasmqtt total');
+    const mq = size.rows.find((r) => r.name.startsWith('MQTT.js'));
+    out(`| bundle <= 40 KiB gzipped | ${kib(total.gzip)} KiB (MQTT.js ${kib(mq.gzip)} KiB) | ${verdict(total.gzip <= 40 * 1024)} |`);
+  } else out('| bundle <= 40 KiB gzipped | - | not measured |');
+  if (memory) {
+    out(`| flat memory (growth 10 000 -> ${memory.total.toLocaleString('en-US')} within ${(memory.bound / 1024).toFixed(0)} KiB) | JS heap ${(memory.jsGrowth / 1024).toFixed(0)} KiB, wasm ${(memory.wasmGrowth / 1024).toFixed(0)} KiB | ${verdict(memory.jsGrowth <= memory.bound && memory.wasmGrowth <= memory.bound)} |`);
+  } else out('| flat memory | - | not measured |');
+  out('');
+
+  // Profiles.
+  const profiled = throughput?.runs.find((r) => r.profiles);
+  if (profiled) {
+    out('## Where the time goes (CPU profile)', '',
+      `DevTools CPU profile (CDP Profiler) of the wasmqtt (memory) pages during ${caseName(profiled)}; functions by self time (wasm functions appear by their index or name).`, '');
+    for (const side of ['publisher', 'subscriber']) {
+      out(`${side}:`, '', '| function | self ms | share |', '| --- | ---: | ---: |',
+        ...profiled.profiles[side].map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.ms} | ${(100 * f.share).toFixed(1)}% |`), '');
+    }
+  }
+  const analysis = path.join(ROOT, 'bench/ANALYSIS.md');
+  if (existsSync(analysis)) out(readFileSync(analysis, 'utf8').trim(), '');
+
+  writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), lines.join('\n'));
+  writeFileSync(path.join(ROOT, 'bench/chart.svg'), chart(rate, native != null));
+}
+
+/** A grouped bar chart of throughput per case (log scale), as plain SVG. */
+function chart(rate, withNative) {
+  const series = [...CLIENTS, ...(withNative ? ['native'] : [])];
+  const colors = { 'wasmqtt-memory': '#1f77b4', 'wasmqtt-indexeddb': '#7fb3e0', mqttjs: '#d62728', paho: '#ff9f1c', native: '#555555' };
+  const W = 900; const H = 420; const left = 70; const bottom = 60; const top = 50; const right = 20;
+  const plotH = H - top - bottom; const plotW = W - left - right;
+  const values = CASES.flatMap((c) => series.map((s) => rate(s, c)?.rate).filter((v) => v > 0));
+  const maxV = Math.max(10, ...values);
+  const minLog = 1; const maxLog = Math.ceil(Math.log10(maxV));
+  const y = (v) => top + plotH - (plotH * (Math.log10(Math.max(v, 10)) - minLog)) / (maxLog - minLog);
+  const group = plotW / CASES.length; const bar = (group * 0.8) / series.length;
+  const svg = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="15">End-to-end throughput, messages/s (log scale)</text>`];
+  for (let p = minLog; p <= maxLog; p++) {
+    svg.push(`<line x1="${left}" x2="${W - right}" y1="${y(10 ** p)}" y2="${y(10 ** p)}" stroke="#ddd"/>`,
+      `<text x="${left - 6}" y="${y(10 ** p) + 4}" text-anchor="end">${(10 ** p).toLocaleString('en-US')}</text>`);
+  }
+  CASES.forEach((c, i) => {
+    const gx = left + i * group + group * 0.1;
+    series.forEach((s, j) => {
+      const v = rate(s, c)?.rate;
+      if (!v) return;
+      const bx = gx + j * bar;
+      svg.push(`<rect x="${bx.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(bar - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${colors[s]}"><title>${LABELS[s]}: ${Math.round(v)} msg/s</title></rect>`);
+    });
+    svg.push(`<text x="${left + i * group + group / 2}" y="${top + plotH + 18}" text-anchor="middle">${caseName(c)}</text>`);
+  });
+  series.forEach((s, j) => {
+    const lx = left + j * 160;
+    svg.push(`<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${colors[s]}"/>`, `<text x="${lx + 16}" y="${H - 12}">${LABELS[s]}</text>`);
+  });
+  svg.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`, '</svg>');
+  return svg.join('\n') + '\n';
+}

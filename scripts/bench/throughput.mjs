@@ -1,0 +1,70 @@
+// End-to-end throughput: a publisher page and a subscriber page (same library) through the
+// local mosquitto, every client x QoS x payload size; rate = messages / (last delivery - first
+// publish). One CPU profile of each wasmqtt page is taken for QoS 1 small payloads.
+import { startBench, profile, CASES, CLIENTS, SCALE, TRANSPORT, WINDOW } from './common.mjs';
+
+const TIMEOUT_MS = 90_000;
+const DIRECT_CASES = [
+  { qos: 0, size: 100, count: Math.ceil(2000 * SCALE) },
+  { qos: 1, size: 100, count: Math.ceil(2000 * SCALE) },
+  { qos: 0, size: 4096, count: Math.ceil(100 * SCALE) },
+];
+
+export async function runOne(bench, pub, sub, { client, qos, size, count }, { withProfile = false, url = bench.url } = {}) {
+  const topic = `bench/t/${bench.id('topic')}`;
+  await sub.evaluate((a) => window.startSubscriber(a), { kind: client, url, clientId: bench.id('sub'), topic, qos, count });
+  const stops = withProfile ? [await profile(pub), await profile(sub)] : null;
+  let published;
+  let error = null;
+  try {
+    published = await pub.evaluate((a) => window.runPublisher(a), { kind: client, url, clientId: bench.id('pub'), topic, qos, size, count, window: WINDOW });
+  } catch (e) {
+    error = e.message.split('\n')[0];
+  }
+  const got = await sub.evaluate((t) => window.subscriberResult(t), error ? 1000 : TIMEOUT_MS);
+  const profiles = stops ? { publisher: await stops[0](), subscriber: await stops[1]() } : undefined;
+  const seconds = published ? (got.last - published.start) / 1000 : null;
+  return {
+    client, qos, size, count, received: got.received,
+    seconds, rate: seconds && got.received ? got.received / seconds : 0,
+    complete: got.received === count && !error, error, profiles,
+  };
+}
+
+export async function run() {
+  const bench = await startBench();
+  const runs = [];
+  const direct = [];
+  try {
+    for (const c of CASES) {
+      for (const client of CLIENTS) {
+        const pub = await bench.page();
+        const sub = await bench.page();
+        const withProfile = client === 'wasmqtt-memory' && c.qos === 1 && c.size === 100;
+        const r = await runOne(bench, pub, sub, { client, ...c }, { withProfile });
+        console.log(`${client} QoS ${c.qos} ${c.size} B: ${Math.round(r.rate)} msg/s${r.complete ? '' : ` (INCOMPLETE: ${r.received}/${c.count} ${r.error ?? ''})`}`);
+        runs.push(r);
+        await pub.close();
+        await sub.close();
+      }
+    }
+    // mosquitto's own WebSocket listener, a few small runs: what a browser gets without the bridge.
+    if (TRANSPORT === 'bridge') {
+      for (const c of DIRECT_CASES) {
+        for (const client of ['wasmqtt-memory', 'mqttjs']) {
+          const pub = await bench.page();
+          const sub = await bench.page();
+          const r = await runOne(bench, pub, sub, { client, ...c }, { url: bench.directUrl });
+          console.log(`direct: ${client} QoS ${c.qos} ${c.size} B: ${Math.round(r.rate)} msg/s${r.complete ? '' : ' (INCOMPLETE)'}`);
+          direct.push(r);
+          await pub.close();
+          await sub.close();
+        }
+      }
+    }
+  } finally {
+    runs.drops = bench.broker.droppedMessageReports();
+    await bench.close();
+  }
+  return { runs, direct, transport: TRANSPORT, scale: SCALE, brokerDropReports: runs.drops, window: WINDOW };
+}
