@@ -394,12 +394,17 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
     },
     async reloadPublisher() {
       await publisher.reload();
+      // The old page's last reports can reach Node after the reload is done: give them time,
+      // so that the new page does not publish a sequence number the old one already used.
+      await sleep(1_000);
       if (lib === 'wasmqtt') {
         // What the page's store still holds is owed to the broker: it counts as published.
         const marks = await publisher.page.evaluate((o) => window.agent.durableMarks(o), { url, clientId: publisherId });
         for (const [stream, seq] of marks) {
           const s = tracker.streams.get(stream);
-          if (s && !s.acked.has(seq)) s.durable.add(seq);
+          if (!s) continue;
+          if (!s.acked.has(seq)) s.durable.add(seq);
+          s.maxAttempted = Math.max(s.maxAttempted, seq);
         }
       }
       await startPublisher();
