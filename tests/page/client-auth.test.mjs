@@ -7,21 +7,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness } from './lib/harness.mjs';
 import { startScriptedBroker } from './lib/scripted-broker.mjs';
+import { sleep, until } from './lib/wait.mjs';
 
 const METHOD = 'TEST-CHALLENGE';
 
 let h;
 before(async () => { h = await startHarness(); });
 after(async () => { await h?.close(); });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(predicate, ms = 10_000, what = 'condition') {
-  const end = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`${what} not met in ${ms} ms`);
-    await sleep(25);
-  }
-}
 
 const auth = (reasonCode, data, method = METHOD) => ({
   cmd: 'auth',

@@ -7,6 +7,7 @@ import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
 import { startBroker } from '../../scripts/lib/broker.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
+import { sleep, until } from './lib/wait.mjs';
 
 let h, proxy;
 before(async () => {
@@ -17,15 +18,6 @@ after(async () => {
   await proxy?.close();
   await h?.close();
 });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(predicate, ms = 10_000, what = 'condition') {
-  const end = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`${what} not met in ${ms} ms`);
-    await sleep(25);
-  }
-}
 
 /** A Node MQTT.js observer on the broker's TCP listener. */
 async function observer(topic) {

@@ -9,6 +9,7 @@ import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
 import { startBroker } from '../../scripts/lib/broker.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
+import { sleep, until } from './lib/wait.mjs';
 
 let h, proxy;
 before(async () => {
@@ -19,15 +20,6 @@ after(async () => {
   await proxy?.close();
   await h?.close();
 });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(predicate, ms = 10_000, what = 'condition') {
-  const end = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`${what} not met in ${ms} ms`);
-    await sleep(25);
-  }
-}
 
 test('topic aliases: repeated topics go out on aliases, mosquitto resolves them, and a new connection sets them up again', async () => {
   const watcher = mqtt.connect(h.broker.tcpUrl, { protocolVersion: 5 });

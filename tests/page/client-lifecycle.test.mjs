@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
 import { launchUserBrowser } from '../../scripts/lib/browser.mjs';
+import { sleep, until } from './lib/wait.mjs';
 
 let h, user;
 before(async () => {
@@ -19,28 +20,19 @@ after(async () => {
   await h?.close();
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(predicate, ms = 10_000, what = 'condition') {
-  const end = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`${what} not met in ${ms} ms`);
-    await sleep(25);
-  }
-}
-
-async function publish(topic, text) {
+async function publish(topic, text, qos = 1) {
   const client = await mqtt.connectAsync(h.broker.tcpUrl, { protocolVersion: 5 });
-  await client.publishAsync(topic, text, { qos: 1 });
+  await client.publishAsync(topic, text, { qos });
   await client.endAsync();
 }
 
 /**
- * A client subscribed to `filter` at QoS 1 in a fresh tab. window.log records its events, the
+ * A client subscribed to `filter` at `qos` in a fresh tab. window.log records its events, the
  * page's lifecycle and, per event, how often a 100 ms page interval has ticked so far.
  */
-async function clientTab(options, filter) {
+async function clientTab(options, filter, qos = 1) {
   const page = await h.page({ context: user.context });
-  await page.evaluate(async ([options, filter]) => {
+  await page.evaluate(async ([options, filter, qos]) => {
     window.ticks = 0;
     setInterval(() => { window.ticks += 1; }, 100);
     window.log = [];
@@ -49,9 +41,9 @@ async function clientTab(options, filter) {
     const client = new window.wasmqtt.MqttClient(window.config.brokerUrl, options);
     for (const e of ['connect', 'close', 'reconnect', 'error']) client.on(e, (d) => note(e, d?.reason ?? d?.code ?? null));
     await client.ready;
-    await client.subscribe(filter, { qos: 1 }, (m) => note('message', m.text));
+    await client.subscribe(filter, { qos }, (m) => note('message', m.text));
     window.client = client;
-  }, [options, filter]);
+  }, [options, filter, qos]);
   return page;
 }
 const log = (page) => page.evaluate(() => window.log);
@@ -94,26 +86,37 @@ test('hidden behind another tab for five keepalive intervals: no reconnect, and 
   await page.close();
 });
 
-// Chromium fails the WebSockets of a page it freezes (as when a page enters the back/forward
-// cache) and reports the close (1006) on resume; the broker keeps the session (clean: false) and
-// the QoS 1 message published meanwhile (MQTT-3.1.2-5, MQTT-4.4.0-1).
+// A frozen page runs nothing, so it sends no PINGREQ and mosquitto closes the connection after
+// 1.5 x keepalive (MQTT-3.1.2-24); the close reaches the page on resume. A message the broker sent
+// before closing may be delivered on resume from the old socket, whose acknowledgement then never
+// reaches the broker, so the broker sends it again in the kept session (clean: false,
+// MQTT-4.4.0-1). At QoS 1 that second copy is a legitimate duplicate (at least once); at QoS 2 the
+// client knows the packet id it has already received and must not deliver it again (MQTT-4.3.3-3,
+// method B), so the test uses QoS 2 to hold the client to "once" whichever way the timing falls.
 test('frozen for a while: on resume the client reconnects and gets what was published meanwhile, once', async () => {
-  const page = await clientTab({ clientId: 'frozen-1', clean: false, keepalive: 1, persistence: 'memory', reconnect: { minDelay: 100, maxDelay: 200 } }, 'frozen/#');
+  const page = await clientTab({ clientId: 'frozen-1', clean: false, keepalive: 1, persistence: 'memory', reconnect: { minDelay: 100, maxDelay: 200 } }, 'frozen/#', 2);
   const front = await cover(page);
   const cdp = await user.context.newCDPSession(page);
   await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
-  await publish('frozen/x', 'while frozen');
+  await publish('frozen/x', 'while frozen', 2);
   await sleep(3_000);
   await cdp.send('Page.setWebLifecycleState', { state: 'active' });
-  await until(async () => (await log(page)).some((e) => e.event === 'message'), 10_000, 'the message after resume');
-  await sleep(300);
+  const seen = async () => {
+    const events = await log(page);
+    return events.some((e) => e.event === 'message') && events.some((e, i) => e.event === 'connect' && i > 0);
+  };
+  await until(seen, 10_000, 'the message and the reconnection after resume');
+  // Time for a redelivered copy to arrive and (wrongly) be handed over.
+  await sleep(1_000);
   const events = await log(page);
   const freeze = events.find((e) => e.event === 'freeze');
   const resume = events.find((e) => e.event === 'resume');
   assert.ok(freeze && resume, JSON.stringify(events));
   assert.equal(resume.ticks, freeze.ticks, 'nothing ran while frozen');
   const after = events.slice(events.indexOf(resume) + 1).map((e) => e.event).filter((e) => e !== 'visibilitychange');
-  assert.deepEqual(after, ['close', 'reconnect', 'connect', 'message'], JSON.stringify(events));
+  const reconnection = ['close', 'reconnect', 'connect'];
+  const orders = [[...reconnection, 'message'], ['message', ...reconnection]];
+  assert.ok(orders.some((order) => JSON.stringify(order) === JSON.stringify(after)), JSON.stringify(events));
   assert.deepEqual(events.filter((e) => e.event === 'message').map((e) => e.detail), ['while frozen']);
   await front.close();
   await page.evaluate(() => window.client.end());

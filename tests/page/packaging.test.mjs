@@ -119,7 +119,9 @@ test('a Vite 7 app with no plugins, built with `vite build`, exchanges a message
 /** Runs the Vite dev server in `dir` while `use(url)` runs. */
 async function withViteDev(dir, use) {
   const port = await freePort();
-  const dev = spawn(process.execPath, [VITE, '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Vite colours its banner whenever CI is set, even into a pipe: NO_COLOR keeps the port plain.
+  const env = { ...process.env, NO_COLOR: '1' };
+  const dev = spawn(process.execPath, [VITE, '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   dev.stdout.on('data', (chunk) => { output += chunk; });
   dev.stderr.on('data', (chunk) => { output += chunk; });
