@@ -19,7 +19,7 @@ const between = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
  */
 export const SIZES = {
   quick: { perStream: 150, rate: 180, drainMs: 10_000, quietMs: 5_000, slowFaultMs: 1_800, stormMs: Infinity, calmMs: 0 },
-  soak: { perStream: 11_200, rate: 300, drainMs: 60_000, quietMs: 15_000, slowFaultMs: 4_000, stormMs: 8_000, calmMs: 8_000 },
+  soak: { perStream: 11_200, rate: 240, drainMs: 300_000, quietMs: 20_000, slowFaultMs: 4_000, stormMs: 8_000, calmMs: 8_000 },
 };
 
 /** Client settings both libraries get: keepalive (s) and connect timeout (ms). */
@@ -214,7 +214,14 @@ async function openAgent(env, lib) {
   const context = await env.browser.newContext();
   const page = await context.newPage();
   const agent = {};
-  await page.exposeFunction('__faultReport', (batch) => agent.onReport?.(batch));
+  // Batches come with an id; a reloaded page sends again those it kept (fault-agent.mjs). One
+  // Node had not taken is counted as an event: a report the reload would have lost.
+  const taken = new Set();
+  await page.exposeFunction('__faultReport', (id, batch, resent) => {
+    if (taken.has(id)) return;
+    taken.add(id);
+    agent.onReport?.(resent ? [...batch, ['e', 'reports-resent-after-reload']] : batch);
+  });
   page.on('pageerror', (error) => agent.onReport?.([['e', 'page-error', String(error)]]));
   const url = `${env.server.url}/tests/page/fixtures/fault-client.html?lib=${lib}`;
   const ready = () => page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 30_000 });
@@ -393,10 +400,8 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
       await startSubscriber(i);
     },
     async reloadPublisher() {
+      // The new page has sent the old page's last reports again before it is ready.
       await publisher.reload();
-      // The old page's last reports can reach Node after the reload is done: give them time,
-      // so that the new page does not publish a sequence number the old one already used.
-      await sleep(1_000);
       if (lib === 'wasmqtt') {
         // What the page's store still holds is owed to the broker: it counts as published.
         const marks = await publisher.page.evaluate((o) => window.agent.durableMarks(o), { url, clientId: publisherId });
@@ -453,18 +458,19 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
   while (publishing() && Date.now() < publishLimit) await sleep(50);
   await faultRun;
   const publishedAt = Date.now();
-  // Drain: until everything is settled and delivered (and 1 s quiet, for QoS 0), nothing
-  // arrives for quietMs, or drainMs passes.
+  // Drain, per client: until everything is settled and delivered (and 1 s quiet, for QoS 0) or
+  // nothing has arrived for quietMs; for all of them at most drainMs. Per client, so that one
+  // that trickles on cannot keep the other's drain from ending or ending it too early.
   const drainEnd = publishedAt + size.drainMs;
-  while (Date.now() < drainEnd) {
-    const quiet = Date.now() - Math.max(publishedAt, ...groups.map((g) => g.tracker.lastReport));
-    if ((groups.every((g) => g.tracker.complete()) && quiet > 1_000) || quiet > size.quietMs) break;
-    await sleep(100);
-  }
+  const drained = (g) => {
+    const quiet = Date.now() - Math.max(publishedAt, g.tracker.lastReport);
+    return (g.tracker.complete() && quiet > 1_000) || quiet > size.quietMs;
+  };
+  while (Date.now() < drainEnd && !groups.every(drained)) await sleep(100);
   const drainedAt = Date.now();
-  // Still moving when the time ran out: what is missing may yet arrive.
-  const stillFlowing = groups.some((g) => !g.tracker.complete())
-    && drainedAt - Math.max(publishedAt, ...groups.map((g) => g.tracker.lastReport)) <= size.quietMs;
+  // Per client: still moving when the time ran out, so what is missing may yet arrive.
+  const stillFlowing = new Map(groups.map((g) => [g, !g.tracker.complete()
+    && drainedAt - Math.max(publishedAt, g.tracker.lastReport) <= size.quietMs]));
   for (const g of groups) g.tracker.freeze();
   if (process.env.FAULT_DEBUG) {
     for (const g of groups) {
@@ -477,7 +483,7 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
   target.proxy.heal();
   const brokerDrops = target.broker.droppedMessageReports() - dropsBefore;
   const results = groups.map((g) => figures(g, ctl.faults, {
-    scenario: name, started, setUpAt, publishedAt, drainedAt, closedAt, brokerDrops, stillFlowing,
+    scenario: name, started, setUpAt, publishedAt, drainedAt, closedAt, brokerDrops, stillFlowing: stillFlowing.get(g),
   }));
   for (const r of results) log(summaryLine(r));
   return results;
