@@ -97,8 +97,9 @@ their application handler got.
   Publish calls whose outcome the page never saw and that were not durable are in doubt: not
   counted either way. MQTT.js keeps nothing across a reload.
 - **failed / unsettled**: publish Promises that rejected / that had not settled when the run
-  ended (the drain waits until everything is delivered, nothing has moved for a while, or a
-  time limit).
+  ended. After the last publish call the run drains, per client, until everything published
+  has been settled and delivered, or nothing has arrived for ${size.quietMs / 1000} s; at most ${size.drainMs / 1000} s, and at most
+  ${size.lagMs / 1000} s longer than for the first client done.
 - **received / expected**: distinct messages the subscribers' handlers got / published x 2.
 - **lost**: published messages a subscriber's handler never got (summed over subscribers).
 - **of which by the broker**: lost with mosquitto's unsaved state at a SIGKILL (missing at every
@@ -158,6 +159,17 @@ ${brokerSettings(brokerConfigs.limited)}
   fail at once. wasmqtt keeps a live connection through it (keepalive decides) and does not
   attempt new ones until \`online\`.
 - MQTT.js's figures are reported, not required; in \`npm test\` they gate nothing.
+- Rate and drain: wasmqtt's publisher settles about 150 to 220 messages a second here under
+  faults (each QoS 1/2 message waits for its IndexedDB commit and for a slot in mosquitto's
+  window of 20, on 2 shared cores running twelve pages). An earlier run published at 300/s and
+  drained for at most 60 s: the backlog was still arriving when it ended, and acknowledged
+  messages in transit were counted as lost. Hence ${size.rate}/s and a drain that runs until everything
+  has arrived (the time limit is a guard; a run that hits it is marked "still arriving").
+- Reports survive a page reload: each page keeps its reports in sessionStorage until Node has
+  them and a reloaded page sends the rest again (Playwright drops a call from a page whose
+  context a reload has destroyed). Without that, a reload lost the reports of messages that had
+  been delivered (and acknowledged to the broker), and a reloaded publisher reused sequence
+  numbers. Events "reports-resent-after-reload" in SOAK-results.json count the batches saved.
 - What is acknowledged within a run is bounded by the fault density and by mosquitto's default
   in-flight window of 20 messages per client (its Receive Maximum; wasmqtt keeps to it, and a
   QoS 1/2 message of wasmqtt's also waits for its IndexedDB commit) on a shared 2-core machine
