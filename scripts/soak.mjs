@@ -85,7 +85,7 @@ Per scenario, each client library gets one publisher page and two subscriber pag
 own browser context (own IndexedDB), all connecting through a fault-injecting TCP proxy on
 loopback to one mosquitto WebSocket listener. wasmqtt and MQTT.js run side by side on their own
 topics, so both get the same faults at the same moments. Both use MQTT 5, a fixed client id,
-\`clean: false\` with a session expiry of one hour, keepalive 2 s, connect timeout 2 s and a
+\`clean: false\` with a session expiry of one hour, keepalive 2 s, connect timeout ${size.connectTimeoutMs / 1000} s (see Notes) and a
 reconnect delay of about 250 ms; wasmqtt keeps its session in IndexedDB and de-duplicates by
 message id (its default). The publisher publishes three streams (QoS 0, 1 and 2) with a
 sequence number in each payload; the subscribers subscribe to all three at QoS 2 and report what
@@ -165,6 +165,11 @@ ${brokerSettings(brokerConfigs.limited)}
   drained for at most 60 s: the backlog was still arriving when it ended, and acknowledged
   messages in transit were counted as lost. Hence ${size.rate}/s and a drain that runs until everything
   has arrived (the time limit is a guard; a run that hits it is marked "still arriving").
+- Connect timeout: Chromium's network service delays a renderer's new WebSockets by up to 5 s
+  once many of them failed (services/network/websocket_throttler.cc), and an attempt given up
+  before its handshake counts as another failure. In an earlier run with a 2 s connect timeout
+  neither client connected through the whole \`cuts\` storm (mosquitto logged only connections
+  closed before their CONNECT); the soak's timeout is longer than that delay.
 - Reports survive a page reload: each page keeps its reports in sessionStorage until Node has
   them and a reloaded page sends the rest again (Playwright drops a call from a page whose
   context a reload has destroyed). Without that, a reload lost the reports of messages that had

@@ -18,12 +18,20 @@ const between = (lo, hi) => lo + Math.floor(Math.random() * (hi - lo + 1));
  * streams), how long to wait for the last deliveries, and the spacing of the slower faults.
  */
 export const SIZES = {
-  quick: { perStream: 150, rate: 180, drainMs: 10_000, lagMs: 10_000, quietMs: 5_000, slowFaultMs: 1_800, stormMs: Infinity, calmMs: 0 },
-  soak: { perStream: 11_200, rate: 240, drainMs: 300_000, lagMs: 60_000, quietMs: 20_000, slowFaultMs: 4_000, stormMs: 8_000, calmMs: 8_000 },
+  quick: { perStream: 150, rate: 180, connectTimeoutMs: 2_000, drainMs: 10_000, lagMs: 10_000, quietMs: 5_000, slowFaultMs: 1_800, stormMs: Infinity, calmMs: 0 },
+  soak: { perStream: 11_200, rate: 240, connectTimeoutMs: 6_000, drainMs: 300_000, lagMs: 60_000, quietMs: 20_000, slowFaultMs: 4_000, stormMs: 8_000, calmMs: 8_000 },
 };
 
-/** Client settings both libraries get: keepalive (s) and connect timeout (ms). */
-const CLIENT = { keepalive: 2, connectTimeout: 2_000 };
+/**
+ * Client settings both libraries get: keepalive (s) and connect timeout (ms). The soak's connect
+ * timeout is longer than the longest delay Chromium puts on a new WebSocket: its network service
+ * throttles each renderer process whose WebSockets keep failing (services/network/
+ * websocket_throttler.cc: RandInt(1000, 5000) ms x 2^min(pending + failed / (succeeded + 1), 16)
+ * / 65536, counts kept over two 2-minute periods; an attempt given up before its handshake counts
+ * as failed). Through the soak's long storms a 2 s timeout gave up nearly every delayed attempt,
+ * which kept the delay at its maximum: no client connected until the faults stopped.
+ */
+const clientSettings = (size) => ({ keepalive: 2, connectTimeout: size.connectTimeoutMs });
 
 /**
  * The broker the suite runs against: persistence on, no queue limits, so that any loss it finds
@@ -366,7 +374,7 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
   const qosList = [0, 1, 2];
   const tracker = new Tracker(qosList, subscribers);
   const topic = (qos) => `fault/${runId}/q${qos}`;
-  const subscriberOptions = (i) => ({ url, clientId: `${runId}-s${i}`, filter: `fault/${runId}/#`, qos: 2, ...CLIENT });
+  const subscriberOptions = (i) => ({ url, clientId: `${runId}-s${i}`, filter: `fault/${runId}/#`, qos: 2, ...clientSettings(size) });
   const [publisher, ...subs] = await Promise.all([
     env.agent(lib, 'publisher', (batch) => tracker.publisher(batch)),
     ...Array.from({ length: subscribers }, (_, i) => env.agent(lib, `subscriber ${i}`, (batch) => tracker.subscriber(i, batch))),
@@ -384,7 +392,7 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
       return { stream: `q${qos}`, topic: topic(qos), qos, from: s.maxAttempted + 1, to: size.perStream };
     });
     return publisher.page.evaluate((o) => window.agent.publisher(o), {
-      url, clientId: publisherId, streams, rate: size.rate, bursts: scenario.bursts, ...CLIENT,
+      url, clientId: publisherId, streams, rate: size.rate, bursts: scenario.bursts, ...clientSettings(size),
     });
   };
   return {
