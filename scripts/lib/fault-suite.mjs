@@ -225,10 +225,12 @@ async function openAgent(env, lib) {
   // Batches come with an id; a reloaded page sends again those it kept (fault-agent.mjs). One
   // Node had not taken is counted as an event: a report the reload would have lost.
   const taken = new Set();
-  await page.exposeFunction('__faultReport', (id, batch, resent) => {
-    if (taken.has(id)) return;
-    taken.add(id);
-    agent.onReport?.(resent ? [...batch, ['e', 'reports-resent-after-reload']] : batch);
+  await page.exposeFunction('__faultReport', (batches, resent) => {
+    for (const [id, entries] of batches) {
+      if (taken.has(id)) continue;
+      taken.add(id);
+      agent.onReport?.(resent ? [...entries, ['e', 'reports-resent-after-reload']] : entries);
+    }
   });
   page.on('pageerror', (error) => agent.onReport?.([['e', 'page-error', String(error)]]));
   const url = `${env.server.url}/tests/page/fixtures/fault-client.html?lib=${lib}`;
@@ -468,9 +470,9 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
   const publishedAt = Date.now();
   // Drain, per client: until everything is settled and delivered (and 1 s quiet, for QoS 0) or
   // nothing has arrived for quietMs; for all of them at most drainMs, and at most lagMs longer
-  // than for the first client done. Per client, so that one that trickles on (MQTT.js acks a
-  // few messages a second for minutes) neither ends the other's drain early nor holds the run
-  // for the whole drainMs.
+  // than the first client that got everything through. Per client, so that one that trickles on
+  // (MQTT.js acks a few messages a second for minutes) neither ends the other's drain early nor
+  // holds the run for the whole drainMs.
   let drainEnd = publishedAt + size.drainMs;
   const drained = (g) => {
     const quiet = Date.now() - Math.max(publishedAt, g.tracker.lastReport);
@@ -478,7 +480,7 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
   };
   let firstDone = false;
   while (Date.now() < drainEnd && !groups.every(drained)) {
-    if (!firstDone && groups.some(drained)) {
+    if (!firstDone && groups.some((g) => g.tracker.complete() && drained(g))) {
       firstDone = true;
       drainEnd = Math.min(drainEnd, Date.now() + size.lagMs);
     }
