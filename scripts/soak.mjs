@@ -98,8 +98,7 @@ their application handler got.
   counted either way. MQTT.js keeps nothing across a reload.
 - **failed / unsettled**: publish Promises that rejected / that had not settled when the run
   ended. After the last publish call the run drains, per client, until everything published
-  has been settled and delivered, or nothing has arrived for ${size.quietMs / 1000} s; at most ${size.drainMs / 1000} s, and at most
-  ${size.lagMs / 1000} s longer than for the first client that got everything through.
+  has been settled and delivered, or nothing has arrived for ${size.quietMs / 1000} s; at most ${size.drainMs / 1000} s.
 - **received / expected**: distinct messages the subscribers' handlers got / published x 2.
 - **lost**: published messages a subscriber's handler never got (summed over subscribers).
 - **of which by the broker**: lost with mosquitto's unsaved state at a SIGKILL (missing at every
