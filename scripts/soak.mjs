@@ -3,7 +3,7 @@
 // 100 000 per QoS in all). Writes bench/SOAK.md; exits non-zero if wasmqtt lost or duplicated
 // what it must not. `node scripts/soak.mjs quick` runs the quick size instead (no file written
 // unless SOAK_OUT is set); a list of scenario names after it runs only those.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ try {
     console.log(`[soak] ${name}: ${SCENARIOS[name].what}`);
     try {
       results.push(...await runScenario(env, name, ['wasmqtt', 'mqttjs'], sizeName, { log: (line) => console.log(`[soak] ${line}`) }));
+      // The figures so far, in case the run is cut short.
+      if (out) writeFileSync(`${out.replace(/\.md$/, '')}-results.json`, JSON.stringify(results.map(({ timeline, ...r }) => r)));
     } catch (error) {
       // Reported, and the soak goes on with the next scenario.
       console.log(`[soak] ${name}: did not complete: ${error.message}`);
@@ -59,7 +61,8 @@ function brokerSettings(target) {
 }
 
 function report({ results, seconds, problems, brokerConfigs, browserVersion }) {
-  const mosquitto = execFileSync('/usr/sbin/mosquitto', ['-h']).toString().split('\n')[0].trim();
+  // `mosquitto -h` prints its version and exits with status 3.
+  const mosquitto = (spawnSync('/usr/sbin/mosquitto', ['-h']).stdout || '').toString().split('\n')[0].trim() || 'mosquitto';
   const commit = (() => {
     try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim(); } catch { return 'unknown'; }
   })();
@@ -82,7 +85,7 @@ Per scenario, each client library gets one publisher page and two subscriber pag
 own browser context (own IndexedDB), all connecting through a fault-injecting TCP proxy on
 loopback to one mosquitto WebSocket listener. wasmqtt and MQTT.js run side by side on their own
 topics, so both get the same faults at the same moments. Both use MQTT 5, a fixed client id,
-\`clean: false\` with a session expiry of one hour, keepalive 2 s, connect timeout 2 s and a
+\`clean: false\` with a session expiry of one hour, keepalive 2 s, connect timeout ${size.connectTimeoutMs / 1000} s (see Notes) and a
 reconnect delay of about 250 ms; wasmqtt keeps its session in IndexedDB and de-duplicates by
 message id (its default). The publisher publishes three streams (QoS 0, 1 and 2) with a
 sequence number in each payload; the subscribers subscribe to all three at QoS 2 and report what
@@ -94,8 +97,8 @@ their application handler got.
   Publish calls whose outcome the page never saw and that were not durable are in doubt: not
   counted either way. MQTT.js keeps nothing across a reload.
 - **failed / unsettled**: publish Promises that rejected / that had not settled when the run
-  ended (the drain waits until everything is delivered, nothing has moved for a while, or a
-  time limit).
+  ended. After the last publish call the run drains, per client, until everything published
+  has been settled and delivered, or nothing has arrived for ${size.quietMs / 1000} s; at most ${size.drainMs / 1000} s.
 - **received / expected**: distinct messages the subscribers' handlers got / published x 2.
 - **lost**: published messages a subscriber's handler never got (summed over subscribers).
 - **of which by the broker**: lost with mosquitto's unsaved state at a SIGKILL (missing at every
@@ -155,5 +158,26 @@ ${brokerSettings(brokerConfigs.limited)}
   fail at once. wasmqtt keeps a live connection through it (keepalive decides) and does not
   attempt new ones until \`online\`.
 - MQTT.js's figures are reported, not required; in \`npm test\` they gate nothing.
+- Rate and drain: wasmqtt's publisher settles about 150 to 220 messages a second here under
+  faults (each QoS 1/2 message waits for its IndexedDB commit and for a slot in mosquitto's
+  window of 20, on 2 shared cores running twelve pages). An earlier run published at 300/s and
+  drained for at most 60 s: the backlog was still arriving when it ended, and acknowledged
+  messages in transit were counted as lost. Hence ${size.rate}/s and a drain that runs until everything
+  has arrived (the time limit is a guard; a run that hits it is marked "still arriving").
+- Connect timeout: Chromium's network service delays a renderer's new WebSockets by up to 5 s
+  once many of them failed (services/network/websocket_throttler.cc), and an attempt given up
+  before its handshake counts as another failure. In an earlier run with a 2 s connect timeout
+  neither client connected through the whole \`cuts\` storm (mosquitto logged only connections
+  closed before their CONNECT); the soak's timeout is longer than that delay.
+- Reports survive a page reload: each page keeps its reports in sessionStorage until Node has
+  them and a reloaded page sends the rest again (Playwright drops a call from a page whose
+  context a reload has destroyed). Without that, a reload lost the reports of messages that had
+  been delivered (and acknowledged to the broker), and a reloaded publisher reused sequence
+  numbers. Events "reports-resent-after-reload" in SOAK-results.json count the batches saved.
+- What is acknowledged within a run is bounded by the fault density and by mosquitto's default
+  in-flight window of 20 messages per client (its Receive Maximum; wasmqtt keeps to it, and a
+  QoS 1/2 message of wasmqtt's also waits for its IndexedDB commit) on a shared 2-core machine
+  running six to twelve pages. What is still unsettled when a run ends is neither lost nor
+  delivered: wasmqtt holds it in its queue (in IndexedDB) and sends it on.
 `;
 }
