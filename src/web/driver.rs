@@ -25,6 +25,10 @@ use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
 use crate::session::{CommandError, Event, LostReason, Session};
 use crate::store_sync::{Change, Job, Step, StoreSync};
 
+/// A batch this large is sent at once rather than at the end of the task, so that one message
+/// stays a size every server accepts and a long loop of publishes does not buffer without bound.
+const FLUSH_AT_BYTES: usize = 64 * 1024;
+
 struct State {
     session: Session,
     supervisor: Supervisor,
@@ -48,7 +52,11 @@ struct State {
     last_failure: Option<String>,
     ever_connected: bool,
     decoder: StreamDecoder,
+    /// Encoded packets not yet handed to the socket: everything one task produces leaves as one
+    /// WebSocket message (MQTT-6.0.0-2 lets a message carry several packets).
     out: Vec<u8>,
+    /// A microtask that flushes `out` is queued.
+    flush_queued: bool,
     /// Reused for each inbound frame, so the hot path allocates nothing per frame.
     frame: Vec<u8>,
     timer: Option<Timer>,
@@ -155,7 +163,7 @@ impl State {
     /// Drops the transport (its handlers go with it, so no close event follows).
     fn close_socket(&mut self) {
         self.socket_opened = false;
-        if self.socket.take().is_some() {
+        if self.detach_socket().is_some() {
             self.session.handle_transport_closed(now_ms());
         }
         self.decoder = StreamDecoder::new(
@@ -169,7 +177,7 @@ impl State {
     /// supervisor hears of, so that the next attempt follows the backoff rather than waiting
     /// out the connect timeout.
     fn socket_gone(&mut self, now: u64) {
-        self.socket = None;
+        self.detach_socket();
         self.session.handle_transport_closed(now);
         let held = self.held_attempt == Some(self.socket_generation);
         if !std::mem::take(&mut self.socket_opened) && !held {
@@ -309,11 +317,8 @@ impl State {
                 // slips through is dropped rather than sent broken.
                 let _ = codec::encode(&packet, self.session.protocol(), &mut self.out);
             }
-            if !self.out.is_empty() {
-                if let Some(socket) = &self.socket {
-                    let _ = socket.send(&self.out);
-                }
-                self.out.clear();
+            if self.out.len() >= FLUSH_AT_BYTES {
+                self.flush();
             }
             while let Some(event) = self.session.poll_event() {
                 progressed = true;
@@ -333,7 +338,43 @@ impl State {
                 break;
             }
         }
+        self.queue_flush();
         self.arm_timer();
+    }
+
+    /// Sends the gathered packets, as one WebSocket message, to the socket they were encoded
+    /// for. With no socket they are dropped, like a send on a closed socket.
+    fn flush(&mut self) {
+        if let Some(socket) = &self.socket {
+            if !self.out.is_empty() {
+                let _ = socket.send(&self.out);
+            }
+        }
+        self.out.clear();
+    }
+
+    /// Flushes once the current task is done, so that a burst of calls (a loop of `publish()`,
+    /// the acks for one frame) leaves as one message. Always queued while `out` holds bytes,
+    /// so nothing waits for a later event.
+    fn queue_flush(&mut self) {
+        if self.out.is_empty() || self.flush_queued {
+            return;
+        }
+        self.flush_queued = true;
+        let weak = self.me.clone();
+        spawn_local(async move {
+            with_weak(&weak, |s| {
+                s.flush_queued = false;
+                s.flush();
+            })
+        });
+    }
+
+    /// Takes the socket away, first sending what was gathered for it: bytes never go to a
+    /// later socket than the one current when they were encoded.
+    fn detach_socket(&mut self) -> Option<Socket> {
+        self.flush();
+        self.socket.take()
     }
 
     fn arm_timer(&mut self) {
@@ -749,6 +790,7 @@ impl Driver {
                 ever_connected: false,
                 decoder: StreamDecoder::new(protocol, max_in),
                 out: Vec::with_capacity(4096),
+                flush_queued: false,
                 frame: Vec::new(),
                 timer: Some(Timer::new(move || with_weak(&weak, |s| s.on_timer()))),
                 emit,
@@ -935,7 +977,7 @@ impl Driver {
             s.session.disconnect(now_ms());
             s.supervisor.stop(StopReason::Ended);
             s.pump();
-            s.socket = None;
+            s.detach_socket();
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
@@ -977,7 +1019,7 @@ impl Drop for Driver {
     fn drop(&mut self) {
         if let Ok(mut s) = self.state.try_borrow_mut() {
             s.ended = true;
-            s.socket = None;
+            s.detach_socket();
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
