@@ -235,7 +235,7 @@ impl State {
             }
             SocketEvent::WrongSubprotocol(protocol) => {
                 self.socket_gone(now);
-                let message = format!("the server did not agree to the mqtt subprotocol (it chose {protocol:?}): not an MQTT WebSocket endpoint");
+                let message = format!("the server did not agree to the mqtt subprotocol (it chose \"{protocol}\"): not an MQTT WebSocket endpoint");
                 self.error("WRONG_SUBPROTOCOL", &message, None, false);
             }
             SocketEvent::TextFrame => {
