@@ -112,12 +112,18 @@ fn message_object(publish: &Publish) -> JsValue {
 
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
 fn with_state(state: &Rc<RefCell<State>>, f: impl FnOnce(&mut State)) {
-    let outbox = {
+    f(&mut state.borrow_mut());
+    send_outbox(state);
+}
+
+/// The JavaScript calls queued while the state was borrowed. Out of line: every entry point
+/// (each its own copy of the generic `with_state`) shares this one.
+#[inline(never)]
+fn send_outbox(state: &Rc<RefCell<State>>) {
+    let (outbox, emit) = {
         let mut s = state.borrow_mut();
-        f(&mut s);
-        std::mem::take(&mut s.outbox)
+        (std::mem::take(&mut s.outbox), s.emit.clone())
     };
-    let emit = state.borrow().emit.clone();
     for (event, detail) in outbox {
         let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(event), &detail);
     }
