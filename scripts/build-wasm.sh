@@ -12,7 +12,7 @@ if [ "$profile" = --release ]; then
   # formatting machinery (about 8% of the wasm). Debian's rustc-web ships the std sources
   # (rust-web-src); RUSTC_BOOTSTRAP unlocks -Z build-std on this stable compiler.
   CARGO_PROFILE_RELEASE_OPT_LEVEL=z RUSTC_BOOTSTRAP=1 \
-    RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort" \
+    RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
     wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg \
     --out-name wasmqtt -- -Z build-std=std,panic_abort
 else
@@ -22,7 +22,7 @@ fi
 # that rustc and wasm-bindgen use). Without node_modules yet, the build stays unoptimised.
 wasm_opt=node_modules/.bin/wasm-opt
 if [ "$profile" = --release ] && [ -x "$wasm_opt" ]; then
-  "$wasm_opt" -Oz --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
+  "$wasm_opt" -Oz --converge --enable-bulk-memory --enable-mutable-globals --enable-sign-ext \
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
     pkg/wasmqtt_bg.wasm -o pkg/wasmqtt_bg.wasm
 fi

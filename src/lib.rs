@@ -11,6 +11,7 @@ pub mod codec;
 pub mod link;
 pub mod reconnect;
 pub mod session;
+mod sort;
 pub mod store_sync;
 pub mod takeover;
 pub mod topic;

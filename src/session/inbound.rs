@@ -68,7 +68,7 @@ impl Session {
             return Some(id.to_string());
         }
         let mut ids = ids.clone();
-        ids.sort_unstable();
+        crate::sort::sort_by(&mut ids, u32::cmp);
         let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
         Some(format!("{id}#{}", ids.join(",")))
     }

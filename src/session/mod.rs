@@ -35,6 +35,7 @@ use crate::codec::{
     reason, Ack, ConnAck, Connect, Disconnect, Packet, Properties, ProtocolVersion, Publish, QoS,
     Subscribe, SubscriptionOptions, Unsubscribe,
 };
+use crate::sort;
 use crate::topic;
 
 pub use auth::AuthError;
@@ -248,7 +249,7 @@ impl Session {
                 None => self.events.push_back(Event::CorruptRecord { key }),
             }
         }
-        outgoing.sort_by_key(|(order, ..)| *order);
+        sort::sort_by(&mut outgoing, |a, b| a.0.cmp(&b.0));
         for (order, stage, packet_id, publish) in outgoing {
             self.outbound.restore(order, stage, packet_id, publish, now);
         }
@@ -275,7 +276,7 @@ impl Session {
                 .ids()
                 .map(|id| (store::seen_id_key(id), Vec::new())),
         );
-        records.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        sort::sort_by(&mut records, |a, b| a.0.cmp(&b.0));
         records
     }
 
@@ -751,7 +752,7 @@ impl Session {
         // A request without its reply may or may not have reached the broker: ask again on
         // the next connection (both requests are idempotent) and settle it with that reply.
         let mut pending: Vec<(u16, Control)> = self.requests.drain().collect();
-        pending.sort_by_key(|(packet_id, _)| *packet_id);
+        sort::sort_by(&mut pending, |a, b| a.0.cmp(&b.0));
         self.unanswered
             .extend(pending.into_iter().map(|(_, request)| request));
         self.events.push_back(Event::Lost { reason });

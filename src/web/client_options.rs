@@ -64,7 +64,7 @@ fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
     for url in &urls {
         if !(url.starts_with("ws://") || url.starts_with("wss://")) {
             return Err(InvalidArgument(format!(
-                "url {url:?} must start with ws:// or wss://"
+                "url \"{url}\" must start with ws:// or wss://"
             )));
         }
     }

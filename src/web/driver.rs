@@ -27,6 +27,10 @@ use crate::session::{CommandError, Event, LostReason, Session};
 use crate::store_sync::{Change, Job, Step, StoreSync};
 use crate::takeover::{Ending, Takeover, TakeoverWatch, Verdict as TakeoverVerdict};
 
+/// A batch this large is sent at once rather than at the end of the task, so that one message
+/// stays a size every server accepts and a long loop of publishes does not buffer without bound.
+const FLUSH_AT_BYTES: usize = 64 * 1024;
+
 struct State {
     session: Session,
     supervisor: Supervisor,
@@ -50,7 +54,11 @@ struct State {
     last_failure: Option<String>,
     ever_connected: bool,
     decoder: StreamDecoder,
+    /// Encoded packets not yet handed to the socket: everything one task produces leaves as one
+    /// WebSocket message (MQTT-6.0.0-2 lets a message carry several packets).
     out: Vec<u8>,
+    /// A microtask that flushes `out` is queued.
+    flush_queued: bool,
     /// Reused for each inbound frame, so the hot path allocates nothing per frame.
     frame: Vec<u8>,
     timer: Option<Timer>,
@@ -120,12 +128,18 @@ fn routing_object(primary: bool, named: Vec<(String, bool)>) -> JsValue {
 
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
 fn with_state(state: &Rc<RefCell<State>>, f: impl FnOnce(&mut State)) {
-    let outbox = {
+    f(&mut state.borrow_mut());
+    send_outbox(state);
+}
+
+/// The JavaScript calls queued while the state was borrowed. Out of line: every entry point
+/// (each its own copy of the generic `with_state`) shares this one.
+#[inline(never)]
+fn send_outbox(state: &Rc<RefCell<State>>) {
+    let (outbox, emit) = {
         let mut s = state.borrow_mut();
-        f(&mut s);
-        std::mem::take(&mut s.outbox)
+        (std::mem::take(&mut s.outbox), s.emit.clone())
     };
-    let emit = state.borrow().emit.clone();
     for (event, detail) in outbox {
         let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(event), &detail);
     }
@@ -171,7 +185,7 @@ impl State {
     /// Drops the transport (its handlers go with it, so no close event follows).
     fn close_socket(&mut self) {
         self.socket_opened = false;
-        if self.socket.take().is_some() {
+        if self.detach_socket().is_some() {
             self.session.handle_transport_closed(now_ms());
         }
         self.decoder = StreamDecoder::new(
@@ -185,7 +199,7 @@ impl State {
     /// supervisor hears of, so that the next attempt follows the backoff rather than waiting
     /// out the connect timeout.
     fn socket_gone(&mut self, now: u64) {
-        self.socket = None;
+        self.detach_socket();
         self.session.handle_transport_closed(now);
         let held = self.held_attempt == Some(self.socket_generation);
         if !std::mem::take(&mut self.socket_opened) && !held {
@@ -243,7 +257,7 @@ impl State {
             }
             SocketEvent::WrongSubprotocol(protocol) => {
                 self.socket_gone(now);
-                let message = format!("the server did not agree to the mqtt subprotocol (it chose {protocol:?}): not an MQTT WebSocket endpoint");
+                let message = format!("the server did not agree to the mqtt subprotocol (it chose \"{protocol}\"): not an MQTT WebSocket endpoint");
                 self.error("WRONG_SUBPROTOCOL", &message, None, false);
             }
             SocketEvent::TextFrame => {
@@ -364,11 +378,8 @@ impl State {
                 // slips through is dropped rather than sent broken.
                 let _ = codec::encode(&packet, self.session.protocol(), &mut self.out);
             }
-            if !self.out.is_empty() {
-                if let Some(socket) = &self.socket {
-                    let _ = socket.send(&self.out);
-                }
-                self.out.clear();
+            if self.out.len() >= FLUSH_AT_BYTES {
+                self.flush();
             }
             while let Some(event) = self.session.poll_event() {
                 progressed = true;
@@ -388,7 +399,43 @@ impl State {
                 break;
             }
         }
+        self.queue_flush();
         self.arm_timer();
+    }
+
+    /// Sends the gathered packets, as one WebSocket message, to the socket they were encoded
+    /// for. With no socket they are dropped, like a send on a closed socket.
+    fn flush(&mut self) {
+        if let Some(socket) = &self.socket {
+            if !self.out.is_empty() {
+                let _ = socket.send(&self.out);
+            }
+        }
+        self.out.clear();
+    }
+
+    /// Flushes once the current task is done, so that a burst of calls (a loop of `publish()`,
+    /// the acks for one frame) leaves as one message. Always queued while `out` holds bytes,
+    /// so nothing waits for a later event.
+    fn queue_flush(&mut self) {
+        if self.out.is_empty() || self.flush_queued {
+            return;
+        }
+        self.flush_queued = true;
+        let weak = self.me.clone();
+        spawn_local(async move {
+            with_weak(&weak, |s| {
+                s.flush_queued = false;
+                s.flush();
+            })
+        });
+    }
+
+    /// Takes the socket away, first sending what was gathered for it: bytes never go to a
+    /// later socket than the one current when they were encoded.
+    fn detach_socket(&mut self) -> Option<Socket> {
+        self.flush();
+        self.socket.take()
     }
 
     fn arm_timer(&mut self) {
@@ -815,6 +862,7 @@ impl Driver {
                 ever_connected: false,
                 decoder: StreamDecoder::new(protocol, max_in),
                 out: Vec::with_capacity(4096),
+                flush_queued: false,
                 frame: Vec::new(),
                 timer: Some(Timer::new(move || with_weak(&weak, |s| s.on_timer()))),
                 emit,
@@ -1049,7 +1097,7 @@ impl Driver {
             s.session.disconnect(now_ms());
             s.supervisor.stop(StopReason::Ended);
             s.pump();
-            s.socket = None;
+            s.detach_socket();
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
@@ -1100,7 +1148,7 @@ impl Drop for Driver {
     fn drop(&mut self) {
         if let Ok(mut s) = self.state.try_borrow_mut() {
             s.ended = true;
-            s.socket = None;
+            s.detach_socket();
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();

@@ -159,7 +159,7 @@ impl<'a> Fields<'a> {
             let key = key.as_string().unwrap_or_default();
             if !self.known.contains(&key.as_str()) {
                 let mut known = self.known.clone();
-                known.sort_unstable();
+                crate::sort::sort_by(&mut known, |a, b| a.cmp(b));
                 return Err(invalid(format!(
                     "unknown option {} (known: {})",
                     self.name(&key),

@@ -1,11 +1,12 @@
 // Transport failures a dashboard must see clearly: a WebSocket server that is not an MQTT
 // endpoint (no `mqtt` subprotocol), a server that accepts TCP but never answers, and a broker
-// out of reach.
+// out of reach. And how packets are framed: a burst leaves in few WebSocket messages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import mqttPacket from 'mqtt-packet';
 import { startHarness } from './lib/harness.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
 
@@ -50,6 +51,21 @@ const errorsFor = (page, url) => page.evaluate(async (url) => {
   await client.end({ force: true });
   return { errors: seen, ms };
 }, url);
+
+/** The MQTT packets in each binary WebSocket message the page sends, decoded by mqtt-packet. */
+function recordSentMessages(page) {
+  const messages = [];
+  page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => {
+    if (typeof payload === 'string') return;
+    const parser = mqttPacket.parser({ protocolVersion: 5 });
+    const packets = [];
+    parser.on('packet', (packet) => packets.push(packet));
+    parser.on('error', (error) => packets.push({ cmd: 'unreadable', error: error.message }));
+    parser.parse(payload);
+    messages.push(packets);
+  }));
+  return messages;
+}
 
 const failure = (page, url, options) => page.evaluate(async ([url, options]) => {
   const started = performance.now();
@@ -135,4 +151,32 @@ test('connectTimeout gives up on a server that accepts but never answers', async
     for (const s of sockets) s.destroy();
     silent.close();
   }
+});
+
+// MQTT-6.0.0-2 lets one WebSocket message carry several packets; a loop of publish() calls is
+// sent as one batch at the end of the task instead of one message per packet.
+test('a burst of QoS 0 publishes in one task leaves in fewer WebSocket messages, every packet in order', async () => {
+  const page = await h.page();
+  const sent = recordSentMessages(page);
+  const count = 300;
+  const received = await page.evaluate(async (count) => {
+    const client = await window.wasmqtt.connect(window.config.brokerUrl, { persistence: 'memory' });
+    const got = [];
+    await client.subscribe('burst/#', { qos: 0 }, (m) => got.push(m.text));
+    const written = [];
+    for (let i = 0; i < count; i++) written.push(client.publish('burst/n', `m${i}`));
+    await Promise.all(written);
+    const deadline = Date.now() + 10_000;
+    while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await client.end();
+    return got;
+  }, count);
+  const expected = Array.from({ length: count }, (_, i) => `m${i}`);
+  const unreadable = sent.flat().filter((p) => p.cmd === 'unreadable');
+  assert.deepEqual(unreadable, [], 'every message holds whole packets');
+  const withPublishes = sent.filter((packets) => packets.some((p) => p.cmd === 'publish'));
+  const published = withPublishes.flat().filter((p) => p.cmd === 'publish').map((p) => p.payload.toString());
+  assert.deepEqual(published, expected, 'the page sent every publish once, in call order');
+  assert.ok(withPublishes.length < count / 10, `${count} publishes left in ${withPublishes.length} WebSocket messages`);
+  assert.deepEqual(received, expected, 'mosquitto delivered them all, in order');
 });
