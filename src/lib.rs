@@ -13,7 +13,6 @@ pub mod reconnect;
 pub mod session;
 mod sort;
 pub mod store_sync;
-pub mod takeover;
 pub mod topic;
 
 #[cfg(target_arch = "wasm32")]

@@ -54,25 +54,6 @@ fn connect_carries_the_configured_fields_and_connack_reports_the_session() {
     assert!(h.session.is_connected());
 }
 
-/// A takeover probe (src/takeover.rs) logs in as we do but touches no session: its own client id,
-/// clean start, no will, no session expiry (MQTT-3.1.2-4: a clean start discards any session;
-/// without Session Expiry Interval the session ends with the connection, MQTT-3.1.2-11).
-#[test]
-fn a_takeover_probe_logs_in_as_we_do_under_another_id_and_keeps_nothing() {
-    let config = logged_in_config();
-    let session = Harness::new(config).session;
-    let Packet::Connect(probe) = session.probe_connect("wqprobe123".into()) else {
-        panic!("not a CONNECT")
-    };
-    assert_eq!(probe.protocol, ProtocolVersion::V5);
-    assert_eq!(probe.client_id, "wqprobe123");
-    assert_eq!(probe.username.as_deref(), Some("u"));
-    assert_eq!(probe.password.as_deref(), Some(&b"secret"[..]));
-    assert!(probe.clean_start);
-    assert!(probe.will.is_none());
-    assert_eq!(probe.properties.session_expiry_interval, None);
-}
-
 #[test]
 fn refusals_are_typed_and_marked_permanent_or_not() {
     for (protocol, code, expected, permanent) in [

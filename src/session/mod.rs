@@ -340,22 +340,6 @@ impl Session {
         self.send(now, Packet::Connect(Box::new(connect)));
     }
 
-    /// The CONNECT of a takeover probe (see `crate::takeover`): the same protocol version and
-    /// credentials, but `client_id`, a clean start, no will and no session kept afterwards, so
-    /// that the probe touches nothing of ours or anyone else's on the broker.
-    pub fn probe_connect(&self, client_id: String) -> Packet {
-        Packet::Connect(Box::new(Connect {
-            protocol: self.config.protocol,
-            clean_start: true,
-            keep_alive: 0,
-            client_id,
-            will: None,
-            username: self.config.username.clone(),
-            password: self.config.password.clone(),
-            properties: Properties::default(),
-        }))
-    }
-
     /// The transport closed (or the host gave up on it).
     pub fn handle_transport_closed(&mut self, _now: u64) {
         if self.link != Link::Down {

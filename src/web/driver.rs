@@ -19,13 +19,11 @@ use super::error::{invalid_argument, mqtt_error, reason_code_name};
 use super::idb::{IdbStore, StoreError};
 use super::props;
 use super::socket::{Socket, SocketEvent};
-use super::takeover_probe::TakeoverProbe;
 use super::timer::Timer;
 use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
 use crate::session::{CommandError, Event, LostReason, Session};
 use crate::store_sync::{Change, Job, Step, StoreSync};
-use crate::takeover::{Ending, Takeover, TakeoverWatch, Verdict as TakeoverVerdict};
 
 /// A batch this large is sent at once rather than at the end of the task, so that one message
 /// stays a size every server accepts and a long loop of publishes does not buffer without bound.
@@ -70,10 +68,6 @@ struct State {
     /// Listeners on the page's window and document, removed when the client ends.
     page_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
     message_times: std::collections::VecDeque<u64>,
-    takeover: TakeoverWatch,
-    /// The probe that tells a takeover from a flaky network, while one runs (no reconnection
-    /// meanwhile).
-    takeover_probe: Option<TakeoverProbe>,
 }
 
 #[wasm_bindgen]
@@ -273,43 +267,14 @@ impl State {
         self.pump();
     }
 
-    /// Another client (another browser or device) with our client id took the session over:
-    /// reconnecting would take it back and start a loop, so the client stops and says why.
-    fn taken_over(&mut self, takeover: Takeover) {
+    /// Another client (another browser or device) with our client id took the session over
+    /// (DISCONNECT 0x8E, MQTT-3.1.4-3): reconnecting would take it back and start a loop, so the
+    /// client stops and says why.
+    fn taken_over(&mut self) {
         self.supervisor.stop(StopReason::PermanentRefusal);
-        let said = takeover == Takeover::Said;
-        let message = if said {
-            "the broker handed this session to another client with the same client id (Session taken over); the client stopped rather than take it back"
-        } else {
-            "the broker kept closing this client's connections soon after accepting them while a test connection with another client id stayed up: another client with the same client id is taking the session over; the client stopped rather than take it back"
-        };
-        let code = said.then_some(codec::reason::SESSION_TAKEN_OVER);
-        self.error("SESSION_TAKEN_OVER", message, code, true);
-    }
-
-    /// Runs a takeover probe (crate::takeover) against the URL just lost; the supervisor hears
-    /// of the lost connection, and reconnects, once the probe has answered.
-    fn probe_takeover(&mut self, now: u64) {
-        let url = &self.urls[self.supervisor.url_index()];
-        let connect = self.session.probe_connect(probe_client_id());
-        let weak = self.me.clone();
-        let answered = move |held| {
-            with_weak(&weak, |s| {
-                s.takeover_probe = None;
-                s.takeover.probed(held);
-                if !s.ended {
-                    s.supervisor.handle_closed(now_ms());
-                    s.pump();
-                }
-            })
-        };
-        match TakeoverProbe::start(url, connect, self.decoder.version(), answered) {
-            Ok(probe) => self.takeover_probe = Some(probe),
-            Err(_) => {
-                self.takeover.probed(false);
-                self.supervisor.handle_closed(now);
-            }
-        }
+        let message = "the broker handed this session to another client with the same client id (Session taken over); the client stopped rather than take it back";
+        let code = codec::reason::SESSION_TAKEN_OVER;
+        self.error("SESSION_TAKEN_OVER", message, Some(code), true);
     }
 
     /// Reports a failed handshake with `urls[index]`, once the diagnosis has a verdict.
@@ -467,7 +432,6 @@ impl State {
                 self.diagnosis.connected(self.supervisor.url_index());
                 self.ever_connected = true;
                 self.last_failure = None;
-                self.takeover.connected(now);
                 let detail = object(&[
                     ("sessionPresent", session_present.into()),
                     ("reasonCode", 0.into()),
@@ -497,16 +461,10 @@ impl State {
             Event::Lost { reason } => {
                 // The session already knows; this only drops the transport and its buffer.
                 self.close_socket();
-                let ending = match reason {
-                    LostReason::ServerDisconnect(code) => Ending::Disconnect(code),
-                    LostReason::TransportClosed => Ending::Closed,
-                    _ => Ending::Other,
-                };
-                match self.takeover.lost(now, ending) {
-                    TakeoverVerdict::TakenOver(takeover) => self.taken_over(takeover),
-                    _ if reason == LostReason::Requested => {}
-                    TakeoverVerdict::Probe => self.probe_takeover(now),
-                    TakeoverVerdict::Reconnect => self.supervisor.handle_closed(now),
+                if reason == LostReason::ServerDisconnect(codec::reason::SESSION_TAKEN_OVER) {
+                    self.taken_over();
+                } else if reason != LostReason::Requested {
+                    self.supervisor.handle_closed(now);
                 }
                 let mut entries = vec![("reason", JsValue::from_str(lost_reason_text(reason)))];
                 if let Some(code) = reason.reason_code() {
@@ -829,8 +787,6 @@ impl Driver {
         let database = IdbStore::database_name(&options.urls[0], &options.session.client_id);
         let protocol = options.session.protocol;
         let url_count = options.urls.len();
-        // Without reconnection there is no loop to stop, only 0x8E to report.
-        let stable_after_ms = options.reconnect.unwrap_or_default().stable_after_ms;
         let max_in = options
             .session
             .connect_properties
@@ -871,8 +827,6 @@ impl Driver {
                 ended: false,
                 page_listeners: Vec::new(),
                 message_times: Default::default(),
-                takeover: TakeoverWatch::new(stable_after_ms),
-                takeover_probe: None,
             })
         });
         Ok(Driver { state })
@@ -1101,21 +1055,12 @@ impl Driver {
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
-            s.takeover_probe = None;
         });
         while self.state.borrow().sync.is_busy() && now_ms() < deadline + 5_000 {
             sleep(10).await;
         }
         Ok(())
     }
-}
-
-/// A client id for a takeover probe: one no application uses, within the 23 letters and digits
-/// every broker must accept (MQTT-3.1.3-5).
-fn probe_client_id() -> String {
-    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let random = (0..12).map(|_| DIGITS[(js_sys::Math::random() * 36.0) as usize % 36] as char);
-    format!("wqprobe{}", random.collect::<String>())
 }
 
 async fn sleep(ms: i32) {
@@ -1152,7 +1097,6 @@ impl Drop for Driver {
             s.timer = None;
             s.remove_page_listeners();
             s.diagnosis.stop();
-            s.takeover_probe = None;
         }
     }
 }

@@ -14,7 +14,6 @@ mod probe;
 mod props;
 mod socket;
 mod tabs;
-mod takeover_probe;
 mod timer;
 
 pub use codec_api::{CodecEncoder, CodecParser};

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
 import { sleep, until } from './lib/wait.mjs';
+import { startScriptedBroker } from './lib/scripted-broker.mjs';
 
 let h, publisher;
 before(async () => {
@@ -29,20 +30,20 @@ const takeovers = (clientId) =>
  * Starts a persistent-session client in `page` that records, in window.got, every message its
  * subscription handler sees on `filter`, and its errors in window.errors.
  */
-async function startTab(page, clientId, filter) {
+async function startTab(page, clientId, filter, url = h.broker.wsUrl) {
   await page.evaluate(async ([url, clientId, filter]) => {
     window.got = [];
     window.errors = [];
     window.events = [];
     const client = new window.wasmqtt.MqttClient(url, {
-      clientId, clean: false, properties: { sessionExpiryInterval: 300 }, reconnect: { minDelay: 100, maxDelay: 500, stableAfter: 2_000 },
+      clientId, clean: false, properties: { sessionExpiryInterval: 300 }, reconnect: { minDelay: 100, maxDelay: 500 },
     });
     window.client = client;
     client.on('error', (e) => window.errors.push({ code: e.code, reasonCode: e.reasonCode, fatal: !!e.fatal, message: e.message }));
     for (const e of ['connect', 'close']) client.on(e, () => window.events.push(e));
     await client.ready;
     await client.subscribe({ topic: filter, qos: 2 }, (m) => window.got.push(m.text));
-  }, [h.broker.wsUrl, clientId, filter]);
+  }, [url, clientId, filter]);
 }
 const got = (page) => page.evaluate(() => window.got);
 const errors = (page) => page.evaluate(() => window.errors);
@@ -164,39 +165,42 @@ test('the leader tab crashes: the browser frees its lock, a follower resumes the
   }
 });
 
-test('a second browser with the same client id takes the session over: the tabs report it and stop, no reconnect loop', async () => {
-  const clientId = `taken-${Date.now()}`;
-  const filter = `taken/${clientId}/#`;
-  const context = await h.browser.newContext();
-  try {
-    const [a, b] = [await h.page({ context }), await h.page({ context })];
-    for (const page of [a, b]) await startTab(page, clientId, filter);
-    assert.equal(connections(clientId), 1);
-    await sleep(2_100); // the tabs' connection is a stable one (reconnect.stableAfter)
-    const other = await h.page(); // another browser profile: its own locks and storage
-    await startTab(other, clientId, filter);
-    for (const [page, who] of [[a, 'a'], [b, 'b']]) {
-      await until(async () => (await errors(page)).some((e) => e.code === 'SESSION_TAKEN_OVER' && e.fatal), 20_000, `${who} reported the takeover`);
+// mosquitto 2.0.11 sends no DISCONNECT 0x8E to the client whose session it hands over (over
+// WebSocket or TCP: it just closes the connection), so the broker here is a scripted one that
+// does what MQTT-3.1.4-3 says. A close without 0x8E looks exactly like a network fault and is
+// retried (a client that guessed would stop for good on a flaky network).
+test('the broker hands the session to another client (DISCONNECT 0x8E): every tab reports SESSION_TAKEN_OVER and none reconnects; another reason reconnects', async () => {
+  for (const [reasonCode, takenOver] of [[0x8e, true], [0x8b, false]]) {
+    const broker = await startScriptedBroker((packet, c) => {
+      if (packet.cmd === 'connect') {
+        c.send({ cmd: 'connack', sessionPresent: false, reasonCode: 0 });
+        // Only the first connection: the one whose session another client takes.
+        if (broker.connections.length === 1) setTimeout(() => { c.send({ cmd: 'disconnect', reasonCode }); c.close(); }, 1_500);
+      }
+      if (packet.cmd === 'subscribe') c.send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map((s) => s.qos) });
+      if (packet.cmd === 'pingreq') c.send({ cmd: 'pingresp' });
+    });
+    const clientId = `taken-${reasonCode}-${Date.now()}`;
+    const context = await h.browser.newContext();
+    try {
+      const [a, b] = [await h.page({ context }), await h.page({ context })];
+      for (const page of [a, b]) await startTab(page, clientId, `taken/${clientId}/#`, broker.wsUrl);
+      if (takenOver) {
+        for (const [page, who] of [[a, 'a'], [b, 'b']]) {
+          await until(async () => (await errors(page)).some((e) => e.code === 'SESSION_TAKEN_OVER' && e.fatal && e.reasonCode === 0x8e), 10_000, `${who} reported the takeover`);
+        }
+        await sleep(1_500); // a loop would reconnect within reconnect.maxDelay (500 ms)
+        assert.equal(broker.connections.length, 1, 'no reconnect after the takeover');
+        assert.equal(await a.evaluate(() => window.client.connected), false);
+      } else {
+        await until(() => broker.connections.length >= 2, 10_000, 'a reconnect after "server shutting down"');
+        await until(() => a.evaluate(() => window.client.connected), 10_000, 'connected again');
+        assert.deepEqual((await errors(a)).filter((e) => e.fatal), []);
+      }
+    } finally {
+      await context.close();
+      await broker.close();
     }
-    // mosquitto over WebSocket closes the old connection without DISCONNECT 0x8E. The tabs'
-    // leader takes the session back once, is closed again soon, runs a probe with another client
-    // id (which holds), takes it back once more and, closed again, yields (src/takeover.rs).
-    const settled = connections(clientId);
-    assert.ok(settled <= 8, `${settled} connections before the tabs yielded`);
-    assert.ok(takeovers(clientId) >= 1, 'the broker did hand the session over');
-    const report = (await errors(a)).find((e) => e.code === 'SESSION_TAKEN_OVER');
-    if (report.reasonCode !== 0x8e) {
-      // Not said by the broker: inferred, which takes a probe that held.
-      assert.match(h.broker.log(), / as wqprobe[0-9a-z]{12} /, 'a probe with another client id connected');
-    }
-    await sleep(3_000); // a loop would reconnect within reconnect.maxDelay (500 ms)
-    assert.equal(connections(clientId), settled, 'no reconnect after the takeover');
-    await until(() => other.evaluate(() => window.client.connected), 5_000, 'the other browser keeps the session');
-    assert.equal(await a.evaluate(() => window.client.connected), false);
-    assert.equal(await b.evaluate(() => window.client.connected), false);
-    assert.deepEqual((await other.evaluate(() => window.errors)).filter((e) => e.fatal), []);
-  } finally {
-    await context.close();
   }
 });
 
