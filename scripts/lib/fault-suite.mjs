@@ -614,8 +614,8 @@ export function summaryLine(r) {
  */
 export function violations(r) {
   const found = [];
-  // A fault must never look like another client taking the session over (src/takeover.rs):
-  // that would stop the client for good.
+  // A fault must never be reported as another client taking the session over (only DISCONNECT
+  // 0x8E may say that): it would stop the client for good.
   const takenOver = Object.keys(r.events ?? {}).filter((name) => name.endsWith('error SESSION_TAKEN_OVER'));
   if (takenOver.length > 0) found.push(`${r.scenario}: a fault taken for a session takeover (${takenOver.join(', ')})`);
   for (const p of r.perQos) {
