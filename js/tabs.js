@@ -37,7 +37,7 @@ export class TabLink {
   #served = new Set();
   /** What the leader had received but not yet delivered when it went (see #handOver). */
   #tentative = [];
-  #onPageHide = () => this.#handOver();
+  #onPageHide = (event) => this.#handOver(event);
   #handedOver = false;
   /** The session load of a follower that took the lead. */
   #leading = null;
@@ -86,7 +86,7 @@ export class TabLink {
         if (lock) {
           decided();
           globalThis.addEventListener?.('pagehide', this.#onPageHide);
-          this.#client._lead().then(resolve, reject);
+          this.#client._lead().then(() => { this.#adoptKept(); resolve(); }, reject);
           return held;
         }
         this.follower = true;
@@ -122,14 +122,31 @@ export class TabLink {
    * receipt is stored the broker's redelivery is not delivered again, so the next leader
    * delivers those of them its loaded session knows as received (#adopt), and only those.
    */
-  #handOver() {
-    if (this.follower || this.#left || !this.#peers) return;
+  #handOver(event) {
+    // A page kept in the back/forward cache may come back with its client running.
+    if (this.follower || this.#left || event?.persisted) return;
+    const items = this.#client._pendingDeliveries();
+    if (!this.#peers && items.length === 0) return;
     // From here on the next leader delivers them: none goes out twice.
     this.#handedOver = true;
-    const items = this.#client._pendingDeliveries();
     // Nothing more may arrive here that neither this tab delivers nor the list holds.
     this.#client._abandon();
-    if (items.length > 0) this.#post({ t: 'tentative', items });
+    if (items.length === 0) return;
+    if (this.#peers) this.#post({ t: 'tentative', items });
+    // Alone: the next load of this tab takes them (a reload keeps sessionStorage).
+    else keepForNextLoad(this.#name, items);
+  }
+
+  /**
+   * This tab leads after a reload: what its previous page handed over goes out once the client
+   * is connected and the application, awaiting `ready`, has had a task to subscribe its handlers
+   * (as for the messages the broker sends right after CONNACK).
+   */
+  #adoptKept() {
+    const kept = takeKeptFromLastLoad(this.#name);
+    if (kept.length === 0) return;
+    this.#tentative.push(...kept);
+    this.#client.ready.then(() => setTimeout(() => this.#adopt(), 0), () => {});
   }
 
   /** The new leader, its session loaded: delivers what the previous one stored but did not deliver. */
@@ -323,4 +340,27 @@ function fromWire(value) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v)]));
   }
   return value;
+}
+
+/** sessionStorage key of the messages a page handed to the next load of its tab. */
+const keptKey = (name) => `${name}:handed-over`;
+
+function keepForNextLoad(name, items) {
+  const bytes = (key, value) => (value instanceof Uint8Array ? { $bytes: Array.from(value) } : value);
+  try {
+    globalThis.sessionStorage?.setItem(keptKey(name), JSON.stringify(items, bytes));
+  } catch {
+    // No storage (or full): the broker's redelivery is then taken for a duplicate, as before.
+  }
+}
+
+function takeKeptFromLastLoad(name) {
+  try {
+    const text = globalThis.sessionStorage?.getItem(keptKey(name));
+    if (!text) return [];
+    globalThis.sessionStorage.removeItem(keptKey(name));
+    return JSON.parse(text, (key, value) => (value?.$bytes ? Uint8Array.from(value.$bytes) : value));
+  } catch {
+    return [];
+  }
 }
