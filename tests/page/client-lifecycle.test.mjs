@@ -113,10 +113,11 @@ test('frozen for a while: on resume the client reconnects and gets what was publ
   const resume = events.find((e) => e.event === 'resume');
   assert.ok(freeze && resume, JSON.stringify(events));
   assert.equal(resume.ticks, freeze.ticks, 'nothing ran while frozen');
-  const after = events.slice(events.indexOf(resume) + 1).map((e) => e.event).filter((e) => e !== 'visibilitychange');
-  const reconnection = ['close', 'reconnect', 'connect'];
-  const orders = [[...reconnection, 'message'], ['message', ...reconnection]];
-  assert.ok(orders.some((order) => JSON.stringify(order) === JSON.stringify(after)), JSON.stringify(events));
+  // The message may even arrive before the freeze takes hold (Chromium freezes asynchronously),
+  // or on the old socket after the resume, or after the reconnect: its place varies, its count
+  // may not.
+  const after = events.slice(events.indexOf(resume) + 1).map((e) => e.event).filter((e) => !['visibilitychange', 'message'].includes(e));
+  assert.deepEqual(after, ['close', 'reconnect', 'connect'], JSON.stringify(events));
   assert.deepEqual(events.filter((e) => e.event === 'message').map((e) => e.detail), ['while frozen']);
   await front.close();
   await page.evaluate(() => window.client.end());
