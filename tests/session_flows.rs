@@ -9,21 +9,15 @@ use wasmqtt::codec::{
     reason, ConnAck, Disconnect, Packet, Properties, ProtocolVersion, QoS, SubAck,
     SubscriptionOptions, UnsubAck,
 };
-use wasmqtt::session::{CommandError, Config, Event, LostReason, Overflow, PublishRequest};
+use wasmqtt::session::{CommandError, Event, LostReason, Overflow, PublishRequest};
 
-/// A v5 client with credentials and a session kept for an hour.
-fn logged_in_config() -> Config {
+#[test]
+fn connect_carries_the_configured_fields_and_connack_reports_the_session() {
     let mut config = config(ProtocolVersion::V5);
     config.clean_start = false;
     config.username = Some("u".into());
     config.password = Some(bytes::Bytes::from_static(b"secret"));
     config.connect_properties.session_expiry_interval = Some(3600);
-    config
-}
-
-#[test]
-fn connect_carries_the_configured_fields_and_connack_reports_the_session() {
-    let config = logged_in_config();
     let mut h = Harness::new(config);
     h.session.handle_transport_open(h.now);
     let Some(Packet::Connect(connect)) = h.sent().into_iter().next() else {
@@ -532,6 +526,45 @@ fn inbound_qos2_is_delivered_once_after_its_id_is_durable() {
         ["next"],
         "the id is free again after PUBCOMP"
     );
+}
+
+/// The hand-over at a page reload (js/tabs.js): what was received but is still waiting for its
+/// store commit is listed with its de-duplication key, and a session loaded from the store says
+/// which of those the broker's redelivery would not deliver (receipt durable, MQTT-4.3.3-9).
+#[test]
+fn undelivered_receipts_are_listed_and_a_reloaded_session_knows_the_durable_ones() {
+    let mut h = Harness::v5();
+    h.connect();
+    h.receive(Packet::Publish(inbound(
+        "t",
+        "two",
+        QoS::ExactlyOnce,
+        Some(9),
+    )));
+    let one = with_message_id(inbound("t", "one", QoS::AtLeastOnce, Some(10)), "m-1");
+    h.receive(Packet::Publish(one));
+    let pending = h.session.pending_deliveries();
+    let listed: Vec<_> = pending
+        .iter()
+        .map(|(p, key)| (p.packet_id, key.as_deref()))
+        .collect();
+    assert_eq!(listed, [(Some(9), None), (Some(10), Some("m-1"))]);
+    assert!(delivered(&h.events()).is_empty(), "nothing delivered yet");
+    // The commit lands, but the page goes before it hears so.
+    h.collect_writes();
+    h.commit_silently();
+    h.restart();
+    assert!(h.session.already_received(QoS::ExactlyOnce, Some(9), None));
+    assert!(h
+        .session
+        .already_received(QoS::AtLeastOnce, Some(10), Some("m-1")));
+    assert!(
+        !h.session.already_received(QoS::ExactlyOnce, Some(11), None),
+        "an id never stored"
+    );
+    assert!(!h
+        .session
+        .already_received(QoS::AtLeastOnce, Some(12), Some("m-2")));
 }
 
 #[test]

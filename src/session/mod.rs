@@ -573,7 +573,7 @@ impl Session {
 
     /// The received messages still waiting for their store commit before delivery, each with
     /// its de-duplication key: what a host that is going away hands to the one that resumes
-    /// the session (a tab to the next tab, js/index.js), which asks `already_received`.
+    /// the session (a tab to the next tab or to its own next load, js/tabs.js), which asks `already_received`.
     pub fn pending_deliveries(&self) -> Vec<(Publish, Option<String>)> {
         self.gated
             .iter()

@@ -62,7 +62,7 @@ impl Router {
         primary
     }
 
-    /// For routes kept elsewhere (another tab's, see js/index.js): whether a PUBLISH on `topic`
+    /// For routes kept elsewhere (another tab's, see js/tabs.js): whether a PUBLISH on `topic`
     /// carrying `carried` is the primary copy, and the subscriptions `route` consults: each
     /// subscribed filter with an identifier that matches `topic`, and whether this copy names
     /// it. A route whose filter is listed is reached exactly when it is named; any other

@@ -947,7 +947,7 @@ impl Driver {
         self.state.borrow_mut().session.remove_route(id);
     }
 
-    /// For another tab's routes (js/index.js fans messages out to the tabs sharing this
+    /// For another tab's routes (js/tabs.js fans messages out to the tabs sharing this
     /// connection): `{ primary, named: [[filter, named], ...] }`, see `Session::named_routes`.
     #[wasm_bindgen(js_name = namedRoutes)]
     pub fn named_routes(&self, topic: String, carried: Vec<u32>) -> JsValue {

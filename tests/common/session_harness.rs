@@ -74,6 +74,14 @@ impl Harness {
     /// Makes every write so far durable and tells the session.
     pub fn commit(&mut self) {
         self.collect_writes();
+        if let Some(seq) = self.commit_silently() {
+            self.session.handle_store_committed(self.now, seq);
+        }
+    }
+
+    /// Makes the collected writes durable without telling the session (a commit whose
+    /// confirmation never reaches it, e.g. the page went first); returns the last sequence.
+    pub fn commit_silently(&mut self) -> Option<u64> {
         let mut last = None;
         for op in self.pending.drain(..) {
             match op.write {
@@ -86,9 +94,7 @@ impl Harness {
             }
             last = Some(op.seq);
         }
-        if let Some(seq) = last {
-            self.session.handle_store_committed(self.now, seq);
-        }
+        last
     }
 
     /// Commits, then returns what was sent: a QoS 2 PUBLISH leaves only once its record is durable.
