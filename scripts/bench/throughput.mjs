@@ -1,7 +1,7 @@
 // End-to-end throughput: a publisher page and a subscriber page (same library) through the
 // local mosquitto, every client x QoS x payload size; rate = messages / (last delivery - first
 // publish). One CPU profile of each wasmqtt page is taken for QoS 1 small payloads.
-import { startBench, profile, CASES, CLIENTS, SCALE, TRANSPORT, WINDOW } from './common.mjs';
+import { startBench, profile, CASES, CLIENTS, SCALE, TRANSPORT, WINDOW, PAHO_LARGE_WINDOW, windowFor } from './common.mjs';
 
 const TIMEOUT_MS = 90_000;
 const DIRECT_CASES = [
@@ -17,7 +17,7 @@ export async function runOne(bench, pub, sub, { client, qos, size, count }, { wi
   let published;
   let error = null;
   try {
-    published = await pub.evaluate((a) => window.runPublisher(a), { kind: client, url, clientId: bench.id('pub'), topic, qos, size, count, window: WINDOW });
+    published = await pub.evaluate((a) => window.runPublisher(a), { kind: client, url, clientId: bench.id('pub'), topic, qos, size, count, window: windowFor(client, size) });
   } catch (e) {
     error = e.message.split('\n')[0];
   }
@@ -66,5 +66,5 @@ export async function run() {
     runs.drops = bench.broker.droppedMessageReports();
     await bench.close();
   }
-  return { runs, direct, transport: TRANSPORT, scale: SCALE, brokerDropReports: runs.drops, window: WINDOW };
+  return { runs, direct, transport: TRANSPORT, scale: SCALE, brokerDropReports: runs.drops, window: WINDOW, pahoLargeWindow: PAHO_LARGE_WINDOW };
 }
