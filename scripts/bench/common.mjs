@@ -66,7 +66,10 @@ export async function startBench() {
   };
 }
 
-/** Starts the DevTools CPU profiler on `page`; the returned stop() gives the top functions by self time. */
+/**
+ * Starts the DevTools CPU profiler on `page`; the returned stop() gives `top`, the functions with
+ * the most self time, and `idle`, the share of the time the page waited for work.
+ */
 export async function profile(page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
@@ -88,8 +91,12 @@ export async function profile(page) {
       const key = `${functionName || '(anonymous)'}${file ? ` (${file}:${node.callFrame.lineNumber + 1})` : ''}`;
       byFunction.set(key, (byFunction.get(key) ?? 0) + us);
     }
-    return [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)
-      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: total ? us / total : 0 }));
+    const share = (us) => (total ? us / total : 0);
+    return {
+      top: [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)
+        .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: share(us) })),
+      idle: share(byFunction.get('(idle)') ?? 0),
+    };
   };
 }
 

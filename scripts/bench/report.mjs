@@ -154,14 +154,18 @@ export function writeReport() {
   } else out('| flat memory | - | not measured |');
   out('');
 
-  // Profiles.
-  const profiled = throughput?.runs.find((r) => r.profiles);
-  if (profiled) {
-    out('## Where the time goes (CPU profile)', '',
-      `DevTools CPU profile (CDP Profiler) of the wasmqtt (memory) pages during ${caseName(profiled)}; functions by self time (wasm functions appear by their index or name).`, '');
-    for (const side of ['publisher', 'subscriber']) {
-      out(`${side}:`, '', '| function | self ms | share |', '| --- | ---: | ---: |',
-        ...profiled.profiles[side].map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.ms} | ${(100 * f.share).toFixed(1)}% |`), '');
+  // Profiles, from runs apart from the measured ones.
+  const profiled = throughput?.profiled ?? [];
+  if (profiled.length) {
+    out('## Where the time goes (CPU profiles)', '',
+      'DevTools CPU profiles (CDP Profiler, 200 us sampling) of both pages, in runs made after the measured ones (the profiler slows a page); functions by self time; wasm functions appear by their index. `(idle)` is time the page waited for work; the busy share is the rest.', '');
+    for (const r of profiled) {
+      for (const side of ['publisher', 'subscriber']) {
+        const { top, idle } = r.profiles[side];
+        out(`${LABELS[r.client]}, ${caseName(r)}, ${side} (${fmt(r.rate)} msg/s while profiled; busy ${(100 * (1 - idle)).toFixed(0)}%):`, '',
+          '| function | self ms | share |', '| --- | ---: | ---: |',
+          ...top.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.ms} | ${(100 * f.share).toFixed(1)}% |`), '');
+      }
     }
   }
   const analysis = path.join(ROOT, 'bench/ANALYSIS.md');
