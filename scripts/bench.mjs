@@ -3,6 +3,7 @@
 // bench/RESULTS.md and bench/chart.svg are written again from every saved part (scripts/bench/report.mjs).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib/serve.mjs';
 import { writeReport } from './bench/report.mjs';
@@ -31,11 +32,14 @@ if (parts.some((p) => ['size', 'throughput', 'latency', 'memory'].includes(p)) |
 
 for (const part of parts) {
   const started = Date.now();
+  // Other work on the machine moves every figure; the report shows how busy it was.
+  const loadAtStart = os.loadavg()[0];
   console.log(`\n== bench: ${part}`);
   const { run } = await PARTS[part]();
   const result = await run();
   if (result === null) continue; // nothing to measure
   result.measuredAt = new Date().toISOString();
+  result.loadAtStart = loadAtStart;
   result.seconds = Math.round((Date.now() - started) / 1000);
   writeFileSync(path.join(RESULTS, `${part}.json`), JSON.stringify(result, null, 2) + '\n');
   console.log(`== ${part} done in ${result.seconds} s`);
