@@ -308,12 +308,17 @@ export class MqttClient {
   _abandon() {
     if (this.#ended) return;
     this.#ended = true;
-    this.#driver.free(); // drops the socket and timer synchronously (Driver's Drop)
+    try {
+      this.#driver.free(); // drops the socket and timer synchronously (Driver's Drop)
+    } catch {
+      // Still loading (start() holds the driver): the page is going, and the socket with it.
+    }
   }
 
-  /** For TabLink: whether the loaded session will not deliver the broker's redelivery of `item`. */
-  _alreadyReceived(item) {
-    return this.#driver.alreadyReceived(item.qos, item.packetId, item.key);
+  /** For TabLink: whether `item`, handed over by the page that went, is this page's to deliver
+   * (its receipt was stored when the session was loaded); true once per item. */
+  _claimHandedOver(item) {
+    return this.#driver.claimHandedOver(item.qos, item.packetId, item.key);
   }
 
   /** For TabLink: runs a call for another tab (or for this one, when it became the leader);

@@ -37,6 +37,8 @@ export class TabLink {
   #served = new Set();
   /** What the leader had received but not yet delivered when it went (see #handOver). */
   #tentative = [];
+  /** Handed-over messages this tab's loaded session confirmed, waiting to be delivered. */
+  #confirmed = [];
   #onPageHide = (event) => this.#handOver(event);
   #handedOver = false;
   /** The session load of a follower that took the lead. */
@@ -125,11 +127,19 @@ export class TabLink {
   #handOver(event) {
     // A page kept in the back/forward cache may come back with its client running.
     if (this.follower || this.#left || event?.persisted) return;
-    const items = this.#client._pendingDeliveries();
-    if (!this.#peers && items.length === 0) return;
-    // From here on the next leader delivers them: none goes out twice.
+    // Those not yet judged go as they are; those judged go as confirmed (the receipt the
+    // next session would look for may have been settled with the broker since).
+    const items = [
+      ...this.#client._pendingDeliveries(),
+      ...this.#tentative,
+      ...this.#confirmed.map((item) => ({ ...item, confirmed: true })),
+    ];
+    this.#tentative = [];
+    this.#confirmed = [];
+    // From here on the next leader delivers them: none goes out twice. Nothing more may arrive
+    // here that neither this page delivers nor the list holds (a receipt stored after this
+    // point would make the broker's redelivery a duplicate to the next page).
     this.#handedOver = true;
-    // Nothing more may arrive here that neither this tab delivers nor the list holds.
     this.#client._abandon();
     if (items.length === 0) return;
     if (this.#peers) this.#post({ t: 'tentative', items });
@@ -138,23 +148,30 @@ export class TabLink {
   }
 
   /**
-   * This tab leads after a reload: what its previous page handed over goes out once the client
-   * is connected and the application, awaiting `ready`, has had a task to subscribe its handlers
-   * (as for the messages the broker sends right after CONNACK).
+   * This tab leads after a reload, its session just loaded (nothing received yet): what its
+   * previous page handed over is judged now, and goes out once the client is connected and the
+   * application, awaiting `ready`, has had a task to subscribe its handlers (as for the
+   * messages the broker sends right after CONNACK).
    */
   #adoptKept() {
     const kept = takeKeptFromLastLoad(this.#name);
-    if (kept.length === 0) return;
-    this.#tentative.push(...kept);
-    this.#client.ready.then(() => setTimeout(() => this.#adopt(), 0), () => {});
+    this.#confirmed.push(...kept.filter((item) => item.confirmed || this.#client._claimHandedOver(item)));
+    if (this.#confirmed.length === 0) return;
+    this.#client.ready.then(() => setTimeout(() => this.#deliverConfirmed(), 0), () => {});
   }
 
   /** The new leader, its session loaded: delivers what the previous one stored but did not deliver. */
   #adopt() {
     const items = this.#tentative;
     this.#tentative = [];
+    this.#confirmed.push(...items.filter((item) => item.confirmed || this.#client._claimHandedOver(item)));
+    this.#deliverConfirmed();
+  }
+
+  #deliverConfirmed() {
+    const items = this.#confirmed;
+    this.#confirmed = [];
     for (const item of items) {
-      if (!this.#client._alreadyReceived(item)) continue;
       const detail = { message: item.message, primary: item.primary, named: item.named };
       this.#post({ t: 'event', event: 'message', detail });
       this.#client._remote('message', { ...detail, message: { ...item.message } });

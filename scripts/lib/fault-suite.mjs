@@ -264,7 +264,7 @@ class Tracker {
       open: new Set(), // attempted by the current publisher page and not settled yet
     }]));
     this.subs = Array.from({ length: subscribers }, () => new Map(
-      qosList.map((qos) => [`q${qos}`, { seen: new Set(), max: 0, deliveries: 0, dups: 0, reordered: 0 }]),
+      qosList.map((qos) => [`q${qos}`, { seen: new Set(), max: 0, deliveries: 0, dups: 0, dupSample: [], reordered: 0 }]),
     ));
     this.progress = { pub: [], subs: Array.from({ length: subscribers }, () => []) };
     this.events = new Map();
@@ -327,8 +327,11 @@ class Tracker {
       if (!r) { this.count('subscriber foreign-stream'); continue; }
       received = true;
       r.deliveries += 1;
-      if (r.seen.has(seq)) r.dups += 1;
-      else r.seen.add(seq);
+      if (r.seen.has(seq)) {
+        r.dups += 1;
+        // When, and in which page load, a repeat came: what a diagnosis starts from.
+        if (r.dupSample.length < 10) r.dupSample.push([seq, now, this.events.get('subscriber reports-resent-after-reload') ?? 0]);
+      } else r.seen.add(seq);
       if (seq < r.max) r.reordered += 1;
       r.max = Math.max(r.max, seq);
     }
@@ -520,10 +523,12 @@ function figures(group, faultList, { scenario, started, setUpAt, publishedAt, dr
     const missingEverywhere = (seq) => tracker.subs.every((sub) => !sub.get(stream).seen.has(seq));
     let received = 0, lost = 0, lostByBroker = 0, duplicates = 0, reordered = 0;
     const lostSample = [];
+    const duplicateSample = [];
     for (const sub of tracker.subs) {
       const r = sub.get(stream);
       received += r.seen.size;
       duplicates += r.dups;
+      duplicateSample.push(...r.dupSample.map(([seq, at, resent]) => [seq, at - started, resent]));
       reordered += r.reordered;
       for (const seq of published) {
         if (r.seen.has(seq)) continue;
@@ -548,6 +553,7 @@ function figures(group, faultList, { scenario, started, setUpAt, publishedAt, dr
       lostByBroker,
       lostSample,
       duplicates,
+      duplicateSample,
       reordered,
     };
   });
@@ -619,7 +625,7 @@ export function violations(r) {
   const takenOver = Object.keys(r.events ?? {}).filter((name) => name.endsWith('error SESSION_TAKEN_OVER'));
   if (takenOver.length > 0) found.push(`${r.scenario}: a fault taken for a session takeover (${takenOver.join(', ')})`);
   for (const p of r.perQos) {
-    if (p.duplicates > 0) found.push(`${r.scenario} QoS ${p.qos}: ${p.duplicates} duplicates`);
+    if (p.duplicates > 0) found.push(`${r.scenario} QoS ${p.qos}: ${p.duplicates} duplicates (first [seq, received ms, reports resent after reloads so far]: ${JSON.stringify(p.duplicateSample?.slice(0, 5))})`);
     const clientLost = r.brokerDrops > 0 ? 0 : p.lost - p.lostByBroker;
     if (p.qos > 0 && clientLost > 0) {
       const why = r.stillFlowing ? ', still arriving when the drain time ran out' : '';

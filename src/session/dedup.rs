@@ -1,26 +1,50 @@
 //! The window of application message ids seen recently, for inbound de-duplication: bounded by
 //! count and by age, oldest evicted first.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 #[derive(Debug, Default)]
 pub(crate) struct SeenIds {
     order: VecDeque<(String, u64)>,
-    ids: HashSet<String>,
+    /// Each id, and whether it came from the store at load and is still unclaimed (see
+    /// [`SeenIds::claim_loaded`]).
+    ids: HashMap<String, bool>,
 }
 
 impl SeenIds {
     pub(crate) fn contains(&self, id: &str) -> bool {
-        self.ids.contains(id)
+        self.ids.contains_key(id)
     }
 
     /// Records `id` seen at `now`; false when it was already there.
     pub(crate) fn insert(&mut self, id: &str, now: u64) -> bool {
-        if !self.ids.insert(id.to_string()) {
+        self.record(id, now, false)
+    }
+
+    /// Records `id` read from the store when the session was loaded.
+    pub(crate) fn insert_loaded(&mut self, id: &str, now: u64) {
+        self.record(id, now, true);
+    }
+
+    fn record(&mut self, id: &str, now: u64, loaded: bool) -> bool {
+        if self.ids.contains_key(id) {
             return false;
         }
+        self.ids.insert(id.to_string(), loaded);
         self.order.push_back((id.to_string(), now));
         true
+    }
+
+    /// Whether `id` came from the store at load and was not claimed before; claims it. An id
+    /// this session received itself never counts, however it stands now.
+    pub(crate) fn claim_loaded(&mut self, id: &str) -> bool {
+        match self.ids.get_mut(id) {
+            Some(loaded) if *loaded => {
+                *loaded = false;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The ids, oldest first.
@@ -72,5 +96,21 @@ mod tests {
         assert_eq!(gone, ["a", "b"], "age bound");
         assert!(seen.contains("c") && !seen.contains("b"));
         assert_eq!(seen.next_expiry(1_000), Some(1_021));
+    }
+
+    #[test]
+    fn only_ids_from_the_store_are_claimed_and_each_once() {
+        let mut seen = SeenIds::default();
+        seen.insert_loaded("stored", 0);
+        seen.insert("received-here", 0);
+        assert!(
+            !seen.insert("stored", 1),
+            "a loaded id is seen like any other"
+        );
+        assert!(seen.claim_loaded("stored"));
+        assert!(!seen.claim_loaded("stored"), "claimed once");
+        assert!(!seen.claim_loaded("received-here"));
+        assert!(!seen.claim_loaded("never"));
+        assert!(seen.contains("stored"), "claiming does not forget the id");
     }
 }

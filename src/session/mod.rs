@@ -160,6 +160,8 @@ pub struct Session {
     response_information: Option<String>,
 
     inbound_qos2: HashSet<u16>,
+    /// The inbound QoS 2 ids the store held at load, not yet claimed by a hand-over.
+    loaded_qos2: HashSet<u16>,
     inbound_aliases: HashMap<u16, String>,
     outbound_aliases: OutboundAliases,
     expected_copies: ExpectedCopies,
@@ -198,6 +200,7 @@ impl Session {
             auth: AuthState::default(),
             response_information: None,
             inbound_qos2: HashSet::new(),
+            loaded_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
             outbound_aliases: OutboundAliases::default(),
             expected_copies: ExpectedCopies::default(),
@@ -236,6 +239,7 @@ impl Session {
                 }) => outgoing.push((order, stage, packet_id, *publish)),
                 Some(Record::InboundQos2 { packet_id }) => {
                     self.inbound_qos2.insert(packet_id);
+                    self.loaded_qos2.insert(packet_id);
                 }
                 Some(Record::Subscription {
                     filter,
@@ -244,7 +248,7 @@ impl Session {
                     self.subscriptions.insert(filter, subscription);
                 }
                 Some(Record::SeenId { id }) => {
-                    self.seen.insert(&id, now);
+                    self.seen.insert_loaded(&id, now);
                 }
                 None => self.events.push_back(Event::CorruptRecord { key }),
             }
@@ -573,7 +577,7 @@ impl Session {
 
     /// The received messages still waiting for their store commit before delivery, each with
     /// its de-duplication key: what a host that is going away hands to the one that resumes
-    /// the session (a tab to the next tab or to its own next load, js/tabs.js), which asks `already_received`.
+    /// the session (a tab to the next tab or to its own next load, js/tabs.js), which asks `claim_handed_over`.
     pub fn pending_deliveries(&self) -> Vec<(Publish, Option<String>)> {
         self.gated
             .iter()
@@ -584,14 +588,23 @@ impl Session {
             .collect()
     }
 
-    /// Whether the (loaded) session takes a message as received already, so that it will not
-    /// deliver the broker's redelivery of it: a QoS 2 packet id stored before PUBREC
-    /// (MQTT-4.3.3-9), or a de-duplication key in the window. A message received by a host that
-    /// went away before delivering it, known here, is then delivered by the new host.
-    pub fn already_received(&self, qos: QoS, packet_id: Option<u16>, key: Option<&str>) -> bool {
+    /// Whether a message that the host before this one received but did not deliver (from its
+    /// [`Session::pending_deliveries`]) is this session's to deliver: its receipt was in the store
+    /// when this session was loaded (a QoS 2 packet id stored before PUBREC, MQTT-4.3.3-9, or a
+    /// de-duplication key), so the broker's redelivery is not delivered here. True once per
+    /// message. Only the state loaded counts, never what this session received itself: by the
+    /// time the host asks, the broker's redelivery of a message whose receipt the old host did
+    /// not store may have been received, and delivered, here.
+    pub fn claim_handed_over(
+        &mut self,
+        qos: QoS,
+        packet_id: Option<u16>,
+        key: Option<&str>,
+    ) -> bool {
         let stored_qos2 =
-            qos == QoS::ExactlyOnce && packet_id.is_some_and(|id| self.inbound_qos2.contains(&id));
-        stored_qos2 || key.is_some_and(|key| self.seen.contains(key))
+            qos == QoS::ExactlyOnce && packet_id.is_some_and(|id| self.loaded_qos2.remove(&id));
+        let stored_key = key.is_some_and(|key| self.seen.claim_loaded(key));
+        stored_qos2 || stored_key
     }
 
     // --- host outputs ------------------------------------------------------------------------

@@ -982,15 +982,16 @@ impl Driver {
             .collect()
     }
 
-    /// Whether the loaded session takes this message (from `pendingDeliveries` of the tab that
-    /// went) as received, so that the broker's redelivery will not be delivered.
-    #[wasm_bindgen(js_name = alreadyReceived)]
-    pub fn already_received(&self, qos: u8, packet_id: Option<u16>, key: Option<String>) -> bool {
+    /// Whether this message (from `pendingDeliveries` of the page that went) is this page's to
+    /// deliver: its receipt was stored when the session was loaded, so the broker's
+    /// redelivery will not be delivered here. True once per message.
+    #[wasm_bindgen(js_name = claimHandedOver)]
+    pub fn claim_handed_over(&self, qos: u8, packet_id: Option<u16>, key: Option<String>) -> bool {
         let Some(qos) = codec::QoS::from_u8(qos) else {
             return false;
         };
-        let s = self.state.borrow();
-        s.session.already_received(qos, packet_id, key.as_deref())
+        let mut s = self.state.borrow_mut();
+        s.session.claim_handed_over(qos, packet_id, key.as_deref())
     }
 
     #[wasm_bindgen(getter)]
