@@ -21,8 +21,11 @@ const started = new Date();
 const env = await startFaultEnvironment();
 const results = [];
 const errors = [];
+/** The 1-minute load average as each scenario started (the soak's own pages and broker count). */
+const loads = [];
 try {
   for (const name of names) {
+    loads.push(os.loadavg()[0]);
     console.log(`[soak] ${name}: ${SCENARIOS[name].what}`);
     try {
       results.push(...await runScenario(env, name, ['wasmqtt', 'mqttjs'], sizeName, { log: (line) => console.log(`[soak] ${line}`) }));
@@ -74,7 +77,7 @@ Written by \`npm run soak\` (scripts/soak.mjs, scenarios in scripts/lib/fault-su
 size runs in \`npm test\` as tests/page/fault-suite.test.mjs).
 
 - Date: ${started.toISOString()} (${(seconds / 60).toFixed(1)} min)
-- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()} (shared with other jobs)
+- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; load average (1 min) as each scenario started: ${loads.length ? `${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}` : '-'} (the soak's own pages, broker and Node included)
 - Versions: wasmqtt ${wasmqttVersion} (${commit}), MQTT.js ${version('mqtt')} (dist/mqtt.esm.js), ${mosquitto}, Chromium ${browserVersion} (headless, playwright-core ${version('playwright-core')}), Node ${process.version}
 - Size: ${size.perStream} messages per QoS, scenario and client, published at ${size.rate} messages/s over the three QoS
   (bursts in \`burst\` and \`queue-limit\`); two subscribers per client.
