@@ -85,6 +85,11 @@ export function writeReport() {
       '| case | client | msg/s |', '| --- | --- | ---: |',
       ...throughput.direct.map((r) => `| ${caseName(r)} | ${LABELS[r.client]} | ${fmt(r.rate)}${r.complete ? '' : ` (${r.received}/${r.count})`} |`));
   }
+  if (native?.runs?.some((r) => r.cpu)) {
+    out('', 'The native client\'s runs: where the CPU went (share of one core over the run, from /proc; mosquitto runs on one thread, so near 100% it is the limit):', '',
+      '| case | native msg/s | mosquitto CPU | native client CPU |', '| --- | ---: | ---: | ---: |',
+      ...native.runs.filter((r) => r.cpu).map((r) => `| ${caseName(r)} | ${fmt(r.rate)} | ${(100 * r.cpu.broker).toFixed(0)}% | ${(100 * r.cpu.client).toFixed(0)}% |`));
+  }
   out('', '![throughput chart](chart.svg)', '');
 
   // Latency.
