@@ -16,6 +16,17 @@ const [sizeName = 'soak', ...only] = process.argv.slice(2);
 if (!SIZES[sizeName]) throw new Error(`unknown size ${sizeName}: ${Object.keys(SIZES).join(', ')}`);
 const names = only.length ? only : Object.keys(SCENARIOS);
 const out = process.env.SOAK_OUT || (sizeName === 'soak' ? path.join(ROOT, 'bench/SOAK.md') : null);
+const resultsFile = out && `${out.replace(/\.md$/, '')}-results.json`;
+/**
+ * SOAK_REPLACE=<why>: run only the scenarios named, and write the report from the last run's
+ * results with theirs replaced (the report says which were run again, when, and why).
+ */
+const replacing = process.env.SOAK_REPLACE && out && only.length ? {
+  why: process.env.SOAK_REPLACE,
+  kept: JSON.parse(readFileSync(resultsFile, 'utf8')).filter((r) => !only.includes(r.scenario)),
+  header: readFileSync(out, 'utf8').match(/^- Date: (.*)$/m)?.[1] ?? 'unknown',
+  loads: readFileSync(out, 'utf8').match(/load average \(1 min\) as each scenario started: ([^(]*) \(/)?.[1]?.trim(),
+} : null;
 
 const started = new Date();
 const env = await startFaultEnvironment();
@@ -30,18 +41,24 @@ try {
     try {
       results.push(...await runScenario(env, name, ['wasmqtt', 'mqttjs'], sizeName, { log: (line) => console.log(`[soak] ${line}`) }));
       // The figures so far, in case the run is cut short.
-      if (out) writeFileSync(`${out.replace(/\.md$/, '')}-results.json`, JSON.stringify(results.map(({ timeline, ...r }) => r)));
+      if (out) writeFileSync(resultsFile, JSON.stringify([...(replacing?.kept ?? []), ...results].map(({ timeline, ...r }) => r)));
     } catch (error) {
       // Reported, and the soak goes on with the next scenario.
       console.log(`[soak] ${name}: did not complete: ${error.message}`);
       errors.push(`${name}: did not complete: ${error.message}`);
     }
   }
+  const seconds = (Date.now() - started.getTime()) / 1000;
+  const rerun = results;
+  if (replacing) {
+    const order = Object.keys(SCENARIOS);
+    results.splice(0, results.length, ...[...replacing.kept, ...rerun]
+      .sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario)));
+  }
   const brokerConfigs = {
     main: await env.target(false),
-    limited: names.some((n) => SCENARIOS[n].limited) ? await env.target(true) : null,
+    limited: results.some((r) => SCENARIOS[r.scenario]?.limited) ? await env.target(true) : null,
   };
-  const seconds = (Date.now() - started.getTime()) / 1000;
   const problems = [...errors, ...results.filter((r) => r.lib === 'wasmqtt').flatMap(violations)];
   if (out) writeFileSync(out, report({ results, seconds, problems, brokerConfigs, browserVersion: env.browser.version() }));
   console.log(`\n${markdownTable(results)}\n\n${totalsTable(results)}\n`);
@@ -63,6 +80,10 @@ function brokerSettings(target) {
     .join('\n');
 }
 
+function loadRange() {
+  return loads.length ? `${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}` : '-';
+}
+
 function report({ results, seconds, problems, brokerConfigs, browserVersion }) {
   // `mosquitto -h` prints its version and exits with status 3.
   const mosquitto = (spawnSync('/usr/sbin/mosquitto', ['-h']).stdout || '').toString().split('\n')[0].trim() || 'mosquitto';
@@ -76,8 +97,9 @@ function report({ results, seconds, problems, brokerConfigs, browserVersion }) {
 Written by \`npm run soak\` (scripts/soak.mjs, scenarios in scripts/lib/fault-suite.mjs; the quick
 size runs in \`npm test\` as tests/page/fault-suite.test.mjs).
 
-- Date: ${started.toISOString()} (${(seconds / 60).toFixed(1)} min)
-- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; load average (1 min) as each scenario started: ${loads.length ? `${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}` : '-'} (the soak's own pages, broker and Node included)
+- Date: ${replacing ? replacing.header : `${started.toISOString()} (${(seconds / 60).toFixed(1)} min)`}${replacing ? `
+- Run again alone, and in the tables from that run: ${only.map((n) => `\`${n}\``).join(', ')}, at ${started.toISOString()} (${(seconds / 60).toFixed(1)} min), because ${replacing.why}` : ''}
+- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; load average (1 min) as each scenario started: ${replacing?.loads ? `${replacing.loads} (the run again: ${loadRange()})` : loadRange()} (the soak's own pages, broker and Node included)
 - Versions: wasmqtt ${wasmqttVersion} (${commit}), MQTT.js ${version('mqtt')} (dist/mqtt.esm.js), ${mosquitto}, Chromium ${browserVersion} (headless, playwright-core ${version('playwright-core')}), Node ${process.version}
 - Size: ${size.perStream} messages per QoS, scenario and client, published at ${size.rate} messages/s over the three QoS
   (bursts in \`burst\` and \`queue-limit\`); two subscribers per client.
@@ -105,9 +127,9 @@ their application handler got.
 - **received / expected**: distinct messages the subscribers' handlers got / published x 2.
 - **lost**: published messages a subscriber's handler never got (summed over subscribers).
 - **of which by the broker**: lost with mosquitto's unsaved state at a SIGKILL (missing at every
-  subscriber, published in the 2 s before the kill: mosquitto had acknowledged them and died
-  before saving them; it even answers PUBCOMP to a PUBREL for a message it no longer has, so no
-  client can tell), or, where mosquitto logged "Outgoing messages are being dropped", every loss
+  subscriber, and published or acknowledged in the 2 s before the kill, or acknowledged up to
+  5 s after mosquitto came back: mosquitto had acknowledged them and died before saving them; it
+  even answers PUBCOMP to a PUBREL for a message it no longer has, so no client can tell), or, where mosquitto logged "Outgoing messages are being dropped", every loss
   of that scenario (queue-limit).
 - **duplicated**: handler calls beyond the first for the same message.
 - **reordered**: messages received after a later one of the same stream (MQTT keeps order per
@@ -122,7 +144,7 @@ duplicate (losses are reported).
 
 ## Scenarios
 
-${names.map((n) => `- \`${n}\`: ${SCENARIOS[n].what}`).join('\n')}
+${[...new Set(results.map((r) => r.scenario))].map((n) => `- \`${n}\`: ${SCENARIOS[n].what}`).join('\n')}
 
 ## Results
 
