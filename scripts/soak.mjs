@@ -128,7 +128,8 @@ their application handler got.
 - **lost**: published messages a subscriber's handler never got (summed over subscribers).
 - **of which by the broker**: lost with mosquitto's unsaved state at a SIGKILL (missing at every
   subscriber, and published or acknowledged in the 2 s before the kill, or acknowledged up to
-  5 s after mosquitto came back: mosquitto had acknowledged them and died before saving them; it
+  5 s after mosquitto came back, or, at QoS 2, found PUBREC'd in a reloaded publisher's store
+  up to 5 s before the kill: mosquitto had acknowledged them and died before saving them; it
   even answers PUBCOMP to a PUBREL for a message it no longer has, so no client can tell), or, where mosquitto logged "Outgoing messages are being dropped", every loss
   of that scenario (queue-limit).
 - **duplicated**: handler calls beyond the first for the same message.

@@ -256,11 +256,15 @@ async function openAgent(env, lib) {
   });
 }
 
+/** The stage byte of an outgoing record whose QoS 2 PUBREC came (src/session/store.rs). */
+const RELEASED = 2;
+
 /** Everything one scenario run saw, per stream (= per QoS) and per subscriber. */
 class Tracker {
   constructor(qosList, subscribers) {
     this.streams = new Map(qosList.map((qos) => [`q${qos}`, {
       qos, attempted: 0, maxAttempted: 0, acked: new Set(), ackedAt: new Map(), sentAt: new Map(), failed: new Map(), durable: new Set(),
+      releasedAt: new Map(), // QoS 2 messages a reloaded publisher's store showed PUBREC'd, and when
       open: new Set(), // attempted by the current publisher page and not settled yet
     }]));
     this.subs = Array.from({ length: subscribers }, () => new Map(
@@ -418,10 +422,11 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
       if (lib === 'wasmqtt') {
         // What the page's store still holds is owed to the broker: it counts as published.
         const marks = await publisher.page.evaluate((o) => window.agent.durableMarks(o), { url, clientId: publisherId });
-        for (const [stream, seq] of marks) {
+        for (const [stream, seq, stage] of marks) {
           const s = tracker.streams.get(stream);
           if (!s) continue;
           if (!s.acked.has(seq)) s.durable.add(seq);
+          if (stage === RELEASED && !s.releasedAt.has(seq)) s.releasedAt.set(seq, Date.now());
           s.maxAttempted = Math.max(s.maxAttempted, seq);
         }
       }
@@ -513,6 +518,8 @@ function figures(group, faultList, { scenario, started, setUpAt, publishedAt, dr
   // after mosquitto came back. mosquitto had acknowledged them (PUBACK; or PUBREC, and after the
   // restart PUBCOMP even for a PUBREL whose message it lost), so no client can tell. The time of
   // the publish call alone is not enough: behind a backlog a message goes out long after it.
+  // Also a QoS 2 message that a reloaded publisher's store showed PUBREC'd (the broker had taken
+  // it, MQTT-4.3.3) before a later kill: its acknowledgement came to a page with no Promise.
   const kills = faultList.filter((f) => f.kind === 'broker SIGKILL');
   const perQos = qosList.map((qos) => {
     const stream = `q${qos}`;
@@ -522,7 +529,9 @@ function figures(group, faultList, { scenario, started, setUpAt, publishedAt, dr
       const sentAt = s.sentAt.get(seq);
       const ackedAt = s.ackedAt.get(seq);
       const within = (t, from, to) => t !== undefined && t >= from && t <= to;
-      return kills.some((k) => within(sentAt, k.at - 2_000, k.healedAt) || within(ackedAt, k.at - 2_000, k.healedAt + 5_000));
+      const releasedAt = s.releasedAt.get(seq);
+      return kills.some((k) => within(sentAt, k.at - 2_000, k.healedAt) || within(ackedAt, k.at - 2_000, k.healedAt + 5_000)
+        || (releasedAt !== undefined && within(k.at, sentAt, releasedAt + 5_000)));
     };
     const missingEverywhere = (seq) => tracker.subs.every((sub) => !sub.get(stream).seen.has(seq));
     let received = 0, lost = 0, lostByBroker = 0, duplicates = 0, reordered = 0;
