@@ -99,7 +99,7 @@ size runs in \`npm test\` as tests/page/fault-suite.test.mjs).
 
 - Date: ${replacing ? replacing.header : `${started.toISOString()} (${(seconds / 60).toFixed(1)} min)`}${replacing ? `
 - Run again alone, and in the tables from that run: ${only.map((n) => `\`${n}\``).join(', ')}, at ${started.toISOString()} (${(seconds / 60).toFixed(1)} min), because ${replacing.why}` : ''}
-- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; load average (1 min) as each scenario started: ${replacing?.loads ? `${replacing.loads} (the run again: ${loadRange()})` : loadRange()} (the soak's own pages, broker and Node included)
+- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; load average (1 min) as each scenario started: ${replacing ? `${replacing.loads ?? 'not recorded'} (the run again: ${loadRange()})` : loadRange()} (the soak's own pages, broker and Node included)
 - Versions: wasmqtt ${wasmqttVersion} (${commit}), MQTT.js ${version('mqtt')} (dist/mqtt.esm.js), ${mosquitto}, Chromium ${browserVersion} (headless, playwright-core ${version('playwright-core')}), Node ${process.version}
 - Size: ${size.perStream} messages per QoS, scenario and client, published at ${size.rate} messages/s over the three QoS
   (bursts in \`burst\` and \`queue-limit\`); two subscribers per client.
