@@ -59,7 +59,7 @@ export function writeReport() {
   // Throughput.
   out('## End-to-end throughput', '',
     `A publisher page and a subscriber page (same library on both ends) through the broker (${throughput?.transport === 'direct' ? 'its own WebSocket listener' : 'its TCP listener, behind the Node WebSocket bridge scripts/bench/ws-bridge.mjs'}); messages per second from the first publish to the last delivery${throughput?.scale && throughput.scale !== 1 ? ` (message counts scaled by ${throughput.scale})` : ''}; ` +
-    `at most ${throughput?.window ?? '-'} publishes not yet completed (QoS 0: written, QoS 1: PUBACK, QoS 2: PUBCOMP)${throughput?.pahoLargeWindow ? ` (Paho at 4 KiB: at most ${throughput.pahoLargeWindow}, as it keeps each unacknowledged message in localStorage and 1000 of 4 KiB overflow the quota)` : ''}; payloads are strings. Ratio: to MQTT.js in the same case.`, '');
+    `at most ${throughput?.window ?? '-'} publishes not yet completed (QoS 0: written, QoS 1: PUBACK, QoS 2: PUBCOMP)${throughput?.pahoLargeWindow ? ` (Paho at 4 KiB: at most ${throughput.pahoLargeWindow}, as it keeps each unacknowledged message in localStorage and 1000 of 4 KiB overflow the quota)` : ''}; payloads are strings. ${throughput?.repeat > 1 ? `Each case ran ${throughput.repeat} times, the clients taking turns; the table shows the median rate, and the range of the ratios below it. ` : ''}Ratio: to MQTT.js in the same case.`, '');
   const cols = [...CLIENTS, 'native'];
   out(`| case | ${cols.map((c) => LABELS[c]).join(' | ')} | wasmqtt / MQTT.js | wasmqtt (IDB) / MQTT.js | wasmqtt / native |`,
     `| --- | ${cols.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`);
@@ -74,6 +74,16 @@ export function writeReport() {
     const mq = rate('mqttjs', c)?.rate;
     const nat = rate('native', c)?.rate;
     out(`| ${caseName(c)} | ${cells.join(' | ')} | ${x(ratio(mem, mq))} | ${x(ratio(idb, mq))} | ${nat && mem ? `${(100 * mem / nat).toFixed(0)}%` : '-'} |`);
+  }
+  if ((throughput?.repeat ?? 1) > 1) {
+    out('', `Every round's rate (msg/s, in the order run), and wasmqtt (memory) / MQTT.js per round:`, '',
+      `| case | ${CLIENTS.map((c) => LABELS[c]).join(' | ')} | wasmqtt / MQTT.js per round |`, `| --- | ${CLIENTS.map(() => '---').join(' | ')} | --- |`);
+    for (const c of CASES) {
+      const rounds = (client) => rate(client, c)?.rates ?? [];
+      const mem = rounds('wasmqtt-memory');
+      const mq = rounds('mqttjs');
+      out(`| ${caseName(c)} | ${CLIENTS.map((client) => rounds(client).map(fmt).join(' / ')).join(' | ')} | ${mem.map((m, i) => x(ratio(m, mq[i]))).join(' / ')} |`);
+    }
   }
   const failed = (throughput?.runs ?? []).filter((r) => !r.complete);
   if (failed.length) {

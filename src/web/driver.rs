@@ -67,7 +67,8 @@ struct State {
     ended: bool,
     /// Listeners on the page's window and document, removed when the client ends.
     page_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
-    message_times: std::collections::VecDeque<u64>,
+    /// Delivered messages a second, for `metrics()`.
+    message_rate: crate::rate::RateWindow,
 }
 
 #[wasm_bindgen]
@@ -479,10 +480,7 @@ impl State {
                 primary,
             } => {
                 if primary {
-                    self.message_times.push_back(now);
-                }
-                while self.message_times.front().is_some_and(|t| now - t > 5_000) {
-                    self.message_times.pop_front();
+                    self.message_rate.record(now);
                 }
                 let message = message_object(&publish);
                 let detail = object(&[
@@ -826,7 +824,7 @@ impl Driver {
                 me: me.clone(),
                 ended: false,
                 page_listeners: Vec::new(),
-                message_times: Default::default(),
+                message_rate: Default::default(),
             })
         });
         Ok(Driver { state })
@@ -1002,7 +1000,7 @@ impl Driver {
     pub fn metrics(&self) -> JsValue {
         let s = self.state.borrow();
         let m = s.session.metrics();
-        let rate = s.message_times.len() as f64 / 5.0;
+        let rate = s.message_rate.per_second(now_ms());
         let mut entries = vec![
             ("connected", JsValue::from(m.connected)),
             ("inflight", (m.inflight as u32).into()),
