@@ -9,7 +9,7 @@
 
 pub mod codec;
 pub mod link;
-mod rate;
+pub mod rate;
 pub mod reconnect;
 pub mod session;
 mod sort;

@@ -5,6 +5,7 @@
 /// Seconds the rate is averaged over.
 const SECONDS: u64 = 5;
 
+/// Messages counted per second, over a window of the last few seconds.
 #[derive(Debug, Default)]
 pub struct RateWindow {
     /// (second, count) for the seconds in the window; slot `second % SECONDS`.
