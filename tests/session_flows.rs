@@ -6,7 +6,7 @@ mod harness;
 
 use harness::*;
 use wasmqtt::codec::{
-    reason, ConnAck, Disconnect, Packet, Properties, ProtocolVersion, QoS, SubAck,
+    reason, ConnAck, Disconnect, Packet, Properties, ProtocolVersion, Publish, QoS, SubAck,
     SubscriptionOptions, UnsubAck,
 };
 use wasmqtt::session::{CommandError, Event, LostReason, Overflow, PublishRequest};
@@ -528,13 +528,9 @@ fn inbound_qos2_is_delivered_once_after_its_id_is_durable() {
     );
 }
 
-/// The hand-over at a page reload (js/tabs.js): what was received but is still waiting for its
-/// store commit is listed with its de-duplication key, and a session loaded from the store
-/// claims those whose receipt is durable (MQTT-4.3.3-9: the broker's redelivery of them will
-/// not be delivered), each once.
-#[test]
-fn undelivered_receipts_are_listed_and_a_reloaded_session_claims_the_durable_ones_once() {
-    let mut h = Harness::v5();
+/// Connects and receives "two" (QoS 2, id 9) and "one" (QoS 1, id 10, message id "m-1"),
+/// whose receipts wait for the store; returns "one".
+fn receive_two_awaiting_the_store(h: &mut Harness) -> Publish {
     h.connect();
     h.receive(Packet::Publish(inbound(
         "t",
@@ -543,7 +539,18 @@ fn undelivered_receipts_are_listed_and_a_reloaded_session_claims_the_durable_one
         Some(9),
     )));
     let one = with_message_id(inbound("t", "one", QoS::AtLeastOnce, Some(10)), "m-1");
-    h.receive(Packet::Publish(one));
+    h.receive(Packet::Publish(one.clone()));
+    one
+}
+
+/// The hand-over at a page reload (js/tabs.js): what was received but is still waiting for its
+/// store commit is listed with its de-duplication key, and a session loaded from the store
+/// claims those whose receipt is durable (MQTT-4.3.3-9: the broker's redelivery of them will
+/// not be delivered), each once.
+#[test]
+fn undelivered_receipts_are_listed_and_a_reloaded_session_claims_the_durable_ones_once() {
+    let mut h = Harness::v5();
+    receive_two_awaiting_the_store(&mut h);
     let pending = h.session.pending_deliveries();
     let listed: Vec<_> = pending
         .iter()
@@ -581,15 +588,7 @@ fn undelivered_receipts_are_listed_and_a_reloaded_session_claims_the_durable_one
 #[test]
 fn a_handed_over_message_the_new_session_received_itself_is_not_claimed() {
     let mut h = Harness::v5();
-    h.connect();
-    h.receive(Packet::Publish(inbound(
-        "t",
-        "two",
-        QoS::ExactlyOnce,
-        Some(9),
-    )));
-    let one = with_message_id(inbound("t", "one", QoS::AtLeastOnce, Some(10)), "m-1");
-    h.receive(Packet::Publish(one.clone()));
+    let one = receive_two_awaiting_the_store(&mut h);
     assert_eq!(h.session.pending_deliveries().len(), 2);
     // The page goes before the receipts are stored.
     h.restart();
