@@ -39,6 +39,8 @@ pub enum Event {
     PublishFailed { token: Token, reason_code: u8 },
     /// A queued publish outlived its message expiry interval and was dropped unsent.
     PublishExpired { token: Token },
+    /// A queued QoS 0 publish was dropped unsent to make room (`Overflow::DropOldestQos0`).
+    PublishDropped { token: Token },
     /// SUBACK: one reason code (granted QoS or failure) per filter, in order.
     Subscribed { token: Token, reason_codes: Vec<u8> },
     /// UNSUBACK: one reason code per filter (all success before MQTT 5).

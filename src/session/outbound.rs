@@ -186,10 +186,7 @@ impl Outbound {
             let dropped = self.queue.remove(index).expect("index is in the queue");
             self.queued_bytes -= dropped.size;
             if let Some(token) = dropped.token {
-                events.push(Event::PublishFailed {
-                    token,
-                    reason_code: reason::QUOTA_EXCEEDED,
-                });
+                events.push(Event::PublishDropped { token });
             }
         }
         let order = self.next_order;

@@ -315,6 +315,12 @@ impl Session {
                 }),
             ),
             Event::PublishExpired { token } => (*token, Some(RequestError::PublishExpired)),
+            Event::PublishDropped { token } => (
+                *token,
+                Some(RequestError::PublishFailed {
+                    reason_code: reason::QUOTA_EXCEEDED,
+                }),
+            ),
             _ => return Some(event),
         };
         let Some(request) = self.pending_requests.publishes.remove(&token) else {

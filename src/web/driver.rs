@@ -500,13 +500,22 @@ impl State {
                 );
             }
             Event::PublishFailed { token, reason_code } => {
+                // The broker's refusal, by its reason name (0x97 is QUOTA_EXCEEDED).
                 let message = format!("publish failed: {}", codec::reason::name(reason_code));
-                let code = if reason_code == codec::reason::QUOTA_EXCEEDED {
-                    "QUEUE_OVERFLOW".to_string()
-                } else {
-                    reason_code_name(reason_code)
-                };
+                let code = reason_code_name(reason_code);
                 let error = mqtt_error(&code, &message, Some(reason_code), false);
+                self.emit(
+                    "failed",
+                    object(&[("token", token.into()), ("error", error)]),
+                );
+            }
+            Event::PublishDropped { token } => {
+                let error = mqtt_error(
+                    "QUEUE_OVERFLOW",
+                    "the queue was full: this QoS 0 message was dropped unsent ('drop-oldest-qos0')",
+                    None,
+                    false,
+                );
                 self.emit(
                     "failed",
                     object(&[("token", token.into()), ("error", error)]),

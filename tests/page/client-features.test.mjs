@@ -9,6 +9,7 @@ import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
 import { startBroker } from '../../scripts/lib/broker.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
+import { startScriptedBroker } from './lib/scripted-broker.mjs';
 import { sleep, until } from './lib/wait.mjs';
 
 let h, proxy;
@@ -188,4 +189,38 @@ test('enhanced authentication: mosquitto without an auth plugin refuses the meth
   assert.equal(result.asked, 0, 'no challenge came');
   assert.equal(result.reauth, 'NO_AUTHENTICATION_METHOD');
   assert.equal(result.badOption, 'INVALID_ARGUMENT');
+});
+
+// A broker refusal and the client's own queue drop are told apart by their codes: the first is
+// the broker's reason (MQTT 5 PUBACK 0x97 Quota exceeded, which mosquitto sent after a restart in
+// the soak), the second QUEUE_OVERFLOW. mosquitto will not refuse on demand: a scripted broker does.
+test('a publish the broker refuses with 0x97 rejects with QUOTA_EXCEEDED; one dropped from a full queue with QUEUE_OVERFLOW', async () => {
+  const broker = await startScriptedBroker((packet, c) => {
+    if (packet.cmd === 'connect') c.send({ cmd: 'connack', sessionPresent: false, reasonCode: 0 });
+    if (packet.cmd === 'publish' && packet.qos === 1) c.send({ cmd: 'puback', messageId: packet.messageId, reasonCode: 0x97 });
+    if (packet.cmd === 'pingreq') c.send({ cmd: 'pingresp' });
+  });
+  try {
+    const page = await h.page();
+    const outcome = await page.evaluate(async (url) => {
+      const describe = (e) => ({ name: e.name, code: e.code, reasonCode: e.reasonCode ?? null });
+      const refusing = await window.wasmqtt.connect(url, { persistence: 'memory' });
+      const refused = await refusing.publish('t', 'x', { qos: 1 }).then(() => null, describe);
+      await refusing.end({ force: true });
+      // Nothing listens on port 9: both publishes wait in a queue of one.
+      const offline = new window.wasmqtt.MqttClient('ws://127.0.0.1:9', {
+        persistence: 'memory', queue: { maxMessages: 1, overflow: 'drop-oldest-qos0' },
+      });
+      offline.ready.catch(() => {});
+      const first = offline.publish('t', 'first', { qos: 0 }).then(() => null, describe);
+      offline.publish('t', 'second', { qos: 0 }).catch(() => {});
+      const dropped = await first;
+      await offline.end({ force: true });
+      return { refused, dropped };
+    }, broker.wsUrl);
+    assert.deepEqual(outcome.refused, { name: 'MqttError', code: 'QUOTA_EXCEEDED', reasonCode: 0x97 });
+    assert.equal(outcome.dropped?.code, 'QUEUE_OVERFLOW');
+  } finally {
+    await broker.close();
+  }
 });
