@@ -284,7 +284,7 @@ export class MqttClient {
       const value = await this.#tabs.call(op, args);
       return op === 'request' ? Object.setPrototypeOf(value, MESSAGE) : value;
     }
-    return this.#request(() => this.#driver[op](...args));
+    return this._request(op, args);
   }
 
   /** For TabLink: the tab won the election; loads the stored session and connects. */

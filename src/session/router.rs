@@ -45,11 +45,7 @@ impl Router {
             self.matching(topic, out);
             return true;
         }
-        let lowest = subscriptions
-            .matching(topic)
-            .filter_map(|(_, s)| s.id)
-            .min();
-        let primary = lowest.is_none_or(|id| carried.contains(&id));
+        let primary = Self::is_primary(topic, carried, subscriptions);
         for (route, filter) in &self.routes {
             let reached = match subscriptions.get(filter).and_then(|s| s.routing_id()) {
                 Some(id) => carried.contains(&id),
@@ -72,11 +68,7 @@ impl Router {
         carried: &[u32],
         subscriptions: &Subscriptions,
     ) -> (bool, Vec<(String, bool)>) {
-        let lowest = subscriptions
-            .matching(topic)
-            .filter_map(|(_, s)| s.id)
-            .min();
-        let primary = carried.is_empty() || lowest.is_none_or(|id| carried.contains(&id));
+        let primary = Self::is_primary(topic, carried, subscriptions);
         let named = subscriptions
             .iter()
             .filter_map(|(filter, s)| Some((filter, s.routing_id()?)))
@@ -84,6 +76,19 @@ impl Router {
             .map(|(filter, id)| (filter.clone(), carried.contains(&id)))
             .collect();
         (primary, named)
+    }
+
+    /// Whether the copy of a PUBLISH on `topic` carrying `carried` is the primary one: the copy
+    /// for the lowest identifier among the matching subscriptions (any copy without identifiers).
+    fn is_primary(topic: &str, carried: &[u32], subscriptions: &Subscriptions) -> bool {
+        if carried.is_empty() {
+            return true;
+        }
+        let lowest = subscriptions
+            .matching(topic)
+            .filter_map(|(_, s)| s.id)
+            .min();
+        lowest.is_none_or(|id| carried.contains(&id))
     }
 
     /// Appends the ids of the routes matching `topic` to `out`, in registration order.

@@ -22,7 +22,7 @@ use super::socket::{Socket, SocketEvent};
 use super::timer::Timer;
 use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
-use crate::session::{CommandError, Event, LostReason, Session};
+use crate::session::{CommandError, Event, LostReason, Session, Token};
 use crate::store_sync::{Change, Job, Step, StoreSync};
 
 /// A batch this large is sent at once rather than at the end of the task, so that one message
@@ -149,6 +149,14 @@ fn with_weak(weak: &Weak<RefCell<State>>, f: impl FnOnce(&mut State)) {
 impl State {
     fn emit(&mut self, event: &'static str, detail: JsValue) {
         self.outbox.push((event, detail));
+    }
+
+    /// The call `token` stands for (a publish, a request) failed with `error`.
+    fn call_failed(&mut self, token: Token, error: JsValue) {
+        self.emit(
+            "failed",
+            object(&[("token", token.into()), ("error", error)]),
+        );
     }
 
     fn error(&mut self, code: &str, message: &str, reason_code: Option<u8>, fatal: bool) {
@@ -504,10 +512,7 @@ impl State {
                 let message = format!("publish failed: {}", codec::reason::name(reason_code));
                 let code = reason_code_name(reason_code);
                 let error = mqtt_error(&code, &message, Some(reason_code), false);
-                self.emit(
-                    "failed",
-                    object(&[("token", token.into()), ("error", error)]),
-                );
+                self.call_failed(token, error);
             }
             Event::PublishDropped { token } => {
                 let error = mqtt_error(
@@ -516,10 +521,7 @@ impl State {
                     None,
                     false,
                 );
-                self.emit(
-                    "failed",
-                    object(&[("token", token.into()), ("error", error)]),
-                );
+                self.call_failed(token, error);
             }
             Event::PublishExpired { token } => {
                 let error = mqtt_error(
@@ -528,10 +530,7 @@ impl State {
                     None,
                     false,
                 );
-                self.emit(
-                    "failed",
-                    object(&[("token", token.into()), ("error", error)]),
-                );
+                self.call_failed(token, error);
             }
             Event::Subscribed {
                 token,
@@ -573,10 +572,7 @@ impl State {
             Event::RequestFailed { token, error } => {
                 let error =
                     mqtt_error(error.code(), &error.to_string(), error.reason_code(), false);
-                self.emit(
-                    "failed",
-                    object(&[("token", token.into()), ("error", error)]),
-                );
+                self.call_failed(token, error);
             }
             Event::AuthChallenge {
                 exchange,
