@@ -114,7 +114,8 @@ topics, so both get the same faults at the same moments. Both use MQTT 5, a fixe
 reconnect delay of about 250 ms; wasmqtt keeps its session in IndexedDB and de-duplicates by
 message id (its default). The publisher publishes three streams (QoS 0, 1 and 2) with a
 sequence number in each payload; the subscribers subscribe to all three at QoS 2 and report what
-their application handler got.
+their application handler got. Publishing starts once every subscriber's subscribe() has
+resolved, that is, once the broker's SUBACK came.
 
 - **published**: publish Promises that resolved (acknowledged), plus, for a publisher page
   reloaded mid-stream, the messages found in wasmqtt's IndexedDB store for the session when the
@@ -130,14 +131,16 @@ their application handler got.
   subscriber, and published or acknowledged in the 2 s before the kill, or acknowledged up to
   5 s after mosquitto came back, or, at QoS 2, found PUBREC'd in a reloaded publisher's store
   up to 5 s before the kill: mosquitto had acknowledged them and died before saving them; it
-  even answers PUBCOMP to a PUBREL for a message it no longer has, so no client can tell), or, where mosquitto logged "Outgoing messages are being dropped", every loss
-  of that scenario (queue-limit).
+  even answers PUBCOMP to a PUBREL for a message it no longer has, so no client can tell), or,
+  where mosquitto logged "Outgoing messages are being dropped", every other loss of that
+  scenario (queue-limit), shown as "(N dropped)"; the totals add both.
 - **duplicated**: handler calls beyond the first for the same message.
 - **reordered**: messages received after a later one of the same stream (MQTT keeps order per
   topic and QoS within a session only; reported, not required).
-- **recovery**: from the end of a fault to the first progress of every client after it (an
-  acknowledgement at the publisher, a delivery at each subscriber); faults come faster than
-  recovery in \`cuts\` and \`mixed\`, so there it includes later faults.
+- **recovery**: from the end of a fault to the first progress of every client after it (at the
+  publisher an acknowledgement, of a publish call or, for wasmqtt after a reload, of a message
+  restored from its store: new calls wait behind those; a delivery at each subscriber); faults
+  come faster than recovery in \`cuts\` and \`mixed\`, so there it includes later faults.
 
 Required of wasmqtt (and checked the same way by the quick suite in \`npm test\`): at QoS 1 (with
 de-duplication) and QoS 2, no loss other than the broker's and no duplicate; at QoS 0 no

@@ -211,8 +211,9 @@ for (const button of document.querySelectorAll('button[data-control]')) {
 }
 $('reload').addEventListener('click', () => location.reload());
 
-// Routes before the SUBACK, so retained statuses find their handler.
+window.dashboard = { client, audit };
+// Routes before the SUBACK, so retained statuses find their handler; resolves with the SUBACK,
+// which waits for the connection.
 await client.subscribe([{ topic: 'sensors/#', qos: 1 }], onMessage).catch((error) => {
   showState('error', `subscribe failed: ${error.message}`);
 });
-window.dashboard = { client, audit };

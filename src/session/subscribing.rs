@@ -8,6 +8,11 @@
 //! once their records are durable, and the application hears of a result only once it is
 //! durable too: the identifiers the broker knows are always ones the store knows.
 //!
+//! The application's result is always the broker's answer (its granted QoS or refusal per
+//! filter, 3.9.3): a request made offline waits for the connection, like a publish. Settling it
+//! at once would tell the application it is subscribed while the broker still routes nothing
+//! to it, and would hide a refusal.
+//!
 //! With subscription identifiers in force (MQTT 5, the server supports them, the client manages
 //! them) every filter gets its own identifier, so that a PUBLISH says exactly which filters it
 //! is for (see router.rs). One SUBSCRIBE carries one identifier for all its filters
@@ -27,10 +32,13 @@ pub(crate) enum Control {
         filters: Vec<(String, SubscriptionOptions)>,
         /// Where these filters start in the application's request (when it was split).
         offset: usize,
+        /// The request's own properties, for asking again on a later connection.
+        properties: Properties,
     },
     Unsubscribe {
         token: Option<Token>,
         filters: Vec<String>,
+        properties: Properties,
     },
 }
 
@@ -100,8 +108,9 @@ impl Session {
         self.manages_subscription_ids() && self.server.subscription_ids
     }
 
-    /// Sends SUBSCRIBE for `filters` (already recorded), or, offline, settles at once: they
-    /// are subscribed when the connection is up.
+    /// Sends SUBSCRIBE for `filters` (already recorded), or, offline, keeps the request for the
+    /// connection (without a token there is nobody to answer: the filters are among those
+    /// `resubscribe` sends anyway).
     pub(super) fn send_subscribe(
         &mut self,
         now: u64,
@@ -109,14 +118,26 @@ impl Session {
         filters: Vec<(String, SubscriptionOptions)>,
         properties: Properties,
     ) {
+        self.ask_subscribe(now, token, filters, 0, properties);
+    }
+
+    /// `send_subscribe` for filters that start at `offset` in the application's request.
+    fn ask_subscribe(
+        &mut self,
+        now: u64,
+        token: Option<Token>,
+        filters: Vec<(String, SubscriptionOptions)>,
+        offset: usize,
+        properties: Properties,
+    ) {
         if self.link != Link::Up {
-            if let Some(token) = token {
-                let reason_codes = filters.iter().map(|(_, o)| o.qos as u8).collect();
-                let report = Event::Subscribed {
+            if token.is_some() {
+                self.unanswered.push(Control::Subscribe {
                     token,
-                    reason_codes,
-                };
-                self.gate(now, Gated::Report(report));
+                    filters,
+                    offset,
+                    properties,
+                });
             }
             return;
         }
@@ -127,14 +148,18 @@ impl Session {
             vec![filters]
         };
         if let (Some(token), true) = (token, parts.len() > 1) {
-            self.partial_subacks.insert(token, vec![None; parts.len()]);
+            // Asked again, a part keeps its place in what was gathered so far.
+            self.partial_subacks
+                .entry(token)
+                .or_insert_with(|| vec![None; parts.len()]);
         }
-        let mut offset = 0;
+        let mut offset = offset;
         for part in parts {
-            let mut properties = properties.clone();
+            // The request keeps the application's properties; the identifier is this packet's.
+            let mut sent_properties = properties.clone();
             if with_ids {
                 let id = self.subscriptions.id_for(&part[0].0);
-                properties.subscription_identifiers = vec![id];
+                sent_properties.subscription_identifiers = vec![id];
                 self.set_subscription_id(&part[0].0, Some(id));
             } else if self.manages_subscription_ids() {
                 // This server takes none: the subscription will carry none.
@@ -145,7 +170,7 @@ impl Session {
             let packet_id = self.outbound.allocate_packet_id(&self.requests);
             let packet = Subscribe {
                 packet_id,
-                properties,
+                properties: sent_properties,
                 filters: part.clone(),
             };
             let len = part.len();
@@ -155,6 +180,7 @@ impl Session {
                     token,
                     filters: part,
                     offset,
+                    properties: properties.clone(),
                 },
             );
             offset += len;
@@ -163,8 +189,8 @@ impl Session {
         }
     }
 
-    /// Sends UNSUBSCRIBE for `filters` (already marked leaving), or, offline, settles at once:
-    /// they are unsubscribed when the connection is up.
+    /// Sends UNSUBSCRIBE for `filters` (already marked leaving), or, offline, keeps the request
+    /// for the connection, as `send_subscribe` does.
     pub(super) fn send_unsubscribe(
         &mut self,
         now: u64,
@@ -173,30 +199,36 @@ impl Session {
         properties: Properties,
     ) {
         if self.link != Link::Up {
-            if let Some(token) = token {
-                let report = Event::Unsubscribed {
+            if token.is_some() {
+                self.unanswered.push(Control::Unsubscribe {
                     token,
-                    reason_codes: vec![reason::SUCCESS; filters.len()],
-                };
-                self.gate(now, Gated::Report(report));
+                    filters,
+                    properties,
+                });
             }
             return;
         }
         let packet_id = self.outbound.allocate_packet_id(&self.requests);
         let packet = Unsubscribe {
             packet_id,
-            properties,
+            properties: properties.clone(),
             filters: filters.clone(),
         };
-        self.requests
-            .insert(packet_id, Control::Unsubscribe { token, filters });
+        self.requests.insert(
+            packet_id,
+            Control::Unsubscribe {
+                token,
+                filters,
+                properties,
+            },
+        );
         let seq = self.recorded(&packet.filters);
         self.gate_at(now, seq, Gated::Send(Packet::Unsubscribe(packet)));
     }
 
     /// After CONNACK: subscribes what the broker does not hold (everything, when it lost the
     /// session) and unsubscribes what is leaving, then asks again what went unanswered on the
-    /// last connection.
+    /// last connection or was asked offline.
     pub(super) fn resubscribe(&mut self, now: u64, session_present: bool) {
         if !session_present {
             self.subscriptions.unconfirm_all();
@@ -209,7 +241,23 @@ impl Session {
                 .collect();
             self.forget_subscriptions(&leaving);
         }
-        let unanswered = std::mem::take(&mut self.unanswered);
+        let mut unanswered = std::mem::take(&mut self.unanswered);
+        if !session_present {
+            // ... so an unsubscribe is done without asking: gone with the session.
+            unanswered.retain(|control| match control {
+                Control::Unsubscribe { token, filters, .. } => {
+                    if let Some(token) = *token {
+                        let report = Event::Unsubscribed {
+                            token,
+                            reason_codes: vec![reason::SUCCESS; filters.len()],
+                        };
+                        self.gate(now, Gated::Report(report));
+                    }
+                    false
+                }
+                Control::Subscribe { .. } => true,
+            });
+        }
         let mut asked_again: HashSet<String> = HashSet::new();
         for control in &unanswered {
             match control {
@@ -238,12 +286,17 @@ impl Session {
         }
         for control in unanswered {
             match control {
-                Control::Subscribe { token, filters, .. } => {
-                    self.send_subscribe(now, token, filters, Properties::default())
-                }
-                Control::Unsubscribe { token, filters } => {
-                    self.send_unsubscribe(now, token, filters, Properties::default())
-                }
+                Control::Subscribe {
+                    token,
+                    filters,
+                    offset,
+                    properties,
+                } => self.ask_subscribe(now, token, filters, offset, properties),
+                Control::Unsubscribe {
+                    token,
+                    filters,
+                    properties,
+                } => self.send_unsubscribe(now, token, filters, properties),
             }
         }
     }
@@ -253,6 +306,7 @@ impl Session {
             token,
             filters,
             offset,
+            ..
         }) = self.requests.remove(&packet_id)
         else {
             return;
@@ -304,7 +358,8 @@ impl Session {
     }
 
     pub(super) fn handle_unsuback(&mut self, now: u64, packet_id: u16, reason_codes: Vec<u8>) {
-        let Some(Control::Unsubscribe { token, filters }) = self.requests.remove(&packet_id) else {
+        let Some(Control::Unsubscribe { token, filters, .. }) = self.requests.remove(&packet_id)
+        else {
             return;
         };
         // A filter subscribed again meanwhile stays: its SUBSCRIBE follows this UNSUBSCRIBE.
