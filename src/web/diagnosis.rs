@@ -2,10 +2,12 @@
 //! handshake as close code 1006 with no detail (nothing listening, the upgrade refused, the
 //! `mqtt` subprotocol refused, a TLS failure), to keep pages from scanning networks. One case
 //! is worth telling apart, the most common misconfiguration: a URL that reaches a WebSocket
-//! server that is not an MQTT endpoint. After the first failure at a URL a [`Probe`] asks it for a
-//! WebSocket without a subprotocol; the answer is kept until a connection to that URL succeeds.
+//! server that is not an MQTT endpoint. After the first failure at a URL a [`Probe`] asks it
+//! again, with `mqtt` and then without a subprotocol; an answer that the endpoint refuses `mqtt`,
+//! or that nothing answers, is kept until a connection to that URL succeeds. An answer that it
+//! takes `mqtt` is not kept: that failure was passing.
 
-use super::socket::Probe;
+use super::socket::{Probe, ProbeAnswer};
 
 /// What a failed handshake means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +19,8 @@ pub(crate) enum Verdict {
 }
 
 pub(crate) struct Diagnosis {
-    /// Per URL: whether it accepts a WebSocket without a subprotocol, once probed.
+    /// Per URL, once probed: whether it accepts a WebSocket without a subprotocol but not
+    /// with `mqtt`.
     speaks_websocket: Vec<Option<bool>>,
     probe: Option<Probe>,
 }
@@ -31,13 +34,13 @@ impl Diagnosis {
     }
 
     /// A handshake with `url` (number `index`) failed. Returns the verdict now, or None when a
-    /// probe was started: then `on_answer` gets whether the server speaks WebSocket, and the
-    /// caller passes that to [`Diagnosis::learn`].
+    /// probe was started: then `on_answer` gets what it found, and the caller passes that to
+    /// [`Diagnosis::learn`].
     pub(crate) fn failed(
         &mut self,
         index: usize,
         url: &str,
-        on_answer: impl FnOnce(bool) + 'static,
+        on_answer: impl FnOnce(ProbeAnswer) + 'static,
     ) -> Option<Verdict> {
         match self.speaks_websocket[index] {
             Some(true) => Some(Verdict::NotMqtt),
@@ -55,13 +58,18 @@ impl Diagnosis {
     }
 
     /// The probe of URL `index` answered.
-    pub(crate) fn learn(&mut self, index: usize, speaks_websocket: bool) -> Verdict {
+    pub(crate) fn learn(&mut self, index: usize, answer: ProbeAnswer) -> Verdict {
         self.probe = None;
-        self.speaks_websocket[index] = Some(speaks_websocket);
-        if speaks_websocket {
-            Verdict::NotMqtt
-        } else {
-            Verdict::Unknown
+        match answer {
+            ProbeAnswer::Mqtt => Verdict::Unknown,
+            ProbeAnswer::WebSocketOnly => {
+                self.speaks_websocket[index] = Some(true);
+                Verdict::NotMqtt
+            }
+            ProbeAnswer::Nothing => {
+                self.speaks_websocket[index] = Some(false);
+                Verdict::Unknown
+            }
         }
     }
 

@@ -293,9 +293,9 @@ impl State {
         let weak = self.me.clone();
         let url = self.urls[index].clone();
         let generation = self.socket_generation;
-        let verdict = self.diagnosis.failed(index, &url, move |speaks_websocket| {
+        let verdict = self.diagnosis.failed(index, &url, move |answer| {
             with_weak(&weak, |s| {
-                let verdict = s.diagnosis.learn(index, speaks_websocket);
+                let verdict = s.diagnosis.learn(index, answer);
                 s.report_handshake(index, verdict);
                 // Unless the connect timeout already moved the supervisor on.
                 let unchanged = s.socket_generation == generation && s.socket.is_none();

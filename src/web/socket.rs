@@ -8,6 +8,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
+/// The WebSocket subprotocol MQTT uses (MQTT-6.0.0-3).
+const PROTOCOL: &str = "mqtt";
+
 /// What the socket reports to its owner, in the order the browser reports it.
 #[derive(Debug)]
 pub(crate) enum SocketEvent {
@@ -40,7 +43,7 @@ impl Socket {
         url: &str,
         on_event: impl FnMut(SocketEvent) + 'static,
     ) -> Result<Socket, JsValue> {
-        let socket = WebSocket::new_with_str(url, "mqtt")?;
+        let socket = WebSocket::new_with_str(url, PROTOCOL)?;
         socket.set_binary_type(BinaryType::Arraybuffer);
         let on_event = std::rc::Rc::new(std::cell::RefCell::new(on_event));
 
@@ -48,7 +51,7 @@ impl Socket {
             let (socket, on_event) = (socket.clone(), on_event.clone());
             Closure::<dyn FnMut(Event)>::new(move |_: Event| {
                 let protocol = socket.protocol();
-                if protocol == "mqtt" {
+                if protocol == PROTOCOL {
                     (on_event.borrow_mut())(SocketEvent::Open);
                 } else {
                     let _ = socket.close();
@@ -98,40 +101,115 @@ impl Socket {
     }
 }
 
+/// What a [`Probe`] found at a URL whose handshake failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProbeAnswer {
+    /// A WebSocket with the `mqtt` subprotocol opened: an MQTT endpoint, the failure was passing
+    /// (a connection cut during the handshake, a broker restarting).
+    Mqtt,
+    /// Only a WebSocket without a subprotocol opened: the server refuses `mqtt`.
+    WebSocketOnly,
+    /// Neither opened.
+    Nothing,
+}
+
 /// After a handshake with the `mqtt` subprotocol failed (browsers report it as 1006, exactly like
-/// a closed port or a TLS failure), asks `url` for a WebSocket without any subprotocol. If that
-/// one opens, the server speaks WebSocket but refused `mqtt`: not an MQTT endpoint. The answer
-/// goes to `on_answer` once; the probe socket is closed at once. Dropping the probe cancels it.
+/// a closed port or a TLS failure), asks `url` again for a WebSocket with `mqtt`, and, if that
+/// fails too, for one without any subprotocol. Asking with `mqtt` first matters: brokers such as
+/// mosquitto also accept a WebSocket without a subprotocol, so that alone would take a passing
+/// failure for a wrong endpoint. The answer goes to `on_answer` once; each probe socket is
+/// closed as soon as it opens. Dropping the probe cancels it.
 pub(crate) struct Probe {
-    socket: WebSocket,
-    _on_open: Closure<dyn FnMut(Event)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _with_mqtt: ProbeSocket,
+    without_subprotocol: std::rc::Rc<std::cell::RefCell<Option<ProbeSocket>>>,
 }
 
 impl Probe {
     pub(crate) fn start(
         url: &str,
-        on_answer: impl FnOnce(bool) + 'static,
+        on_answer: impl FnOnce(ProbeAnswer) + 'static,
     ) -> Result<Probe, JsValue> {
-        let socket = WebSocket::new(url)?;
-        let on_answer = std::rc::Rc::new(std::cell::Cell::new(Some(on_answer)));
+        let answer = std::rc::Rc::new(std::cell::Cell::new(Some(on_answer)));
+        fn give<F: FnOnce(ProbeAnswer)>(
+            answer: &std::rc::Rc<std::cell::Cell<Option<F>>>,
+            found: ProbeAnswer,
+        ) {
+            if let Some(on_answer) = answer.take() {
+                on_answer(found);
+            }
+        }
+        let without_subprotocol = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let with_mqtt = {
+            let (url, slot, answer) = (url.to_string(), without_subprotocol.clone(), answer);
+            ProbeSocket::open(&url.clone(), Some(PROTOCOL), move |opened| {
+                if opened {
+                    return give(&answer, ProbeAnswer::Mqtt);
+                }
+                let second = {
+                    let answer = answer.clone();
+                    ProbeSocket::open(&url, None, move |opened| {
+                        let found = if opened {
+                            ProbeAnswer::WebSocketOnly
+                        } else {
+                            ProbeAnswer::Nothing
+                        };
+                        give(&answer, found);
+                    })
+                };
+                match second {
+                    Ok(socket) => *slot.borrow_mut() = Some(socket),
+                    Err(_) => give(&answer, ProbeAnswer::Nothing),
+                }
+            })?
+        };
+        Ok(Probe {
+            _with_mqtt: with_mqtt,
+            without_subprotocol,
+        })
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.without_subprotocol.borrow_mut().take();
+    }
+}
+
+/// One probe WebSocket: tells `on_result` once whether it opened, and closes it if it did.
+struct ProbeSocket {
+    socket: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl ProbeSocket {
+    fn open(
+        url: &str,
+        protocol: Option<&str>,
+        on_result: impl FnOnce(bool) + 'static,
+    ) -> Result<ProbeSocket, JsValue> {
+        let socket = match protocol {
+            Some(protocol) => WebSocket::new_with_str(url, protocol)?,
+            None => WebSocket::new(url)?,
+        };
+        let on_result = std::rc::Rc::new(std::cell::Cell::new(Some(on_result)));
         let on_open = {
-            let (socket, on_answer) = (socket.clone(), on_answer.clone());
+            let (socket, on_result) = (socket.clone(), on_result.clone());
             Closure::<dyn FnMut(Event)>::new(move |_: Event| {
                 let _ = socket.close();
-                if let Some(answer) = on_answer.take() {
-                    answer(true);
+                if let Some(result) = on_result.take() {
+                    result(true);
                 }
             })
         };
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
-            if let Some(answer) = on_answer.take() {
-                answer(false);
+            if let Some(result) = on_result.take() {
+                result(false);
             }
         });
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Ok(Probe {
+        Ok(ProbeSocket {
             socket,
             _on_open: on_open,
             _on_close: on_close,
@@ -139,7 +217,7 @@ impl Probe {
     }
 }
 
-impl Drop for Probe {
+impl Drop for ProbeSocket {
     fn drop(&mut self) {
         self.socket.set_onopen(None);
         self.socket.set_onclose(None);

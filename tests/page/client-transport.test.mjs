@@ -20,18 +20,26 @@ function listen(server) {
 
 /**
  * A WebSocket server that is not an MQTT endpoint: it completes every handshake, answering with
- * `subprotocol` whatever the client offered (none when undefined). Records what was offered.
+ * `subprotocol` whatever the client offered (none when undefined), or, `onlyWhenOffered`, only
+ * when the client offered it (as mosquitto does with "mqtt"). `cutFirst` drops the first
+ * handshake's connection before answering. Records what was offered.
  */
-async function otherWebSocketServer(subprotocol) {
+async function otherWebSocketServer(subprotocol, { onlyWhenOffered = false, cutFirst = false } = {}) {
   const server = http.createServer();
   const sockets = new Set();
   const offered = [];
   server.on('upgrade', (req, socket) => {
     sockets.add(socket);
     socket.on('error', () => {});
-    offered.push(req.headers['sec-websocket-protocol'] ?? null);
+    const asked = req.headers['sec-websocket-protocol'] ?? null;
+    offered.push(asked);
+    if (cutFirst && offered.length === 1) {
+      socket.destroy();
+      return;
+    }
+    const answered = onlyWhenOffered && asked !== subprotocol ? undefined : subprotocol;
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-    const chosen = subprotocol ? `Sec-WebSocket-Protocol: ${subprotocol}\r\n` : '';
+    const chosen = answered ? `Sec-WebSocket-Protocol: ${answered}\r\n` : '';
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${chosen}\r\n`);
   });
   const port = await listen(server);
@@ -79,15 +87,15 @@ const failure = (page, url, options) => page.evaluate(async ([url, options]) => 
 
 // Chromium fails a handshake whose answer lacks the offered subprotocol (MQTT-6.0.0-4: the
 // server must select "mqtt") and reports only close code 1006, as for a closed port or a TLS
-// failure. The client then asks the server for a WebSocket without a subprotocol: when that
-// opens, it can say what is wrong.
+// failure. The client then asks the server again, with "mqtt" and then without a subprotocol:
+// when only the second opens, it can say what is wrong.
 test('a WebSocket server that does not select the mqtt subprotocol is reported as not an MQTT endpoint', async () => {
   const server = await otherWebSocketServer();
   try {
     const page = await h.page();
     const { errors, ms } = await errorsFor(page, server.url);
     assert.equal(server.offered[0], 'mqtt', 'the client offers mqtt (MQTT-6.0.0-3)');
-    assert.deepEqual(server.offered, ['mqtt', null], 'one probe, without a subprotocol');
+    assert.deepEqual(server.offered, ['mqtt', 'mqtt', null], 'a probe with mqtt, then one without a subprotocol');
     // The cause first, then the client giving up (reconnect is off) with the cause in its message.
     assert.deepEqual(errors.map((e) => [e.code, e.fatal]), [['WRONG_SUBPROTOCOL', false], ['CONNECTION_LOST', true]], JSON.stringify(errors));
     const [wrong, lost] = errors;
@@ -106,11 +114,27 @@ test('a server that answers with another subprotocol fails the handshake; the er
   try {
     const page = await h.page();
     const { errors } = await errorsFor(page, server.url);
-    assert.deepEqual(server.offered, ['mqtt', null]);
+    assert.deepEqual(server.offered, ['mqtt', 'mqtt', null]);
     const failed = errors.find((e) => e.code === 'CONNECTION_FAILED');
     assert.ok(failed, JSON.stringify(errors));
     assert.match(failed.message, /nothing listens there, or the server refused the upgrade or the mqtt subprotocol .*, or TLS failed/);
     assert.ok(!errors.some((e) => e.code === 'WRONG_SUBPROTOCOL'));
+  } finally {
+    server.close();
+  }
+});
+
+test('a handshake cut at an MQTT endpoint is not reported as a wrong endpoint', async () => {
+  // Like mosquitto, this server takes "mqtt" and also a WebSocket without a subprotocol. Its
+  // first handshake is cut (a dropped link, a broker restarting); the probe with "mqtt" opens,
+  // so that failure was a passing one.
+  const server = await otherWebSocketServer('mqtt', { onlyWhenOffered: true, cutFirst: true });
+  try {
+    const page = await h.page();
+    const { errors } = await errorsFor(page, server.url);
+    assert.deepEqual(server.offered.slice(0, 2), ['mqtt', 'mqtt'], 'the cut handshake, then the probe with mqtt');
+    assert.ok(!errors.some((e) => e.code === 'WRONG_SUBPROTOCOL'), JSON.stringify(errors));
+    assert.ok(errors.some((e) => e.code === 'CONNECTION_FAILED'), JSON.stringify(errors));
   } finally {
     server.close();
   }
