@@ -8,7 +8,7 @@ mod harness;
 use bytes::Bytes;
 use harness::*;
 use wasmqtt::codec::{reason, Ack, Packet, Properties, ProtocolVersion, Publish, QoS};
-use wasmqtt::session::{CommandError, Event, PublishRequest, RequestError, RequestSpec};
+use wasmqtt::session::{CommandError, Event, Overflow, PublishRequest, RequestError, RequestSpec};
 
 fn spec(topic: &str, payload: &str) -> RequestSpec {
     RequestSpec {
@@ -211,6 +211,35 @@ fn a_refused_subscription_or_publish_fails_the_request() {
             }
         }]
     );
+}
+
+#[test]
+fn a_request_the_queue_drops_fails_as_the_clients_own_drop() {
+    // Not the broker's 0x97: the client's queue made room ('drop-oldest-qos0').
+    let mut config = config(ProtocolVersion::V5);
+    config.queue_max_messages = 1;
+    config.overflow = Overflow::DropOldestQos0;
+    let mut h = Harness::new(config);
+    first_request(&mut h);
+    h.session.handle_transport_closed(h.now);
+    h.events();
+    let qos0 = RequestSpec {
+        qos: QoS::AtMostOnce,
+        ..spec("svc/time", "now?")
+    };
+    let token = h.session.request(h.now, qos0).unwrap();
+    h.publish("other", "x", QoS::AtMostOnce);
+    let error = h
+        .events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::RequestFailed { token: t, error } if t == token => Some(error),
+            _ => None,
+        })
+        .expect("the request failed");
+    assert_eq!(error, RequestError::PublishDropped);
+    assert_eq!(error.code(), "QUEUE_OVERFLOW");
+    assert_eq!(error.reason_code(), None);
 }
 
 #[test]

@@ -9,7 +9,9 @@ mod harness;
 use std::collections::BTreeMap;
 
 use harness::*;
-use wasmqtt::codec::{Packet, Properties, ProtocolVersion, Publish, QoS, Subscribe};
+use wasmqtt::codec::{
+    Packet, Properties, ProtocolVersion, Publish, QoS, Subscribe, SubscriptionOptions,
+};
 use wasmqtt::session::{CommandError, Event};
 
 fn subscribes(packets: &[Packet]) -> Vec<Subscribe> {
@@ -336,6 +338,46 @@ fn a_split_subscribe_asked_again_keeps_each_filters_place_in_the_answer() {
         token,
         reason_codes: vec![1, 0]
     }));
+}
+
+#[test]
+fn a_request_asked_again_keeps_its_own_properties() {
+    // Lost with the connection before its SUBACK / UNSUBACK, and asked offline: each goes out
+    // on the next connection with the properties the application gave it.
+    let mut h = Harness::v5();
+    h.connect();
+    let tagged = Properties {
+        user_properties: vec![("origin".into(), "dashboard".into())],
+        ..Properties::default()
+    };
+    let options = SubscriptionOptions {
+        qos: QoS::AtLeastOnce,
+        ..Default::default()
+    };
+    h.session
+        .subscribe(h.now, vec![("a".into(), options)], tagged.clone())
+        .unwrap();
+    h.commit_then_sent();
+    h.session.handle_transport_closed(h.now);
+    h.session
+        .unsubscribe(h.now, vec!["b".into()], tagged.clone())
+        .unwrap();
+    h.connect_with(true, Properties::default());
+    let sent = h.commit_then_sent();
+    let again = subscribes(&sent);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].properties.user_properties, tagged.user_properties);
+    let unsubscribe = sent
+        .iter()
+        .find_map(|p| match p {
+            Packet::Unsubscribe(u) => Some(u),
+            _ => None,
+        })
+        .expect("the offline UNSUBSCRIBE");
+    assert_eq!(
+        unsubscribe.properties.user_properties,
+        tagged.user_properties
+    );
 }
 
 #[test]

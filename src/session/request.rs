@@ -39,6 +39,8 @@ pub enum RequestError {
     PublishFailed { reason_code: u8 },
     /// The request expired (message expiry interval) before it could be sent.
     PublishExpired,
+    /// The queue dropped the request's QoS 0 PUBLISH unsent to make room (`Overflow::DropOldestQos0`).
+    PublishDropped,
     /// The broker refused the subscription to the response topic with this reason code.
     SubscribeRefused { reason_code: u8 },
     /// The offline queue had no room for the request.
@@ -52,6 +54,7 @@ impl RequestError {
             RequestError::TimedOut => "REQUEST_TIMEOUT",
             RequestError::PublishFailed { .. } => "PUBLISH_FAILED",
             RequestError::PublishExpired => "MESSAGE_EXPIRED",
+            RequestError::PublishDropped => "QUEUE_OVERFLOW",
             RequestError::SubscribeRefused { .. } => "SUBSCRIBE_FAILED",
             RequestError::QueueFull => "QUEUE_FULL",
         }
@@ -78,6 +81,9 @@ impl core::fmt::Display for RequestError {
             RequestError::PublishExpired => {
                 f.write_str("the request expired before it could be sent")
             }
+            RequestError::PublishDropped => f.write_str(
+                "the queue was full: the request was dropped unsent ('drop-oldest-qos0')",
+            ),
             RequestError::SubscribeRefused { reason_code } => write!(
                 f,
                 "the broker refused the subscription to the response topic: {}",
@@ -176,6 +182,7 @@ impl Session {
                 now,
                 None,
                 vec![(response_topic, options)],
+                0,
                 Properties::default(),
             );
         }
@@ -315,12 +322,7 @@ impl Session {
                 }),
             ),
             Event::PublishExpired { token } => (*token, Some(RequestError::PublishExpired)),
-            Event::PublishDropped { token } => (
-                *token,
-                Some(RequestError::PublishFailed {
-                    reason_code: reason::QUOTA_EXCEEDED,
-                }),
-            ),
+            Event::PublishDropped { token } => (*token, Some(RequestError::PublishDropped)),
             _ => return Some(event),
         };
         let Some(request) = self.pending_requests.publishes.remove(&token) else {

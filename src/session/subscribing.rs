@@ -75,7 +75,7 @@ impl Session {
         for (filter, options) in &filters {
             self.record_subscription(filter, *options, false);
         }
-        self.send_subscribe(now, Some(token), filters, properties);
+        self.send_subscribe(now, Some(token), filters, 0, properties);
         Ok(token)
     }
 
@@ -108,21 +108,10 @@ impl Session {
         self.manages_subscription_ids() && self.server.subscription_ids
     }
 
-    /// Sends SUBSCRIBE for `filters` (already recorded), or, offline, keeps the request for the
-    /// connection (without a token there is nobody to answer: the filters are among those
-    /// `resubscribe` sends anyway).
+    /// Sends SUBSCRIBE for `filters` (already recorded; they start at `offset` in the
+    /// application's request), or, offline, keeps the request for the connection (without a
+    /// token there is nobody to answer: the filters are among those `resubscribe` sends anyway).
     pub(super) fn send_subscribe(
-        &mut self,
-        now: u64,
-        token: Option<Token>,
-        filters: Vec<(String, SubscriptionOptions)>,
-        properties: Properties,
-    ) {
-        self.ask_subscribe(now, token, filters, 0, properties);
-    }
-
-    /// `send_subscribe` for filters that start at `offset` in the application's request.
-    fn ask_subscribe(
         &mut self,
         now: u64,
         token: Option<Token>,
@@ -279,7 +268,7 @@ impl Session {
             }
         }
         if !subscribe.is_empty() {
-            self.send_subscribe(now, None, subscribe, Properties::default());
+            self.send_subscribe(now, None, subscribe, 0, Properties::default());
         }
         if !unsubscribe.is_empty() {
             self.send_unsubscribe(now, None, unsubscribe, Properties::default());
@@ -291,7 +280,7 @@ impl Session {
                     filters,
                     offset,
                     properties,
-                } => self.ask_subscribe(now, token, filters, offset, properties),
+                } => self.send_subscribe(now, token, filters, offset, properties),
                 Control::Unsubscribe {
                     token,
                     filters,

@@ -19,16 +19,16 @@ pub(crate) enum Verdict {
 }
 
 pub(crate) struct Diagnosis {
-    /// Per URL, once probed: whether it accepts a WebSocket without a subprotocol but not
-    /// with `mqtt`.
-    speaks_websocket: Vec<Option<bool>>,
+    /// Per URL, once probed: whether it takes a WebSocket without a subprotocol but refuses
+    /// `mqtt` (false: nothing answered).
+    refuses_mqtt: Vec<Option<bool>>,
     probe: Option<Probe>,
 }
 
 impl Diagnosis {
     pub(crate) fn new(urls: usize) -> Diagnosis {
         Diagnosis {
-            speaks_websocket: vec![None; urls],
+            refuses_mqtt: vec![None; urls],
             probe: None,
         }
     }
@@ -42,7 +42,7 @@ impl Diagnosis {
         url: &str,
         on_answer: impl FnOnce(ProbeAnswer) + 'static,
     ) -> Option<Verdict> {
-        match self.speaks_websocket[index] {
+        match self.refuses_mqtt[index] {
             Some(true) => Some(Verdict::NotMqtt),
             Some(false) => Some(Verdict::Unknown),
             // One probe at a time: with several URLs failing together the others wait their turn.
@@ -63,11 +63,11 @@ impl Diagnosis {
         match answer {
             ProbeAnswer::Mqtt => Verdict::Unknown,
             ProbeAnswer::WebSocketOnly => {
-                self.speaks_websocket[index] = Some(true);
+                self.refuses_mqtt[index] = Some(true);
                 Verdict::NotMqtt
             }
             ProbeAnswer::Nothing => {
-                self.speaks_websocket[index] = Some(false);
+                self.refuses_mqtt[index] = Some(false);
                 Verdict::Unknown
             }
         }
@@ -75,7 +75,7 @@ impl Diagnosis {
 
     /// A connection to URL `index` succeeded: whatever was learnt about it is stale.
     pub(crate) fn connected(&mut self, index: usize) {
-        self.speaks_websocket[index] = None;
+        self.refuses_mqtt[index] = None;
     }
 
     /// Drops a running probe (the client ends).

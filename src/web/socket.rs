@@ -140,14 +140,14 @@ impl Probe {
         }
         let without_subprotocol = std::rc::Rc::new(std::cell::RefCell::new(None));
         let with_mqtt = {
-            let (url, slot, answer) = (url.to_string(), without_subprotocol.clone(), answer);
-            ProbeSocket::open(&url.clone(), Some(PROTOCOL), move |opened| {
+            let (url_again, slot) = (url.to_string(), without_subprotocol.clone());
+            ProbeSocket::open(url, Some(PROTOCOL), move |opened| {
                 if opened {
                     return give(&answer, ProbeAnswer::Mqtt);
                 }
                 let second = {
                     let answer = answer.clone();
-                    ProbeSocket::open(&url, None, move |opened| {
+                    ProbeSocket::open(&url_again, None, move |opened| {
                         let found = if opened {
                             ProbeAnswer::WebSocketOnly
                         } else {
