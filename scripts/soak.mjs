@@ -49,10 +49,9 @@ try {
     }
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
-  const rerun = results;
   if (replacing) {
     const order = Object.keys(SCENARIOS);
-    results.splice(0, results.length, ...[...replacing.kept, ...rerun]
+    results.splice(0, results.length, ...[...replacing.kept, ...results]
       .sort((a, b) => order.indexOf(a.scenario) - order.indexOf(b.scenario)));
   }
   const brokerConfigs = {

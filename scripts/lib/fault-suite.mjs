@@ -567,8 +567,8 @@ function figures(group, faultList, { scenario, started, setUpAt, publishedAt, dr
       received,
       lost,
       lostByBroker,
-      // Where mosquitto reported dropping messages (the queue-limit scenario), every loss is
-      // counted as its drop: which ones it dropped it does not say.
+      // Where mosquitto reported dropping messages (the queue-limit scenario), every loss not
+      // already counted at a kill is counted as its drop: which ones it dropped it does not say.
       lostDropped: brokerDrops > 0 ? lost - lostByBroker : 0,
       lostSample,
       duplicates,
@@ -578,8 +578,9 @@ function figures(group, faultList, { scenario, started, setUpAt, publishedAt, dr
   });
 
   // Recovery: from the moment a fault ended to the first progress (an ack at the publisher, of
-  // a publish call or of a message restored from its store; a delivery at a subscriber) of every client that made any progress after it; clients with
-  // nothing left to do show none after a late fault.
+  // a publish call or of a message restored from its store; a delivery at a subscriber) of
+  // every client that made any progress after it; clients with nothing left to do show none
+  // after a late fault.
   const recovery = [];
   let unrecovered = 0;
   const faultLog = [];
