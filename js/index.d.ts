@@ -47,7 +47,14 @@ export interface WillOptions {
   properties?: Properties;
 }
 
+/** A fixed delay before every attempt (MQTT.js's reconnectPeriod), given alone. */
+export interface FixedReconnectOptions {
+  /** ms before every attempt: no growth, no jitter. */
+  period: number;
+}
+
 export interface ReconnectOptions {
+  period?: never;
   /** Delay before the first retry, ms. Default 500. */
   minDelay?: number;
   /** Ceiling of the delay, ms. Default 30000. */
@@ -113,7 +120,7 @@ export interface ClientOptions {
   /** ms before an attempt to connect is given up. Default 30000. */
   connectTimeout?: number;
   /** Backoff between attempts, or false to never reconnect. */
-  reconnect?: ReconnectOptions | false;
+  reconnect?: ReconnectOptions | FixedReconnectOptions | false;
   /** Where the session is kept: 'indexeddb' (default) or 'memory'. */
   persistence?: 'indexeddb' | 'memory';
   /** Most QoS 1/2 messages in flight at once (also capped by the broker's Receive Maximum). Default 65535. */
@@ -240,7 +247,9 @@ export interface Metrics {
   persistence: 'indexeddb' | 'memory';
 }
 
-export interface MqttError extends Error {
+/** Every error wasmqtt raises, thrown or rejected or emitted: `error instanceof MqttError` holds. */
+export class MqttError extends Error {
+  constructor(code: string, message: string, options?: { cause?: unknown });
   name: 'MqttError';
   /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED', 'SESSION_TAKEN_OVER', 'LEADER_CHANGED'. */
   code: string;
