@@ -320,7 +320,7 @@ fn a_3_1_1_suback_carries_only_0_1_2_or_0x80() {
         code: 0x87,
     };
     rejects(&[0x90, 0x03, 0x00, 0x01, 0x87], V3_1_1, e, PROTOCOL);
-    // 5.0 reason codes are carried through, known or not.
+    // A 5.0 SUBACK failure code is carried through as it is (all codes: codec_reason_codes.rs).
     let Packet::SubAck(s) = accepts(&[0x90, 0x04, 0x00, 0x01, 0x00, 0x87], V5) else {
         panic!()
     };

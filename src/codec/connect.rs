@@ -4,6 +4,7 @@ use super::error::{DecodeError, EncodeError};
 use super::packet::{ConnAck, Connect, LastWill, PacketType, ProtocolVersion, QoS};
 use super::properties::{Properties, Scope};
 use super::reader::Reader;
+use super::reason;
 use super::writer::{check_bin, check_str, field_len, put_bin, put_str, put_u16};
 use crate::topic::validate_topic_name;
 
@@ -201,6 +202,7 @@ pub(crate) fn check_connack(c: &ConnAck, version: ProtocolVersion) -> Result<(),
     if c.session_present && c.code != 0 {
         return Err(EncodeError::SessionPresentOnFailure);
     }
+    reason::check(PacketType::ConnAck, version, c.code)?;
     if version.is_v5() {
         c.properties.check(Scope::of(PacketType::ConnAck))?;
     }
@@ -238,6 +240,8 @@ pub(crate) fn decode_connack(
     }
     let session_present = flags & SESSION_PRESENT != 0;
     let code = r.u8()?;
+    // MQTT-3.2.2-8; 3.1.1: return codes 6-255 are reserved (section 3.2.2.3)
+    reason::check(PacketType::ConnAck, version, code)?;
     if session_present && code != 0 {
         // MQTT-3.2.2-6; 3.1.1: MQTT-3.2.2-4
         return Err(DecodeError::SessionPresentOnFailure);
