@@ -324,6 +324,11 @@ export type ProtocolVersion = 3 | 4 | 5;
 export interface ConnectPacket {
   type: 'connect';
   protocolVersion: ProtocolVersion;
+  /**
+   * The protocol level has the bridge bit 0x80 (0x83 or 0x84, as mosquitto bridges send): only
+   * with protocolVersion 3 or 4. Decoded as `true`, or absent.
+   */
+  bridge?: boolean;
   clientId: string;
   /** Clean session (3.1.1) / clean start (5.0). */
   clean: boolean;

@@ -49,7 +49,8 @@ pub enum DecodeError {
     /// CONNECT protocol name other than "MQTT" (levels 4, 5) or "MQIsdp" (level 3)
     /// (MQTT-3.1.2-1).
     InvalidProtocolName,
-    /// CONNECT protocol level other than 3, 4 or 5 (MQTT-3.1.2-2).
+    /// CONNECT protocol level other than 3, 4 or 5, or 0x83, 0x84 with the bridge bit
+    /// (MQTT-3.1.2-2; see [`BRIDGE_BIT`](super::BRIDGE_BIT)).
     UnsupportedProtocolLevel(u8),
     /// CONNECT flags with the reserved bit set (MQTT-3.1.2-3).
     InvalidConnectFlags,
@@ -237,6 +238,9 @@ pub enum EncodeError {
     InvalidReasonCode { packet_type: PacketType, code: u8 },
     /// A packet type that does not exist in this version (AUTH before MQTT 5).
     NotInVersion { packet_type: PacketType },
+    /// A CONNECT whose protocol level is not defined: 5.0 with the bridge bit, 0x85 (see
+    /// [`BRIDGE_BIT`](super::BRIDGE_BIT)).
+    UnsupportedProtocolLevel(u8),
     /// The remaining length would exceed 268 435 455 bytes.
     PacketTooLarge,
 }
@@ -247,6 +251,7 @@ impl EncodeError {
         use EncodeError::*;
         match self {
             PacketTooLarge => reason::PACKET_TOO_LARGE,
+            UnsupportedProtocolLevel(_) => reason::UNSUPPORTED_PROTOCOL_VERSION,
             InvalidPropertyValue { property: 0x23 } => reason::TOPIC_ALIAS_INVALID,
             ZeroPacketId { .. }
             | MissingPacketId
@@ -313,6 +318,12 @@ impl fmt::Display for EncodeError {
             }
             NotInVersion { packet_type } => {
                 write!(f, "{packet_type:?} does not exist in this protocol version")
+            }
+            UnsupportedProtocolLevel(l) => {
+                write!(
+                    f,
+                    "protocol level {l:#04x} is not defined (no bridge bit in 5.0)"
+                )
             }
             PacketTooLarge => f.write_str("remaining length over 268435455 bytes"),
         }

@@ -221,9 +221,19 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
         option::of(string()),
         option::of(binary()),
         properties(version, CONNECT),
+        any::<bool>(),
     )
         .prop_map(
-            move |(clean_start, keep_alive, client_id, will, username, password, properties)| {
+            move |(
+                clean_start,
+                keep_alive,
+                client_id,
+                will,
+                username,
+                password,
+                properties,
+                bridge,
+            )| {
                 // Before 5.0 a password needs a user name (3.1.1: MQTT-3.1.2-22).
                 let password = if version.is_v5() || username.is_some() {
                     password
@@ -232,6 +242,8 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
                 };
                 Packet::Connect(Box::new(Connect {
                     protocol: version,
+                    // The bridge bit exists below 5.0 only (codec::BRIDGE_BIT).
+                    bridge: bridge && !version.is_v5(),
                     clean_start,
                     keep_alive,
                     client_id,
