@@ -59,7 +59,7 @@ function everyPacket(version) {
     { type: 'publish', topic: 'a/b', payload: bytes('hello'), qos: 0, retain: true, dup: false },
     {
       type: 'publish', topic: 'plant/1/températur', payload: bytes([1, 2, 3]), qos: 1, retain: false, dup: true, packetId: 1,
-      ...props({ payloadFormatIndicator: 0, messageExpiryInterval: 60, responseTopic: 'r/1', correlationData: bytes([9, 8]), subscriptionIdentifiers: [1, 300], userProperties: user }),
+      ...props({ payloadFormatIndicator: 0, messageExpiryInterval: 60, responseTopic: 'r/1', correlationData: bytes([9, 8]), subscriptionIdentifier: [1, 300], userProperties: user }),
     },
     { type: 'publish', topic: 'q/2', payload: bytes([]), qos: 2, retain: false, dup: false, packetId: 65535 },
     { type: 'puback', packetId: 7, reasonCode: v5 ? 0x10 : 0 },
@@ -72,7 +72,7 @@ function everyPacket(version) {
         { filter: 'a/#', qos: 2, noLocal: v5, retainAsPublished: v5, retainHandling: v5 ? 2 : 0 },
         { filter: '+/b', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: v5 ? 1 : 0 },
       ],
-      ...props({ subscriptionIdentifiers: [42], userProperties: user }),
+      ...props({ subscriptionIdentifier: 42, userProperties: user }),
     },
     { type: 'suback', packetId: 11, reasonCodes: [2, 0, 0x80], ...props({ reasonString: 'partly' }) },
     { type: 'unsubscribe', packetId: 12, filters: ['a/#', '+/b'], ...props({ userProperties: user }) },
