@@ -8,7 +8,12 @@ export interface Properties {
   contentType?: string;
   responseTopic?: string;
   correlationData?: Uint8Array;
-  subscriptionIdentifiers?: number[];
+  /**
+   * Of a received message: the identifier of the subscription it came through (assigned by the
+   * client when the `subscriptionIdentifiers` option is on), or an array when the broker sent one
+   * copy for several subscriptions. A number or an array on input too (SUBSCRIBE: one number).
+   */
+  subscriptionIdentifier?: number | number[];
   sessionExpiryInterval?: number;
   assignedClientIdentifier?: string;
   serverKeepAlive?: number;
@@ -137,7 +142,7 @@ export interface ClientOptions {
    * MQTT 5: give each subscription its own subscription identifier when the broker supports
    * them, so that each message reaches exactly the handlers of the subscriptions it matched,
    * once, however many copies the broker sends for overlapping subscriptions. Default true
-   * (then `subscribe` takes no `subscriptionIdentifiers` property).
+   * (then `subscribe` takes no `subscriptionIdentifier` property).
    */
   subscriptionIdentifiers?: boolean;
   /**
@@ -333,6 +338,11 @@ export type ProtocolVersion = 3 | 4 | 5;
 export interface ConnectPacket {
   type: 'connect';
   protocolVersion: ProtocolVersion;
+  /**
+   * The protocol level has the bridge bit 0x80 (0x83 or 0x84, as mosquitto bridges send): only
+   * with protocolVersion 3 or 4. Decoded as `true`, or absent.
+   */
+  bridge?: boolean;
   clientId: string;
   /** Clean session (3.1.1) / clean start (5.0). */
   clean: boolean;

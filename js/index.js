@@ -328,7 +328,7 @@ export class MqttClient {
 
   /** For TabLink: what another tab needs to route a message here as the core would. */
   _namedRoutes(message) {
-    return this.#driver.namedRoutes(message.topic, message.properties?.subscriptionIdentifiers ?? []).named;
+    return this.#driver.namedRoutes(message.topic, carriedIds(message)).named;
   }
 
   /** For TabLink: messages received but not yet delivered, for the next leader if this tab goes. */
@@ -369,7 +369,7 @@ export class MqttClient {
     if (event !== 'message') return this.#dispatch(event, detail);
     const message = asMessage(detail.message);
     const named = new Map(detail.named);
-    const carried = (message.properties?.subscriptionIdentifiers ?? []).length > 0;
+    const carried = carriedIds(message).length > 0;
     // The core's routing (router.rs), with the leader's subscriptions.
     for (const route of this.#routes.values()) {
       const reached = !carried ? topicMatches(route.filter, message.topic)
@@ -520,6 +520,10 @@ function asMessage(message) {
   Object.setPrototypeOf(message.payload, PAYLOAD);
   return Object.setPrototypeOf(message, MESSAGE);
 }
+
+/** A message's subscription identifiers as an array: `properties.subscriptionIdentifier` is a
+ * number, or an array when it carries several (as in MQTT.js). */
+const carriedIds = (message) => [].concat(message.properties?.subscriptionIdentifier ?? []);
 
 function callSafely(listener, ...args) {
   try {
