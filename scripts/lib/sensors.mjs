@@ -9,8 +9,8 @@ import mqtt from 'mqtt';
 
 const ROOMS = {
   kitchen: { 'thermo-1': ['temperature', 'humidity'], 'air-1': ['co2'] },
-  lounge: { 'thermo-2': ['temperature', 'humidity'] },
-  office: { 'thermo-3': ['temperature', 'humidity'], 'air-2': ['co2'] },
+  lounge: { 'thermo-2': ['temperature', 'humidity'], 'air-2': ['co2'] },
+  office: { 'thermo-3': ['temperature', 'humidity'], 'air-3': ['co2'] },
 };
 const BASE = { temperature: 21, humidity: 45, co2: 600 };
 const SPREAD = { temperature: 2, humidity: 8, co2: 150 };
