@@ -27,6 +27,7 @@ export function createChart(parent, { metric, title, unit, digits, names, colors
   const legend = names.map((name, i) => {
     const item = document.createElement('li');
     item.style.setProperty('--color', colors[i]);
+    item.dataset.device = name;
     item.innerHTML = `<i></i><span class="name">${name}</span> <b class="value">–</b>`;
     head.querySelector('.legend').append(item);
     return item.querySelector('.value');

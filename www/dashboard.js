@@ -135,6 +135,7 @@ function showDevice(device, status) {
   if (!row) return;
   row.dataset.status = status;
   row.querySelector('.state').textContent = status;
+  for (const item of document.querySelectorAll(`.legend li[data-device="${device}"]`)) item.dataset.status = status;
   const online = [...deviceRows.values()].filter((r) => r.dataset.status === 'online').length;
   $('online').textContent = `${online} of ${deviceRows.size} online`;
 }
