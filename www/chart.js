@@ -3,7 +3,7 @@
 // shaded bands where the page was disconnected.
 import uPlot from '../node_modules/uplot/dist/uPlot.esm.js';
 
-const WINDOW_S = 180;
+export const WINDOW_S = 180;
 const MIN_WINDOW_S = 20; // a chart with a few seconds of data still shows a readable axis
 const pad = (n) => String(n).padStart(2, '0');
 

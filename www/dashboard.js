@@ -2,7 +2,7 @@
 // will messages, the client's state and metrics, and buttons that break the link so a visitor
 // can watch nothing being lost. Served by `npm start` (scripts/lib/demo.mjs).
 import { load, MqttClient } from '../pkg/index.js';
-import { clock, createChart } from './chart.js';
+import { clock, createChart, WINDOW_S } from './chart.js';
 import { keep, restore } from './keep.js';
 
 const COLORS = ['#1a73e8', '#d93025', '#188038', '#e37400', '#9334e6', '#00838f'];
@@ -16,6 +16,7 @@ const config = await (await fetch('/config.json')).json();
 const devices = config.devices ?? [];
 $('broker').textContent = config.brokerUrl;
 
+$('window').textContent = `last ${WINDOW_S / 60} minutes · shaded: page disconnected`;
 const saved = restore();
 const page = {
   attempts: saved.attempts ?? 0,

@@ -30,6 +30,8 @@ after(async () => {
 const text = (selector) => page.locator(selector).textContent();
 const waitConnected = (timeout = 15_000) => page.locator('#status[data-state="connected"]').waitFor({ timeout });
 
+const waitEcho = () => page.waitForFunction(() => /^\d+ ms$/.test(document.querySelector('dd[data-metric="echoMs"]').textContent));
+
 /** Every panel, control and the command log lie within the viewport, and the page does not scroll. */
 async function assertOnScreen(when) {
   const boxes = await page.evaluate(() => [...document.querySelectorAll('header, section, .chart, #command, #log, button')]
@@ -94,7 +96,7 @@ test('the dashboard shows live charts per metric and every device online', async
   }
   // The round trip is shown in ms once measured: the page's echo through the broker always,
   // the client's ping round trip (rttMs) as "—" until a PINGREQ/PINGRESP measured it.
-  await page.waitForFunction(() => /^\d+ ms$/.test(document.querySelector('dd[data-metric="echoMs"]').textContent));
+  await waitEcho();
   assert.match(await text('dd[data-metric="rttMs"]'), /^(—|\d+ ms)$/);
   await assertOnScreen('live');
 });
@@ -163,6 +165,7 @@ test('cutting the connection and reloading the page lose nothing and show nothin
   assert.equal(await text('#repeats'), '0', 'no telemetry shown twice');
   const audited = await page.evaluate(() => Object.keys(window.dashboard.audit.last).length);
   assert.equal(audited, demo.sensors.devices.reduce((n, d) => n + d.metrics.length, 0));
+  await waitEcho();
   await assertOnScreen('after the outage');
   await saveScreenshot();
 });
