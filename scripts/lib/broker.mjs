@@ -47,7 +47,10 @@ function renderConfig({ tcpPort, wsPort, wssPort, tls, dir, persistence, maxQueu
     `allow_anonymous ${passwordFile ? 'false' : 'true'}`,
     ...(passwordFile ? [`password_file ${passwordFile}`] : []),
     `listener ${tcpPort} 127.0.0.1`,
-    `listener ${wsPort} 127.0.0.1`,
+    // mosquitto 2.0.11 binds a WebSocket listener given an address to every interface
+    // (libwebsockets binds to an interface: eclipse-mosquitto/mosquitto#2085, #3045); `lo` keeps
+    // it on loopback, where `ss` shows it as [::ffff:127.0.0.1].
+    `listener ${wsPort} lo`,
     'protocol websockets',
     `persistence ${persistence ? 'true' : 'false'}`,
     `persistence_location ${dir}/`,
@@ -62,7 +65,7 @@ function renderConfig({ tcpPort, wsPort, wssPort, tls, dir, persistence, maxQueu
     'log_timestamp_format %Y-%m-%dT%H:%M:%S',
   ];
   if (tls) {
-    lines.push(`listener ${wssPort} 127.0.0.1`, 'protocol websockets', `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`);
+    lines.push(`listener ${wssPort} lo`, 'protocol websockets', `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`);
   }
   // As root, mosquitto would switch to the `mosquitto` user and lose access to our temp dir.
   if (process.getuid && process.getuid() === 0) lines.push('user root');
