@@ -72,7 +72,10 @@ async function startAmqtt() {
     },
     plugins: {
       'amqtt.plugins.logging_amqtt.EventLoggerPlugin': {},
-      'amqtt.plugins.authentication.AnonymousAuthPlugin': { allow_anonymous: true },
+      // amqtt keeps no session for a client it let in anonymously (no subscriptions, nothing
+      // queued after it disconnects, whatever clean says); with allow_anonymous false this
+      // plugin lets in any client that gives a user name, and keeps its session.
+      'amqtt.plugins.authentication.AnonymousAuthPlugin': { allow_anonymous: false },
       'amqtt.plugins.topic_checking.TopicTabooPlugin': {},
     },
   };
@@ -96,12 +99,20 @@ async function startAmqtt() {
 
 /**
  * Each broker: `start()` resolves with a running broker; `protocolVersions` the MQTT versions
- * it speaks (4: 3.1.1, 5: 5.0); `version()` what is installed.
+ * it speaks (4: 3.1.1, 5: 5.0); `version()` what is installed; `clientOptions` what every
+ * client of it needs; `quirks` where it departs from the spec, as seen in the interop tests
+ * (tests/page/interop.test.mjs asserts them, so that a fixed broker shows):
+ * - deliversAtGrantedQos: forwards at the subscription's granted QoS, not at the minimum of that
+ *   and the QoS published (MQTT-3.8.4-6 in 3.1.1), e.g. a QoS 0 message delivered at QoS 2.
+ * - retainedOnConnect: sends every retained message, matching or not, to a client as it
+ *   connects (before any SUBSCRIBE), so a new subscriber gets it a second time.
  */
 export const BROKERS = [
   {
     name: 'mosquitto',
     protocolVersions: [4, 5],
+    clientOptions: {},
+    quirks: {},
     start: startMosquitto,
     // `mosquitto -h` prints its version and exits non-zero.
     version: () => spawnSync(process.env.MOSQUITTO || '/usr/sbin/mosquitto', ['-h'], { encoding: 'utf8' })
@@ -110,12 +121,16 @@ export const BROKERS = [
   {
     name: 'aedes',
     protocolVersions: [4],
+    clientOptions: {},
+    quirks: {},
     start: startAedes,
     version: () => JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'aedes', 'package.json'), 'utf8')).version,
   },
   {
     name: 'amqtt',
     protocolVersions: [4],
+    clientOptions: { username: 'interop' },
+    quirks: { deliversAtGrantedQos: true, retainedOnConnect: true },
     start: startAmqtt,
     version: () => execFileSync(AMQTT, ['--version'], { encoding: 'utf8' }).trim(),
   },

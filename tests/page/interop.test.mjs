@@ -16,7 +16,7 @@ import { startClient, events, observe } from './lib/clients.mjs';
 import { recordMessages } from './lib/frames.mjs';
 
 /** How long a message that must not come is waited for. */
-const QUIET_MS = 1_500;
+const QUIET_MS = 1_000;
 const V = { 4: '3.1.1', 5: '5.0' };
 const sha = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
@@ -35,7 +35,7 @@ for (const spec of BROKERS) {
     /** A page with a client connected to the broker (or `url`), its events recorded. */
     async function client(options, url = h.broker.wsUrl) {
       const page = await h.page();
-      await startClient(page, url, { persistence: 'memory', shareAcrossTabs: false, ...options });
+      await startClient(page, url, { persistence: 'memory', shareAcrossTabs: false, ...spec.clientOptions, ...options });
       return page;
     }
     const call = (page, fn, arg) => page.evaluate(fn, arg);
@@ -45,7 +45,7 @@ for (const spec of BROKERS) {
     for (const protocolVersion of spec.protocolVersions) {
       const v = V[protocolVersion];
       const base = { protocolVersion };
-      const peer = (filter, qos = 2) => observe(h.broker.tcpUrl, filter, { protocolVersion, qos });
+      const peer = (filter, qos = 2) => observe(h.broker.tcpUrl, filter, { protocolVersion, qos, ...spec.clientOptions });
 
       test(`MQTT ${v}: a clean session starts empty; a persistent one (fixed clientId, clean: false) is found again`, async () => {
         const clean = await client(base);
@@ -97,7 +97,11 @@ for (const spec of BROKERS) {
         await until(async () => (await messages(page)).length >= 3 && observer.seen.length >= 3, 10_000, 'three messages each way');
         await sleep(300);
         const byText = (list) => list.map((m) => [m.topic, m.text, m.qos]).sort();
-        assert.deepEqual(byText(await messages(page)), [['qos/in/0', 'in 0', 0], ['qos/in/1', 'in 1', 1], ['qos/in/2', 'in 2', 2]]);
+        // MQTT-3.8.4-6 (3.1.1; 5.0: 3.8.4): delivered at the lower of the published and the granted
+        // QoS, here the published one. amqtt delivers at the granted QoS (a quirk, asserted so that
+        // a fixed amqtt shows); the client takes each at the QoS it comes with.
+        const inQos = (qos) => (spec.quirks.deliversAtGrantedQos ? 2 : qos);
+        assert.deepEqual(byText(await messages(page)), [0, 1, 2].map((qos) => [`qos/in/${qos}`, `in ${qos}`, inQos(qos)]));
         assert.deepEqual(byText(observer.messages), [['qos/out/0', 'out 0', 0], ['qos/out/1', 'out 1', 1], ['qos/out/2', 'out 2', 2]]);
         assert.equal((await call(page, () => window.client.metrics())).inflight, 0);
         await observer.end();
@@ -131,27 +135,36 @@ for (const spec of BROKERS) {
       test(`MQTT ${v}: a retained message reaches new subscribers, and an empty retained message clears it`, async () => {
         const live = await peer('ret/#');
         const page = await client(base);
-        await call(page, () => window.client.publish('ret/status', 'online', { qos: 1, retain: true }));
-        await until(() => live.seen.length >= 1, 5_000, 'the live subscriber got it');
-        // MQTT-3.3.1-9 (3.1.1) / MQTT-3.3.1-12 (5.0, Retain As Published 0): retain 0 on an established subscription.
-        assert.deepEqual(live.messages.map((m) => [m.text, m.retain]), [['online', false]]);
-        // MQTT-3.3.1-6 and -8 (3.1.1) / MQTT-3.3.1-9 (5.0): sent to a new subscription with retain 1.
-        const later = await client(base);
-        await call(later, () => window.client.subscribe('ret/+', { qos: 1 }));
-        await until(async () => (await messages(later)).length >= 1, 5_000, 'the retained message');
-        assert.deepEqual((await messages(later)).map((m) => [m.topic, m.text, m.retain]), [['ret/status', 'online', true]]);
-        await end(later);
-        // MQTT-3.3.1-10 and -11 (3.1.1) / MQTT-3.3.1-6 and -7 (5.0): delivered as normal, the retained message removed.
-        await call(page, () => window.client.publish('ret/status', '', { qos: 1, retain: true }));
-        await until(() => live.seen.length >= 2, 5_000, 'the empty message to the live subscriber');
-        assert.deepEqual(live.messages.map((m) => m.text), ['online', '']);
-        const fresh = await client(base);
-        await call(fresh, () => window.client.subscribe('ret/+', { qos: 1 }));
-        await sleep(QUIET_MS);
-        assert.deepEqual(await messages(fresh), [], 'nothing retained any more');
-        await end(fresh);
-        await end(page);
-        await live.end();
+        const clear = () => call(page, () => window.client.publish('ret/status', '', { qos: 1, retain: true }));
+        try {
+          await call(page, () => window.client.publish('ret/status', 'online', { qos: 1, retain: true }));
+          await until(() => live.seen.length >= 1, 5_000, 'the live subscriber got it');
+          // MQTT-3.3.1-9 (3.1.1) / MQTT-3.3.1-12 (5.0, Retain As Published 0): retain 0 on an established subscription.
+          assert.deepEqual(live.messages.map((m) => [m.text, m.retain]), [['online', false]]);
+          // MQTT-3.3.1-6 and -8 (3.1.1) / MQTT-3.3.1-9 (5.0): sent to a new subscription with retain 1.
+          // amqtt also sends it as the client connects, before it subscribed (a quirk): twice.
+          const later = await client(base);
+          await call(later, () => window.client.subscribe('ret/+', { qos: 1 }));
+          const copies = spec.quirks.retainedOnConnect ? 2 : 1;
+          await until(async () => (await messages(later)).length >= copies, 5_000, 'the retained message');
+          await sleep(300);
+          assert.deepEqual((await messages(later)).map((m) => [m.topic, m.text, m.retain]), Array(copies).fill(['ret/status', 'online', true]));
+          await end(later);
+          // MQTT-3.3.1-10 and -11 (3.1.1) / MQTT-3.3.1-6 and -7 (5.0): delivered as normal, the retained message removed.
+          await clear();
+          await until(() => live.seen.length >= 2, 5_000, 'the empty message to the live subscriber');
+          assert.deepEqual(live.messages.map((m) => m.text), ['online', '']);
+          const fresh = await client(base);
+          await call(fresh, () => window.client.subscribe('ret/+', { qos: 1 }));
+          await sleep(QUIET_MS);
+          assert.deepEqual(await messages(fresh), [], 'nothing retained any more');
+          await end(fresh);
+        } finally {
+          // Left retained, it would reach later tests' clients on amqtt (retainedOnConnect).
+          await clear();
+          await end(page);
+          await live.end();
+        }
       });
 
       test(`MQTT ${v}: the will is published when the connection is cut`, async () => {
@@ -178,10 +191,10 @@ for (const spec of BROKERS) {
       });
 
       test(`MQTT ${v}: idle for longer than the keepalive, the connection stays up`, async () => {
-        const keepalive = 2;
+        const keepalive = 1;
         const page = await client({ ...base, keepalive, reconnect: { minDelay: 100, maxDelay: 200 } });
         // MQTT-3.1.2-23 / -24 (3.1.1), MQTT-3.1.2-22 (5.0): without PINGREQs the broker closes after 1.5 keepalives.
-        await sleep(2.5 * keepalive * 1000);
+        await sleep(3.5 * keepalive * 1000);
         const state = await call(page, () => ({ connected: window.client.connected, metrics: window.client.metrics() }));
         assert.equal(state.connected, true);
         assert.equal(state.metrics.reconnects, 0);
@@ -197,7 +210,7 @@ for (const spec of BROKERS) {
         const result = await call(page, (refused) => window.client.subscribe([refused, 'allowed/#'], { qos: 1 }), REFUSED_FILTER);
         // MQTT-3.9.3 return code 0x80 (3.1.1); 0x87 Not authorized is one of the 5.0 failure codes.
         const refusal = protocolVersion === 5 ? 0x87 : 0x80;
-        assert.deepEqual(result, [{ topic: REFUSED_FILTER, reasonCode: refusal }, { topic: 'allowed/#', qos: 1, reasonCode: 1 }]);
+        assert.deepEqual(result, [{ topic: REFUSED_FILTER, qos: undefined, reasonCode: refusal }, { topic: 'allowed/#', qos: 1, reasonCode: 1 }]);
         assert.equal(await call(page, () => window.client.connected), true);
         await end(page);
       });
@@ -206,7 +219,7 @@ for (const spec of BROKERS) {
         const observer = await peer('burst/out/#', 1);
         const page = await h.page();
         const sent = recordMessages(page, 'framesent', { protocolVersion });
-        await startClient(page, h.broker.wsUrl, { ...base, persistence: 'memory', shareAcrossTabs: false });
+        await startClient(page, h.broker.wsUrl, { ...base, persistence: 'memory', shareAcrossTabs: false, ...spec.clientOptions });
         const count = 50;
         const acks = await call(page, (count) => {
           const acks = [];
@@ -227,7 +240,7 @@ for (const spec of BROKERS) {
       test(`MQTT ${v} framing: a burst of 50 messages from the broker arrives whole and in order`, async (t) => {
         const page = await h.page();
         const received = recordMessages(page, 'framereceived', { protocolVersion });
-        await startClient(page, h.broker.wsUrl, { ...base, persistence: 'memory', shareAcrossTabs: false });
+        await startClient(page, h.broker.wsUrl, { ...base, persistence: 'memory', shareAcrossTabs: false, ...spec.clientOptions });
         await call(page, () => window.client.subscribe('burst/in/#', { qos: 1 }));
         const publisher = await peer(null);
         const count = 50;
@@ -246,7 +259,7 @@ for (const spec of BROKERS) {
         const page = await h.page();
         const received = recordMessages(page, 'framereceived', { protocolVersion });
         const sent = recordMessages(page, 'framesent', { protocolVersion });
-        await startClient(page, h.broker.wsUrl, { ...base, persistence: 'memory', shareAcrossTabs: false });
+        await startClient(page, h.broker.wsUrl, { ...base, persistence: 'memory', shareAcrossTabs: false, ...spec.clientOptions });
         // The page sends back what it got; each side hashes what it holds.
         await call(page, () => window.client.subscribe('big/in', { qos: 1 }, async (m) => {
           const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', m.payload));
@@ -272,25 +285,29 @@ for (const spec of BROKERS) {
 
     test('MQTT 5: what the broker supports', async (t) => {
       if (!spec.protocolVersions.includes(5)) {
-        // A 3.1.1 broker refuses a 5.0 CONNECT (MQTT-3.1.2-2: return code 0x01); the client must say so.
+        // A 3.1.1 broker refuses a 5.0 CONNECT with a 3.1.1 CONNACK, return code 0x01 (MQTT-3.1.2-2
+        // in 3.1.1); the client must say that the broker does not speak MQTT 5.
         const page = await h.page();
-        const error = await call(page, async (url) => {
+        const answer = [];
+        page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => answer.push(Buffer.from(payload).toString('hex'))));
+        const error = await call(page, async ([url, options]) => {
           try {
-            const client = await window.wasmqtt.connect(url, { protocolVersion: 5, persistence: 'memory', reconnect: false, connectTimeout: 5_000 });
+            const client = await window.wasmqtt.connect(url, { ...options, protocolVersion: 5, persistence: 'memory', reconnect: false, connectTimeout: 5_000 });
             await client.end({ force: true });
             return null;
           } catch (e) {
             return { name: e.name, code: e.code, reasonCode: e.reasonCode, fatal: e.fatal, message: e.message };
           }
-        }, h.broker.wsUrl);
-        t.diagnostic(`${spec.name} answers a 5.0 CONNECT with: ${JSON.stringify(error)}`);
+        }, [h.broker.wsUrl, spec.clientOptions]);
+        assert.equal(answer.join(''), '20020001', `a 3.1.1 CONNACK 0x01, in ${answer.length} WebSocket message(s)`);
+        t.diagnostic(`${spec.name} answers a 5.0 CONNECT with CONNACK 20 02 00 01 in ${answer.length} WebSocket message(s); the client reports ${JSON.stringify(error)}`);
         assert.equal(error?.name, 'MqttError', 'the connection is refused');
         assert.equal(error.code, 'UNSUPPORTED_PROTOCOL_VERSION', error.message);
         await page.close();
         return;
       }
       const v5 = { protocolVersion: 5 };
-      const observer = await observe(h.broker.tcpUrl, 'v5/#', { protocolVersion: 5 });
+      const observer = await observe(h.broker.tcpUrl, 'v5/#', { protocolVersion: 5, ...spec.clientOptions });
       const responder = await client(v5);
       await call(responder, () => window.client.subscribe('v5/service', { qos: 1 }, (m) => window.client.respond(m, `re: ${m.text}`)));
       const page = await client(v5);

@@ -28,9 +28,12 @@ export async function startClient(page, url, options) {
 
 export const events = (page) => page.evaluate(() => window.log);
 
-/** An MQTT.js client in Node subscribed to `filter` (if given); `seen` holds the payloads as text. */
-export async function observe(url, filter, { protocolVersion = 5, qos = 1 } = {}) {
-  const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0 });
+/**
+ * An MQTT.js client in Node subscribed to `filter` (if given); `seen` holds the payloads as text.
+ * Other options go to MQTT.js's connect.
+ */
+export async function observe(url, filter, { protocolVersion = 5, qos = 1, ...options } = {}) {
+  const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0, ...options });
   const seen = [];
   const messages = [];
   client.on('message', (topic, payload, packet) => {
