@@ -22,7 +22,7 @@ use super::socket::{Socket, SocketEvent};
 use super::timer::Timer;
 use crate::codec::{self, Publish, StreamDecoder};
 use crate::link::{LinkAction, LinkEvent, StopReason, Supervisor};
-use crate::session::{CommandError, Event, LostReason, Session, Token};
+use crate::session::{CommandError, Event, Goodbye, LostReason, Session, Token};
 use crate::store_sync::{Change, Job, Step, StoreSync};
 
 /// A batch this large is sent at once rather than at the end of the task, so that one message
@@ -48,8 +48,10 @@ struct State {
     diagnosis: Diagnosis,
     /// The socket generation whose failed handshake waits for the diagnosis's verdict.
     held_attempt: Option<u32>,
-    /// Why the last attempt failed, for the error if the client gives up.
-    last_failure: Option<String>,
+    /// Why the last attempt failed (code, message), for the error if the first connection is
+    /// overdue or the client gives up.
+    last_failure: Option<(String, String)>,
+    connect_timeout_ms: u32,
     ever_connected: bool,
     decoder: StreamDecoder,
     /// Encoded packets not yet handed to the socket: everything one task produces leaves as one
@@ -326,7 +328,21 @@ impl State {
     /// gives up.
     fn attempt_failed(&mut self, code: &str, message: String) {
         self.error(code, &message, None, false);
-        self.last_failure = Some(message);
+        self.last_failure = Some((code.to_string(), message));
+    }
+
+    /// The error for an application that gave up waiting: the last failure's code and detail,
+    /// or CONNECT_TIMEOUT when no attempt failed yet.
+    fn first_connect_error(&mut self, what: &str, fatal: bool) -> JsValue {
+        match self.last_failure.take() {
+            Some((code, why)) => mqtt_error(&code, &format!("{what}: {why}"), None, fatal),
+            None => mqtt_error(
+                "CONNECT_TIMEOUT",
+                &format!("{what}: no attempt got an answer yet"),
+                None,
+                fatal,
+            ),
+        }
     }
 
     fn on_timer(&mut self) {
@@ -459,13 +475,9 @@ impl State {
                     "the broker refused the connection: {}",
                     codec::reason::name(reason_code)
                 );
-                self.error(
-                    &reason_code_name(reason_code),
-                    &message,
-                    Some(reason_code),
-                    permanent,
-                );
-                self.last_failure = Some(message);
+                let code = reason_code_name(reason_code);
+                self.error(&code, &message, Some(reason_code), permanent);
+                self.last_failure = Some((code, message));
             }
             Event::Lost { reason } => {
                 // The session already knows; this only drops the transport and its buffer.
@@ -621,15 +633,33 @@ impl State {
                 self.emit("reconnect", detail);
             }
             LinkEvent::Offline => self.emit("offline", JsValue::UNDEFINED),
+            LinkEvent::AttemptTimedOut { url_index } => {
+                let message = format!(
+                    "no answer from {} within the connect timeout ({} ms)",
+                    self.urls[url_index], self.connect_timeout_ms
+                );
+                self.attempt_failed("CONNECT_TIMEOUT", message);
+            }
+            LinkEvent::ConnectOverdue => {
+                let what = if self.supervisor.is_offline() {
+                    "not connected within the connect timeout, and the browser is offline"
+                } else {
+                    "not connected within the connect timeout"
+                };
+                let what = format!("{what} ({} ms)", self.connect_timeout_ms);
+                let error = self.first_connect_error(&what, false);
+                self.emit("overdue", error);
+            }
             LinkEvent::Stopped {
                 reason: StopReason::ReconnectDisabled,
             } => {
-                let message = match (self.ever_connected, self.last_failure.take()) {
-                    (true, _) => "the connection was lost and reconnect is off".to_string(),
-                    (false, Some(why)) => format!("could not connect, and reconnect is off: {why}"),
-                    (false, None) => "could not connect, and reconnect is off".to_string(),
+                let error = if self.ever_connected {
+                    let message = "the connection was lost and reconnect is off";
+                    mqtt_error("CONNECTION_LOST", message, None, true)
+                } else {
+                    self.first_connect_error("could not connect, and reconnect is off", true)
                 };
-                self.error("CONNECTION_LOST", &message, None, true);
+                self.emit("error", error);
             }
             LinkEvent::Stopped { .. } => {}
         }
@@ -818,6 +848,7 @@ impl Driver {
                 diagnosis: Diagnosis::new(url_count),
                 held_attempt: None,
                 last_failure: None,
+                connect_timeout_ms: options.connect_timeout_ms,
                 ever_connected: false,
                 decoder: StreamDecoder::new(protocol, max_in),
                 out: Vec::with_capacity(4096),
@@ -1033,9 +1064,23 @@ impl Driver {
         object(&entries)
     }
 
-    /// Disconnects. Unless `force`, first waits (up to `timeout_ms`) for in-flight and queued
-    /// messages to be acknowledged. Waits for the last store commit either way.
-    pub async fn end(&self, force: bool, timeout_ms: u32) -> Result<(), JsValue> {
+    /// Throws the `INVALID_ARGUMENT` error `end(options)` would reject with, before the facade
+    /// starts ending anything.
+    #[wasm_bindgen(js_name = checkEndOptions)]
+    pub fn check_end_options(options: JsValue) -> Result<(), JsValue> {
+        arguments::read_end(&options).map(|_| ())
+    }
+
+    /// `end({ force?, timeout?, will? })`. Disconnects. Unless `force`, first waits (up to `timeout_ms`) for in-flight and queued
+    /// messages to be acknowledged, then says goodbye with DISCONNECT (asking the broker to
+    /// publish the will when `publish_will`); `force` closes without one, so the broker publishes
+    /// the will. Waits for the last store commit either way.
+    pub async fn end(&self, options: JsValue) -> Result<(), JsValue> {
+        let arguments::EndOptions {
+            force,
+            timeout_ms,
+            publish_will,
+        } = arguments::read_end(&options)?;
         let deadline = now_ms() + u64::from(timeout_ms);
         if !force {
             loop {
@@ -1051,8 +1096,16 @@ impl Driver {
             }
         }
         with_state(&self.state, |s| {
+            let goodbye = match (force, publish_will) {
+                (true, _) => Goodbye::None,
+                (false, true) => Goodbye::DisconnectWithWill,
+                (false, false) => Goodbye::Disconnect,
+            };
+            // The DISCONNECT is encoded and flushed to the socket before the socket goes:
+            // stopping the supervisor first would close it with nothing sent.
+            s.session.disconnect(now_ms(), goodbye);
+            s.pump();
             s.ended = true;
-            s.session.disconnect(now_ms());
             s.supervisor.stop(StopReason::Ended);
             s.pump();
             s.detach_socket();
