@@ -259,7 +259,7 @@ for (const spec of BROKERS) {
         await publisher.end();
         const perMessage = received.map((m) => m.packets.filter((p) => p.cmd === 'publish').length).filter(Boolean);
         assert.equal(perMessage.reduce((a, b) => a + b, 0), count, 'every PUBLISH seen on the wire once');
-        t.diagnostic(`framing: ${spec.name} MQTT ${v} sent ${count} PUBLISH to the page in ${perMessage.length} WebSocket messages, at most ${Math.max(...perMessage)} in one`);
+        t.diagnostic(`framing: ${spec.name} MQTT ${v} sent ${count} PUBLISH to the page in ${perMessage.length} WebSocket messages, at most ${Math.max(...perMessage)} in one; ${received.filter((m) => m.pending).length} message(s) ended inside a packet`);
         await end(page);
       });
 
