@@ -3,8 +3,8 @@
 // and persistent sessions, QoS both ways, wildcards, retained messages, wills, keepalive,
 // refused subscriptions, MQTT 5 features, and WebSocket framing both ways (MQTT-6.0.0-2: packets
 // need not be aligned on WebSocket message boundaries). The peer on the other side of each
-// exchange is MQTT.js on the broker's TCP listener. At the end, each broker's framing as seen
-// from the page is printed (`framing:` diagnostics), for the README's "Tested brokers".
+// exchange is MQTT.js on the broker's TCP listener. Each broker's framing as seen from the page
+// is printed as `framing:` diagnostics, for the README's "Tested brokers".
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
