@@ -264,6 +264,16 @@ pub(crate) fn decode_connack(
         // MQTT-3.2.2-6; 3.1.1: MQTT-3.2.2-4
         return Err(DecodeError::SessionPresentOnFailure);
     }
+    if version.is_v5() && r.is_empty() && code == reason::v3::UNACCEPTABLE_PROTOCOL_VERSION {
+        // A 3.1.1-only server answers a 5.0 CONNECT in 3.1.1 form, 0x01 "unacceptable protocol
+        // level" and no properties (3.1.1: MQTT-3.1.2-2); read as what it says (seen with aedes
+        // and amqtt).
+        return Ok(ConnAck {
+            session_present,
+            code: reason::UNSUPPORTED_PROTOCOL_VERSION,
+            properties: Properties::default(),
+        });
+    }
     let properties = if version.is_v5() {
         Properties::read(r, Scope::of(PacketType::ConnAck))?
     } else {
