@@ -661,6 +661,17 @@ impl State {
                 };
                 self.emit("error", error);
             }
+            LinkEvent::Stopped {
+                reason: StopReason::GaveUp,
+            } => {
+                let attempts = self.supervisor.attempts();
+                let why = match self.last_failure.take() {
+                    Some((code, message)) => format!("; the last failure: {code}: {message}"),
+                    None => String::new(),
+                };
+                let message = format!("gave up after {attempts} reconnect attempts in a row failed (reconnect.maxAttempts){why}; what is stored stays for the next connect()");
+                self.error("RECONNECT_GAVE_UP", &message, None, true);
+            }
             LinkEvent::Stopped { .. } => {}
         }
     }

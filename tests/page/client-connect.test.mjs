@@ -145,3 +145,46 @@ test('an error with no listener of the application shows in the console', async 
   await until(() => warnings.some((w) => w.includes('wasmqtt')), 5_000, 'a console warning');
   await page.evaluate(() => window.client.end({ force: true }));
 });
+
+test('reconnect.maxAttempts: after that many failed attempts in a row a fatal RECONNECT_GAVE_UP names the count and the last cause; the stored queue goes out on the next connect()', async () => {
+  const proxy = await startFaultProxy({ targetPort: h.broker.wsPort });
+  const observer = await mqtt.connectAsync(h.broker.tcpUrl, { protocolVersion: 5 });
+  const seen = [];
+  observer.on('message', (topic, payload) => seen.push(payload.toString()));
+  await observer.subscribeAsync('gave-up/#', { qos: 1 });
+  try {
+    proxy.refuseFor(60_000);
+    const page = await h.page();
+    const clientId = `gave-up-${Date.now()}`;
+    const outcome = await page.evaluate(async ([url, clientId]) => {
+      const client = new window.wasmqtt.MqttClient(url, { clientId, clean: false, shareAcrossTabs: false, connectTimeout: 60_000, reconnect: { period: 100, maxAttempts: 3 } });
+      let retries = 0;
+      client.on('reconnect', () => { retries += 1; });
+      const fatal = new Promise((resolve) => client.on('error', (e) => { if (e.fatal) resolve({ code: e.code, message: e.message, retries }); }));
+      const publish = client.publish('gave-up/x', 'kept for the next connect', { qos: 1 }).then(() => 'acked', (e) => e.code);
+      const error = await fatal;
+      // The stored message is not failed: the next client of this session sends it.
+      await client.end({ force: true });
+      return { error, publish: await Promise.race([publish, new Promise((r) => setTimeout(() => r('pending'), 200))]) };
+    }, [proxy.wsUrl, clientId]);
+    assert.equal(outcome.error.code, 'RECONNECT_GAVE_UP');
+    assert.match(outcome.error.message, /gave up after 3 reconnect attempts/);
+    assert.match(outcome.error.message, /CONNECTION_FAILED/);
+    assert.equal(outcome.error.retries, 3, 'three reconnect attempts after the first one');
+    // Each attempt is a connection refused at the proxy (a failed handshake is also probed twice).
+    assert.ok(proxy.stats.refused >= 4, `refused: ${proxy.stats.refused}`);
+    assert.deepEqual(seen, []);
+    // The same broker (the store is kept per broker and client id), reachable again.
+    proxy.heal();
+    await page.evaluate(async ([url, clientId]) => {
+      const client = await window.wasmqtt.connect(url, { clientId, clean: false, shareAcrossTabs: false });
+      window.resumed = client;
+    }, [proxy.wsUrl, clientId]);
+    await until(() => seen.length > 0, 10_000, 'the stored message published on the next connect()');
+    assert.deepEqual(seen, ['kept for the next connect']);
+    await page.evaluate(() => window.resumed.end());
+  } finally {
+    await observer.endAsync();
+    await proxy.close();
+  }
+});
