@@ -4,8 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
+import { observe } from './lib/clients.mjs';
 import { startScriptedBroker } from './lib/scripted-broker.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
 import { sleep, until } from './lib/wait.mjs';
@@ -104,10 +104,7 @@ test('a rejected connect() ends its client: no attempts after it', async () => {
 
 test('offline-first: new MqttClient rejects ready in time, keeps trying, and sends what was queued once the broker is reachable', async () => {
   const proxy = await startFaultProxy({ targetPort: h.broker.wsPort });
-  const observer = await mqtt.connectAsync(h.broker.tcpUrl, { protocolVersion: 5 });
-  const seen = [];
-  observer.on('message', (topic, payload) => seen.push(payload.toString()));
-  await observer.subscribeAsync('offline-first/#', { qos: 1 });
+  const { seen, end: endObserver } = await observe(h.broker.tcpUrl, 'offline-first/#');
   try {
     proxy.refuseFor(3_000);
     const page = await h.page();
@@ -128,7 +125,7 @@ test('offline-first: new MqttClient rejects ready in time, keeps trying, and sen
     assert.ok(log.some(([e]) => e === 'connect'), JSON.stringify(log));
     await page.evaluate(() => window.client.end());
   } finally {
-    await observer.endAsync();
+    await endObserver();
     await proxy.close();
   }
 });
@@ -148,10 +145,7 @@ test('an error with no listener of the application shows in the console', async 
 
 test('reconnect.maxAttempts: after that many failed attempts in a row a fatal RECONNECT_GAVE_UP names the count and the last cause; the stored queue goes out on the next connect()', async () => {
   const proxy = await startFaultProxy({ targetPort: h.broker.wsPort });
-  const observer = await mqtt.connectAsync(h.broker.tcpUrl, { protocolVersion: 5 });
-  const seen = [];
-  observer.on('message', (topic, payload) => seen.push(payload.toString()));
-  await observer.subscribeAsync('gave-up/#', { qos: 1 });
+  const { seen, end: endObserver } = await observe(h.broker.tcpUrl, 'gave-up/#');
   try {
     proxy.refuseFor(60_000);
     const page = await h.page();
@@ -184,7 +178,7 @@ test('reconnect.maxAttempts: after that many failed attempts in a row a fatal RE
     assert.deepEqual(seen, ['kept for the next connect']);
     await page.evaluate(() => window.resumed.end());
   } finally {
-    await observer.endAsync();
+    await endObserver();
     await proxy.close();
   }
 });
