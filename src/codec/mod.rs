@@ -78,6 +78,18 @@ pub fn encode_publish_head(
     Ok(())
 }
 
+/// Checks that [`encode`] would succeed for `packet`, without writing it: the encoded size, or
+/// the error `encode` would return. A caller that validates what it is given with this can
+/// never be refused by `encode` later.
+pub fn validate(packet: &Packet, version: ProtocolVersion) -> Result<usize, EncodeError> {
+    check(packet, version)?;
+    let body = body_len(packet, version);
+    if body > MAX_VAR_INT {
+        return Err(EncodeError::PacketTooLarge);
+    }
+    Ok(1 + var_int_len(body) + body)
+}
+
 /// The number of bytes [`encode`] writes for `packet`, fixed header included: what the MQTT 5
 /// Maximum Packet Size limits. Meaningful only for a packet that encodes without error.
 pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> usize {

@@ -20,6 +20,7 @@ mod copies;
 mod dedup;
 mod event;
 mod inbound;
+mod limits;
 mod outbound;
 mod request;
 mod router;
@@ -41,6 +42,7 @@ use crate::topic;
 pub use auth::AuthError;
 pub use config::{Config, DedupConfig, Overflow};
 pub use copies::CopyPolicy;
+pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
@@ -49,40 +51,13 @@ use alias::{OutboundAliases, Use};
 use auth::AuthState;
 use copies::ExpectedCopies;
 use dedup::SeenIds;
+use limits::ServerLimits;
 use outbound::{Outbound, PubRec};
 use request::Requests;
 use router::Router;
 use store::{Record, StoreLog};
 use subscribing::Control;
 use subscriptions::Subscriptions;
-
-/// What the broker allowed in CONNACK (defaults when it said nothing).
-#[derive(Debug, Clone, Copy)]
-struct ServerLimits {
-    receive_maximum: u16,
-    maximum_qos: u8,
-    retain_available: bool,
-    maximum_packet_size: Option<u32>,
-    wildcards: bool,
-    subscription_ids: bool,
-    shared: bool,
-    topic_alias_maximum: u16,
-}
-
-impl Default for ServerLimits {
-    fn default() -> Self {
-        ServerLimits {
-            receive_maximum: u16::MAX,
-            maximum_qos: 2,
-            retain_available: true,
-            maximum_packet_size: None,
-            wildcards: true,
-            subscription_ids: true,
-            shared: true,
-            topic_alias_maximum: 0,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Link {
@@ -475,14 +450,6 @@ impl Session {
     /// Checks a publish the application asks for and makes it the message to queue.
     fn prepare_publish(&mut self, request: PublishRequest) -> Result<Publish, CommandError> {
         topic::validate_topic_name(&request.topic).map_err(CommandError::InvalidTopic)?;
-        if (request.qos as u8) > self.server.maximum_qos {
-            return Err(CommandError::QosNotSupported {
-                max: self.server.maximum_qos,
-            });
-        }
-        if request.retain && !self.server.retain_available {
-            return Err(CommandError::RetainNotSupported);
-        }
         if request.properties.topic_alias.is_some() {
             // The session assigns aliases per connection; one from the application could
             // outlive its connection in the store.
@@ -516,23 +483,26 @@ impl Session {
                 .user_properties
                 .push((dedup.key.clone(), id));
         }
-        // Check it encodes, and fits the broker's limit, before accepting it.
+        // Check it encodes, so that it can never fail to when it leaves.
         let probe = Packet::Publish(Publish {
             packet_id: (publish.qos != QoS::AtMostOnce).then_some(1),
             ..publish.clone()
         });
-        let mut scratch = Vec::new();
-        crate::codec::encode(&probe, self.config.protocol, &mut scratch)
+        let size = crate::codec::validate(&probe, self.config.protocol)
             .map_err(CommandError::Encode)?;
-        if let Some(max) = self.server.maximum_packet_size {
-            if scratch.len() > max as usize {
-                return Err(CommandError::PacketTooLarge {
-                    size: scratch.len(),
-                    max,
-                });
-            }
+        // The limits of the last connection refuse it at once; those of the connection it
+        // leaves on are applied again then (pump_outbound).
+        match self.server.publish_refusal(&publish, self.config.protocol) {
+            Some(reason::QOS_NOT_SUPPORTED) => Err(CommandError::QosNotSupported {
+                max: self.server.maximum_qos,
+            }),
+            Some(reason::RETAIN_NOT_SUPPORTED) => Err(CommandError::RetainNotSupported),
+            Some(_) => Err(CommandError::PacketTooLarge {
+                size,
+                max: self.server.maximum_packet_size.unwrap_or(0),
+            }),
+            None => Ok(publish),
         }
-        Ok(publish)
     }
 
     fn enqueue_publish(
@@ -791,17 +761,8 @@ impl Session {
         }
         self.link = Link::Up;
         self.connections += 1;
-        let flag = |value: Option<u8>| value.is_none_or(|v| v != 0);
-        self.server = ServerLimits {
-            receive_maximum: properties.receive_maximum.unwrap_or(u16::MAX),
-            maximum_qos: properties.maximum_qos.unwrap_or(2),
-            retain_available: flag(properties.retain_available),
-            maximum_packet_size: properties.maximum_packet_size,
-            wildcards: flag(properties.wildcard_subscription_available),
-            subscription_ids: flag(properties.subscription_identifier_available),
-            shared: flag(properties.shared_subscription_available),
-            topic_alias_maximum: properties.topic_alias_maximum.unwrap_or(0),
-        };
+        // Every limit of this connection is in force before anything is sent on it.
+        self.server = ServerLimits::from_connack(&properties);
         if v5 {
             // MQTT-3.3.2-9: never above the server's Topic Alias Maximum (absent: 0, none).
             self.outbound_aliases.reset(
@@ -828,10 +789,10 @@ impl Session {
             session_present,
             properties,
         });
+        self.outbound
+            .set_window(self.config.max_inflight.min(self.server.receive_maximum));
         if session_present {
-            for packet in self.outbound.resend(self.config.protocol) {
-                self.send(now, packet);
-            }
+            self.outbound.resend();
         } else {
             for id in std::mem::take(&mut self.inbound_qos2) {
                 self.write(Write::Delete(store::inbound_key(id)));
@@ -842,8 +803,6 @@ impl Session {
             }
         }
         self.resubscribe(now, session_present);
-        self.outbound
-            .set_window(self.config.max_inflight.min(self.server.receive_maximum));
         self.pump_outbound(now);
     }
 
@@ -851,11 +810,14 @@ impl Session {
         if self.link != Link::Up {
             return;
         }
-        let protocol = self.config.protocol;
-        while let Some((packet, event)) =
-            self.outbound
-                .next_to_send(now, &self.requests, &mut self.log, protocol)
-        {
+        let limits = (self.server, self.config.protocol);
+        while let Some(packet) = self.outbound.next_to_send(
+            now,
+            &self.requests,
+            &mut self.log,
+            limits,
+            &mut self.events,
+        ) {
             if matches!(&packet, Packet::Publish(p) if p.qos == QoS::ExactlyOnce) {
                 // The broker keeps a QoS 2 packet id until PUBREL. If we sent it before its
                 // record is durable, a restart could forget the id while the broker still
@@ -864,9 +826,6 @@ impl Session {
                 self.gate(now, Gated::Send(packet));
             } else {
                 self.send(now, packet);
-            }
-            if let Some(event) = event {
-                self.events.push_back(event);
             }
         }
         self.check_backpressure();
@@ -877,8 +836,8 @@ impl Session {
             self.config.queue_max_messages.max(1),
             self.config.queue_max_bytes.max(1),
         );
-        let fill = (self.outbound.queued_len() as f64 / max_messages as f64)
-            .max(self.outbound.queued_bytes() as f64 / max_bytes as f64);
+        let (messages, bytes) = self.outbound.held();
+        let fill = (messages as f64 / max_messages as f64).max(bytes as f64 / max_bytes as f64);
         if let Some(high) =
             self.outbound
                 .backpressure(fill, self.config.high_watermark, self.config.low_watermark)
