@@ -2,7 +2,7 @@
 //! connection passes: a message queued, resent or restored from the store is held to the limits
 //! of the connection it leaves on, not to those in force when the application asked for it.
 
-use crate::codec::{self, reason, Packet, ProtocolVersion, Properties, Publish, QoS};
+use crate::codec::{self, reason, Packet, Properties, ProtocolVersion, Publish, QoS};
 use crate::topic;
 
 /// The largest packet this client accepts when the application sets no Maximum Packet Size
@@ -56,7 +56,11 @@ impl ServerLimits {
 
     /// Why `publish`, as it would go on the wire, may not be sent on this connection: the reason
     /// code its publish fails with. None: it may.
-    pub(crate) fn publish_refusal(&self, publish: &Publish, protocol: ProtocolVersion) -> Option<u8> {
+    pub(crate) fn publish_refusal(
+        &self,
+        publish: &Publish,
+        protocol: ProtocolVersion,
+    ) -> Option<u8> {
         if publish.qos as u8 > self.maximum_qos {
             return Some(reason::QOS_NOT_SUPPORTED); // MQTT-3.2.2-11
         }
@@ -130,6 +134,9 @@ mod tests {
         assert_eq!(limits.filter_refusal("a/b"), None);
         connack = Properties::default();
         let open = ServerLimits::from_connack(&connack);
-        assert_eq!(open.publish_refusal(&publish(QoS::ExactlyOnce, true, 1 << 20), v5), None);
+        assert_eq!(
+            open.publish_refusal(&publish(QoS::ExactlyOnce, true, 1 << 20), v5),
+            None
+        );
     }
 }

@@ -42,8 +42,8 @@ use crate::topic;
 pub use auth::AuthError;
 pub use config::{Config, DedupConfig, Overflow};
 pub use copies::CopyPolicy;
-pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
+pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
 
@@ -488,8 +488,8 @@ impl Session {
             packet_id: (publish.qos != QoS::AtMostOnce).then_some(1),
             ..publish.clone()
         });
-        let size = crate::codec::validate(&probe, self.config.protocol)
-            .map_err(CommandError::Encode)?;
+        let size =
+            crate::codec::validate(&probe, self.config.protocol).map_err(CommandError::Encode)?;
         // The limits of the last connection refuse it at once; those of the connection it
         // leaves on are applied again then (pump_outbound).
         match self.server.publish_refusal(&publish, self.config.protocol) {
@@ -811,13 +811,10 @@ impl Session {
             return;
         }
         let limits = (self.server, self.config.protocol);
-        while let Some(packet) = self.outbound.next_to_send(
-            now,
-            &self.requests,
-            &mut self.log,
-            limits,
-            &mut self.events,
-        ) {
+        while let Some(packet) =
+            self.outbound
+                .next_to_send(now, &self.requests, &mut self.log, limits, &mut self.events)
+        {
             if matches!(&packet, Packet::Publish(p) if p.qos == QoS::ExactlyOnce) {
                 // The broker keeps a QoS 2 packet id until PUBREL. If we sent it before its
                 // record is durable, a restart could forget the id while the broker still

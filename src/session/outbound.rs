@@ -474,12 +474,7 @@ impl Outbound {
 }
 
 /// Settles a message that may not be sent: out of the store, its publish failed with `code`.
-fn fail(
-    entry: Option<Entry>,
-    code: u8,
-    log: &mut StoreLog,
-    events: &mut VecDeque<Event>,
-) {
+fn fail(entry: Option<Entry>, code: u8, log: &mut StoreLog, events: &mut VecDeque<Event>) {
     let Some(entry) = entry else { return };
     if entry.persisted() {
         log.write(Write::Delete(store::outgoing_key(entry.order)));

@@ -1,0 +1,272 @@
+//! Negotiated limits apply to everything sent on a connection (issue #15.1): whatever was queued,
+//! is resent or comes back from the store leaves under the limits of the CONNACK of the
+//! connection it leaves on, or fails with the reason and leaves the store. Scripted broker,
+//! manual clock.
+#![cfg(not(target_arch = "wasm32"))] // host-only
+
+#[path = "common/session_harness.rs"]
+mod harness;
+
+use bytes::Bytes;
+use harness::*;
+use wasmqtt::codec::{reason, Packet, Properties, QoS, SubscriptionOptions};
+use wasmqtt::session::{Event, PublishRequest};
+
+fn publishes(packets: &[Packet]) -> Vec<&wasmqtt::codec::Publish> {
+    packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn failed(events: &[Event]) -> Vec<(u32, u8)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PublishFailed { token, reason_code } => Some((*token, *reason_code)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn outgoing_records(h: &Harness) -> usize {
+    h.durable.keys().filter(|k| k.starts_with("o/")).count()
+}
+
+/// Opens the transport, answers CONNACK with `properties`, returns the events and what was
+/// sent once every write is durable.
+fn reconnect(
+    h: &mut Harness,
+    session_present: bool,
+    properties: Properties,
+) -> (Vec<Event>, Vec<Packet>) {
+    h.session.handle_transport_closed(h.now);
+    h.events();
+    let mut events = h.connect_with(session_present, properties);
+    let sent = h.commit_then_sent();
+    events.extend(h.events());
+    (events, sent)
+}
+
+#[test]
+fn a_qos1_message_queued_before_connack_with_maximum_qos_0_fails_and_is_never_sent() {
+    // MQTT-3.2.2-11: the Client MUST NOT send PUBLISH packets at a QoS above the Maximum QoS.
+    let mut h = Harness::v5();
+    let token = h.publish("a", "queued offline", QoS::AtLeastOnce);
+    h.commit();
+    assert_eq!(outgoing_records(&h), 1);
+    let limit = Properties {
+        maximum_qos: Some(0),
+        ..Properties::default()
+    };
+    let (events, sent) = reconnect(&mut h, false, limit.clone());
+    assert!(publishes(&sent).is_empty(), "{sent:?}");
+    assert_eq!(failed(&events), [(token, reason::QOS_NOT_SUPPORTED)]);
+    h.commit();
+    assert_eq!(outgoing_records(&h), 0, "it leaves the store");
+    // No loop: the next connection, and a reload, have nothing to send.
+    let (_, sent) = reconnect(&mut h, true, limit.clone());
+    assert!(publishes(&sent).is_empty());
+    h.restart();
+    let (_, sent) = reconnect(&mut h, true, limit);
+    assert!(publishes(&sent).is_empty());
+}
+
+#[test]
+fn a_retained_message_queued_offline_fails_when_retain_is_not_available() {
+    // MQTT-3.2.2-14: Retain Available 0 forbids a PUBLISH with RETAIN set.
+    let mut h = Harness::v5();
+    let retained = h
+        .session
+        .publish(
+            h.now,
+            PublishRequest {
+                topic: "a".into(),
+                payload: Bytes::from_static(b"r"),
+                qos: QoS::AtLeastOnce,
+                retain: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let plain = h.publish("a", "plain", QoS::AtLeastOnce);
+    let (events, sent) = reconnect(
+        &mut h,
+        false,
+        Properties {
+            retain_available: Some(0),
+            ..Properties::default()
+        },
+    );
+    assert_eq!(failed(&events), [(retained, reason::RETAIN_NOT_SUPPORTED)]);
+    let sent = publishes(&sent);
+    assert_eq!(sent.len(), 1);
+    assert!(!sent[0].retain && &sent[0].payload[..] == b"plain");
+    assert!(!failed(&events).iter().any(|(t, _)| *t == plain));
+}
+
+#[test]
+fn a_message_larger_than_the_new_maximum_packet_size_fails_and_smaller_ones_go() {
+    // MQTT-3.2.2-15: the Client MUST NOT send packets exceeding Maximum Packet Size; the
+    // 1,038-byte PUBLISH of the issue, to a 100-byte limit.
+    let mut h = Harness::v5();
+    let big = h.publish("a", &"x".repeat(1000), QoS::AtMostOnce);
+    let small = h.publish("a", "small", QoS::AtMostOnce);
+    let (events, sent) = reconnect(
+        &mut h,
+        false,
+        Properties {
+            maximum_packet_size: Some(100),
+            ..Properties::default()
+        },
+    );
+    assert_eq!(failed(&events), [(big, reason::PACKET_TOO_LARGE)]);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::Published { token, .. } if *token == big)),
+        "not resolved with success"
+    );
+    assert!(events.contains(&Event::Published {
+        token: small,
+        reason_code: 0
+    }));
+    let sent = publishes(&sent);
+    assert_eq!(sent.len(), 1);
+    for p in sent {
+        let len = wasmqtt::codec::encoded_len(&Packet::Publish(p.clone()), h.config.protocol);
+        assert!(len <= 100, "{len} bytes sent to a 100-byte limit");
+    }
+}
+
+#[test]
+fn a_message_restored_from_the_store_is_held_to_the_limits_of_the_new_connection() {
+    // A QoS 1 message in flight when the page went away, resumed with the session present, to a
+    // broker that now allows QoS 0 only (MQTT-3.2.2-11): it is not resent (no DUP either),
+    // leaves the store, and the next connection sends nothing.
+    let mut h = Harness::v5();
+    h.connect();
+    h.publish("a", "in flight", QoS::AtLeastOnce);
+    assert_eq!(publishes(&h.commit_then_sent()).len(), 1);
+    h.restart();
+    let limit = Properties {
+        maximum_qos: Some(0),
+        ..Properties::default()
+    };
+    let (_, sent) = reconnect(&mut h, true, limit.clone());
+    assert!(publishes(&sent).is_empty(), "{sent:?}");
+    h.commit();
+    assert_eq!(outgoing_records(&h), 0);
+    let (_, sent) = reconnect(&mut h, true, limit);
+    assert!(sent.is_empty(), "{sent:?}");
+}
+
+#[test]
+fn a_qos2_message_past_pubrec_only_needs_its_pubrel_whatever_the_new_maximum_qos() {
+    // The broker has the message (PUBREC): only PUBREL is resent (MQTT-4.4.0-1), which no
+    // PUBLISH limit concerns; the publish completes with PUBCOMP.
+    let mut h = Harness::v5();
+    h.connect();
+    let token = h.publish("a", "two", QoS::ExactlyOnce);
+    let id = publish_ids(&h.commit_then_sent())[0];
+    h.receive(Packet::PubRec(ack(id)));
+    h.commit();
+    h.sent();
+    let (events, sent) = reconnect(
+        &mut h,
+        true,
+        Properties {
+            maximum_qos: Some(0),
+            ..Properties::default()
+        },
+    );
+    assert!(failed(&events).is_empty());
+    assert_eq!(sent, [Packet::PubRel(ack(id))]);
+    h.receive(Packet::PubComp(ack(id)));
+    h.commit();
+    assert!(h.events().contains(&Event::Published {
+        token,
+        reason_code: 0
+    }));
+}
+
+#[test]
+fn resent_messages_keep_to_a_receive_maximum_that_shrank() {
+    // MQTT-3.3.4-7: no more than Receive Maximum QoS 1/2 PUBLISH unacknowledged, resent ones
+    // included (the send quota starts again on each connection, 4.9).
+    let mut h = Harness::v5();
+    h.connect();
+    for i in 0..5 {
+        h.publish("a", &i.to_string(), QoS::AtLeastOnce);
+    }
+    let ids = publish_ids(&h.commit_then_sent());
+    assert_eq!(ids.len(), 5);
+    let (_, sent) = reconnect(
+        &mut h,
+        true,
+        Properties {
+            receive_maximum: Some(2),
+            ..Properties::default()
+        },
+    );
+    let resent = publishes(&sent);
+    assert_eq!(resent.len(), 2, "{sent:?}");
+    assert!(resent.iter().all(|p| p.dup));
+    assert_eq!(publish_ids(&sent), ids[..2]);
+    h.receive(Packet::PubAck(ack(ids[0])));
+    assert_eq!(
+        publish_ids(&h.commit_then_sent()),
+        [ids[2]],
+        "one slot, the next in order"
+    );
+}
+
+#[test]
+fn a_subscription_asked_offline_is_answered_by_the_limits_of_the_connection() {
+    // Wildcard Subscription Available 0 (3.2.2.3.13): the wildcard filter is answered 0xA2
+    // without being sent; the plain one goes to the broker; the answer gathers both in order.
+    let mut h = Harness::v5();
+    let options = SubscriptionOptions {
+        qos: QoS::AtLeastOnce,
+        ..Default::default()
+    };
+    let token = h
+        .session
+        .subscribe(
+            h.now,
+            vec![("a/+".into(), options), ("a/b".into(), options)],
+            Properties::default(),
+        )
+        .unwrap();
+    let (_, sent) = reconnect(
+        &mut h,
+        false,
+        Properties {
+            wildcard_subscription_available: Some(0),
+            ..Properties::default()
+        },
+    );
+    let filters: Vec<String> = sent
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Subscribe(s) => Some(s.filters.iter().map(|(f, _)| f.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(filters, ["a/b"]);
+    h.grant(&sent, |_| 1);
+    h.commit();
+    assert!(h.events().contains(&Event::Subscribed {
+        token,
+        reason_codes: vec![reason::WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED, 1]
+    }));
+    // Forgotten: not asked again on the next connection.
+    let (_, sent) = reconnect(&mut h, false, Properties::default());
+    assert!(!sent
+        .iter()
+        .any(|p| matches!(p, Packet::Subscribe(s) if s.filters.iter().any(|(f, _)| f == "a/+"))));
+}
