@@ -193,6 +193,7 @@ impl Session {
         if self.auth.awaiting != Some(exchange) || self.link == Link::Down {
             return Err(CommandError::NoAuthChallenge);
         }
+        check_auth_data(&data)?;
         self.auth.awaiting = None;
         self.send_auth(now, reason::CONTINUE_AUTHENTICATION, data);
         Ok(())
@@ -212,6 +213,7 @@ impl Session {
         if self.auth.phase != Phase::Idle {
             return Err(CommandError::AuthInProgress);
         }
+        check_auth_data(&data)?;
         self.auth.phase = Phase::Reauthenticating;
         self.send_auth(now, reason::RE_AUTHENTICATE, data);
         Ok(())
@@ -246,5 +248,13 @@ impl Session {
                 properties,
             }),
         );
+    }
+}
+
+/// Authentication Data is binary data (3.15.2.2.3): refused when given if it cannot be encoded.
+fn check_auth_data(data: &Option<Bytes>) -> Result<(), CommandError> {
+    match data {
+        Some(data) => crate::codec::check_binary(data).map_err(CommandError::Encode),
+        None => Ok(()),
     }
 }

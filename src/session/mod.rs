@@ -33,14 +33,14 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use bytes::Bytes;
 
 use crate::codec::{
-    reason, Ack, ConnAck, Connect, Disconnect, Packet, Properties, ProtocolVersion, Publish, QoS,
-    Subscribe, SubscriptionOptions, Unsubscribe,
+    reason, Ack, ConnAck, Disconnect, Packet, Properties, ProtocolVersion, Publish, QoS, Subscribe,
+    SubscriptionOptions, Unsubscribe,
 };
 use crate::sort;
 use crate::topic;
 
 pub use auth::AuthError;
-pub use config::{Config, DedupConfig, Overflow};
+pub use config::{Config, ConfigError, DedupConfig, Overflow};
 pub use copies::CopyPolicy;
 pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
@@ -111,6 +111,8 @@ pub struct Session {
     server: ServerLimits,
     keep_alive_ms: u64,
     last_sent: u64,
+    /// When the broker last sent anything: silence from it is noticed even while we send.
+    last_received: u64,
     ping_sent_at: Option<u64>,
     rtt_ms: Option<u64>,
     connections: u64,
@@ -135,6 +137,9 @@ pub struct Session {
     response_information: Option<String>,
 
     inbound_qos2: HashSet<u16>,
+    /// Packet ids of the QoS 1 and 2 PUBLISH packets received on this connection and not yet
+    /// acknowledged (PUBACK, PUBCOMP sent): what our Receive Maximum bounds.
+    inbound_unacknowledged: HashSet<u16>,
     /// The inbound QoS 2 ids the store held at load, not yet claimed by a hand-over.
     loaded_qos2: HashSet<u16>,
     inbound_aliases: HashMap<u16, String>,
@@ -157,6 +162,7 @@ impl Session {
             server: ServerLimits::default(),
             keep_alive_ms: u64::from(config.keep_alive) * 1000,
             last_sent: 0,
+            last_received: 0,
             ping_sent_at: None,
             rtt_ms: None,
             connections: 0,
@@ -175,6 +181,7 @@ impl Session {
             auth: AuthState::default(),
             response_information: None,
             inbound_qos2: HashSet::new(),
+            inbound_unacknowledged: HashSet::new(),
             loaded_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
             outbound_aliases: OutboundAliases::default(),
@@ -221,6 +228,10 @@ impl Session {
                     subscription,
                 }) => {
                     self.subscriptions.insert(filter, subscription);
+                }
+                Some(Record::SeenId { id }) if id.len() > dedup::MAX_KEY_BYTES => {
+                    // Written before ids were capped: the room goes back.
+                    self.write(Write::Delete(store::seen_id_key(&id)));
                 }
                 Some(Record::SeenId { id }) => {
                     self.seen.insert_loaded(&id, now);
@@ -271,12 +282,10 @@ impl Session {
         self.link == Link::Up
     }
 
-    /// The largest packet this client accepts (0 = no limit), for the host's decoder.
+    /// The largest packet this client accepts, for the host's decoder (see
+    /// [`Config::incoming_packet_limit`]).
     pub fn max_incoming_packet_size(&self) -> u32 {
-        self.config
-            .connect_properties
-            .maximum_packet_size
-            .unwrap_or(0)
+        self.config.incoming_packet_limit()
     }
 
     pub fn metrics(&self) -> Metrics {
@@ -297,26 +306,25 @@ impl Session {
 
     // --- host inputs -------------------------------------------------------------------------
 
-    /// The transport is open: CONNECT goes out.
+    /// The transport is open: CONNECT goes out. One that cannot be encoded (a configuration
+    /// that skipped [`Config::validate`]) would fail the same way on every attempt: it is a
+    /// permanent refusal, never a silent drop and a retry.
     pub fn handle_transport_open(&mut self, now: u64) {
+        let connect = Packet::Connect(Box::new(self.config.connect()));
+        if let Err(error) = crate::codec::validate(&connect, self.config.protocol) {
+            self.link = Link::Down;
+            self.events.push_back(Event::Refused {
+                reason_code: error.reason_code(),
+                permanent: true,
+                properties: Properties::default(),
+            });
+            return;
+        }
         self.reset_connection();
         self.auth_connecting();
         self.link = Link::AwaitingConnAck;
-        let connect = Connect {
-            protocol: self.config.protocol,
-            clean_start: self.config.clean_start,
-            keep_alive: self.config.keep_alive,
-            client_id: self.config.client_id.clone(),
-            will: self.config.will.clone(),
-            username: self.config.username.clone(),
-            password: self.config.password.clone(),
-            properties: if self.config.protocol.is_v5() {
-                self.config.connect_properties.clone()
-            } else {
-                Properties::default()
-            },
-        };
-        self.send(now, Packet::Connect(Box::new(connect)));
+        self.last_received = now;
+        self.send(now, connect);
     }
 
     /// The transport closed (or the host gave up on it).
@@ -333,6 +341,7 @@ impl Session {
         }
         // Any packet proves the link alive; a PINGRESP also gives the round trip.
         let ping_sent_at = self.ping_sent_at.take();
+        self.last_received = now;
         if self.link == Link::AwaitingConnAck {
             match packet {
                 Packet::ConnAck(connack) => self.handle_connack(now, connack),
@@ -411,7 +420,7 @@ impl Session {
                     self.connection_over(LostReason::KeepAliveTimeout);
                     return;
                 }
-                None if now >= self.last_sent + self.keep_alive_ms => {
+                None if now >= self.quiet_since() + self.keep_alive_ms => {
                     self.send(now, Packet::PingReq);
                     self.ping_sent_at = Some(now);
                 }
@@ -474,6 +483,16 @@ impl Session {
             self.config.dedup(),
             publish.qos != QoS::AtMostOnce || request.message_id.is_some(),
         ) {
+            if request
+                .message_id
+                .as_ref()
+                .is_some_and(|id| id.len() > dedup::MAX_MESSAGE_ID_BYTES)
+            {
+                return Err(CommandError::TooLong {
+                    what: "messageId",
+                    max: dedup::MAX_MESSAGE_ID_BYTES,
+                });
+            }
             let id = request.message_id.unwrap_or_else(|| {
                 self.next_message_id += 1;
                 format!("{}{:x}", dedup.id_prefix, self.next_message_id)
@@ -601,7 +620,7 @@ impl Session {
         let keepalive = match (self.link, self.keep_alive_ms, self.ping_sent_at) {
             (Link::Up, 0, _) => None,
             (Link::Up, _, Some(sent_at)) => Some(sent_at + self.config.ping_timeout_ms),
-            (Link::Up, ms, None) => Some(self.last_sent + ms),
+            (Link::Up, ms, None) => Some(self.quiet_since() + ms),
             _ => None,
         };
         let dedup = self
@@ -616,6 +635,14 @@ impl Session {
     }
 
     // --- internals ---------------------------------------------------------------------------
+
+    /// Since when the link has been quiet in either direction. We must send within the keep
+    /// alive (MQTT-3.1.2-20), and a broker that has sent nothing for as long may be gone
+    /// (a half-open link while we publish steadily): either way a PINGREQ goes out, and no
+    /// answer within the ping timeout ends the connection (3.1.2.10).
+    fn quiet_since(&self) -> u64 {
+        self.last_sent.min(self.last_received)
+    }
 
     fn next_token(&mut self) -> Token {
         self.next_token = self.next_token.wrapping_add(1);
@@ -671,6 +698,9 @@ impl Session {
     fn release(&mut self, now: u64, item: Gated) {
         match item {
             Gated::Send(packet) => {
+                if let Packet::PubAck(ack) | Packet::PubComp(ack) = &packet {
+                    self.inbound_unacknowledged.remove(&ack.packet_id);
+                }
                 if self.link == Link::Up {
                     self.send(now, packet);
                 }
@@ -703,6 +733,7 @@ impl Session {
     fn reset_connection(&mut self) {
         self.ping_sent_at = None;
         self.inbound_aliases.clear();
+        self.inbound_unacknowledged.clear();
         // MQTT-3.3.2-7: no alias outlives its network connection.
         self.outbound_aliases.reset(0);
         self.expected_copies.clear();
