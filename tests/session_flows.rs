@@ -139,7 +139,7 @@ fn keepalive_pings_after_the_interval_measures_rtt_and_declares_a_silent_link_lo
     // tests/session_bounds.rs).
     h.advance(5_000);
     h.publish("a", "x", QoS::AtMostOnce);
-    h.receive(inbound("b", "y", QoS::AtMostOnce, None));
+    h.receive(Packet::Publish(inbound("b", "y", QoS::AtMostOnce, None)));
     h.sent();
     h.advance(9_000);
     assert!(h.sent().is_empty());
