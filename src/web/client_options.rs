@@ -147,7 +147,9 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     session.correlation_prefix = format!("{}-", random_suffix());
     fields.finish()?;
     // The protocol's limits on every CONNECT field: the core's rule, named by option.
-    session.validate().map_err(|e| InvalidArgument(e.to_string()))?;
+    session
+        .validate()
+        .map_err(|e| InvalidArgument(e.to_string()))?;
     Ok(ClientOptions {
         urls,
         session,
