@@ -25,6 +25,7 @@ mod outbound;
 mod request;
 mod router;
 mod store;
+mod store_name;
 mod subscribing;
 mod subscriptions;
 
@@ -33,8 +34,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use bytes::Bytes;
 
 use crate::codec::{
-    reason, Ack, ConnAck, Disconnect, Packet, Properties, ProtocolVersion, Publish, QoS, Subscribe,
-    SubscriptionOptions, Unsubscribe,
+    reason, Ack, ConnAck, Disconnect, EncodeError, Packet, Properties, ProtocolVersion, Publish,
+    QoS, Subscribe, SubscriptionOptions, Unsubscribe,
 };
 use crate::sort;
 use crate::topic;
@@ -46,6 +47,7 @@ pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
+pub use store_name::{broker_identity, storage_name};
 
 use alias::{OutboundAliases, Use};
 use auth::AuthState;
@@ -433,6 +435,35 @@ impl Session {
         self.expire_requests(now);
         self.evict_seen(now);
         self.check_backpressure();
+    }
+
+    /// The host could not encode `packet` (from [`Session::poll_packet`]). It cannot happen
+    /// for what the session checked when it was given ([`Config::validate`], and `publish`,
+    /// `subscribe`, `unsubscribe`, `authenticate` refuse what the codec would): this keeps a
+    /// packet that still fails from vanishing. A PUBLISH fails its message; the connection ends
+    /// as a protocol error of ours; a CONNECT is a permanent refusal.
+    pub fn handle_encode_error(&mut self, now: u64, packet: &Packet, error: EncodeError) {
+        let code = error.reason_code();
+        if let Packet::Publish(Publish {
+            packet_id: Some(id),
+            ..
+        }) = packet
+        {
+            self.outbound
+                .fail_in_flight(*id, code, &mut self.log, &mut self.events);
+        }
+        match packet {
+            Packet::Connect(_) => {
+                self.link = Link::Down;
+                self.events.push_back(Event::Refused {
+                    reason_code: code,
+                    permanent: true,
+                    properties: Properties::default(),
+                });
+            }
+            _ if self.link != Link::Down => self.protocol_error(now, code),
+            _ => {}
+        }
     }
 
     /// The store made every write up to `seq` durable.

@@ -348,6 +348,20 @@ impl Outbound {
         }
     }
 
+    /// The message in flight under `packet_id` cannot be sent: it fails with `code`.
+    pub(crate) fn fail_in_flight(
+        &mut self,
+        packet_id: u16,
+        code: u8,
+        log: &mut StoreLog,
+        events: &mut VecDeque<Event>,
+    ) {
+        if let Some(&order) = self.by_packet_id.get(&packet_id) {
+            let entry = self.take_inflight(order);
+            fail(entry, code, log, events);
+        }
+    }
+
     fn take(&mut self, packet_id: u16, stage: Stage, qos: QoS) -> Option<Entry> {
         let order = *self.by_packet_id.get(&packet_id)?;
         let entry = self.inflight.get(&order)?;
