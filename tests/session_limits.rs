@@ -270,3 +270,187 @@ fn a_subscription_asked_offline_is_answered_by_the_limits_of_the_connection() {
         .iter()
         .any(|p| matches!(p, Packet::Subscribe(s) if s.filters.iter().any(|(f, _)| f == "a/+"))));
 }
+
+/// xorshift64*: small, seeded, enough for a test.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The limits of one connection, as its CONNACK states them.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    maximum_qos: u8,
+    retain: bool,
+    maximum_packet_size: Option<u32>,
+    receive_maximum: u16,
+}
+
+impl Limits {
+    fn random(rng: &mut Rng) -> Limits {
+        Limits {
+            maximum_qos: rng.below(3) as u8,
+            retain: rng.below(2) == 0,
+            maximum_packet_size: [None, Some(80), Some(200)][rng.below(3) as usize],
+            receive_maximum: 1 + rng.below(4) as u16,
+        }
+    }
+
+    fn properties(self) -> Properties {
+        Properties {
+            maximum_qos: (self.maximum_qos < 2).then_some(self.maximum_qos),
+            retain_available: (!self.retain).then_some(0),
+            maximum_packet_size: self.maximum_packet_size,
+            receive_maximum: Some(self.receive_maximum),
+            ..Properties::default()
+        }
+    }
+}
+
+#[test]
+fn whatever_the_limits_of_each_connection_nothing_breaks_them_and_every_publish_settles_once() {
+    // Connections whose CONNACK limits change every time, publishes of every QoS, retain flag
+    // and size made online and offline, cuts at random: a strict broker sees no PUBLISH over
+    // its Maximum QoS (MQTT-3.2.2-11), with RETAIN when not available (MQTT-3.2.2-14), over its
+    // Maximum Packet Size (MQTT-3.2.2-15) or beyond its Receive Maximum (MQTT-3.3.4-7); every
+    // publish settles exactly once, a failure only with the reason of a limit the message
+    // breaks, and a failed message never reaches the broker afterwards.
+    let mut failures_seen = 0;
+    for seed in 0..300u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut config = config(wasmqtt::codec::ProtocolVersion::V5);
+        config.clean_start = false;
+        config.keep_alive = 0;
+        let mut h = Harness::new(config);
+        let mut limits = Limits::random(&mut rng);
+        let mut requests: std::collections::HashMap<u32, PublishRequest> = Default::default();
+        let mut settled: std::collections::HashMap<u32, Event> = Default::default();
+        let mut unacknowledged: std::collections::HashSet<u16> = Default::default();
+        let mut failed: std::collections::HashSet<String> = Default::default();
+        let mut up = false;
+        let mut early = Vec::new();
+        for step in 0..400 {
+            // The last steps: one more connection, with no limits, on which all is answered.
+            let last_steps = step >= 300;
+            if step == 300 && up {
+                h.session.handle_transport_closed(h.now);
+                h.events();
+                up = false;
+            }
+            if !up && (rng.below(4) == 0 || last_steps) {
+                limits = if last_steps {
+                    Limits {
+                        maximum_qos: 2,
+                        retain: true,
+                        maximum_packet_size: None,
+                        receive_maximum: 10,
+                    }
+                } else {
+                    Limits::random(&mut rng)
+                };
+                unacknowledged.clear();
+                early = h.connect_with(true, limits.properties());
+                up = true;
+            }
+            if step < 250 && rng.below(3) == 0 {
+                let request = PublishRequest {
+                    topic: format!("t/{step}"),
+                    payload: Bytes::from(vec![b'x'; rng.below(150) as usize]),
+                    qos: QoS::from_u8(rng.below(3) as u8).unwrap(),
+                    retain: rng.below(4) == 0,
+                    ..Default::default()
+                };
+                if let Ok(token) = h.session.publish(h.now, request.clone()) {
+                    requests.insert(token, request);
+                }
+            }
+            h.commit();
+            for packet in h.sent() {
+                let Packet::Publish(p) = packet else { continue };
+                assert!(
+                    p.qos as u8 <= limits.maximum_qos,
+                    "seed {seed}: MQTT-3.2.2-11"
+                );
+                assert!(!p.retain || limits.retain, "seed {seed}: MQTT-3.2.2-14");
+                if let Some(max) = limits.maximum_packet_size {
+                    let size =
+                        wasmqtt::codec::encoded_len(&Packet::Publish(p.clone()), h.config.protocol);
+                    assert!(size <= max as usize, "seed {seed}: MQTT-3.2.2-15");
+                }
+                assert!(
+                    !failed.contains(&p.topic),
+                    "seed {seed}: {} sent after it failed",
+                    p.topic
+                );
+                if let Some(id) = p.packet_id {
+                    unacknowledged.insert(id);
+                    assert!(
+                        unacknowledged.len() <= usize::from(limits.receive_maximum),
+                        "seed {seed}: MQTT-3.3.4-7"
+                    );
+                    if last_steps || rng.below(3) > 0 {
+                        unacknowledged.remove(&id);
+                        match p.qos {
+                            QoS::AtLeastOnce => h.receive(Packet::PubAck(ack(id))),
+                            _ => {
+                                h.receive(Packet::PubRec(ack(id)));
+                                h.commit();
+                                h.sent();
+                                h.receive(Packet::PubComp(ack(id)));
+                            }
+                        }
+                    }
+                }
+            }
+            h.commit();
+            for event in std::mem::take(&mut early).into_iter().chain(h.events()) {
+                let token = match &event {
+                    Event::Published { token, .. } | Event::PublishFailed { token, .. } => *token,
+                    _ => continue,
+                };
+                if let Event::PublishFailed { reason_code, .. } = event {
+                    let request = &requests[&token];
+                    let breaks = match reason_code {
+                        reason::QOS_NOT_SUPPORTED => request.qos != QoS::AtMostOnce,
+                        reason::RETAIN_NOT_SUPPORTED => request.retain,
+                        reason::PACKET_TOO_LARGE => request.payload.len() > 30,
+                        _ => false,
+                    };
+                    assert!(breaks, "seed {seed}: {reason_code:#x} for {request:?}");
+                    failed.insert(request.topic.clone());
+                    failures_seen += 1;
+                }
+                assert!(
+                    settled.insert(token, event).is_none(),
+                    "seed {seed}: token {token} settled twice"
+                );
+            }
+            if up && !last_steps && rng.below(8) == 0 {
+                h.session.handle_transport_closed(h.now);
+                h.events();
+                up = false;
+            }
+        }
+        let unsettled: Vec<_> = requests
+            .keys()
+            .filter(|t| !settled.contains_key(t))
+            .collect();
+        assert!(
+            unsettled.is_empty(),
+            "seed {seed}: never settled: {unsettled:?}, {:?}",
+            h.session.metrics()
+        );
+    }
+    assert!(
+        failures_seen > 100,
+        "the limits refused messages: {failures_seen}"
+    );
+}
