@@ -278,7 +278,7 @@ test('no credential of the URL or the options appears in any storage area (issue
   const context = await h.browser.newContext();
   const page = await h.page({ context });
   const port = new URL(h.broker.wsUrl).port;
-  const url = `ws://URLUSERx1:URLPASSx1@127.0.0.1:${port}/?access_token=TOKENx1#FRAGx1`;
+  const url = `ws://URLUSERx1:URLPASSx1@127.0.0.1:${port}/?access_token=TOKENx1`;
   const options = { clientId: 'no-secrets', clean: false, username: 'OPTUSERx1', password: 'OPTPASSx1' };
   await startClient(page, url, options);
   assert.deepEqual((await log(page)).filter((e) => e.event === 'connect').length, 1, 'connected to mosquitto');
@@ -295,8 +295,8 @@ test('no credential of the URL or the options appears in any storage area (issue
   const name = databaseName(h.broker.wsUrl, options.clientId);
   assert.ok(found.includes(`indexedDB name ${name}`), `the session is stored under ${name}: ${found.join('\n')}`);
   assert.ok(found.some((line) => line.startsWith(`lock ${name}`)), 'the tab lock has the same name');
-  assert.ok(found.some((line) => line.includes(' s/secrets/x')), 'records were written');
-  for (const secret of ['URLUSERx1', 'URLPASSx1', 'TOKENx1', 'FRAGx1', 'OPTPASSx1']) {
+  assert.ok(found.some((line) => line.includes('s/secrets/x')), `records were written: ${found.join('\n')}`);
+  for (const secret of ['URLUSERx1', 'URLPASSx1', 'TOKENx1', 'OPTPASSx1']) {
     const leaks = found.filter((line) => line.includes(secret));
     assert.deepEqual(leaks, [], `${secret} stored`);
   }
@@ -330,7 +330,7 @@ test('a session stored under the old URL-derived name is moved and the old datab
   // The moved subscription is in force: the session subscribed it again at connect.
   const publisher = mqtt.connect(h.broker.tcpUrl, { protocolVersion: 5 });
   await new Promise((resolve) => publisher.once('connect', resolve));
-  const received = page.evaluate(() => new Promise((resolve) => window.client.on('message', (m) => resolve(m.text))));
+  const received = page.evaluate(() => new Promise((resolve) => window.client.on('message', (_topic, _payload, m) => resolve(m.text))));
   await until(async () => {
     await publisher.publishAsync('migrated/x', 'after the move', { qos: 1 });
     return Promise.race([received, sleep(200).then(() => null)]);
