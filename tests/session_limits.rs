@@ -271,6 +271,35 @@ fn a_subscription_asked_offline_is_answered_by_the_limits_of_the_connection() {
         .any(|p| matches!(p, Packet::Subscribe(s) if s.filters.iter().any(|(f, _)| f == "a/+"))));
 }
 
+#[test]
+fn a_topic_alias_never_takes_a_packet_over_the_maximum_packet_size() {
+    // MQTT-3.2.2-15 with MQTT-3.2.2-17: an alias costs 3 bytes; on a one-byte topic its empty
+    // topic saves only 1, so a PUBLISH that fits unaliased may not fit aliased.
+    let mut h = Harness::v5();
+    h.connect_with(
+        false,
+        Properties {
+            topic_alias_maximum: Some(5),
+            maximum_packet_size: Some(20),
+            ..Properties::default()
+        },
+    );
+    h.publish("a", "12345", QoS::AtMostOnce);
+    h.publish("a", "1234567890123", QoS::AtMostOnce);
+    let sent = h.sent();
+    let sent = publishes(&sent);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        sent[0].properties.topic_alias,
+        Some(1),
+        "the first sets the alias up"
+    );
+    for p in sent {
+        let len = wasmqtt::codec::encoded_len(&Packet::Publish(p.clone()), h.config.protocol);
+        assert!(len <= 20, "{len} bytes to a 20-byte limit: {p:?}");
+    }
+}
+
 /// xorshift64*: small, seeded, enough for a test.
 struct Rng(u64);
 impl Rng {

@@ -194,6 +194,7 @@ impl Session {
             return Err(CommandError::NoAuthChallenge);
         }
         check_auth_data(&data)?;
+        self.check_auth_size(&data)?;
         self.auth.awaiting = None;
         self.send_auth(now, reason::CONTINUE_AUTHENTICATION, data);
         Ok(())
@@ -214,6 +215,7 @@ impl Session {
             return Err(CommandError::AuthInProgress);
         }
         check_auth_data(&data)?;
+        self.check_auth_size(&data)?;
         self.auth.phase = Phase::Reauthenticating;
         self.send_auth(now, reason::RE_AUTHENTICATE, data);
         Ok(())
@@ -256,5 +258,27 @@ fn check_auth_data(data: &Option<Bytes>) -> Result<(), CommandError> {
     match data {
         Some(data) => crate::codec::check_binary(data).map_err(CommandError::Encode),
         None => Ok(()),
+    }
+}
+
+impl Session {
+    /// The AUTH that would carry `data`, refused when the connection's Maximum Packet Size
+    /// does not allow it (MQTT-3.2.2-15).
+    fn check_auth_size(&self, data: &Option<Bytes>) -> Result<(), CommandError> {
+        let packet = Packet::Auth(Auth {
+            reason_code: reason::CONTINUE_AUTHENTICATION,
+            properties: Properties {
+                authentication_method: self.auth_method().cloned(),
+                authentication_data: data.clone(),
+                ..Default::default()
+            },
+        });
+        match self.server.size_refusal(&packet, self.config.protocol) {
+            Some(_) => Err(CommandError::PacketTooLarge {
+                size: crate::codec::encoded_len(&packet, self.config.protocol),
+                max: self.server.maximum_packet_size.unwrap_or(0),
+            }),
+            None => Ok(()),
+        }
     }
 }

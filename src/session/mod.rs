@@ -694,16 +694,26 @@ impl Session {
     /// message keeps its topic, and a resent one (DUP) goes out in full on whatever connection
     /// it is resent on.
     fn alias_outgoing(&mut self, publish: &mut Publish) {
-        let Some(Use::Establish(alias)) = self.outbound_aliases.apply(publish) else {
+        // The packet fits the broker's Maximum Packet Size without an alias (pump_outbound);
+        // one adds 3 bytes, which an empty topic does not always make up for.
+        let unaliased = self
+            .server
+            .maximum_packet_size
+            .map(|_| publish.topic.clone());
+        let Some(decision) = self.outbound_aliases.apply(publish) else {
             return;
         };
-        // Setting up an alias adds 3 bytes; the broker's Maximum Packet Size still holds.
-        if let Some(max) = self.server.maximum_packet_size {
-            let probe = Packet::Publish(publish.clone());
-            if crate::codec::encoded_len(&probe, self.config.protocol) > max as usize {
+        let limits = self.server;
+        let probe = || Packet::Publish(publish.clone());
+        if let (Some(topic), Some(_)) = (
+            unaliased,
+            limits.size_refusal(&probe(), self.config.protocol),
+        ) {
+            if let Use::Establish(alias) = decision {
                 self.outbound_aliases.withdraw(alias);
-                publish.properties.topic_alias = None;
             }
+            publish.topic = topic;
+            publish.properties.topic_alias = None;
         }
     }
 

@@ -108,8 +108,15 @@ impl Session {
             properties: properties.clone(),
             filters: filters.clone(),
         };
-        crate::codec::validate(&Packet::Unsubscribe(probe), self.config.protocol)
+        let size = crate::codec::validate(&Packet::Unsubscribe(probe), self.config.protocol)
             .map_err(CommandError::Encode)?;
+        if let Some(max) = self
+            .server
+            .maximum_packet_size
+            .filter(|max| size > *max as usize)
+        {
+            return Err(CommandError::PacketTooLarge { size, max }); // MQTT-3.2.2-15
+        }
         let token = self.next_token();
         for filter in &filters {
             self.mark_leaving(filter);

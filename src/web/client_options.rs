@@ -67,6 +67,13 @@ fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
                 "url \"{url}\" must start with ws:// or wss://"
             )));
         }
+        if url.contains('#') {
+            // A WebSocket URL has no fragment (RFC 6455 3): the browser would refuse it on
+            // every attempt.
+            return Err(InvalidArgument(format!(
+                "url \"{url}\" must not have a fragment (#...)"
+            )));
+        }
     }
     Ok(urls)
 }
