@@ -11,7 +11,6 @@ use super::props;
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
 use crate::session::{Config, CopyPolicy, DedupConfig, Overflow};
-use crate::topic;
 
 /// Where the session is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,7 +170,6 @@ fn read_will(value: &JsValue) -> Checked<LastWill> {
     let topic = fields
         .string("topic")?
         .ok_or_else(|| InvalidArgument("will.topic is required".into()))?;
-    topic::validate_topic_name(&topic).map_err(|e| InvalidArgument(format!("will.topic: {e}")))?;
     let payload = fields.bytes("payload")?.unwrap_or_default();
     let qos = fields
         .integer("qos", 0.0, 2.0)?
