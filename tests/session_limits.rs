@@ -194,6 +194,35 @@ fn a_qos2_message_past_pubrec_only_needs_its_pubrel_whatever_the_new_maximum_qos
 }
 
 #[test]
+fn a_qos2_message_given_up_before_pubrec_keeps_its_packet_id_from_reuse() {
+    // The broker may hold the id of a QoS 2 PUBLISH whose PUBREC was lost (MQTT-4.3.3-9 on its
+    // side: until PUBREL, a PUBLISH with that id is the same message). Given up under a Maximum
+    // QoS of 1, the message fails, and no later message takes its id in that session.
+    let mut h = Harness::v5();
+    h.connect();
+    let token = h.publish("a", "two", QoS::ExactlyOnce);
+    let held = publish_ids(&h.commit_then_sent())[0];
+    let (events, sent) = reconnect(
+        &mut h,
+        true,
+        Properties {
+            maximum_qos: Some(1),
+            ..Properties::default()
+        },
+    );
+    assert!(publishes(&sent).is_empty());
+    assert_eq!(failed(&events), [(token, reason::QOS_NOT_SUPPORTED)]);
+    // Once round every packet id, one message at a time (each acknowledged at once).
+    for _ in 0..=u16::MAX {
+        h.publish("a", "one", QoS::AtLeastOnce);
+        let ids = publish_ids(&h.commit_then_sent());
+        assert_eq!(ids.len(), 1);
+        assert_ne!(ids[0], held, "the held id reused");
+        h.receive(Packet::PubAck(ack(ids[0])));
+    }
+}
+
+#[test]
 fn resent_messages_keep_to_a_receive_maximum_that_shrank() {
     // MQTT-3.3.4-7: no more than Receive Maximum QoS 1/2 PUBLISH unacknowledged, resent ones
     // included (the send quota starts again on each connection, 4.9).

@@ -1,7 +1,7 @@
 //! Outgoing messages: the queue (offline, or waiting for the in-flight window), the in-flight
 //! table indexed by packet id, and the QoS 1 and QoS 2 state machines.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use crate::codec::{reason, Ack, Packet, ProtocolVersion, Publish, QoS};
 
@@ -57,6 +57,10 @@ pub(crate) struct Outbound {
     /// In flight since an earlier connection and not yet sent again on this one: they go out
     /// (DUP) as the window allows, first, in order.
     unsent: BTreeSet<u64>,
+    /// Packet ids of QoS 2 messages given up while the broker may hold them (PUBLISH sent, no
+    /// PUBREC seen, session present): not reused while that session lasts, for the broker
+    /// would take a new message under one for its old one (MQTT-4.3.3-9 on its side).
+    reserved: HashSet<u16>,
     window: usize,
     next_order: u64,
     next_packet_id: u16,
@@ -87,6 +91,7 @@ impl Outbound {
             inflight_bytes: 0,
             by_packet_id: HashMap::new(),
             unsent: BTreeSet::new(),
+            reserved: HashSet::new(),
             window: usize::from(config.max_inflight.max(1)),
             next_order: 1,
             next_packet_id: 1,
@@ -274,7 +279,10 @@ impl Outbound {
         loop {
             let id = self.next_packet_id;
             self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
-            if !self.by_packet_id.contains_key(&id) && !requests.contains_key(&id) {
+            if !self.by_packet_id.contains_key(&id)
+                && !requests.contains_key(&id)
+                && !self.reserved.contains(&id)
+            {
                 return id;
             }
         }
@@ -312,6 +320,10 @@ impl Outbound {
                     ..wire(entry, now, protocol)
                 };
                 if let Some(code) = limits.publish_refusal(&publish, protocol) {
+                    // Bounded, so that ids are always left to allocate.
+                    if publish.qos == QoS::ExactlyOnce && self.reserved.len() < 4096 {
+                        self.reserved.insert(entry.packet_id);
+                    }
                     let entry = self.take_inflight(order);
                     fail(entry, code, log, events);
                     continue;
@@ -432,6 +444,7 @@ impl Outbound {
         let inflight = std::mem::take(&mut self.inflight);
         self.by_packet_id.clear();
         self.unsent.clear();
+        self.reserved.clear();
         self.inflight_bytes = 0;
         for (_, mut entry) in inflight {
             if entry.stage == Stage::Released && !resend_released {
