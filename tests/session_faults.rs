@@ -6,14 +6,18 @@
 //! which the broker sends one copy each (MQTT-3.3.4-5, as mosquitto 2.0 does), with its
 //! subscription identifier or, for a quarter of the seeds, without (the copies are then told
 //! apart by copies.rs and de-duplication): then each subscription's handler too gets every
-//! message once, in order.
+//! message once, in order. Every CONNACK sets a new Receive Maximum (1 to 5) and, on half the
+//! connections, a Maximum Packet Size: the broker checks that nothing the client sends on a
+//! connection, resent messages included, breaks that connection's limits (MQTT-3.3.4-7,
+//! MQTT-3.2.2-15), as a strict broker would.
 #![cfg(not(target_arch = "wasm32"))] // host-only
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use bytes::Bytes;
 use wasmqtt::codec::{
-    Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, SubAck, SubscriptionOptions,
+    encoded_len, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, SubAck,
+    SubscriptionOptions,
 };
 use wasmqtt::session::{Config, Event, PublishRequest, Session, StoreOp, Write};
 use wasmqtt::topic;
@@ -54,6 +58,14 @@ struct Broker {
     alias_hits: u32,
     /// Subscription identifiers supported (else CONNACK says not, and copies carry none).
     ids: bool,
+    /// The limits the next CONNACK sets, and those of this connection.
+    receive_maximum: u16,
+    maximum_packet_size: Option<u32>,
+    /// QoS 2 PUBLISH received on this connection, PUBCOMP not yet sent: what the client's send
+    /// quota counts (4.9; QoS 1 is acknowledged at once here).
+    unacknowledged: HashSet<u16>,
+    /// The most of them at once, over the run.
+    most_unacknowledged: usize,
 }
 
 impl Broker {
@@ -148,8 +160,10 @@ impl Broker {
                 self.connected = true;
                 let session_present = self.has_session;
                 self.has_session = true;
+                self.unacknowledged.clear();
                 let properties = Properties {
-                    receive_maximum: Some(5),
+                    receive_maximum: Some(self.receive_maximum),
+                    maximum_packet_size: self.maximum_packet_size,
                     topic_alias_maximum: (self.alias_maximum > 0).then_some(self.alias_maximum),
                     subscription_identifier_available: (!self.ids).then_some(0),
                     ..Default::default()
@@ -192,11 +206,29 @@ impl Broker {
                 }));
             }
             Packet::Publish(mut publish) => {
+                if let Some(max) = self.maximum_packet_size {
+                    let size = encoded_len(&Packet::Publish(publish.clone()), ProtocolVersion::V5);
+                    assert!(
+                        size <= max as usize,
+                        "MQTT-3.2.2-15: {size} bytes, limit {max}"
+                    );
+                }
+                if let (QoS::ExactlyOnce, Some(id)) = (publish.qos, publish.packet_id) {
+                    self.unacknowledged.insert(id);
+                    let count = self.unacknowledged.len();
+                    assert!(
+                        count <= usize::from(self.receive_maximum),
+                        "MQTT-3.3.4-7: {count} unacknowledged, Receive Maximum {}",
+                        self.receive_maximum
+                    );
+                    self.most_unacknowledged = self.most_unacknowledged.max(count);
+                }
                 self.resolve_alias(&mut publish);
                 self.receive(publish, to_client)
             }
             Packet::PubRel(ack) => {
                 self.inbound_qos2.remove(&ack.packet_id);
+                self.unacknowledged.remove(&ack.packet_id);
                 to_client.push_back(Packet::PubComp(Ack::new(ack.packet_id)));
             }
             Packet::PubAck(ack) | Packet::PubComp(ack) => {
@@ -279,6 +311,8 @@ struct Seen {
     copies: u32,
     /// Copies without identifiers the session took for copies (not delivered).
     collapsed: u64,
+    /// The most QoS 2 PUBLISH unacknowledged at once on one connection.
+    most_unacknowledged: usize,
 }
 
 /// A session with one route per subscribed filter, as a page registers its handlers on load.
@@ -350,6 +384,9 @@ fn run(seed: u64, messages: usize) -> Seen {
         now += 1;
         if !link_up && rng.chance(30) {
             link_up = true;
+            // This connection's limits: a new CONNACK each time.
+            broker.receive_maximum = 1 + (rng.next() % 5) as u16;
+            broker.maximum_packet_size = rng.chance(50).then_some(120);
             client.session.handle_transport_open(now);
         }
         if link_up && client.session.is_connected() && !subscribed {
@@ -493,6 +530,7 @@ fn run(seed: u64, messages: usize) -> Seen {
         check_once_in_order(seed, &format!("handler of {filter}"), &got, messages);
     }
     seen.alias_hits = broker.alias_hits;
+    seen.most_unacknowledged = broker.most_unacknowledged;
     seen.collapsed += client.session.metrics().copies_dropped;
     seen
 }
@@ -500,6 +538,7 @@ fn run(seed: u64, messages: usize) -> Seen {
 #[test]
 fn qos1_with_dedup_and_qos2_arrive_exactly_once_in_order_through_cuts_and_restarts() {
     let (mut cuts, mut restarts, mut alias_hits, mut copies, mut collapsed) = (0, 0, 0, 0, 0);
+    let mut most_unacknowledged = 0;
     let seeds = 2_000;
     let only: Option<u64> = std::env::var("FAULT_SEED")
         .ok()
@@ -511,6 +550,7 @@ fn qos1_with_dedup_and_qos2_arrive_exactly_once_in_order_through_cuts_and_restar
         alias_hits += seen.alias_hits;
         copies += seen.copies;
         collapsed += seen.collapsed;
+        most_unacknowledged = most_unacknowledged.max(seen.most_unacknowledged);
     }
     // The faults really happened.
     assert!(cuts > seeds as u32 * 5, "cuts: {cuts}");
@@ -518,5 +558,9 @@ fn qos1_with_dedup_and_qos2_arrive_exactly_once_in_order_through_cuts_and_restar
     assert!(alias_hits > seeds as u32 * 10, "alias hits: {alias_hits}");
     assert!(copies >= seeds as u32 / 4 * 60, "copies: {copies}");
     assert!(collapsed > seeds / 4 * 30, "collapsed: {collapsed}");
+    assert!(
+        most_unacknowledged >= 3,
+        "the window was used: {most_unacknowledged}"
+    );
     println!("{seeds} seeds x 60 messages: {cuts} link cuts, {restarts} client restarts, {alias_hits} publishes on a topic alias, {copies} copies for overlapping subscriptions with identifiers, {collapsed} without taken for copies, no loss, no duplicate");
 }

@@ -16,7 +16,7 @@ use super::client_options::{self, Persistence};
 use super::clock::now_ms;
 use super::diagnosis::{self, Diagnosis, Verdict};
 use super::error::{invalid_argument, mqtt_error, reason_code_name};
-use super::idb::{IdbStore, StoreError};
+use super::idb::{DatabaseName, IdbStore, StoreError};
 use super::props;
 use super::socket::{Socket, SocketEvent};
 use super::timer::Timer;
@@ -35,7 +35,7 @@ struct State {
     urls: Vec<String>,
     persistence: Persistence,
     store: Option<Rc<IdbStore>>,
-    database: String,
+    database: DatabaseName,
     sync: StoreSync,
     /// The highest sequence number reported to the session as committed.
     committed_seq: u64,
@@ -364,9 +364,11 @@ impl State {
                 }
             }
             while let Some(packet) = self.session.poll_packet() {
-                // A packet that does not encode was refused when it was accepted; one that
-                // slips through is dropped rather than sent broken.
-                let _ = codec::encode(&packet, self.session.protocol(), &mut self.out);
+                // Everything was checked when given; should a packet still not encode, the
+                // session fails what it belongs to rather than it vanishing.
+                if let Err(error) = codec::encode(&packet, self.session.protocol(), &mut self.out) {
+                    self.session.handle_encode_error(now_ms(), &packet, error);
+                }
             }
             if self.out.len() >= FLUSH_AT_BYTES {
                 self.flush();
@@ -486,6 +488,11 @@ impl State {
                     self.taken_over();
                 } else if reason != LostReason::Requested {
                     self.supervisor.handle_closed(now);
+                }
+                if let LostReason::ProtocolError(code) = reason {
+                    // The broker broke the protocol: the application hears why, not only close.
+                    let message = format!("protocol error: {}", codec::reason::name(code));
+                    self.error(&reason_code_name(code), &message, Some(code), false);
                 }
                 let mut entries = vec![("reason", JsValue::from_str(lost_reason_text(reason)))];
                 if let Some(code) = reason.reason_code() {
@@ -831,11 +838,7 @@ impl Driver {
         let database = IdbStore::database_name(&options.urls[0], &options.session.client_id);
         let protocol = options.session.protocol;
         let url_count = options.urls.len();
-        let max_in = options
-            .session
-            .connect_properties
-            .maximum_packet_size
-            .unwrap_or(0);
+        let max_in = options.session.incoming_packet_limit();
         let state = Rc::new_cyclic(|me: &Weak<RefCell<State>>| {
             let weak = me.clone();
             RefCell::new(State {
@@ -877,6 +880,13 @@ impl Driver {
         Ok(Driver { state })
     }
 
+    /// The name the session is stored and shared across tabs under: the broker's identity and
+    /// the client id, never a credential of the URL (`session::storage_name`).
+    #[wasm_bindgen(getter, js_name = sessionName)]
+    pub fn session_name(&self) -> String {
+        self.state.borrow().database.name.clone()
+    }
+
     /// Loads the persisted session (falling back to memory, with a `storage` event, when
     /// IndexedDB is unusable), then starts connecting.
     pub async fn start(&self) -> Result<(), JsValue> {
@@ -885,7 +895,7 @@ impl Driver {
             (s.persistence, s.database.clone())
         };
         if persistence == Persistence::IndexedDb {
-            let loaded = match IdbStore::open(&database).await {
+            let loaded = match IdbStore::open_session(&database).await {
                 Ok(store) => store.load().await.map(|records| (store, records)),
                 Err(error) => Err(error),
             };
