@@ -60,6 +60,15 @@ export interface FixedReconnectOptions {
   maxAttempts?: number;
 }
 
+export interface EndOptions {
+  /** Close at once, without DISCONNECT: the broker publishes the will. */
+  force?: boolean;
+  /** ms to wait for in-flight messages before DISCONNECT (default 5000). */
+  timeout?: number;
+  /** Send DISCONNECT asking the broker to publish the will (MQTT 5 reason 0x04). */
+  will?: boolean;
+}
+
 export interface ReconnectOptions {
   period?: never;
   /** Delay before the first retry, ms. Default 500. */
@@ -118,8 +127,12 @@ export interface ClientOptions {
   clientId?: string;
   /** Start a new session (clean session / clean start). Default true. Set false, with a fixed clientId, for a persistent session. */
   clean?: boolean;
-  /** Seconds, 0..65535, 0 turns it off. Default 60. */
-  keepalive?: number;
+  /**
+   * Seconds, 0..65535, 0 turns it off; a PINGREQ goes out every keepalive. Default 60. 'auto':
+   * the adaptive heartbeat (5 s on a fast link, else 2.5 x the measured round trip with its
+   * variance, at most 60 s; dead after three beats unanswered); not with pingTimeout.
+   */
+  keepalive?: number | 'auto';
   username?: string;
   /** Never written to the store. */
   password?: Payload;
@@ -248,8 +261,10 @@ export interface Metrics {
   /** Publishes sent with a topic alias instead of the topic. */
   topicAliasHits: number;
   reconnects: number;
-  /** Last PINGREQ -> PINGRESP round trip, ms. */
+  /** Smoothed PINGREQ -> PINGRESP round trip, ms, once measured. */
   rttMs?: number;
+  /** The time between PINGREQs now, ms (0 while disconnected or with keepalive 0). */
+  keepaliveIntervalMs: number;
   /** Messages received per second over the last few seconds. */
   messagesPerSecond: number;
   /** Where the session is kept now (see the 'storage' event). */
@@ -319,7 +334,11 @@ export class MqttClient {
   /** MQTT 5 enhanced authentication: re-authenticates on the live connection; resolves with the broker's properties. */
   reauthenticate(data?: Uint8Array | string): Promise<Properties>;
   metrics(): Metrics;
-  end(options?: { force?: boolean; timeout?: number; will?: boolean }): Promise<void>;
+  end(options?: EndOptions): Promise<void>;
+  /** MQTT.js's forms: end(force), end(force, cb), end(force, options, cb), end(cb). */
+  end(force: boolean, callback?: (error?: MqttError) => void): Promise<void>;
+  end(force: boolean, options: Omit<EndOptions, 'force'>, callback?: (error?: MqttError) => void): Promise<void>;
+  end(callback: (error?: MqttError) => void): Promise<void>;
 }
 
 export function load(wasmUrl?: string | URL): Promise<unknown>;

@@ -268,7 +268,17 @@ export class MqttClient {
    * once without DISCONNECT, so the broker publishes the will (what is persisted stays persisted
    * and resumes on the next connect).
    */
-  async end(options = {}) {
+  end(options = {}, ...rest) {
+    // MQTT.js's forms: end(force), end(force, cb), end(force, opts, cb), end(cb).
+    if (typeof options === 'function') [options, rest] = [{}, [options]];
+    const callback = typeof rest.at(-1) === 'function' ? rest.at(-1) : null;
+    if (typeof options === 'boolean') options = { ...(rest.length > 1 ? rest[0] : {}), force: options };
+    const ended = this.#end(options);
+    if (callback) ended.then(() => callback(), (error) => callback(error));
+    return ended;
+  }
+
+  async #end(options) {
     Driver.checkEndOptions(options);
     if (this.#ended) return;
     this.#ended = true;
