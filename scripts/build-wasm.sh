@@ -15,11 +15,14 @@ build() { # features, out name
     # Size: optimise for size only here (native release builds, e.g. the benchmarks' driver, keep
     # opt-level s), and build std with the immediate-abort panic strategy, which drops the panic
     # formatting machinery (about 8% of the wasm). Debian's rustc-web ships the std sources
-    # (rust-web-src); RUSTC_BOOTSTRAP unlocks -Z build-std on this stable compiler.
+    # (rust-web-src); RUSTC_BOOTSTRAP unlocks -Z build-std on this stable compiler. std's
+    # optimize_for_size feature picks its smaller sort and integer formatting code (-2 KiB gzipped,
+    # bench/SIZE.md).
     CARGO_PROFILE_RELEASE_OPT_LEVEL=z RUSTC_BOOTSTRAP=1 \
       RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
       wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg \
-      --out-name "$2" -- --no-default-features --features "$1" -Z build-std=std,panic_abort
+      --out-name "$2" -- --no-default-features --features "$1" \
+      -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
   else
     wasm-pack --log-level error build --quiet --no-pack "$profile" --target web --out-dir pkg \
       --out-name "$2" -- --no-default-features --features "$1"

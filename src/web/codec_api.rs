@@ -75,7 +75,10 @@ pub fn record_layout() -> Object {
         ("TYPES", types.into()),
         ("TYPE_MASK", codec_record::TYPE_MASK.into()),
         ("HAS_PROPERTIES", codec_record::HAS_PROPERTIES.into()),
-        ("HAS_WILL_PROPERTIES", codec_record::HAS_WILL_PROPERTIES.into()),
+        (
+            "HAS_WILL_PROPERTIES",
+            codec_record::HAS_WILL_PROPERTIES.into(),
+        ),
         ("NO_PACKET_ID", codec_record::NO_PACKET_ID.into()),
         ("REFUSED", REFUSED.into()),
     ])
