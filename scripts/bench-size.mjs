@@ -4,7 +4,8 @@
 // the codec entry's wasm (`wasmqtt/codec`) on its own line. With twiggy installed, also where the
 // client wasm's bytes are (a build that keeps function names: scripts/lib/size-profile.mjs).
 // Writes bench/size-results.md and bench/results/size-table.json (for bench/RESULTS.md).
-// `--no-build`: pkg/ is already built (no profile then, unless bench/.build/names has one).
+// `--no-build`: pkg/ is already built (the profile then reads bench/.build/names, which
+// scripts/bench.mjs's build for the size part writes).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -14,7 +15,7 @@ import { minimalAppBundle } from './lib/minimal-app.mjs';
 import { profile, profileTables } from './lib/size-profile.mjs';
 import { BUDGET_KIB } from './check-size.mjs';
 
-const NAMES = path.join(ROOT, 'bench/.build/names');
+const NAMES = path.join(ROOT, 'bench/.build/names'); // also in scripts/bench.mjs
 if (!process.argv.includes('--no-build')) {
   execFileSync('bash', ['scripts/build-wasm.sh'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, WASMQTT_WASM_NAMES: NAMES } });
 }
