@@ -60,7 +60,12 @@ fn mqtt_4_8_0_1_a_packet_before_connack_closes() {
         let mut h = Harness::new(config(version));
         h.session.handle_transport_open(h.now);
         assert!(matches!(h.sent().as_slice(), [Packet::Connect(_)]));
-        h.receive(Packet::Publish(inbound("t", "early", QoS::AtMostOnce, None)));
+        h.receive(Packet::Publish(inbound(
+            "t",
+            "early",
+            QoS::AtMostOnce,
+            None,
+        )));
         let events = h.events();
         closed_for(&mut h, events, reason::PROTOCOL_ERROR);
     }
