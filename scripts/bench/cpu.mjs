@@ -1,0 +1,106 @@
+// Main-thread CPU per message (issue #14 point 6): one page subscribes to a topic and publishes
+// to it at a fixed offered rate (publisher and subscriber in one page, so each message costs its
+// publish and its delivery), through the same broker path for every client. After a warm-up,
+// CDP Performance.getMetrics is read before and after a measured window of messages; the
+// TaskDuration and ScriptDuration deltas divided by the messages delivered in the window give
+// microseconds of main-thread time per message. Then, apart from the measured runs (the
+// profiler costs CPU), DevTools CPU profiles of the PROFILED cases.
+import { startBench, profile, SCALE, TRANSPORT } from './common.mjs';
+
+/** The clients compared: wasmqtt in both persistence modes against MQTT.js (in memory). */
+export const CPU_CLIENTS = ['wasmqtt-memory', 'wasmqtt-indexeddb', 'mqttjs']
+  .filter((c) => !process.env.BENCH_CLIENTS || process.env.BENCH_CLIENTS.split(',').includes(c));
+/** Offered rate, msg/s (BENCH_CPU_RATE). */
+export const RATE = Number(process.env.BENCH_CPU_RATE || 2000);
+/** Messages in the warm-up and in the measured window of each run (scaled by BENCH_SCALE). */
+export const WARMUP = Math.ceil(2_000 * SCALE);
+export const MEASURED = Math.ceil(10_000 * SCALE);
+export const CPU_CASES = [0, 1, 2].flatMap((qos) => [100, 4096].map((size) => ({ qos, size })));
+/** Profiled after the measured runs, both clients: where the time goes in the cheapest case. */
+export const PROFILED = [{ qos: 0, size: 100 }].flatMap((c) => ['wasmqtt-memory', 'mqttjs']
+  .filter((client) => CPU_CLIENTS.includes(client)).map((client) => ({ client, ...c })));
+/** Rounds of every case (BENCH_REPEAT, default 3); the report shows the median. */
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT || 3));
+/** A client that offers less than this share of RATE did not keep up with it. */
+export const KEPT_UP = 0.95;
+
+const metrics = async (cdp) => {
+  const { metrics: list } = await cdp.send('Performance.getMetrics');
+  const get = (name) => list.find((m) => m.name === name)?.value ?? 0;
+  return { task: get('TaskDuration'), script: get('ScriptDuration') };
+};
+
+/** One run: a fresh page, warm-up, then the measured window (optionally profiled instead). */
+async function runOne(bench, { client, qos, size }, { withProfile = false } = {}) {
+  const page = await bench.page();
+  try {
+    await page.evaluate((a) => window.startLoop(a), { kind: client, url: bench.url, clientId: bench.id('cpu'), topic: `bench/c/${bench.id('topic')}`, size, qos });
+    const warm = await page.evaluate((a) => window.loopPaced(a), { count: WARMUP, rate: RATE });
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const stop = withProfile ? await profile(page) : null;
+    const before = await metrics(cdp);
+    const w = await page.evaluate((a) => window.loopPaced(a), { count: MEASURED, rate: RATE });
+    const after = await metrics(cdp);
+    const profiled = stop ? await stop(15) : undefined;
+    await page.evaluate(() => window.endLoop()).catch(() => {});
+    const per = (seconds) => (w.delivered ? (seconds * 1e6) / w.delivered : null);
+    return {
+      client, qos, size, rate: RATE, ...w,
+      taskUs: per(after.task - before.task), scriptUs: per(after.script - before.script),
+      keptUp: w.drained && w.delivered === w.offered && w.offeredRate >= KEPT_UP * RATE,
+      warmup: { delivered: warm.delivered, offered: warm.offered, drained: warm.drained },
+      profile: profiled,
+    };
+  } finally {
+    await page.close();
+  }
+}
+
+/** The run with the median task time, carrying every round's figures in the order run. */
+function median(runs) {
+  const sorted = [...runs].sort((a, b) => (a.taskUs ?? Infinity) - (b.taskUs ?? Infinity));
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  return {
+    ...middle,
+    rounds: runs.map((r) => ({ taskUs: r.taskUs, scriptUs: r.scriptUs, delivered: r.delivered, offeredRate: r.offeredRate, keptUp: r.keptUp })),
+    keptUp: runs.every((r) => r.keptUp),
+  };
+}
+
+const show = (r) => `${r.client} QoS ${r.qos} ${r.size} B: task ${r.taskUs?.toFixed(1)} us/msg, script ${r.scriptUs?.toFixed(1)} us/msg, ` +
+  `${r.delivered}/${r.offered} delivered, offered at ${Math.round(r.offeredRate)} msg/s${r.keptUp ? '' : ' (DID NOT KEEP UP)'}${r.error ? ` error: ${r.error}` : ''}`;
+
+export async function run() {
+  const bench = await startBench();
+  const runs = [];
+  const profiled = [];
+  let drops;
+  try {
+    // The clients take turns within each round, so a slow spell of the machine does not fall on one.
+    const rounds = new Map();
+    for (let round = 1; round <= REPEAT; round++) {
+      for (const c of CPU_CASES) {
+        for (const client of CPU_CLIENTS) {
+          const r = await runOne(bench, { client, ...c });
+          console.log(`round ${round}: ${show(r)}`);
+          const key = `${client} ${c.qos} ${c.size}`;
+          rounds.set(key, [...(rounds.get(key) ?? []), r]);
+        }
+      }
+    }
+    for (const each of rounds.values()) runs.push(median(each));
+    for (const p of PROFILED) {
+      const r = await runOne(bench, p, { withProfile: true });
+      console.log(`profiled: ${show(r)}`);
+      profiled.push(r);
+    }
+  } finally {
+    drops = bench.broker.droppedMessageReports();
+    await bench.close();
+  }
+  return {
+    runs, profiled, rate: RATE, warmup: WARMUP, measured: MEASURED, repeat: REPEAT, keptUpShare: KEPT_UP,
+    transport: TRANSPORT, scale: SCALE, brokerDropReports: drops,
+  };
+}
