@@ -189,7 +189,8 @@ export function writeReport() {
     out('## Where the main-thread time goes at a fixed rate (CPU profiles)', '',
       `DevTools CPU profiles (CDP Profiler, 200 us sampling) of the one-page loop of the CPU measurement (${fmt(cpu.rate)} msg/s offered, ${fmt(cpu.measured)} messages), in runs made after the measured ones; functions by self time. \`(program)\` is time in the browser's own code outside JavaScript and wasm (for instance the WebSocket and task dispatch); \`(idle)\` is time the page waited.`, '');
     for (const r of cpu.profiled) {
-      profileTable(`${LABELS[r.client]}, ${caseName(r)}, publisher and subscriber in one page (${us(r.taskUs)} us task time per message while profiled`, r.profile, out);
+      const { framesSent: sent, framesReceived: received } = r.profile;
+      profileTable(`${LABELS[r.client]}, ${caseName(r)}, publisher and subscriber in one page (${us(r.taskUs)} us task time per message while profiled; WebSocket frames per message: ${sent == null ? '-' : `${(sent / r.delivered).toFixed(2)} sent, ${(received / r.delivered).toFixed(2)} received`}`, r.profile, out);
     }
   }
   const analysis = path.join(ROOT, 'bench/ANALYSIS.md');
@@ -200,10 +201,11 @@ export function writeReport() {
 }
 
 /** One profile's top functions by self time, under `title` (the busy share is appended). */
-function profileTable(title, { top, idle }, out) {
+function profileTable(title, { top, idle, bySource }, out) {
   out(`${title}; busy ${(100 * (1 - idle)).toFixed(0)}%):`, '',
     '| function | self ms | share |', '| --- | ---: | ---: |',
     ...top.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.ms} | ${(100 * f.share).toFixed(1)}% |`), '');
+  if (bySource) out(`Self time by source: ${bySource.filter((s) => s.share >= 0.001).map((s) => `\`${s.name}\` ${(100 * s.share).toFixed(1)}%`).join(', ')}.`, '');
 }
 
 const us = (n) => (n == null ? '-' : n.toFixed(0));
@@ -221,7 +223,8 @@ function cpuSection(cpu, out) {
   out(`One page subscribes to a topic and publishes to it at ${fmt(cpu.rate)} msg/s offered (a 10 ms timer publishes every message that is due), so each message costs its publish and its delivery on one main thread; same broker path for every client (${cpu.transport === 'direct' ? 'mosquitto\'s own WebSocket listener' : 'the WebSocket bridge to mosquitto\'s TCP listener'}). ` +
     `After ${fmt(cpu.warmup)} messages of warm-up, CDP \`Performance.getMetrics\` is read before and after ${fmt(cpu.measured)} more${cpu.scale !== 1 ? ` (message counts scaled by ${cpu.scale})` : ''}; the window ends when every message came back and every publish settled. ` +
     `Cells: TaskDuration / ScriptDuration deltas in microseconds per delivered message (all main-thread tasks / JavaScript and wasm only). ${cpu.repeat > 1 ? `Each case ran ${cpu.repeat} times, the clients taking turns; the median by task time. ` : ''}Ratio: task time to MQTT.js's (in memory) in the same case. ` +
-    `A client that offered less than ${(100 * cpu.keptUpShare).toFixed(0)}% of the rate, or did not get every message back, did not keep up: marked *, and listed below.`, '',
+    `A client that offered less than ${(100 * cpu.keptUpShare).toFixed(0)}% of the rate, or did not get every message back within ${cpu.maxDrainSeconds ?? '-'} s of its last publish, did not keep up: marked *, and listed below.` +
+    (cpu.baseline ? ` The flows alone (the same loop with no client and no socket: the timer, a promise and a count per message) cost ${us(cpu.baseline.taskUs)} / ${us(cpu.baseline.scriptUs)} us per message, included in every cell.` : ''), '',
     `| case | ${CPU_COLUMNS.map((c) => `${LABELS[c]} task / script us`).join(' | ')} | wasmqtt / MQTT.js | wasmqtt (IDB) / MQTT.js |`,
     `| --- | ${CPU_COLUMNS.map(() => '---:').join(' | ')} | ---: | ---: |`);
   for (const c of cases) {
@@ -232,7 +235,17 @@ function cpuSection(cpu, out) {
     const mq = cpuRun(cpu, 'mqttjs', c)?.taskUs;
     out(`| ${caseName(c)} | ${cells.join(' | ')} | ${x(ratio(cpuRun(cpu, 'wasmqtt-memory', c)?.taskUs, mq))} | ${x(ratio(cpuRun(cpu, 'wasmqtt-indexeddb', c)?.taskUs, mq))} |`);
   }
-  out('', 'How each client kept up in the median run: messages delivered / offered in the window, the rate it actually offered (msg/s), and the seconds from the last publish until everything came back:', '',
+  out('', 'The same runs in CPU time, which a busy machine does not stretch: ThreadTime (the main thread) and ProcessTime (the whole renderer process, every thread), us per delivered message; ratio: main-thread CPU time to MQTT.js\'s:', '',
+    `| case | ${CPU_COLUMNS.map((c) => `${LABELS[c]} thread / process us`).join(' | ')} | wasmqtt / MQTT.js | wasmqtt (IDB) / MQTT.js |`,
+    `| --- | ${CPU_COLUMNS.map(() => '---:').join(' | ')} | ---: | ---: |`);
+  for (const c of cases) {
+    const mq = cpuRun(cpu, 'mqttjs', c)?.threadUs;
+    out(`| ${caseName(c)} | ${CPU_COLUMNS.map((client) => {
+      const r = cpuRun(cpu, client, c);
+      return r ? `${us(r.threadUs)} / ${us(r.processUs)}` : '-';
+    }).join(' | ')} | ${x(ratio(cpuRun(cpu, 'wasmqtt-memory', c)?.threadUs, mq))} | ${x(ratio(cpuRun(cpu, 'wasmqtt-indexeddb', c)?.threadUs, mq))} |`);
+  }
+  out('', 'How each client kept up in the median run: messages delivered / offered in the window, the rate it actually offered (msg/s), and the seconds from the last publish until everything came back (* as above: in at least one round it did not keep up):', '',
     `| case | ${CPU_COLUMNS.map((c) => LABELS[c]).join(' | ')} |`, `| --- | ${CPU_COLUMNS.map(() => '---').join(' | ')} |`);
   for (const c of cases) {
     out(`| ${caseName(c)} | ${CPU_COLUMNS.map((client) => {
@@ -253,7 +266,7 @@ function cpuSection(cpu, out) {
   const behind = cpu.runs.filter((r) => !r.keptUp);
   if (behind.length) {
     out('', 'Did not keep up with the offered rate in at least one round (its figure is per message it did deliver):', '',
-      ...behind.map((r) => `- ${LABELS[r.client]}, ${caseName(r)}: ${(r.rounds ?? [r]).map((k) => `${k.delivered}/${r.offered} delivered at ${fmt(k.offeredRate)} msg/s offered`).join('; ')}`));
+      ...behind.map((r) => `- ${LABELS[r.client]}, ${caseName(r)}: ${(r.rounds ?? [r]).map((k) => `${k.delivered}/${r.offered} delivered at ${fmt(k.offeredRate)} msg/s offered, the last ${k.drainSeconds?.toFixed(2) ?? '-'} s after the last publish${k.keptUp ? '' : ' *'}`).join('; ')}`));
   }
   out('');
 }
