@@ -39,41 +39,57 @@ const metrics = async (cdp) => {
   return Object.fromEntries(Object.entries(METRICS).map(([key, name]) => [key, list.find((m) => m.name === name)?.value ?? 0]));
 };
 
+/** How long a page step may take (a connect that never settles must not stop the benchmark). */
+const STEP_TIMEOUT_MS = 60_000;
+
+function evaluate(page, fn, arg) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS); });
+  return Promise.race([page.evaluate(fn, arg), late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * One run: a fresh page, warm-up, then the measured window. Profiled instead, it also counts the
- * WebSocket frames each way (CDP Network events, which cost the page CPU too).
+ * WebSocket frames each way (CDP Network events, which cost the page CPU too). A client that
+ * fails is reported as such, and the other runs go on.
  */
 export async function runOne(bench, { client, qos, size }, { withProfile = false } = {}) {
   const page = await bench.page();
   try {
-    const cdp = await page.context().newCDPSession(page);
-    const frames = { sent: 0, received: 0 };
-    if (withProfile) {
-      cdp.on('Network.webSocketFrameSent', () => { frames.sent += 1; });
-      cdp.on('Network.webSocketFrameReceived', () => { frames.received += 1; });
-      await cdp.send('Network.enable');
-    }
-    await page.evaluate((a) => window.startLoop(a), { kind: client, url: bench.url, clientId: bench.id('cpu'), topic: `bench/c/${bench.id('topic')}`, size, qos });
-    const warm = await page.evaluate((a) => window.loopPaced(a), { count: WARMUP, rate: RATE });
-    await cdp.send('Performance.enable');
-    const stop = withProfile ? await profile(page) : null;
-    Object.assign(frames, { sent: 0, received: 0 });
-    const before = await metrics(cdp);
-    const w = await page.evaluate((a) => window.loopPaced(a), { count: MEASURED, rate: RATE });
-    const after = await metrics(cdp);
-    const profiled = stop ? { ...await stop(15), framesSent: frames.sent, framesReceived: frames.received } : undefined;
-    await page.evaluate(() => window.endLoop()).catch(() => {});
-    const per = (key) => (w.delivered ? ((after[key] - before[key]) * 1e6) / w.delivered : null);
-    return {
-      client, qos, size, rate: RATE, ...w,
-      ...Object.fromEntries(Object.keys(METRICS).map((key) => [key, per(key)])),
-      keptUp: w.drained && w.delivered === w.offered && w.offeredRate >= KEPT_UP * RATE && w.drainSeconds <= MAX_DRAIN_S,
-      warmup: { delivered: warm.delivered, offered: warm.offered, drained: warm.drained },
-      profile: profiled,
-    };
+    return await measure(bench, page, { client, qos, size }, withProfile);
+  } catch (e) {
+    return { client, qos, size, rate: RATE, offered: MEASURED, delivered: 0, keptUp: false, taskUs: null, scriptUs: null, error: e.message.split('\n')[0] };
   } finally {
     await page.close();
   }
+}
+
+async function measure(bench, page, { client, qos, size }, withProfile) {
+  const cdp = await page.context().newCDPSession(page);
+  const frames = { sent: 0, received: 0 };
+  if (withProfile) {
+    cdp.on('Network.webSocketFrameSent', () => { frames.sent += 1; });
+    cdp.on('Network.webSocketFrameReceived', () => { frames.received += 1; });
+    await cdp.send('Network.enable');
+  }
+  await evaluate(page, (a) => window.startLoop(a), { kind: client, url: bench.url, clientId: bench.id('cpu'), topic: `bench/c/${bench.id('topic')}`, size, qos });
+  const warm = await evaluate(page, (a) => window.loopPaced(a), { count: WARMUP, rate: RATE });
+  await cdp.send('Performance.enable');
+  const stop = withProfile ? await profile(page) : null;
+  Object.assign(frames, { sent: 0, received: 0 });
+  const before = await metrics(cdp);
+  const w = await evaluate(page, (a) => window.loopPaced(a), { count: MEASURED, rate: RATE });
+  const after = await metrics(cdp);
+  const profiled = stop ? { ...await stop(15), framesSent: frames.sent, framesReceived: frames.received } : undefined;
+  await evaluate(page, () => window.endLoop()).catch(() => {});
+  const per = (key) => (w.delivered ? ((after[key] - before[key]) * 1e6) / w.delivered : null);
+  return {
+    client, qos, size, rate: RATE, ...w,
+    ...Object.fromEntries(Object.keys(METRICS).map((key) => [key, per(key)])),
+    keptUp: w.drained && w.delivered === w.offered && w.offeredRate >= KEPT_UP * RATE && w.drainSeconds <= MAX_DRAIN_S,
+    warmup: { delivered: warm.delivered, offered: warm.offered, drained: warm.drained },
+    profile: profiled,
+  };
 }
 
 /** The run with the median task time, carrying every round's figures in the order run. */

@@ -188,7 +188,7 @@ export function writeReport() {
   if (cpu?.profiled?.length) {
     out('## Where the main-thread time goes at a fixed rate (CPU profiles)', '',
       `DevTools CPU profiles (CDP Profiler, 200 us sampling) of the one-page loop of the CPU measurement (${fmt(cpu.rate)} msg/s offered, ${fmt(cpu.measured)} messages), in runs made after the measured ones; functions by self time. \`(program)\` is time in the browser's own code outside JavaScript and wasm (for instance the WebSocket and task dispatch); \`(idle)\` is time the page waited.`, '');
-    for (const r of cpu.profiled) {
+    for (const r of cpu.profiled.filter((p) => p.profile)) {
       const { framesSent: sent, framesReceived: received } = r.profile;
       profileTable(`${LABELS[r.client]}, ${caseName(r)}, publisher and subscriber in one page (${us(r.taskUs)} us task time per message while profiled; WebSocket frames per message: ${sent == null ? '-' : `${(sent / r.delivered).toFixed(2)} sent, ${(received / r.delivered).toFixed(2)} received`}`, r.profile, out);
     }
@@ -264,9 +264,13 @@ function cpuSection(cpu, out) {
     }
   }
   const behind = cpu.runs.filter((r) => !r.keptUp);
+  const failed = [...cpu.runs, ...cpu.profiled].filter((r) => r.error);
   if (behind.length) {
     out('', 'Did not keep up with the offered rate in at least one round (its figure is per message it did deliver):', '',
       ...behind.map((r) => `- ${LABELS[r.client]}, ${caseName(r)}: ${(r.rounds ?? [r]).map((k) => `${k.delivered}/${r.offered} delivered at ${fmt(k.offeredRate)} msg/s offered, the last ${k.drainSeconds?.toFixed(2) ?? '-'} s after the last publish${k.keptUp ? '' : ' *'}`).join('; ')}`));
+  }
+  if (failed.length) {
+    out('', 'Errors (in the median run or a profiled one):', '', ...failed.map((r) => `- ${LABELS[r.client] ?? r.client}, ${caseName(r)}: ${r.error}`));
   }
   out('');
 }
