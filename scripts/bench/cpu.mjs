@@ -5,9 +5,10 @@
 // TaskDuration and ScriptDuration deltas divided by the messages delivered in the window give
 // microseconds of main-thread time per message. Those are wall-clock durations of tasks, which a
 // busy machine stretches; ThreadTime (the main thread's CPU time) and ProcessTime (the renderer
-// process's, every thread) are recorded beside them as the check that does not move with load. Then, apart from the measured runs (the
-// profiler costs CPU), DevTools CPU profiles of the PROFILED cases, and the same loop without
-// a client (bench/clients.js 'loopback'): the harness's own share of every figure.
+// process's, every thread) are recorded beside them as the check that does not move with load.
+// Then, apart from the measured runs (the profiler costs CPU), DevTools CPU profiles of the
+// PROFILED cases, and the same loop without a client (bench/clients.js 'loopback'): the
+// harness's own share of every figure.
 import { startBench, profile, SCALE, TRANSPORT } from './common.mjs';
 
 /** The clients compared: wasmqtt in both persistence modes against MQTT.js (in memory). */
