@@ -43,8 +43,9 @@ fn closed_for(h: &mut Harness, events: Vec<Event>, code: u8) {
 fn mqtt_3_2_2_4_session_present_to_a_clean_start_closes() {
     // MQTT-3.2.2-4 (5.0): "If the Client does not have Session State and receives Session
     // Present set to 1 it MUST close the Network Connection." Clean Start 1 discarded any.
-    let mut h = Harness::v5();
-    assert!(h.config.clean_start);
+    let mut config = config(ProtocolVersion::V5);
+    config.clean_start = true;
+    let mut h = Harness::new(config);
     let events = h.connect_with(true, Default::default());
     assert!(
         !events.iter().any(|e| matches!(e, Event::Connected { .. })),
