@@ -106,6 +106,9 @@ async function startAmqtt() {
  *   and the QoS published (MQTT-3.8.4-6 in 3.1.1), e.g. a QoS 0 message delivered at QoS 2.
  * - retainedOnConnect: sends every retained message, matching or not, to a client as it
  *   connects (before any SUBSCRIBE), so a new subscriber gets it a second time.
+ * - silentToV5Properties: answers a 5.0 CONNECT that carries properties (the client always sends
+ *   its Maximum Packet Size) or a user name with silence, instead of the 3.1.1 CONNACK 0x01 it
+ *   gives a bare one; the client gives up at connectTimeout.
  */
 export const BROKERS = [
   {
@@ -130,7 +133,7 @@ export const BROKERS = [
     name: 'amqtt',
     protocolVersions: [4],
     clientOptions: { username: 'interop' },
-    quirks: { deliversAtGrantedQos: true, retainedOnConnect: true },
+    quirks: { deliversAtGrantedQos: true, retainedOnConnect: true, silentToV5Properties: true },
     start: startAmqtt,
     version: () => execFileSync(AMQTT, ['--version'], { encoding: 'utf8' }).trim(),
   },

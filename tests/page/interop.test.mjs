@@ -309,6 +309,14 @@ for (const spec of BROKERS) {
             return { name: e.name, code: e.code, reasonCode: e.reasonCode, fatal: e.fatal, message: e.message };
           }
         }, [h.broker.wsUrl, {}]);
+        if (spec.quirks.silentToV5Properties) {
+          // The client's CONNECT carries its Maximum Packet Size: such a broker says nothing.
+          assert.equal(answer.join(''), '', 'silence (a fixed broker shows here)');
+          t.diagnostic(`${spec.name} answers a 5.0 CONNECT with properties with silence; the client reports ${JSON.stringify(error)}`);
+          assert.equal(error?.code, 'CONNECT_TIMEOUT', error?.message);
+          await page.close();
+          return;
+        }
         assert.equal(answer.join(''), '20020001', `a 3.1.1 CONNACK 0x01, in ${answer.length} WebSocket message(s)`);
         t.diagnostic(`${spec.name} answers a 5.0 CONNECT with CONNACK 20 02 00 01 in ${answer.length} WebSocket message(s); the client reports ${JSON.stringify(error)}`);
         assert.equal(error?.name, 'MqttError', 'the connection is refused');
