@@ -4,9 +4,12 @@
 //! - [`codec`]: the packet model, encoder and streaming decoder (pure Rust);
 //! - [`session`]: the deterministic, sans-I/O client state machine (pure Rust, no clock, no
 //!   socket, no database);
+//! - [`client`]: the session with its link supervisor, store sync, socket bookkeeping and
+//!   error rules, as one deterministic machine the browser layer drives (pure Rust);
 //! - `web` (wasm32 only): the browser driver: WebSocket transport, timers, IndexedDB and the
 //!   JavaScript API.
 
+pub mod client;
 pub mod codec;
 pub mod link;
 pub mod rate;
