@@ -80,8 +80,8 @@ pub enum Completion {
     Published { reason_code: u8 },
     /// A subscribe or unsubscribe: one reason code per filter.
     Acknowledged { reason_codes: Vec<u8> },
-    /// A request: the reply.
-    Response(Publish),
+    /// A request: the reply (boxed: far larger than the other results, and rarer).
+    Response(Box<Publish>),
 }
 
 /// Why a connection ended, in words.

@@ -315,7 +315,7 @@ impl Client {
                 .events
                 .push_back(ClientEvent::Duplicate { message_id, topic }),
             Event::CorruptRecord { key } => self.corrupt_record(&key),
-            Event::Response { token, publish } => self.done(token, Completion::Response(publish)),
+            Event::Response { token, publish } => self.done(token, Completion::Response(Box::new(publish))),
             Event::RequestFailed { token, error } => {
                 let error = ClientError::new(error.code(), error.to_string())
                     .with_reason_code(error.reason_code());

@@ -5,7 +5,6 @@ mod client_options;
 mod clock;
 mod codec_api;
 mod codec_record;
-mod diagnosis;
 mod driver;
 mod error;
 mod idb;
