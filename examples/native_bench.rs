@@ -162,7 +162,8 @@ fn main() {
         }
         // Let the last acknowledgements leave before the connection drops.
         let now = conn.now();
-        conn.session.disconnect(now);
+        conn.session
+            .disconnect(now, wasmqtt::session::Goodbye::Disconnect);
         conn.flush();
         origin.elapsed()
     });

@@ -301,7 +301,7 @@ export class MqttClient {
   /** MQTT 5 enhanced authentication: re-authenticates on the live connection; resolves with the broker's properties. */
   reauthenticate(data?: Uint8Array | string): Promise<Properties>;
   metrics(): Metrics;
-  end(options?: { force?: boolean; timeout?: number }): Promise<void>;
+  end(options?: { force?: boolean; timeout?: number; will?: boolean }): Promise<void>;
 }
 
 export function load(wasmUrl?: string | URL): Promise<unknown>;

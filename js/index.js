@@ -36,13 +36,20 @@ export function load(wasmUrl) {
 
 /**
  * Connects to `url` (or the first reachable of a list) and resolves with a client once the
- * broker accepted the connection; rejects with an MqttError on a bad option, a permanent refusal
- * (bad credentials, not authorised, banned) or when `connectTimeout` passes with no broker.
+ * broker accepted the connection. Settles within `connectTimeout`: rejects with an MqttError on a
+ * bad option, a permanent refusal (bad credentials, not authorised, banned), or, when the
+ * timeout passes unconnected, with the last attempt's failure (code and detail), and the client
+ * is ended. For a client that queues while it keeps trying, use `new MqttClient`.
  */
 export async function connect(url, options = {}) {
-  await load(options.wasmUrl);
+  await load(options?.wasmUrl);
   const client = new MqttClient(url, options);
-  await client.ready;
+  try {
+    await client.ready;
+  } catch (error) {
+    await client.end({ force: true });
+    throw error;
+  }
   return client;
 }
 
@@ -59,6 +66,8 @@ export class MqttClient {
   #reauth = null;
   /** The link to the other tabs sharing this connection (shareAcrossTabs), or null. */
   #tabs = null;
+  /** Settles `ready`: the first connection, a fatal error, or the connect timeout. */
+  #readiness = null;
 
   #loaded;
 
@@ -75,16 +84,7 @@ export class MqttClient {
     // Validates every option; a follower tab keeps it unstarted (its routes live here) until
     // it becomes the leader.
     this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail));
-    const connected = new Promise((resolve, reject) => {
-      const onConnect = () => { this.off('error', onError); resolve(); };
-      const onError = (error) => {
-        if (!error.fatal) return;
-        this.off('connect', onConnect);
-        reject(error);
-      };
-      this.once('connect', onConnect);
-      this.on('error', onError);
-    });
+    const connected = new Promise((resolve, reject) => { this.#readiness = { resolve, reject }; });
     connected.catch(() => {});
     if (shared) {
       const first = Array.isArray(url) ? url[0] : url;
@@ -233,16 +233,19 @@ export class MqttClient {
 
   /**
    * Disconnects and releases everything. By default waits for in-flight publishes to be
-   * acknowledged (or `timeout` ms); with `{ force: true }` closes at once (what is persisted stays
-   * persisted and resumes on the next connect).
+   * acknowledged (or `timeout` ms), then sends DISCONNECT, so the broker discards the will;
+   * `{ will: true }` asks it to publish the will all the same. With `{ force: true }` closes at
+   * once without DISCONNECT, so the broker publishes the will (what is persisted stays persisted
+   * and resumes on the next connect).
    */
-  async end({ force = false, timeout = 5_000 } = {}) {
+  async end(options = {}) {
+    Driver.checkEndOptions(options);
     if (this.#ended) return;
     this.#ended = true;
     await this.#tabs?.elected;
     await this.#loaded.catch(() => {});
     try {
-      if (!this.#tabs?.follower) await this.#driver.end(force, timeout);
+      if (!this.#tabs?.follower) await this.#driver.end(options);
     } finally {
       this.#tabs?.leave();
       this.#driver.free();
@@ -384,9 +387,29 @@ export class MqttClient {
     if (this.#routes.delete(id)) this.#driver.removeRoute(id);
   }
 
+  #settleReady(error) {
+    if (error) this.#readiness?.reject(error);
+    else this.#readiness?.resolve();
+    this.#readiness = null;
+  }
+
   #dispatch(event, detail) {
     this.#tabs?.fanOut(event, detail);
     switch (event) {
+      case 'connect':
+        this.#settleReady();
+        this.#emit(event, detail);
+        return;
+      case 'error':
+        if (detail.fatal) this.#settleReady(detail);
+        this.#emit(event, detail);
+        return;
+      case 'overdue':
+        // The first connection is not up within connectTimeout: `ready` rejects with the last
+        // failure, and the client goes on trying (connect() ends it).
+        this.#settleReady(detail);
+        this.#emit('error', detail);
+        return;
       case 'done':
         this.#settle(detail.token, true, detail.result);
         return;

@@ -32,6 +32,11 @@ pub enum LinkEvent {
     },
     /// The browser went offline: attempts pause until it is back.
     Offline,
+    /// An attempt got no CONNACK within the connect timeout and was given up.
+    AttemptTimedOut { url_index: usize },
+    /// The first connection is still not up a connect timeout after `start`: the application
+    /// waiting for it is told now (with the last failure), while attempts go on.
+    ConnectOverdue,
     /// No more attempts.
     Stopped { reason: StopReason },
 }
@@ -70,6 +75,8 @@ pub struct Supervisor {
     backoff: Option<Backoff>,
     attempts: u32,
     state: State,
+    /// When the application's wait for the first connection ends, until it is up.
+    first_deadline: Option<u64>,
     online: bool,
     actions: VecDeque<LinkAction>,
     events: VecDeque<LinkEvent>,
@@ -92,15 +99,18 @@ impl Supervisor {
             backoff: backoff.map(|config| Backoff::new(config, seed)),
             attempts: 0,
             state: State::Idle,
+            first_deadline: None,
             online: true,
             actions: VecDeque::new(),
             events: VecDeque::new(),
         }
     }
 
-    /// Starts the first attempt (unless offline).
+    /// Starts the first attempt (unless offline). The first connection is due a connect timeout
+    /// from now (see [`LinkEvent::ConnectOverdue`]).
     pub fn start(&mut self, now: u64) {
         if self.state == State::Idle {
+            self.first_deadline = Some(now + u64::from(self.connect_timeout_ms));
             self.attempt(now);
         }
     }
@@ -115,6 +125,11 @@ impl Supervisor {
         self.state == State::Up
     }
 
+    /// True while attempts wait for the browser to be online.
+    pub fn is_offline(&self) -> bool {
+        self.state == State::Offline
+    }
+
     pub fn is_stopped(&self) -> bool {
         self.state == State::Stopped
     }
@@ -123,6 +138,7 @@ impl Supervisor {
     pub fn handle_connected(&mut self, now: u64) {
         if let State::Attempting { .. } = self.state {
             self.state = State::Up;
+            self.first_deadline = None;
             self.tried_this_round = 0;
             self.attempts = 0;
             if let Some(backoff) = &mut self.backoff {
@@ -184,10 +200,17 @@ impl Supervisor {
         match self.state {
             State::Attempting { deadline } if now >= deadline => {
                 self.actions.push_back(LinkAction::Close);
+                self.events.push_back(LinkEvent::AttemptTimedOut {
+                    url_index: self.url_index,
+                });
                 self.retry(now, false);
             }
             State::Waiting { until } if now >= until => self.attempt(now),
             _ => {}
+        }
+        if self.first_deadline.is_some_and(|due| now >= due) && self.state != State::Stopped {
+            self.first_deadline = None;
+            self.events.push_back(LinkEvent::ConnectOverdue);
         }
     }
 
@@ -200,16 +223,18 @@ impl Supervisor {
             self.actions.push_back(LinkAction::Close);
         }
         self.state = State::Stopped;
+        self.first_deadline = None;
         self.events.push_back(LinkEvent::Stopped { reason });
     }
 
     /// The earliest time [`Supervisor::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<u64> {
-        match self.state {
+        let state = match self.state {
             State::Attempting { deadline } => Some(deadline),
             State::Waiting { until } => Some(until),
             _ => None,
-        }
+        };
+        [state, self.first_deadline].into_iter().flatten().min()
     }
 
     /// The next action for the host; call until None after every input.
@@ -334,11 +359,15 @@ mod tests {
         assert_eq!(actions, [LinkAction::Close]);
         assert_eq!(
             events,
-            [LinkEvent::Reconnecting {
-                attempt: 1,
-                delay_ms: 100,
-                url_index: 0
-            }]
+            [
+                LinkEvent::AttemptTimedOut { url_index: 0 },
+                LinkEvent::Reconnecting {
+                    attempt: 1,
+                    delay_ms: 100,
+                    url_index: 0
+                },
+                LinkEvent::ConnectOverdue
+            ]
         );
     }
 
@@ -415,7 +444,11 @@ mod tests {
         drain(&mut s);
         s.handle_online(20, false);
         assert_eq!(drain(&mut s).1, [LinkEvent::Offline]);
-        assert_eq!(s.poll_timeout(), None, "no timer while offline");
+        assert_eq!(
+            s.poll_timeout(),
+            Some(1_000),
+            "no attempt timer while offline, only the first connection's due time"
+        );
         s.handle_online(50_000, true);
         assert_eq!(drain(&mut s).0, [LinkAction::Open { url_index: 0 }]);
     }
@@ -486,5 +519,66 @@ mod tests {
                 }]
             )
         );
+    }
+
+    #[test]
+    fn the_first_connection_is_overdue_a_connect_timeout_after_start_while_attempts_go_on() {
+        let mut s = Supervisor::new(1, 1_000, Some(fixed_backoff()), 1);
+        s.start(0);
+        drain(&mut s);
+        let mut now = 0;
+        // A closed port: every attempt fails at once and waits out the backoff.
+        while now < 1_000 {
+            s.handle_closed(now);
+            drain(&mut s);
+            now = s.poll_timeout().unwrap();
+            s.handle_timeout(now);
+            let (actions, events) = drain(&mut s);
+            if now >= 1_000 {
+                assert!(events.contains(&LinkEvent::ConnectOverdue), "{events:?}");
+            } else {
+                assert!(!events.contains(&LinkEvent::ConnectOverdue));
+                assert_eq!(actions, [LinkAction::Open { url_index: 0 }]);
+            }
+        }
+        assert_eq!(now, 1_000, "told exactly at the due time");
+        s.handle_closed(now);
+        s.handle_timeout(s.poll_timeout().unwrap());
+        let (actions, events) = drain(&mut s);
+        assert_eq!(
+            actions,
+            [LinkAction::Open { url_index: 0 }],
+            "attempts go on"
+        );
+        assert!(!events.contains(&LinkEvent::ConnectOverdue), "told once");
+    }
+
+    #[test]
+    fn the_first_connection_is_overdue_while_offline_too() {
+        let mut s = Supervisor::new(1, 2_000, Some(fixed_backoff()), 1);
+        s.handle_online(0, false);
+        s.start(0);
+        drain(&mut s);
+        assert_eq!(s.poll_timeout(), Some(2_000));
+        s.handle_timeout(2_000);
+        assert_eq!(drain(&mut s).1, [LinkEvent::ConnectOverdue]);
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_connection_up_in_time_or_an_end_is_never_overdue() {
+        for ended in [false, true] {
+            let mut s = Supervisor::new(1, 1_000, Some(fixed_backoff()), 1);
+            s.start(0);
+            if ended {
+                s.stop(StopReason::Ended);
+            } else {
+                s.handle_connected(500);
+            }
+            drain(&mut s);
+            assert_eq!(s.poll_timeout(), None);
+            s.handle_timeout(5_000);
+            assert!(!drain(&mut s).1.contains(&LinkEvent::ConnectOverdue));
+        }
     }
 }

@@ -10,7 +10,7 @@ mod harness;
 mod client_harness;
 
 use client_harness::*;
-use wasmqtt::client::{lost_reason_text, ClientEvent};
+use wasmqtt::client::{lost_reason_text, ClientEvent, EndOptions};
 use wasmqtt::codec::{reason, Disconnect, Packet, Properties, QoS};
 
 const A: &str = "ws://a.example/mqtt";
@@ -191,7 +191,14 @@ fn a_probe_answer_after_the_connect_timeout_moved_on_does_not_count_the_failure_
     assert_eq!(w.delays(), [100]);
     w.answer_probes();
     assert_eq!(w.delays(), [100], "no second retry for the same failure");
-    assert_eq!(w.errors(), [("CONNECTION_FAILED".to_string(), false)]);
+    assert_eq!(
+        w.errors(),
+        [
+            ("CONNECT_TIMEOUT".to_string(), false),
+            ("CONNECTION_FAILED".to_string(), false)
+        ],
+        "the timeout, then the probe's verdict"
+    );
 }
 
 #[test]
@@ -305,7 +312,7 @@ fn graceful_end_sends_disconnect_on_the_socket_before_closing_it() {
 }
 
 #[test]
-fn forced_end_disconnects_at_once_and_a_busy_end_gives_up_waiting_at_its_timeout() {
+fn a_forced_end_closes_at_once_and_a_busy_end_gives_up_waiting_at_its_timeout() {
     let mut w = World::new(client_config(&[A]));
     w.start();
     let socket = w.connect();
@@ -324,10 +331,117 @@ fn forced_end_disconnects_at_once_and_a_busy_end_gives_up_waiting_at_its_timeout
     w.publish("t", "unacked", QoS::AtLeastOnce);
     w.take(socket);
     w.end(true, 2_000);
-    assert_eq!(w.take(socket), [Packet::Disconnect(Disconnect::default())]);
+    assert!(
+        w.take(socket).is_empty(),
+        "forced: no DISCONNECT, so the broker publishes the will (MQTT-3.1.2-8)"
+    );
+    assert!(w.sockets[&socket].closed);
     assert_eq!(w.events.last(), Some(&ClientEvent::Ended));
     assert!(
         w.client.publish(w.now, Default::default()).is_err(),
         "nothing after the end"
     );
+}
+
+#[test]
+fn an_end_that_asks_for_the_will_says_so_in_its_disconnect() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    let options = EndOptions {
+        force: false,
+        timeout_ms: 1_000,
+        publish_will: true,
+    };
+    w.client.end(w.now, options);
+    w.settle();
+    let sent = w.take(socket);
+    assert!(
+        matches!(&sent[..], [Packet::Disconnect(d)] if d.reason_code == reason::DISCONNECT_WITH_WILL_MESSAGE),
+        "MQTT 5 section 3.14.2.1: DISCONNECT 0x04, got {sent:?}"
+    );
+}
+
+fn overdue(w: &World) -> Vec<(String, String)> {
+    w.events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::ConnectOverdue(error) => {
+                Some((error.code.to_string(), error.message.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_dead_endpoint_makes_the_first_connection_overdue_at_the_connect_timeout_with_the_last_failure()
+{
+    let mut w = World::new(client_config(&[A]));
+    w.endpoints.insert(A.into(), Endpoint::Dead);
+    w.start();
+    w.answer_probes();
+    w.advance(2_999);
+    assert!(overdue(&w).is_empty(), "not before the connect timeout");
+    w.advance(1);
+    let told = overdue(&w);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].0, "CONNECTION_FAILED", "the last failure's code");
+    assert!(
+        told[0].1.starts_with("not connected within the connect timeout (3000 ms): could not open the WebSocket to ws://a.example/mqtt"),
+        "{}",
+        told[0].1
+    );
+    let attempts = w.sockets.len();
+    w.advance(10_000);
+    assert!(w.sockets.len() > attempts, "attempts go on");
+    assert_eq!(overdue(&w).len(), 1, "told once");
+}
+
+#[test]
+fn a_silent_endpoint_makes_the_first_connection_overdue_with_connect_timeout() {
+    let mut w = World::new(client_config(&[A]));
+    w.endpoints.insert(A.into(), Endpoint::Silent);
+    w.start();
+    w.advance(3_000);
+    let told = overdue(&w);
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].0, "CONNECT_TIMEOUT");
+    assert!(
+        told[0]
+            .1
+            .contains("no answer from ws://a.example/mqtt within the connect timeout (3000 ms)"),
+        "{}",
+        told[0].1
+    );
+}
+
+#[test]
+fn a_connection_up_in_time_is_never_overdue() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    w.connect();
+    w.advance(60_000);
+    assert!(overdue(&w).is_empty());
+}
+
+#[test]
+fn without_reconnect_a_failed_first_attempt_is_fatal_with_its_own_code() {
+    let mut config = client_config(&[A]);
+    config.reconnect = None;
+    let mut w = World::new(config);
+    w.endpoints.insert(A.into(), Endpoint::Dead);
+    w.start();
+    w.answer_probes();
+    assert_eq!(
+        w.errors(),
+        [
+            ("CONNECTION_FAILED".to_string(), false),
+            ("CONNECTION_FAILED".to_string(), true)
+        ],
+        "the attempt's failure, then the same code as the fatal end (not CONNECTION_LOST)"
+    );
+    w.advance(60_000);
+    assert_eq!(w.sockets.len(), 1);
+    assert!(overdue(&w).is_empty(), "stopped: nothing is overdue");
 }

@@ -6,10 +6,21 @@ use bytes::Bytes;
 
 use crate::codec::{Properties, Publish, QoS, SubscriptionOptions};
 use crate::link::StopReason;
-use crate::session::{CommandError, PublishRequest, RequestSpec, Session, Token};
+use crate::session::{CommandError, Goodbye, PublishRequest, RequestSpec, Session, Token};
 
 use super::event::ClientEvent;
 use super::{Client, Ending, END_STORE_GRACE_MS};
+
+/// How `end()` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndOptions {
+    /// Close at once, without DISCONNECT: the broker publishes the will.
+    pub force: bool,
+    /// How long a graceful end waits for in-flight and queued messages.
+    pub timeout_ms: u32,
+    /// A graceful end that asks the broker to publish the will all the same (MQTT 5).
+    pub publish_will: bool,
+}
 
 impl Client {
     fn command<T>(
@@ -104,24 +115,29 @@ impl Client {
         self.session.claim_handed_over(qos, packet_id, key)
     }
 
-    /// Ends the client. Unless `force`, first waits (up to `timeout_ms`) for in-flight and
-    /// queued messages to be acknowledged while connected. Then sends DISCONNECT (normal
-    /// disconnection: the broker drops the will, MQTT-3.14.4-3) ahead of closing the socket, and
-    /// waits for the last store job (up to `timeout_ms` and a grace period). `Ended` says when
-    /// all is done.
-    pub fn end(&mut self, now: u64, force: bool, timeout_ms: u32) {
+    /// Ends the client. A graceful end first waits (up to `timeout_ms`) for in-flight and
+    /// queued messages to be acknowledged while connected, then says goodbye with DISCONNECT
+    /// ahead of closing the socket (see `Goodbye`); `force` closes at once without one. Either
+    /// way it then waits for the last store job (up to `timeout_ms` and a grace period).
+    /// `Ended` says when all is done.
+    pub fn end(&mut self, now: u64, options: EndOptions) {
         if self.ending != Ending::Running {
             return;
         }
-        let deadline = now + u64::from(timeout_ms);
-        self.ending = if force {
+        let deadline = now + u64::from(options.timeout_ms);
+        self.goodbye = match (options.force, options.publish_will) {
+            (true, _) => Goodbye::None,
+            (false, true) => Goodbye::DisconnectWithWill,
+            (false, false) => Goodbye::Disconnect,
+        };
+        self.ending = if options.force {
             Ending::Closing {
                 deadline: deadline + END_STORE_GRACE_MS,
             }
         } else {
             Ending::Draining { deadline }
         };
-        if force {
+        if options.force {
             self.disconnect(now);
         }
         self.pump(now);
@@ -130,7 +146,7 @@ impl Client {
     fn disconnect(&mut self, now: u64) {
         // The DISCONNECT is encoded before the supervisor's close is carried out, so that it
         // leaves on the socket ahead of the close (#19.1).
-        self.session.disconnect(now);
+        self.session.disconnect(now, self.goodbye);
         self.encode_packets();
         self.supervisor.stop(StopReason::Ended);
         self.diagnosis.stop();

@@ -24,6 +24,9 @@ pub enum ClientEvent {
     },
     /// The browser is offline: attempts pause until it is back.
     Offline,
+    /// The first connection is not up a connect timeout after start: the application waiting
+    /// for it is told why (the last failure, or CONNECT_TIMEOUT), while attempts go on.
+    ConnectOverdue(ClientError),
     Error(ClientError),
     /// An application message (see `session::Event::Message`).
     Message {

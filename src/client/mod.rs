@@ -21,9 +21,10 @@ use crate::codec::StreamDecoder;
 use crate::link::Supervisor;
 use crate::rate::RateWindow;
 use crate::reconnect::BackoffConfig;
-use crate::session::{Config, Metrics, Session};
+use crate::session::{Config, Goodbye, Metrics, Session};
 use crate::store_sync::{Step, StoreSync};
 
+pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
 pub use event::{lost_reason_text, ClientEvent, Completion};
@@ -90,12 +91,16 @@ pub struct Client {
     /// Why the last store job failed, for the report of the change it caused.
     store_error: Option<StoreFailure>,
     jobs: VecDeque<StoreJob>,
-    /// Why the last attempt failed, for the error if the client gives up.
+    /// Why the last attempt failed, for the error if the first connection is overdue or the
+    /// client gives up.
     last_failure: Option<ClientError>,
+    connect_timeout_ms: u32,
     ever_connected: bool,
     events: VecDeque<ClientEvent>,
     message_rate: RateWindow,
     ending: Ending,
+    /// How `end()` says goodbye.
+    goodbye: Goodbye,
 }
 
 impl Client {
@@ -121,10 +126,12 @@ impl Client {
             store_error: None,
             jobs: VecDeque::new(),
             last_failure: None,
+            connect_timeout_ms: config.connect_timeout_ms,
             ever_connected: false,
             events: VecDeque::new(),
             message_rate: RateWindow::default(),
             ending: Ending::Running,
+            goodbye: Goodbye::Disconnect,
         }
     }
 

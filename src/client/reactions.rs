@@ -166,6 +166,23 @@ impl Client {
         self.error(error);
     }
 
+    /// The error for an application that gave up waiting for the first connection: the last
+    /// failure's code and detail, or CONNECT_TIMEOUT when no attempt failed yet.
+    fn first_connect_error(&mut self, what: &str) -> ClientError {
+        match self.last_failure.take() {
+            Some(why) => ClientError {
+                message: format!("{what}: {}", why.message),
+                reason_code: None,
+                fatal: false,
+                ..why
+            },
+            None => ClientError::new(
+                "CONNECT_TIMEOUT",
+                format!("{what}: no attempt got an answer yet"),
+            ),
+        }
+    }
+
     pub(super) fn error(&mut self, error: ClientError) {
         self.events.push_back(ClientEvent::Error(error));
     }
@@ -201,17 +218,33 @@ impl Client {
                 url: self.urls[url_index].clone(),
             }),
             LinkEvent::Offline => self.events.push_back(ClientEvent::Offline),
+            LinkEvent::AttemptTimedOut { url_index } => {
+                let message = format!(
+                    "no answer from {} within the connect timeout ({} ms)",
+                    self.urls[url_index], self.connect_timeout_ms
+                );
+                self.attempt_failed(ClientError::new("CONNECT_TIMEOUT", message));
+            }
+            LinkEvent::ConnectOverdue => {
+                let what = if self.supervisor.is_offline() {
+                    "not connected within the connect timeout, and the browser is offline"
+                } else {
+                    "not connected within the connect timeout"
+                };
+                let what = format!("{what} ({} ms)", self.connect_timeout_ms);
+                let error = self.first_connect_error(&what);
+                self.events.push_back(ClientEvent::ConnectOverdue(error));
+            }
             LinkEvent::Stopped {
                 reason: StopReason::ReconnectDisabled,
             } => {
-                let message = match (self.ever_connected, self.last_failure.take()) {
-                    (true, _) => "the connection was lost and reconnect is off".to_string(),
-                    (false, Some(why)) => {
-                        format!("could not connect, and reconnect is off: {}", why.message)
-                    }
-                    (false, None) => "could not connect, and reconnect is off".to_string(),
+                let error = if self.ever_connected {
+                    let message = "the connection was lost and reconnect is off";
+                    ClientError::new("CONNECTION_LOST", message)
+                } else {
+                    self.first_connect_error("could not connect, and reconnect is off")
                 };
-                self.error(ClientError::new("CONNECTION_LOST", message).fatal());
+                self.error(error.fatal());
             }
             LinkEvent::Stopped { .. } => {}
         }

@@ -74,6 +74,19 @@ pub enum Event {
     AuthError { error: super::AuthError },
 }
 
+/// How the application ends a connection, which decides whether the broker publishes the will.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Goodbye {
+    /// DISCONNECT (MQTT 5 reason 0x00): the broker discards the will (MQTT-3.1.2-10 in 5.0,
+    /// MQTT-3.14.4-3 in 3.1.1).
+    Disconnect,
+    /// Ask the broker to publish the will: MQTT 5 DISCONNECT 0x04 (section 3.14.2.1); 3.1.1 has no
+    /// such DISCONNECT, so the connection ends without one (MQTT-3.1.2-8).
+    DisconnectWithWill,
+    /// Close at once, without DISCONNECT (a forced end): the broker publishes the will.
+    None,
+}
+
 /// Why a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LostReason {

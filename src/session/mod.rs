@@ -41,7 +41,7 @@ use crate::topic;
 pub use auth::AuthError;
 pub use config::{Config, DedupConfig, Overflow};
 pub use copies::CopyPolicy;
-pub use event::{is_permanent_refusal, CommandError, Event, LostReason, Token};
+pub use event::{is_permanent_refusal, CommandError, Event, Goodbye, LostReason, Token};
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
 
@@ -549,10 +549,23 @@ impl Session {
         Ok(())
     }
 
-    /// Sends DISCONNECT (normal) and ends the connection. What is persisted stays persisted.
-    pub fn disconnect(&mut self, now: u64) {
+    /// Ends the connection as the application asked (see [`Goodbye`]). What is persisted stays
+    /// persisted.
+    pub fn disconnect(&mut self, now: u64, goodbye: Goodbye) {
         if self.link == Link::Up {
-            self.send(now, Packet::Disconnect(Disconnect::default()));
+            let v5 = self.config.protocol.is_v5();
+            let reason_code = match goodbye {
+                Goodbye::Disconnect => Some(reason::NORMAL_DISCONNECTION),
+                Goodbye::DisconnectWithWill if v5 => Some(reason::DISCONNECT_WITH_WILL_MESSAGE),
+                Goodbye::DisconnectWithWill | Goodbye::None => None,
+            };
+            if let Some(reason_code) = reason_code {
+                let disconnect = Disconnect {
+                    reason_code,
+                    ..Disconnect::default()
+                };
+                self.send(now, Packet::Disconnect(disconnect));
+            }
         }
         if self.link != Link::Down {
             self.connection_over(LostReason::Requested);

@@ -170,3 +170,18 @@ pub(crate) fn read_auth_data(data: &JsValue) -> Result<Option<Bytes>, JsValue> {
         .map(|bytes| Some(Bytes::from(bytes)))
         .map_err(|_| invalid_argument("authentication data must be a Uint8Array or a string"))
 }
+
+/// `{ force?, timeout?, will? }` for `end()`; the default waits 5 s for what is in flight.
+pub(crate) fn read_end(options: &JsValue) -> Result<crate::client::EndOptions, JsValue> {
+    let mut fields = Fields::of(options, "options").map_err(js)?;
+    let end = crate::client::EndOptions {
+        force: fields.bool("force").map_err(js)?.unwrap_or(false),
+        timeout_ms: fields
+            .integer("timeout", 0.0, 2_147_483_647.0)
+            .map_err(js)?
+            .map_or(5_000, |n| n as u32),
+        publish_will: fields.bool("will").map_err(js)?.unwrap_or(false),
+    };
+    fields.finish().map_err(js)?;
+    Ok(end)
+}

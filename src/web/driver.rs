@@ -328,6 +328,7 @@ impl State {
                 self.emit("reconnect", detail);
             }
             ClientEvent::Offline => self.emit("offline", JsValue::UNDEFINED),
+            ClientEvent::ConnectOverdue(error) => self.emit("overdue", client_error(&error)),
             ClientEvent::Error(error) => self.emit("error", client_error(&error)),
             ClientEvent::Message {
                 publish,
@@ -695,9 +696,17 @@ impl Driver {
         object(&entries)
     }
 
-    /// Disconnects (see `Client::end`); resolves once the socket is closed and the last store
-    /// commit is done.
-    pub async fn end(&self, force: bool, timeout_ms: u32) -> Result<(), JsValue> {
+    /// Throws the `INVALID_ARGUMENT` error `end(options)` would reject with, before the facade
+    /// starts ending anything.
+    #[wasm_bindgen(js_name = checkEndOptions)]
+    pub fn check_end_options(options: JsValue) -> Result<(), JsValue> {
+        arguments::read_end(&options).map(|_| ())
+    }
+
+    /// `end({ force?, timeout?, will? })` (see `Client::end`); resolves once the socket is
+    /// closed and the last store commit is done.
+    pub async fn end(&self, options: JsValue) -> Result<(), JsValue> {
+        let options = arguments::read_end(&options)?;
         if self.state.borrow().ended {
             return Ok(());
         }
@@ -705,7 +714,7 @@ impl Driver {
         let ended = js_sys::Promise::new(&mut |resolve, _| waiter = Some(resolve));
         with_state(&self.state, |s| {
             s.end_waiter = waiter;
-            s.client.end(now_ms(), force, timeout_ms);
+            s.client.end(now_ms(), options);
             s.drive();
         });
         wasm_bindgen_futures::JsFuture::from(ended).await?;

@@ -221,7 +221,8 @@ impl Drop for Socket {
         self.socket.set_onopen(None);
         self.socket.set_onmessage(None);
         self.socket.set_onclose(None);
-        let _ = self.socket.close();
+        // 1000: a normal closure. Frames already sent (a DISCONNECT) leave before the close.
+        let _ = self.socket.close_with_code(1000);
     }
 }
 

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use wasmqtt::client::{
-    Client, ClientConfig, ClientEvent, Completion, ProbeAnswer, ProbeRequest, SocketAction,
-    StoreFailure, StoreJob,
+    Client, ClientConfig, ClientEvent, Completion, EndOptions, ProbeAnswer, ProbeRequest,
+    SocketAction, StoreFailure, StoreJob,
 };
 use wasmqtt::codec::{
     self, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, StreamDecoder, SubAck,
@@ -469,7 +469,12 @@ impl World {
     }
 
     pub fn end(&mut self, force: bool, timeout_ms: u32) {
-        self.client.end(self.now, force, timeout_ms);
+        let options = EndOptions {
+            force,
+            timeout_ms,
+            publish_will: false,
+        };
+        self.client.end(self.now, options);
         self.settle();
     }
 

@@ -71,12 +71,16 @@ async function receivedIn(url) {
 test('the package ships the wasm, the facade and the types, and nothing else', () => {
   const files = tarball.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    'README.md', 'package.json', 'pkg/codec.js', 'pkg/errors.js', 'pkg/index.d.ts', 'pkg/index.js', 'pkg/tabs.js',
+    'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'package.json', 'pkg/codec.js', 'pkg/errors.js', 'pkg/index.d.ts', 'pkg/index.js', 'pkg/tabs.js',
     'pkg/wasmqtt.d.ts', 'pkg/wasmqtt.js', 'pkg/wasmqtt_bg.wasm', 'pkg/wasmqtt_bg.wasm.d.ts',
   ].sort());
   const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   assert.equal(manifest.exports['.'].types, './pkg/index.d.ts');
   assert.equal(manifest.exports['.'].import, './pkg/index.js');
+  // "MIT OR Apache-2.0": both texts travel with the package.
+  assert.equal(manifest.license, 'MIT OR Apache-2.0');
+  assert.match(readFileSync(path.join(ROOT, 'LICENSE-MIT'), 'utf8'), /^MIT License/);
+  assert.match(readFileSync(path.join(ROOT, 'LICENSE-APACHE'), 'utf8'), /Apache License\s+Version 2\.0/);
 });
 
 test('a plain <script type="module"> page with an import map exchanges a message', async () => {

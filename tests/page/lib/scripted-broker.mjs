@@ -63,7 +63,12 @@ class Connection {
         for (let i = 0; i < data.length; i++) data[i] ^= mask[i % 4];
       }
       this.buffer = this.buffer.subarray(end);
-      if (opcode === 0x8) this.socket.end();
+      if (opcode === 0x8) {
+        // Nothing follows a close frame; the caller notes what had arrived before it.
+        this.closeFrameSeen = true;
+        this.socket.end();
+        break;
+      }
       else if (opcode === 0x9) this.socket.write(Buffer.concat([Buffer.from([0x8a, data.length]), data]));
       else if (opcode === 0x2 || opcode === 0x0) out.push(data);
     }
@@ -97,6 +102,8 @@ export function startScriptedBroker(handler) {
     });
     socket.on('data', (chunk) => {
       for (const frame of connection.frames(chunk)) connection.parser.parse(frame);
+      // What had arrived when the client's close frame came: a goodbye must come before it.
+      if (connection.closeFrameSeen) connection.packetsBeforeClose ??= connection.packets.map((p) => p.cmd);
     });
     socket.on('error', () => {});
   });
