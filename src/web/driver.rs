@@ -8,24 +8,21 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Function, Object, Reflect, Uint32Array, Uint8Array};
+use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
 use super::arguments;
 use super::client_options::{self, Persistence};
 use super::clock::now_ms;
-use super::error::{invalid_argument, mqtt_error};
-use super::idb::{IdbStore, StoreError};
-use super::props;
+use super::convert::{self, command_error, message_object, routing_object, store_failure};
+use super::error::invalid_argument;
+use super::idb::IdbStore;
+use super::page::PageListeners;
 use super::socket::{Probe, Socket, SocketEvent};
 use super::timer::Timer;
-use crate::client::{
-    lost_reason_text, reason_code_name, Client, ClientConfig, ClientError, ClientEvent, Completion,
-    ProbeRequest, SocketAction, StoreFailure, StoreJob,
-};
-use crate::codec::{self, Publish};
+use crate::client::{Client, ClientConfig, ClientEvent, ProbeRequest, SocketAction, StoreJob};
+use crate::codec;
 use crate::session::CommandError;
 
 struct State {
@@ -48,64 +45,13 @@ struct State {
     end_waiter: Option<Function>,
     ended: bool,
     me: Weak<RefCell<State>>,
-    /// Listeners on the page's window and document, removed when the client ends.
-    page_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
+    /// The page's online and visibility events, heard until the client ends.
+    page: Option<PageListeners>,
 }
 
 #[wasm_bindgen]
 pub struct Driver {
     state: Rc<RefCell<State>>,
-}
-
-fn object(entries: &[(&str, JsValue)]) -> JsValue {
-    let object = Object::new();
-    for (key, value) in entries {
-        let _ = Reflect::set(&object, &JsValue::from_str(key), value);
-    }
-    object.into()
-}
-
-fn command_error(error: CommandError) -> JsValue {
-    mqtt_error(error.code(), &error.to_string(), None, false)
-}
-
-/// The core's error as an `MqttError`.
-fn client_error(error: &ClientError) -> JsValue {
-    let code = error.code.to_string();
-    let value = mqtt_error(&code, &error.message, error.reason_code, error.fatal);
-    if let Some(record) = &error.record {
-        let _ = Reflect::set(&value, &"record".into(), &record.into());
-    }
-    value
-}
-
-fn store_failure(error: StoreError) -> StoreFailure {
-    StoreFailure {
-        code: error.code(),
-        message: error.message(),
-    }
-}
-
-/// A delivered message as JavaScript sees it (js/index.js gives it its prototype).
-fn message_object(publish: &Publish) -> JsValue {
-    object(&[
-        ("topic", JsValue::from_str(&publish.topic)),
-        ("payload", Uint8Array::from(&publish.payload[..]).into()),
-        ("qos", (publish.qos as u8).into()),
-        ("retain", publish.retain.into()),
-        ("dup", publish.dup.into()),
-        ("properties", props::to_js(&publish.properties).into()),
-    ])
-}
-
-fn routing_object(primary: bool, named: Vec<(String, bool)>) -> JsValue {
-    let named: Array = named
-        .into_iter()
-        .map(|(filter, named)| -> JsValue {
-            Array::of2(&JsValue::from_str(&filter), &named.into()).into()
-        })
-        .collect();
-    object(&[("primary", primary.into()), ("named", named.into())])
 }
 
 /// Runs `f` on the state, then makes the JavaScript calls it queued.
@@ -293,122 +239,10 @@ impl State {
         self.drive();
     }
 
-    /// The core's event, as the facade's event and detail.
     fn on_event(&mut self, event: ClientEvent) {
-        match event {
-            ClientEvent::Connected {
-                session_present,
-                properties,
-            } => {
-                let detail = object(&[
-                    ("sessionPresent", session_present.into()),
-                    ("reasonCode", 0.into()),
-                    ("properties", props::to_js(&properties).into()),
-                ]);
-                self.emit("connect", detail);
-            }
-            ClientEvent::Closed { reason } => {
-                let mut entries = vec![("reason", JsValue::from_str(lost_reason_text(reason)))];
-                if let Some(code) = reason.reason_code() {
-                    entries.push(("reasonCode", code.into()));
-                    entries.push(("code", reason_code_name(code).into()));
-                }
-                self.emit("close", object(&entries));
-            }
-            ClientEvent::Reconnecting {
-                attempt,
-                delay_ms,
-                url,
-            } => {
-                let detail = object(&[
-                    ("attempt", attempt.into()),
-                    ("delayMs", delay_ms.into()),
-                    ("url", url.into()),
-                ]);
-                self.emit("reconnect", detail);
-            }
-            ClientEvent::Offline => self.emit("offline", JsValue::UNDEFINED),
-            ClientEvent::ConnectOverdue(error) => self.emit("overdue", client_error(&error)),
-            ClientEvent::Error(error) => self.emit("error", client_error(&error)),
-            ClientEvent::Message {
-                publish,
-                routes,
-                primary,
-            } => {
-                let detail = object(&[
-                    ("message", message_object(&publish)),
-                    ("routes", Uint32Array::from(&routes[..]).into()),
-                    ("primary", primary.into()),
-                ]);
-                self.emit("message", detail);
-            }
-            ClientEvent::Done { token, result } => {
-                let (event, key, value) = match result {
-                    Completion::Published { reason_code } => (
-                        "done",
-                        "result",
-                        object(&[("reasonCode", reason_code.into())]),
-                    ),
-                    Completion::Acknowledged { reason_codes } => {
-                        let codes: Array = reason_codes.iter().map(|c| JsValue::from(*c)).collect();
-                        ("done", "result", codes.into())
-                    }
-                    Completion::Response(publish) => {
-                        ("response", "message", message_object(&publish))
-                    }
-                };
-                self.emit(event, object(&[("token", token.into()), (key, value)]));
-            }
-            ClientEvent::Failed { token, error } => {
-                let detail = object(&[("token", token.into()), ("error", client_error(&error))]);
-                self.emit("failed", detail);
-            }
-            ClientEvent::Backpressure {
-                high,
-                queued,
-                queued_bytes,
-            } => {
-                let detail = object(&[
-                    ("high", high.into()),
-                    ("queued", (queued as u32).into()),
-                    ("queuedBytes", (queued_bytes as u32).into()),
-                ]);
-                self.emit("backpressure", detail);
-            }
-            ClientEvent::Duplicate { message_id, topic } => self.emit(
-                "duplicate",
-                object(&[("messageId", message_id.into()), ("topic", topic.into())]),
-            ),
-            ClientEvent::Storage { durable, error } => {
-                let persistence = if durable { "indexeddb" } else { "memory" };
-                let mut entries = vec![("persistence", JsValue::from_str(persistence))];
-                if let Some(error) = &error {
-                    entries.push(("error", client_error(error)));
-                }
-                self.emit("storage", object(&entries));
-            }
-            ClientEvent::AuthChallenge {
-                exchange,
-                method,
-                data,
-                reason_code,
-                properties,
-            } => {
-                let data = data.map_or(JsValue::UNDEFINED, |d| Uint8Array::from(&d[..]).into());
-                let detail = object(&[
-                    ("exchange", exchange.into()),
-                    ("method", method.into()),
-                    ("data", data),
-                    ("reasonCode", reason_code.into()),
-                    ("properties", props::to_js(&properties).into()),
-                ]);
-                self.emit("auth", detail);
-            }
-            ClientEvent::Reauthenticated { properties } => {
-                let detail = object(&[("properties", props::to_js(&properties).into())]);
-                self.emit("reauthenticated", detail);
-            }
-            ClientEvent::Ended => self.release(),
+        match convert::event(event) {
+            Some((name, detail)) => self.emit(name, detail),
+            None => self.release(),
         }
     }
 
@@ -418,53 +252,29 @@ impl State {
         self.socket = None;
         self.probe = None;
         self.timer = None;
-        for (target, name, listener) in self.page_listeners.drain(..) {
-            let _ =
-                target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-        }
+        self.page = None;
     }
 }
 
 fn install_page_listeners(state: &Rc<RefCell<State>>) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
     let weak = Rc::downgrade(state);
-    let on_window: &web_sys::EventTarget = window.as_ref();
-    let mut listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)> = Vec::new();
-    for (name, online) in [("online", true), ("offline", false)] {
-        let weak = weak.clone();
-        listeners.push((
-            on_window.clone(),
-            name,
-            Closure::new(move || {
-                with_weak(&weak, |s| {
-                    s.client.handle_online(now_ms(), online);
-                    s.drive();
-                })
-            }),
-        ));
-    }
-    let visible = |weak: Weak<RefCell<State>>| -> Closure<dyn FnMut()> {
-        Closure::new(move || {
-            with_weak(&weak, |s| {
-                s.client.handle_page_visible(now_ms());
-                s.drive();
-            })
+    let on_online = move |online| {
+        with_weak(&weak, |s| {
+            s.client.handle_online(now_ms(), online);
+            s.drive();
         })
     };
-    listeners.push((on_window.clone(), "visibilitychange", visible(weak.clone())));
-    if let Some(document) = window.document() {
-        // `resume` is fired at the document and does not reach the window.
-        listeners.push((document.into(), "resume", visible(weak)));
-    }
-    for (target, name, listener) in &listeners {
-        let _ = target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-    }
-    let navigator_online = window.navigator().on_line();
+    let weak = Rc::downgrade(state);
+    let on_visible = move || {
+        with_weak(&weak, |s| {
+            s.client.handle_page_visible(now_ms());
+            s.drive();
+        })
+    };
+    let (page, online) = PageListeners::install(on_online, on_visible);
     let mut s = state.borrow_mut();
-    s.page_listeners = listeners;
-    s.client.handle_online(now_ms(), navigator_online);
+    s.page = Some(page);
+    s.client.handle_online(now_ms(), online);
 }
 
 #[wasm_bindgen]
@@ -499,7 +309,7 @@ impl Driver {
                 end_waiter: None,
                 ended: false,
                 me: me.clone(),
-                page_listeners: Vec::new(),
+                page: None,
             })
         });
         Ok(Driver { state })
@@ -668,32 +478,7 @@ impl Driver {
     }
 
     pub fn metrics(&self) -> JsValue {
-        let s = self.state.borrow();
-        let metrics = s.client.metrics(now_ms());
-        let m = metrics.session;
-        let persistence = if metrics.durable {
-            "indexeddb"
-        } else {
-            "memory"
-        };
-        let mut entries = vec![
-            ("connected", JsValue::from(m.connected)),
-            ("inflight", (m.inflight as u32).into()),
-            ("queued", (m.queued as u32).into()),
-            ("queuedBytes", (m.queued_bytes as u32).into()),
-            ("sent", (m.sent as f64).into()),
-            ("received", (m.received as f64).into()),
-            ("duplicatesDropped", (m.duplicates_dropped as f64).into()),
-            ("copiesDropped", (m.copies_dropped as f64).into()),
-            ("topicAliasHits", (m.topic_alias_hits as f64).into()),
-            ("reconnects", (m.reconnects as f64).into()),
-            ("messagesPerSecond", metrics.messages_per_second.into()),
-            ("persistence", JsValue::from_str(persistence)),
-        ];
-        if let Some(rtt) = m.rtt_ms {
-            entries.push(("rttMs", (rtt as f64).into()));
-        }
-        object(&entries)
+        convert::metrics(self.state.borrow().client.metrics(now_ms()))
     }
 
     /// Throws the `INVALID_ARGUMENT` error `end(options)` would reject with, before the facade
