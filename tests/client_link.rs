@@ -6,6 +6,9 @@
 #[path = "common/session_harness.rs"]
 mod harness;
 
+#[path = "common/broker_model.rs"]
+mod broker_model;
+
 #[path = "common/client_harness.rs"]
 mod client_harness;
 

@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
+
+use crate::broker_model::Rng;
 use wasmqtt::client::{
     Client, ClientConfig, ClientEvent, Completion, EndOptions, ProbeAnswer, ProbeRequest,
     SocketAction, StoreFailure, StoreJob,
@@ -17,23 +19,6 @@ use wasmqtt::codec::{
 };
 use wasmqtt::reconnect::BackoffConfig;
 use wasmqtt::session::{PublishRequest, Write};
-
-/// xorshift64*: small, seeded, enough for a test.
-pub struct Rng(pub u64);
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// Backoff without jitter: 100, 200, 400 ... up to 1 600 ms.
 pub fn fixed_backoff() -> BackoffConfig {
@@ -161,6 +146,9 @@ pub struct World {
     pub rng: Rng,
     /// How many pages (clients) this world has run.
     pub loads: u32,
+    /// Messages a page received but had not delivered when it went, which the next page took
+    /// over and delivered (see `reload`).
+    pub handed_over: Vec<Publish>,
 }
 
 impl World {
@@ -183,6 +171,7 @@ impl World {
             log: Vec::new(),
             rng: Rng(0x9E37_79B9_7F4A_7C15),
             loads: 0,
+            handed_over: Vec::new(),
         }
     }
 
@@ -215,7 +204,11 @@ impl World {
 
     /// A page reload: the client goes without a word (no DISCONNECT, its sockets die with the
     /// page, a store job in flight either committed or not), and a new one starts from the store.
+    /// As js/tabs.js does on `pagehide` (through sessionStorage), the received messages still
+    /// waiting for their commit are handed to the new page, which delivers those whose receipt
+    /// it loaded from the store (`claim_handed_over`): the broker will not send those again.
     pub fn reload(&mut self, running_job_commits: bool) {
+        let pending = self.client.session().pending_deliveries();
         if let Some(store) = &mut self.store {
             if let Some((_, job)) = store.running.take() {
                 if running_job_commits {
@@ -223,11 +216,22 @@ impl World {
                 }
             }
         }
-        for socket in self.sockets.values_mut() {
-            socket.closed = true;
+        // The old page's sockets die with it; the new page numbers its own from 1.
+        self.sockets.clear();
+        // Each page load makes its own message id prefix (the driver draws a random one).
+        if let Some(dedup) = self.config.session.dedup.as_mut() {
+            dedup.id_prefix = format!("load{}-", self.loads);
         }
         self.client = Client::new(self.config.clone());
         self.start();
+        for (publish, key) in pending {
+            if self
+                .client
+                .claim_handed_over(publish.qos, publish.packet_id, key.as_deref())
+            {
+                self.handed_over.push(publish);
+            }
+        }
     }
 
     /// Moves the client's outputs until none is left, ending the task with a flush.
