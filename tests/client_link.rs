@@ -13,7 +13,7 @@ mod broker_model;
 mod client_harness;
 
 use client_harness::*;
-use wasmqtt::client::{lost_reason_text, ClientEvent, EndOptions};
+use wasmqtt::client::{lost_reason_text, ClientEvent, EndOptions, SocketAction, FLUSH_AT_BYTES};
 use wasmqtt::codec::{reason, Disconnect, Packet, Properties, QoS};
 
 const A: &str = "ws://a.example/mqtt";
@@ -447,4 +447,45 @@ fn without_reconnect_a_failed_first_attempt_is_fatal_with_its_own_code() {
     w.advance(60_000);
     assert_eq!(w.sockets.len(), 1);
     assert!(overdue(&w).is_empty(), "stopped: nothing is overdue");
+}
+
+#[test]
+fn a_burst_of_publishes_in_one_task_leaves_as_one_message_and_a_large_one_leaves_at_once() {
+    let mut w = World::memory(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    let before = w.sockets[&socket].messages;
+    for i in 0..50 {
+        w.client
+            .publish(
+                w.now,
+                harness::publish_request("t", &format!("m{i}"), QoS::AtMostOnce),
+            )
+            .expect("publish");
+    }
+    assert!(w.client.has_unflushed(), "gathered until the task ends");
+    w.settle(); // the host's task ends: one flush
+    assert_eq!(
+        w.sockets[&socket].messages - before,
+        1,
+        "MQTT-6.0.0-2: one WebSocket message"
+    );
+    assert_eq!(
+        harness::publishes(&w.take(socket)).len(),
+        50,
+        "every packet, in order"
+    );
+
+    let big = "x".repeat(40 * 1024);
+    w.client
+        .publish(w.now, harness::publish_request("t", &big, QoS::AtMostOnce))
+        .expect("publish");
+    assert!(w.client.has_unflushed());
+    w.client
+        .publish(w.now, harness::publish_request("t", &big, QoS::AtMostOnce))
+        .expect("publish");
+    assert!(
+        matches!(w.client.poll_socket(), Some(SocketAction::Send { bytes, .. }) if bytes.len() >= FLUSH_AT_BYTES),
+        "past {FLUSH_AT_BYTES} bytes the batch leaves without waiting for the task's end"
+    );
 }

@@ -13,6 +13,7 @@ mod broker_model;
 mod client_harness;
 
 use client_harness::*;
+use harness::publishes;
 use wasmqtt::client::ClientEvent;
 use wasmqtt::codec::{Ack, Packet, Properties, QoS};
 

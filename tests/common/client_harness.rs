@@ -6,8 +6,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bytes::Bytes;
-
 use crate::broker_model::Rng;
 use wasmqtt::client::{
     Client, ClientConfig, ClientEvent, Completion, EndOptions, ProbeAnswer, ProbeRequest,
@@ -18,7 +16,7 @@ use wasmqtt::codec::{
     UnsubAck,
 };
 use wasmqtt::reconnect::BackoffConfig;
-use wasmqtt::session::{PublishRequest, Write};
+use wasmqtt::session::Write;
 
 /// Backoff without jitter: 100, 200, 400 ... up to 1 600 ms.
 pub fn fixed_backoff() -> BackoffConfig {
@@ -456,17 +454,10 @@ impl World {
     // --- the application --------------------------------------------------------------------
 
     pub fn publish(&mut self, topic: &str, payload: &str, qos: QoS) -> u32 {
+        let request = crate::harness::publish_request(topic, payload, qos);
         let token = self
             .client
-            .publish(
-                self.now,
-                PublishRequest {
-                    topic: topic.into(),
-                    payload: Bytes::copy_from_slice(payload.as_bytes()),
-                    qos,
-                    ..Default::default()
-                },
-            )
+            .publish(self.now, request)
             .expect("publish accepted");
         self.settle();
         token
@@ -561,17 +552,6 @@ pub fn answers(received: &[Packet]) -> Vec<Packet> {
                 reason_codes: vec![0; u.filters.len()],
             })),
             Packet::PingReq => Some(Packet::PingResp),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The PUBLISH packets in `packets`.
-pub fn publishes(packets: &[Packet]) -> Vec<Publish> {
-    packets
-        .iter()
-        .filter_map(|p| match p {
-            Packet::Publish(p) => Some(p.clone()),
             _ => None,
         })
         .collect()
