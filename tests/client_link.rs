@@ -489,3 +489,54 @@ fn a_burst_of_publishes_in_one_task_leaves_as_one_message_and_a_large_one_leaves
         "past {FLUSH_AT_BYTES} bytes the batch leaves without waiting for the task's end"
     );
 }
+
+#[test]
+fn a_session_taken_over_by_another_client_stops_this_one_instead_of_taking_it_back() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    let taken = Disconnect {
+        reason_code: reason::SESSION_TAKEN_OVER,
+        properties: Properties::default(),
+    };
+    w.deliver(socket, &[Packet::Disconnect(taken)]);
+    assert_eq!(
+        w.errors(),
+        [("SESSION_TAKEN_OVER".to_string(), true)],
+        "MQTT-3.1.4-3: said once, fatal"
+    );
+    w.advance(60_000);
+    assert_eq!(
+        w.sockets.len(),
+        1,
+        "no reconnect: it would take the session back, in a loop"
+    );
+    // Another reason from the broker is reconnected.
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    let busy = Disconnect {
+        reason_code: reason::SERVER_BUSY,
+        properties: Properties::default(),
+    };
+    w.deliver(socket, &[Packet::Disconnect(busy)]);
+    w.advance(100);
+    assert_eq!(w.sockets.len(), 2);
+}
+
+#[test]
+fn an_unanswered_ping_ends_the_connection_and_the_client_reconnects() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    w.advance(10_000); // keepalive 10 s with nothing sent
+    assert_eq!(w.take(socket), [Packet::PingReq], "MQTT-3.1.2-22");
+    w.advance(30_000); // no PINGRESP
+    let closed = w.events.iter().find_map(|e| match e {
+        ClientEvent::Closed { reason } => Some(lost_reason_text(*reason)),
+        _ => None,
+    });
+    assert_eq!(closed, Some("keepalive timeout"));
+    assert!(w.sockets[&socket].closed);
+    assert!(w.sockets.len() >= 2, "a new attempt followed");
+}

@@ -273,3 +273,34 @@ fn an_inbound_qos_2_message_is_delivered_once_across_a_reload_before_pubrel() {
         "MQTT-4.3.3-10: once in all, the new page does not deliver it again"
     );
 }
+
+#[test]
+fn unreadable_stored_records_are_reported_by_key_and_the_rest_resumes() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    w.publish("t", "kept", QoS::AtLeastOnce);
+    w.take(socket);
+    let store = w.store.as_mut().unwrap();
+    store
+        .records
+        .insert("o/zz-not-a-number".into(), vec![1, 2, 3]);
+    w.reload(true);
+    let corrupt: Vec<Option<String>> = w
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Error(error) if error.code.to_string() == "STORE_CORRUPT_RECORD" => {
+                Some(error.record.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(corrupt, [Some("o/zz-not-a-number".to_string())]);
+    let socket = w.connect();
+    assert_eq!(
+        publishes(&w.take(socket)).len(),
+        1,
+        "the good record resumes"
+    );
+}
