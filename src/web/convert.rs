@@ -12,7 +12,7 @@ use crate::client::{
     StoreFailure,
 };
 use crate::codec::Publish;
-use crate::session::CommandError;
+use crate::session::{CommandError, Session};
 
 pub(crate) fn object(entries: &[(&str, JsValue)]) -> JsValue {
     let object = Object::new();
@@ -63,6 +63,22 @@ pub(crate) fn routing_object(primary: bool, named: Vec<(String, bool)>) -> JsVal
         })
         .collect();
     object(&[("primary", primary.into()), ("named", named.into())])
+}
+
+/// One of `pendingDeliveries()`: `{ message, qos, packetId?, key?, primary, named }`.
+pub(crate) fn pending(session: &Session, publish: Publish, key: Option<String>) -> JsValue {
+    let carried = &publish.properties.subscription_identifiers;
+    let (primary, named) = session.named_routes(&publish.topic, carried);
+    let item = routing_object(primary, named);
+    let _ = Reflect::set(&item, &"message".into(), &message_object(&publish));
+    let _ = Reflect::set(&item, &"qos".into(), &(publish.qos as u8).into());
+    if let Some(id) = publish.packet_id {
+        let _ = Reflect::set(&item, &"packetId".into(), &id.into());
+    }
+    if let Some(key) = key {
+        let _ = Reflect::set(&item, &"key".into(), &key.into());
+    }
+    item
 }
 
 fn persistence(durable: bool) -> JsValue {

@@ -8,14 +8,14 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 use super::arguments;
 use super::client_options::{self, Persistence};
 use super::clock::now_ms;
-use super::convert::{self, command_error, message_object, routing_object, store_failure};
+use super::convert::{self, command_error, routing_object, store_failure};
 use super::error::invalid_argument;
 use super::idb::IdbStore;
 use super::page::PageListeners;
@@ -440,23 +440,9 @@ impl Driver {
     pub fn pending_deliveries(&self) -> Array {
         let s = self.state.borrow();
         let session = s.client.session();
-        session
-            .pending_deliveries()
-            .into_iter()
-            .map(|(publish, key)| -> JsValue {
-                let carried = &publish.properties.subscription_identifiers;
-                let (primary, named) = session.named_routes(&publish.topic, carried);
-                let item = routing_object(primary, named);
-                let _ = Reflect::set(&item, &"message".into(), &message_object(&publish));
-                let _ = Reflect::set(&item, &"qos".into(), &(publish.qos as u8).into());
-                if let Some(id) = publish.packet_id {
-                    let _ = Reflect::set(&item, &"packetId".into(), &id.into());
-                }
-                if let Some(key) = key {
-                    let _ = Reflect::set(&item, &"key".into(), &key.into());
-                }
-                item
-            })
+        let items = session.pending_deliveries().into_iter();
+        items
+            .map(|(p, key)| convert::pending(session, p, key))
             .collect()
     }
 
