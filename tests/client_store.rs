@@ -304,3 +304,60 @@ fn unreadable_stored_records_are_reported_by_key_and_the_rest_resumes() {
         "the good record resumes"
     );
 }
+
+#[test]
+fn a_message_whose_receipt_landed_as_the_page_went_is_delivered_by_the_next_page_once() {
+    let mut w = World::new(client_config(&[A]));
+    w.store.as_mut().unwrap().latency = 10;
+    w.start();
+    let socket = w.connect();
+    let message = harness::inbound("t", "in the gap", QoS::ExactlyOnce, Some(9));
+    w.deliver(socket, &[Packet::Publish(message.clone())]);
+    assert!(
+        w.delivered().is_empty(),
+        "waits for its receipt to be stored"
+    );
+    // The commit lands, but the page goes before it hears so: neither delivered nor PUBREC'd.
+    w.reload(true);
+    assert_eq!(
+        w.handed_over.len(),
+        1,
+        "handed over: its receipt is in the store the new page loaded"
+    );
+    let socket = w.connect();
+    let mut again = message;
+    again.dup = true;
+    w.deliver(socket, &[Packet::Publish(again)]);
+    w.advance(10);
+    assert!(
+        w.delivered().is_empty(),
+        "MQTT-4.3.3-10: the broker's resend is not delivered again"
+    );
+    assert!(w.take(socket).contains(&Packet::PubRec(Ack::new(9))));
+}
+
+#[test]
+fn the_message_rate_counts_deliveries_over_the_last_seconds() {
+    let mut w = World::memory(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    let messages: Vec<Packet> = (0..10)
+        .map(|i| {
+            Packet::Publish(harness::inbound(
+                "t",
+                &format!("m{i}"),
+                QoS::AtMostOnce,
+                None,
+            ))
+        })
+        .collect();
+    w.deliver(socket, &messages);
+    assert_eq!(w.delivered().len(), 10);
+    assert_eq!(
+        w.client.metrics(w.now).messages_per_second,
+        2.0,
+        "10 over 5 s"
+    );
+    w.advance(10_000);
+    assert_eq!(w.client.metrics(w.now).messages_per_second, 0.0);
+}

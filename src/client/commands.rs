@@ -150,7 +150,7 @@ impl Client {
         self.encode_packets();
         self.supervisor.stop(StopReason::Ended);
         self.diagnosis.stop();
-        self.probes.clear();
+        self.probe = None;
     }
 
     /// Moves `end()` on when its condition is met; true when it did.

@@ -82,7 +82,8 @@ pub struct Client {
     urls: Vec<String>,
     transport: Transport,
     diagnosis: Diagnosis,
-    probes: VecDeque<ProbeRequest>,
+    /// The probe to start (one runs at a time).
+    probe: Option<ProbeRequest>,
     sync: StoreSync,
     /// Whether the host has a store (the session was loaded from it).
     store: bool,
@@ -90,7 +91,8 @@ pub struct Client {
     committed_seq: u64,
     /// Why the last store job failed, for the report of the change it caused.
     store_error: Option<StoreFailure>,
-    jobs: VecDeque<StoreJob>,
+    /// The store job to start (the store sync runs one at a time).
+    job: Option<StoreJob>,
     /// Why the last attempt failed, for the error if the first connection is overdue or the
     /// client gives up.
     last_failure: Option<ClientError>,
@@ -119,12 +121,12 @@ impl Client {
             urls: config.urls,
             session,
             transport,
-            probes: VecDeque::new(),
+            probe: None,
             sync: StoreSync::new(false),
             store: false,
             committed_seq: 0,
             store_error: None,
-            jobs: VecDeque::new(),
+            job: None,
             last_failure: None,
             connect_timeout_ms: config.connect_timeout_ms,
             ever_connected: false,
@@ -209,14 +211,14 @@ impl Client {
         self.transport.poll_action()
     }
 
-    /// The next store job; call until None after every input.
+    /// The store job to start, if any; call after every input.
     pub fn poll_store(&mut self) -> Option<StoreJob> {
-        self.jobs.pop_front()
+        self.job.take()
     }
 
-    /// The next probe to run; call until None after every input.
+    /// The probe to start, if any; call after every input.
     pub fn poll_probe(&mut self) -> Option<ProbeRequest> {
-        self.probes.pop_front()
+        self.probe.take()
     }
 
     /// The next event for the application; call until None after every input.
@@ -351,7 +353,7 @@ impl Client {
         if !self.store {
             return; // only a sync made with a store has jobs
         }
-        self.jobs.push_back(match job {
+        self.job = Some(match job {
             Job::Commit(writes) => StoreJob::Commit(writes),
             Job::Clear => StoreJob::Replace(Vec::new()),
             // The snapshot is taken now, so that the writes made while it is stored follow it.

@@ -142,10 +142,12 @@ impl Client {
     fn handshake_failed(&mut self, url_index: usize, socket: u32) {
         match self.diagnosis.failed(url_index, socket) {
             Ok(verdict) => self.report_handshake(url_index, verdict),
-            Err(probe) => self.probes.push_back(ProbeRequest {
-                id: probe.id,
-                url: self.urls[url_index].clone(),
-            }),
+            Err(probe) => {
+                self.probe = Some(ProbeRequest {
+                    id: probe.id,
+                    url: self.urls[url_index].clone(),
+                })
+            }
         }
     }
 
