@@ -132,8 +132,9 @@ function parse(raw, bytes) {
     let packet;
     switch (head & 0xff) {
       case 1: {
-        packet = { type: 'connect', protocolVersion: w[i], clientId: text(w[i + 3], w[i + 4]), clean: w[i + 1] === 1, keepalive: w[i + 2] };
-        i += 5;
+        packet = { type: 'connect', protocolVersion: w[i], clientId: text(w[i + 4], w[i + 5]), clean: w[i + 2] === 1, keepalive: w[i + 3] };
+        if (w[i + 1] === 1) packet.bridge = true;
+        i += 6;
         if (w[i++] === 1) {
           packet.will = { topic: text(w[i + 2], w[i + 3]), payload: binary(w[i + 4], w[i + 5]), qos: w[i], retain: w[i + 1] === 1 };
           i += 6;
@@ -364,7 +365,7 @@ function list(value, name) {
 
 // The fields each packet type takes: a name outside these is a typo, and refused.
 const FIELDS = {
-  connect: ['type', 'protocolVersion', 'clientId', 'clean', 'keepalive', 'username', 'password', 'will', 'properties'],
+  connect: ['type', 'protocolVersion', 'bridge', 'clientId', 'clean', 'keepalive', 'username', 'password', 'will', 'properties'],
   connack: ['type', 'sessionPresent', 'reasonCode', 'properties'],
   publish: ['type', 'topic', 'payload', 'qos', 'retain', 'dup', 'packetId', 'properties'],
   puback: ['type', 'packetId', 'reasonCode', 'properties'],
@@ -413,6 +414,7 @@ function writeRecord(packet, version) {
       const level = packet.protocolVersion ?? version;
       if (level !== 3 && level !== 4 && level !== 5) throw invalid('connect.protocolVersion must be 3, 4 or 5');
       put(level);
+      put(flag(packet.bridge, 'connect.bridge', 0));
       put(flag(packet.clean, 'connect.clean', 1));
       put(optInt(packet.keepalive, 'connect.keepalive', 0, 65535, 60));
       putString(packet.clientId ?? '', 'connect.clientId');

@@ -1,11 +1,17 @@
-// The one shape of every error wasmqtt's JavaScript side raises: an Error named MqttError with a
-// stable `code` (the codes are listed in the README and in index.d.ts).
+// The one shape of every error wasmqtt raises, here and from the wasm (src/web/error.rs builds
+// them with this class once `load()` registered it): an MqttError with a stable `code` (the codes
+// are listed in the README and in index.d.ts), so `error instanceof MqttError` holds.
 
-export function mqttError(code, message) {
-  const error = new Error(message);
-  error.name = 'MqttError';
-  error.code = code;
-  return error;
+export class MqttError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.code = code;
+  }
+}
+MqttError.prototype.name = 'MqttError';
+
+export function mqttError(code, message, options) {
+  return new MqttError(code, message, options);
 }
 
 export function closedError() {

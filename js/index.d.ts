@@ -8,7 +8,12 @@ export interface Properties {
   contentType?: string;
   responseTopic?: string;
   correlationData?: Uint8Array;
-  subscriptionIdentifiers?: number[];
+  /**
+   * Of a received message: the identifier of the subscription it came through (assigned by the
+   * client when the `subscriptionIdentifiers` option is on), or an array when the broker sent one
+   * copy for several subscriptions. A number or an array on input too (SUBSCRIBE: one number).
+   */
+  subscriptionIdentifier?: number | number[];
   sessionExpiryInterval?: number;
   assignedClientIdentifier?: string;
   serverKeepAlive?: number;
@@ -47,7 +52,14 @@ export interface WillOptions {
   properties?: Properties;
 }
 
+/** A fixed delay before every attempt (MQTT.js's reconnectPeriod), given alone. */
+export interface FixedReconnectOptions {
+  /** ms before every attempt: no growth, no jitter. */
+  period: number;
+}
+
 export interface ReconnectOptions {
+  period?: never;
   /** Delay before the first retry, ms. Default 500. */
   minDelay?: number;
   /** Ceiling of the delay, ms. Default 30000. */
@@ -113,7 +125,7 @@ export interface ClientOptions {
   /** ms before an attempt to connect is given up. Default 30000. */
   connectTimeout?: number;
   /** Backoff between attempts, or false to never reconnect. */
-  reconnect?: ReconnectOptions | false;
+  reconnect?: ReconnectOptions | FixedReconnectOptions | false;
   /** Where the session is kept: 'indexeddb' (default) or 'memory'. */
   persistence?: 'indexeddb' | 'memory';
   /** Most QoS 1/2 messages in flight at once (also capped by the broker's Receive Maximum). Default 65535. */
@@ -130,7 +142,7 @@ export interface ClientOptions {
    * MQTT 5: give each subscription its own subscription identifier when the broker supports
    * them, so that each message reaches exactly the handlers of the subscriptions it matched,
    * once, however many copies the broker sends for overlapping subscriptions. Default true
-   * (then `subscribe` takes no `subscriptionIdentifiers` property).
+   * (then `subscribe` takes no `subscriptionIdentifier` property).
    */
   subscriptionIdentifiers?: boolean;
   /**
@@ -240,7 +252,9 @@ export interface Metrics {
   persistence: 'indexeddb' | 'memory';
 }
 
-export interface MqttError extends Error {
+/** Every error wasmqtt raises, thrown or rejected or emitted: `error instanceof MqttError` holds. */
+export class MqttError extends Error {
+  constructor(code: string, message: string, options?: { cause?: unknown });
   name: 'MqttError';
   /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED', 'SESSION_TAKEN_OVER', 'LEADER_CHANGED'. */
   code: string;
@@ -324,6 +338,11 @@ export type ProtocolVersion = 3 | 4 | 5;
 export interface ConnectPacket {
   type: 'connect';
   protocolVersion: ProtocolVersion;
+  /**
+   * The protocol level has the bridge bit 0x80 (0x83 or 0x84, as mosquitto bridges send): only
+   * with protocolVersion 3 or 4. Decoded as `true`, or absent.
+   */
+  bridge?: boolean;
   clientId: string;
   /** Clean session (3.1.1) / clean start (5.0). */
   clean: boolean;

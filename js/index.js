@@ -1,14 +1,16 @@
 // wasmqtt's JavaScript API: a thin, Promise-based facade over the wasm driver. All protocol
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
 // events into Promises, listeners and async iterators.
-import init, { Driver, topicMatches } from './wasmqtt.js';
+import init, { Driver, topicMatches, setErrorClass } from './wasmqtt.js';
 import { attachCodec } from './codec.js';
-import { mqttError, closedError } from './errors.js';
+import { MqttError, mqttError, closedError } from './errors.js';
 import { TabLink } from './tabs.js';
 
 export { encodePacket, decodePackets, PacketParser } from './codec.js';
+export { MqttError };
 
 let loading = null;
+let loaded = false;
 
 /**
  * Loads the wasm module once. Called by `connect`; call it yourself to load early, and before
@@ -18,18 +20,18 @@ export function load(wasmUrl) {
   const url = wasmUrl ?? new URL('wasmqtt_bg.wasm', import.meta.url);
   loading ??= init({ module_or_path: url }).then((wasm) => {
     attachCodec(wasm.memory);
+    setErrorClass(MqttError);
+    loaded = true;
     return wasm;
   }, (cause) => {
     loading = null;
-    const error = new Error(
+    throw mqttError(
+      'WASM_LOAD_FAILED',
       `could not load the wasm module from ${url}: ${cause?.message ?? cause}. If a bundler moved this ` +
         'module (e.g. Vite pre-bundling: add optimizeDeps: { exclude: ["wasmqtt"] }), serve ' +
         'wasmqtt_bg.wasm and pass its URL as the wasmUrl option.',
       { cause },
     );
-    error.name = 'MqttError';
-    error.code = 'WASM_LOAD_FAILED';
-    throw error;
   });
   return loading;
 }
@@ -68,10 +70,15 @@ export class MqttClient {
   #tabs = null;
   /** Settles `ready`: the first connection, a fatal error, or the connect timeout. */
   #readiness = null;
+  /** The current connection's 'connect' details (null while down), for late 'connect' listeners. */
+  #connection = null;
 
   #loaded;
 
   constructor(url, options = {}) {
+    if (!loaded) {
+      throw mqttError('NOT_LOADED', 'new MqttClient needs the wasm module: call and await load() first, or use `await connect(url, options)`, which loads it');
+    }
     const { wasmUrl: _ignored, authenticate, shareAcrossTabs = true, ...driverOptions } = options ?? {};
     if (authenticate !== undefined && typeof authenticate !== 'function') {
       throw mqttError('INVALID_ARGUMENT', 'authenticate must be a function');
@@ -79,8 +86,10 @@ export class MqttClient {
     if (typeof shareAcrossTabs !== 'boolean') throw mqttError('INVALID_ARGUMENT', 'shareAcrossTabs must be a boolean');
     this.#authenticate = authenticate;
     const clientId = driverOptions.clientId;
-    const shared = shareAcrossTabs && typeof clientId === 'string' && clientId !== '';
-    if (shared) TabLink.check();
+    const wanted = shareAcrossTabs && typeof clientId === 'string' && clientId !== '';
+    const shared = wanted && TabLink.supported();
+    // A plain-http page (a LAN dashboard) has no Web Locks: it works on its own, and says so.
+    if (wanted && !shared) queueMicrotask(() => this.#emit('error', TabLink.unsupportedError()));
     // Validates every option; a follower tab keeps it unstarted (its routes live here) until
     // it becomes the leader.
     this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail));
@@ -98,10 +107,21 @@ export class MqttClient {
     this.ready.catch(() => {});
   }
 
-  /** Adds a listener: 'connect', 'reconnect', 'offline', 'close', 'error', 'message', 'backpressure', 'duplicate', 'storage', 'reauthenticated'. */
+  /**
+   * Adds a listener: 'connect', 'reconnect', 'offline', 'close', 'error', 'message', 'backpressure',
+   * 'duplicate', 'storage', 'reauthenticated'. A 'connect' listener added while connected (after
+   * `await connect()`) is called once at once with the current connection's details, so that
+   * MQTT.js's `client.on('connect', () => client.subscribe(...))` works here too.
+   */
   on(event, listener) {
     if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
     this.#listeners.get(event).add(listener);
+    if (event === 'connect' && this.#connection && this.connected) {
+      const connection = this.#connection;
+      queueMicrotask(() => {
+        if (this.#listeners.get('connect')?.has(listener) && this.#connection === connection) callSafely(listener, connection);
+      });
+    }
     return this;
   }
 
@@ -120,8 +140,13 @@ export class MqttClient {
    * it (QoS 1: PUBACK, QoS 2: PUBCOMP; QoS 0: once written to the socket) with the broker's
    * reason code; rejects with an MqttError.
    */
-  publish(topic, payload, options = {}) {
-    return this.#call('publish', [topic, payload, options]);
+  publish(topic, payload, options = {}, callback) {
+    // MQTT.js's callback forms, publish(t, p, cb) and publish(t, p, opts, cb): called with
+    // (error) or (null, result), as there; the Promise is returned either way.
+    if (typeof options === 'function') [options, callback] = [{}, options];
+    const result = this.#call('publish', [topic, payload, options]);
+    if (typeof callback === 'function') result.then((value) => callback(null, value), (error) => callback(error));
+    return result;
   }
 
   /**
@@ -131,6 +156,11 @@ export class MqttClient {
    */
   async subscribe(filters, options = {}, handler) {
     if (typeof options === 'function') [options, handler] = [{}, options];
+    if (typeof handler === 'function' && handler.length >= 2) {
+      // MQTT.js's subscribe callback is (error, granted); here the third argument is called
+      // with each message, which such a callback would take for an error.
+      throw mqttError('INVALID_ARGUMENT', "subscribe's handler is called with each message, handler(message); for the outcome, await subscribe(...) (it resolves with [{ topic, qos, reasonCode }] or rejects), as MQTT.js's (error, granted) callback would have told");
+    }
     const list = (Array.isArray(filters) ? filters : [filters]).map((f) => (typeof f === 'string' ? { topic: f } : f));
     // Routes first, so that retained messages arriving with the SUBACK find their handler.
     const routes = handler ? list.map(({ topic }) => this.#addRoute(topic, handler)) : [];
@@ -285,7 +315,7 @@ export class MqttClient {
     if (this.#tabs?.follower) {
       if (this.#ended) throw closedError();
       const value = await this.#tabs.call(op, args);
-      return op === 'request' ? Object.setPrototypeOf(value, MESSAGE) : value;
+      return op === 'request' ? asMessage(value) : value;
     }
     return this._request(op, args);
   }
@@ -298,7 +328,7 @@ export class MqttClient {
 
   /** For TabLink: what another tab needs to route a message here as the core would. */
   _namedRoutes(message) {
-    return this.#driver.namedRoutes(message.topic, message.properties?.subscriptionIdentifiers ?? []).named;
+    return this.#driver.namedRoutes(message.topic, carriedIds(message)).named;
   }
 
   /** For TabLink: messages received but not yet delivered, for the next leader if this tab goes. */
@@ -337,9 +367,9 @@ export class MqttClient {
   /** For TabLink: an event the leader tab sent out. */
   _remote(event, detail) {
     if (event !== 'message') return this.#dispatch(event, detail);
-    const message = Object.setPrototypeOf(detail.message, MESSAGE);
+    const message = asMessage(detail.message);
     const named = new Map(detail.named);
-    const carried = (message.properties?.subscriptionIdentifiers ?? []).length > 0;
+    const carried = carriedIds(message).length > 0;
     // The core's routing (router.rs), with the leader's subscriptions.
     for (const route of this.#routes.values()) {
       const reached = !carried ? topicMatches(route.filter, message.topic)
@@ -397,6 +427,7 @@ export class MqttClient {
     this.#tabs?.fanOut(event, detail);
     switch (event) {
       case 'connect':
+        this.#connection = detail;
         this.#settleReady();
         this.#emit(event, detail);
         return;
@@ -417,7 +448,7 @@ export class MqttClient {
         this.#settle(detail.token, false, detail.error);
         return;
       case 'response':
-        this.#settle(detail.token, true, Object.setPrototypeOf(detail.message, MESSAGE));
+        this.#settle(detail.token, true, asMessage(detail.message));
         return;
       case 'auth':
         this.#answer(detail);
@@ -428,6 +459,7 @@ export class MqttClient {
         this.#emit(event, detail);
         return;
       case 'close':
+        this.#connection = null;
         if (this.#reauth) {
           const error = mqttError(detail.code ?? 'CONNECTION_LOST', `the connection ended before the re-authentication did (${detail.reason})`);
           if (detail.reasonCode !== undefined) error.reasonCode = detail.reasonCode;
@@ -437,7 +469,7 @@ export class MqttClient {
         this.#emit(event, detail);
         return;
       case 'message': {
-        const message = Object.setPrototypeOf(detail.message, MESSAGE);
+        const message = asMessage(detail.message);
         for (const id of detail.routes) {
           const route = this.#routes.get(id);
           if (route) callSafely(route.handler, message);
@@ -465,6 +497,33 @@ export class MqttClient {
 const decoder = new TextDecoder();
 /** The prototype of every delivered message: `text` decodes the payload on demand. */
 const MESSAGE = Object.freeze({ get text() { return decoder.decode(this.payload); } });
+
+/**
+ * The prototype of every delivered payload: a Uint8Array whose toString() decodes it (UTF-8, or
+ * 'hex' / 'base64'), as MQTT.js's Buffer payloads do, instead of listing byte values.
+ */
+const PAYLOAD = Object.create(Uint8Array.prototype, {
+  toString: {
+    value(encoding = 'utf8') {
+      switch (encoding) {
+        case 'utf8': case 'utf-8': return decoder.decode(this);
+        case 'hex': return Array.from(this, (b) => b.toString(16).padStart(2, '0')).join('');
+        case 'base64': return btoa(Array.from(this, (b) => String.fromCharCode(b)).join(''));
+        default: throw mqttError('INVALID_ARGUMENT', `payload.toString: encoding must be 'utf8', 'hex' or 'base64', not ${encoding}`);
+      }
+    },
+  },
+});
+
+/** Gives a message from the driver (or another tab) its prototypes. */
+function asMessage(message) {
+  Object.setPrototypeOf(message.payload, PAYLOAD);
+  return Object.setPrototypeOf(message, MESSAGE);
+}
+
+/** A message's subscription identifiers as an array: `properties.subscriptionIdentifier` is a
+ * number, or an array when it carries several (as in MQTT.js). */
+const carriedIds = (message) => [].concat(message.properties?.subscriptionIdentifier ?? []);
 
 function callSafely(listener, ...args) {
   try {

@@ -46,10 +46,14 @@ export class TabLink {
   #lastConnect = null;
   #fatal = null;
 
-  static check() {
-    if (!globalThis.navigator?.locks || typeof BroadcastChannel !== 'function') {
-      throw mqttError('TABS_UNSUPPORTED', 'sharing one connection across tabs (shareAcrossTabs, on by default with a clientId) needs the Web Locks API (navigator.locks, secure contexts only) and BroadcastChannel, which this browser or page does not offer; pass shareAcrossTabs: false to connect from this tab alone');
-    }
+  /** Whether this page can share: Web Locks exist only in secure contexts (https, localhost). */
+  static supported() {
+    return Boolean(globalThis.navigator?.locks) && typeof BroadcastChannel === 'function';
+  }
+
+  /** What a page that cannot share is told (an 'error' event; the client connects on its own). */
+  static unsupportedError() {
+    return mqttError('TABS_UNSUPPORTED', 'sharing one connection across tabs (shareAcrossTabs, on by default with a clientId) needs the Web Locks API (navigator.locks: secure contexts only, https or localhost) and BroadcastChannel, which this page does not offer; this tab connects on its own, so another tab with the same clientId would take the session over from it. Serve the page over https, or give each tab its own clientId (or pass shareAcrossTabs: false to silence this)');
   }
 
   constructor(name, client) {

@@ -31,6 +31,17 @@ impl Default for BackoffConfig {
 }
 
 impl BackoffConfig {
+    /// The same delay before every attempt (MQTT.js's `reconnectPeriod`): no growth, no jitter.
+    pub fn fixed(period_ms: u32) -> BackoffConfig {
+        BackoffConfig {
+            min_ms: period_ms,
+            max_ms: period_ms,
+            factor: 1.0,
+            jitter: 0.0,
+            ..BackoffConfig::default()
+        }
+    }
+
     /// Checks the settings; the message names the bad field.
     pub fn validate(&self) -> Result<(), &'static str> {
         if self.min_ms == 0 || self.min_ms > self.max_ms {
@@ -193,5 +204,13 @@ mod tests {
         .unwrap_err()
         .contains("jitter"));
         assert_eq!(BackoffConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_fixed_period_waits_the_same_before_every_attempt() {
+        let mut backoff = Backoff::new(BackoffConfig::fixed(1_000), 7);
+        let delays: Vec<u32> = (0..5).map(|i| backoff.next_delay(i * 10)).collect();
+        assert_eq!(delays, [1_000; 5]);
+        assert_eq!(BackoffConfig::fixed(1_000).validate(), Ok(()));
     }
 }

@@ -320,7 +320,7 @@ fn a_3_1_1_suback_carries_only_0_1_2_or_0x80() {
         code: 0x87,
     };
     rejects(&[0x90, 0x03, 0x00, 0x01, 0x87], V3_1_1, e, PROTOCOL);
-    // 5.0 reason codes are carried through, known or not.
+    // A 5.0 SUBACK failure code is carried through as it is (all codes: codec_reason_codes.rs).
     let Packet::SubAck(s) = accepts(&[0x90, 0x04, 0x00, 0x01, 0x00, 0x87], V5) else {
         panic!()
     };
@@ -397,6 +397,38 @@ fn the_protocol_name_and_level_must_be_known() {
         DecodeError::UnsupportedProtocolLevel(4),
         reason::UNSUPPORTED_PROTOCOL_VERSION,
     );
+}
+
+#[test]
+fn the_bridge_bit_goes_only_with_levels_3_and_4_and_their_own_names() {
+    // 0x83 and 0x84 are mosquitto's bridge levels (codec::BRIDGE_BIT). 0x85 is defined nowhere:
+    // a 5.0 bridge uses No Local and Retain As Published instead. Refused as an unknown level
+    // (MQTT-3.1.2-2), as are a bridge bit on a level the name does not have, and 0x80 alone.
+    for (version, at, level) in [
+        (V5, 8, 0x85),
+        (V3_1_1, 8, 0x83),
+        (V3_1, 10, 0x84),
+        (V3_1_1, 8, 0x80),
+        (V3_1_1, 8, 0xFF),
+    ] {
+        let mut bytes = connect_bytes(version, 0x02);
+        bytes[at] = level;
+        rejects(
+            &bytes,
+            version,
+            DecodeError::UnsupportedProtocolLevel(level),
+            reason::UNSUPPORTED_PROTOCOL_VERSION,
+        );
+    }
+    for (version, at, level) in [(V3_1_1, 8, 0x84), (V3_1, 10, 0x83)] {
+        let mut bytes = connect_bytes(version, 0x02);
+        bytes[at] = level;
+        let Packet::Connect(c) = accepts(&bytes, version) else {
+            panic!()
+        };
+        assert!(c.bridge);
+        assert_eq!(c.protocol, version);
+    }
 }
 
 #[test]

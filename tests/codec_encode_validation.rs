@@ -46,6 +46,7 @@ fn subscribe(filters: &[(&str, SubscriptionOptions)]) -> Subscribe {
 fn connect(protocol: ProtocolVersion) -> Connect {
     Connect {
         protocol,
+        bridge: false,
         clean_start: true,
         keep_alive: 0,
         client_id: "c".into(),
@@ -473,6 +474,19 @@ fn encoding_a_connect_checks_credentials_and_will() {
     }));
     let e = EncodeError::InvalidTopicName(TopicError::WildcardInName);
     refuses(&c, V3_1_1, e, MALFORMED);
+}
+
+#[test]
+fn a_5_0_connect_cannot_be_encoded_with_the_bridge_bit() {
+    // Level 0x85 is defined nowhere (codec::BRIDGE_BIT); the CONNECT's own protocol decides.
+    let c = Packet::Connect(Box::new(Connect {
+        bridge: true,
+        ..connect(V5)
+    }));
+    for version in [V3_1_1, V5] {
+        let e = EncodeError::UnsupportedProtocolLevel(0x85);
+        refuses(&c, version, e, reason::UNSUPPORTED_PROTOCOL_VERSION);
+    }
 }
 
 #[test]

@@ -47,6 +47,7 @@ fn b(s: &'static [u8]) -> Bytes {
 fn connect(protocol: ProtocolVersion, client_id: &str) -> Connect {
     Connect {
         protocol,
+        bridge: false,
         clean_start: true,
         keep_alive: 60,
         client_id: client_id.into(),
@@ -87,6 +88,42 @@ fn a_3_1_connect_names_the_protocol_mqisdp_at_level_3() {
         0x00, 0x01, b'c',                                     // client identifier
     ];
     fixture(Packet::Connect(Box::new(connect(V3_1, "c"))), V3_1, &bytes);
+}
+
+#[test]
+fn a_bridge_3_1_1_connect_sets_the_high_bit_of_level_4() {
+    // Not in the specification: mosquitto bridges send 0x84 (codec::BRIDGE_BIT).
+    #[rustfmt::skip]
+    let bytes = [
+        0x10, 13,
+        0x00, 0x04, b'M', b'Q', b'T', b'T',
+        0x84,                               // protocol level 4 with the bridge bit
+        0x02, 0x00, 0x3C, 0x00, 0x01, b'c',
+    ];
+    let bridge = Connect {
+        bridge: true,
+        ..connect(V3_1_1, "c")
+    };
+    // A CONNECT decodes and encodes for its own level, whatever the connection's version.
+    for version in ALL {
+        fixture(Packet::Connect(Box::new(bridge.clone())), version, &bytes);
+    }
+}
+
+#[test]
+fn a_bridge_3_1_connect_sets_the_high_bit_of_level_3() {
+    #[rustfmt::skip]
+    let bytes = [
+        0x10, 15,
+        0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p',
+        0x83,                               // protocol level 3 with the bridge bit
+        0x02, 0x00, 0x3C, 0x00, 0x01, b'c',
+    ];
+    let bridge = Connect {
+        bridge: true,
+        ..connect(V3_1, "c")
+    };
+    fixture(Packet::Connect(Box::new(bridge)), V3_1, &bytes);
 }
 
 #[test]

@@ -9,8 +9,8 @@ import mqtt from 'mqtt';
 
 const ROOMS = {
   kitchen: { 'thermo-1': ['temperature', 'humidity'], 'air-1': ['co2'] },
-  lounge: { 'thermo-2': ['temperature', 'humidity'] },
-  office: { 'thermo-3': ['temperature', 'humidity'], 'air-2': ['co2'] },
+  lounge: { 'thermo-2': ['temperature', 'humidity'], 'air-2': ['co2'] },
+  office: { 'thermo-3': ['temperature', 'humidity'], 'air-3': ['co2'] },
 };
 const BASE = { temperature: 21, humidity: 45, co2: 600 };
 const SPREAD = { temperature: 2, humidity: 8, co2: 150 };
@@ -49,14 +49,16 @@ export async function startSensors({ brokerUrl, intervalMs = 500 }) {
   await Promise.all([...devices.values()].map(({ client }) => new Promise((resolve) => client.once('connect', resolve))));
   const timer = setInterval(() => {
     tick += 1;
-    for (const { room, device, metrics, client } of devices.values()) {
+    for (const [index, { room, device, metrics, client }] of [...devices.values()].entries()) {
       if (!client.connected) continue;
       for (const metric of metrics) {
         const key = `${device}/${metric}`;
         const seq = (sequence.get(key) ?? 0) + 1;
         sequence.set(key, seq);
-        const phase = tick / 20 + device.length;
-        const value = BASE[metric] + SPREAD[metric] * Math.sin(phase) + (Math.random() - 0.5) * SPREAD[metric] * 0.2;
+        // Each device on its own phase and level, so that a chart's lines are told apart.
+        const phase = tick / 20 + index * 0.8;
+        const level = BASE[metric] + SPREAD[metric] * 0.25 * (index % 3 - 1);
+        const value = level + SPREAD[metric] * Math.sin(phase) + (Math.random() - 0.5) * SPREAD[metric] * 0.2;
         client.publish(`sensors/${room}/${device}/${metric}`, JSON.stringify({ t: Date.now(), v: Number(value.toFixed(2)), seq, run }), {
           qos: 1,
           // The id wasmqtt de-duplicates by, so a QoS 1 redelivery is not shown twice.

@@ -5,6 +5,7 @@ use super::error::{DecodeError, EncodeError};
 use super::packet::{Ack, PacketType, ProtocolVersion};
 use super::properties::{Properties, Scope};
 use super::reader::Reader;
+use super::reason;
 use super::writer::put_u16;
 
 pub(crate) fn check(
@@ -16,6 +17,7 @@ pub(crate) fn check(
         return Err(EncodeError::ZeroPacketId { packet_type });
     }
     if version.is_v5() {
+        reason::check(packet_type, version, a.reason_code)?;
         a.properties.check(Scope::of(packet_type))?;
     }
     Ok(())
@@ -70,6 +72,7 @@ pub(crate) fn decode(r: &mut Reader<'_>, version: ProtocolVersion) -> Result<Ack
     let mut ack = Ack::new(packet_id);
     if version.is_v5() && !r.is_empty() {
         ack.reason_code = r.u8()?;
+        reason::check(packet_type, version, ack.reason_code)?;
         if !r.is_empty() {
             ack.properties = Properties::read(r, Scope::of(packet_type))?;
         }

@@ -4,6 +4,7 @@ use super::error::{DecodeError, EncodeError};
 use super::packet::{ConnAck, Connect, LastWill, PacketType, ProtocolVersion, QoS};
 use super::properties::{Properties, Scope};
 use super::reader::Reader;
+use super::reason;
 use super::writer::{check_bin, check_str, field_len, put_bin, put_str, put_u16};
 use crate::topic::validate_topic_name;
 
@@ -24,8 +25,24 @@ fn protocol_name(version: ProtocolVersion) -> &'static str {
     }
 }
 
+/// The high bit of the protocol level that a broker bridging to another sets (mosquitto's
+/// `try_private`): 0x83 for 3.1, 0x84 for 3.1.1. It is outside MQTT 3.1.1 and 5.0, which say only
+/// that an unsupported level is refused (MQTT-3.1.2-2). No 5.0 level is given one: 0x85 is not
+/// defined anywhere, and mosquitto sets the bit only below 5.0, where a 5.0 bridge uses the No
+/// Local and Retain As Published subscription options instead; 0x85 is refused as any unknown
+/// level is.
+pub const BRIDGE_BIT: u8 = 0x80;
+
+/// The protocol level byte of `c`.
+fn level(c: &Connect) -> u8 {
+    c.protocol.level() | if c.bridge { BRIDGE_BIT } else { 0 }
+}
+
 pub(crate) fn check_connect(c: &Connect) -> Result<(), EncodeError> {
     let v5 = c.protocol.is_v5();
+    if v5 && c.bridge {
+        return Err(EncodeError::UnsupportedProtocolLevel(level(c)));
+    }
     if v5 {
         c.properties.check(Scope::of(CONNECT))?;
     }
@@ -76,7 +93,7 @@ pub(crate) fn connect_len(c: &Connect) -> usize {
 pub(crate) fn write_connect(c: &Connect, out: &mut Vec<u8>) {
     let v5 = c.protocol.is_v5();
     put_str(out, protocol_name(c.protocol));
-    out.push(c.protocol.level());
+    out.push(level(c));
     let mut flags = 0;
     if c.username.is_some() {
         flags |= USERNAME;
@@ -118,12 +135,13 @@ pub(crate) fn write_connect(c: &Connect, out: &mut Vec<u8>) {
 pub(crate) fn decode_connect(r: &mut Reader<'_>) -> Result<Connect, DecodeError> {
     let name = r.str()?;
     let level = r.u8()?;
-    let protocol = match (name, level) {
+    let bridge = level & BRIDGE_BIT != 0;
+    let protocol = match (name, level & !BRIDGE_BIT) {
         ("MQIsdp", 3) => ProtocolVersion::V3_1,
         ("MQTT", 4) => ProtocolVersion::V3_1_1,
-        ("MQTT", 5) => ProtocolVersion::V5,
-        // MQTT-3.1.2-2
-        ("MQTT" | "MQIsdp", level) => return Err(DecodeError::UnsupportedProtocolLevel(level)),
+        ("MQTT", 5) if !bridge => ProtocolVersion::V5,
+        // MQTT-3.1.2-2; 0x85 among them (see BRIDGE_BIT)
+        ("MQTT" | "MQIsdp", _) => return Err(DecodeError::UnsupportedProtocolLevel(level)),
         // MQTT-3.1.2-1
         _ => return Err(DecodeError::InvalidProtocolName),
     };
@@ -185,6 +203,7 @@ pub(crate) fn decode_connect(r: &mut Reader<'_>) -> Result<Connect, DecodeError>
     };
     Ok(Connect {
         protocol,
+        bridge,
         clean_start: flags & CLEAN_START != 0,
         keep_alive,
         client_id,
@@ -201,6 +220,7 @@ pub(crate) fn check_connack(c: &ConnAck, version: ProtocolVersion) -> Result<(),
     if c.session_present && c.code != 0 {
         return Err(EncodeError::SessionPresentOnFailure);
     }
+    reason::check(PacketType::ConnAck, version, c.code)?;
     if version.is_v5() {
         c.properties.check(Scope::of(PacketType::ConnAck))?;
     }
@@ -238,6 +258,8 @@ pub(crate) fn decode_connack(
     }
     let session_present = flags & SESSION_PRESENT != 0;
     let code = r.u8()?;
+    // MQTT-3.2.2-8; 3.1.1: return codes 6-255 are reserved (section 3.2.2.3)
+    reason::check(PacketType::ConnAck, version, code)?;
     if session_present && code != 0 {
         // MQTT-3.2.2-6; 3.1.1: MQTT-3.2.2-4
         return Err(DecodeError::SessionPresentOnFailure);

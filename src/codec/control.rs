@@ -5,6 +5,7 @@ use super::error::{DecodeError, EncodeError};
 use super::packet::{Auth, Disconnect, PacketType, ProtocolVersion};
 use super::properties::{Properties, Scope};
 use super::reader::Reader;
+use super::reason;
 
 const DISCONNECT: PacketType = PacketType::Disconnect;
 const AUTH: PacketType = PacketType::Auth;
@@ -14,6 +15,7 @@ pub(crate) fn check_disconnect(
     version: ProtocolVersion,
 ) -> Result<(), EncodeError> {
     if version.is_v5() {
+        reason::check(DISCONNECT, version, d.reason_code)?;
         d.properties.check(Scope::of(DISCONNECT))?;
     }
     Ok(())
@@ -43,12 +45,14 @@ pub(crate) fn write_disconnect(d: &Disconnect, version: ProtocolVersion, out: &m
     }
 }
 
-/// Reads an optional reason code and optional properties (MQTT 5).
+/// Reads an optional reason code, checked against the packet type's table, and optional
+/// properties (MQTT 5).
 fn code_and_properties(r: &mut Reader<'_>) -> Result<(u8, Properties), DecodeError> {
     if r.is_empty() {
         return Ok((0, Properties::default()));
     }
     let code = r.u8()?;
+    reason::check(r.packet_type(), ProtocolVersion::V5, code)?;
     if r.is_empty() {
         return Ok((code, Properties::default()));
     }
@@ -75,6 +79,7 @@ pub(crate) fn check_auth(a: &Auth, version: ProtocolVersion) -> Result<(), Encod
     if !version.is_v5() {
         return Err(EncodeError::NotInVersion { packet_type: AUTH });
     }
+    reason::check(AUTH, version, a.reason_code)?;
     a.properties.check(Scope::of(AUTH))
 }
 

@@ -49,7 +49,8 @@ pub enum DecodeError {
     /// CONNECT protocol name other than "MQTT" (levels 4, 5) or "MQIsdp" (level 3)
     /// (MQTT-3.1.2-1).
     InvalidProtocolName,
-    /// CONNECT protocol level other than 3, 4 or 5 (MQTT-3.1.2-2).
+    /// CONNECT protocol level other than 3, 4 or 5, or 0x83, 0x84 with the bridge bit
+    /// (MQTT-3.1.2-2; see [`BRIDGE_BIT`](super::BRIDGE_BIT)).
     UnsupportedProtocolLevel(u8),
     /// CONNECT flags with the reserved bit set (MQTT-3.1.2-3).
     InvalidConnectFlags,
@@ -69,7 +70,9 @@ pub enum DecodeError {
     NoLocalOnSharedSubscription,
     /// SUBSCRIBE or UNSUBSCRIBE without a topic filter (MQTT-3.8.3-2, MQTT-3.10.3-2).
     NoTopicFilters { packet_type: PacketType },
-    /// A return or reason code the packet cannot carry (3.1.1 SUBACK: MQTT-3.9.3-2).
+    /// A reason code outside the packet type's table (e.g. MQTT-3.4.2-1; 3.1.1: CONNACK 6-255,
+    /// MQTT-3.9.3-2), see [`reason::allowed`]. The byte parses, its value is not allowed: a
+    /// Protocol Error by the definitions of section 1.2.
     InvalidReasonCode { packet_type: PacketType, code: u8 },
     /// A property identifier MQTT 5 does not define.
     UnknownProperty(u32),
@@ -182,6 +185,12 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+impl From<reason::NotAllowed> for DecodeError {
+    fn from(reason::NotAllowed { packet_type, code }: reason::NotAllowed) -> Self {
+        DecodeError::InvalidReasonCode { packet_type, code }
+    }
+}
+
 /// Why a packet cannot be encoded: it would break a rule of the protocol version it is encoded
 /// for. Nothing is appended to the output buffer when encoding fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,10 +233,14 @@ pub enum EncodeError {
     PasswordWithoutUsername,
     /// CONNACK with session present and a failure code (MQTT-3.2.2-6).
     SessionPresentOnFailure,
-    /// A reason code the packet cannot carry in this version (3.1.1 SUBACK: 0, 1, 2 or 0x80).
+    /// A reason code the packet cannot carry in this version (see [`reason::allowed`]; a 3.1.1
+    /// SUBACK takes the 5.0 SUBACK codes and writes a failure as 0x80).
     InvalidReasonCode { packet_type: PacketType, code: u8 },
     /// A packet type that does not exist in this version (AUTH before MQTT 5).
     NotInVersion { packet_type: PacketType },
+    /// A CONNECT whose protocol level is not defined: 5.0 with the bridge bit, 0x85 (see
+    /// [`BRIDGE_BIT`](super::BRIDGE_BIT)).
+    UnsupportedProtocolLevel(u8),
     /// The remaining length would exceed 268 435 455 bytes.
     PacketTooLarge,
 }
@@ -238,6 +251,7 @@ impl EncodeError {
         use EncodeError::*;
         match self {
             PacketTooLarge => reason::PACKET_TOO_LARGE,
+            UnsupportedProtocolLevel(_) => reason::UNSUPPORTED_PROTOCOL_VERSION,
             InvalidPropertyValue { property: 0x23 } => reason::TOPIC_ALIAS_INVALID,
             ZeroPacketId { .. }
             | MissingPacketId
@@ -305,9 +319,21 @@ impl fmt::Display for EncodeError {
             NotInVersion { packet_type } => {
                 write!(f, "{packet_type:?} does not exist in this protocol version")
             }
+            UnsupportedProtocolLevel(l) => {
+                write!(
+                    f,
+                    "protocol level {l:#04x} is not defined (no bridge bit in 5.0)"
+                )
+            }
             PacketTooLarge => f.write_str("remaining length over 268435455 bytes"),
         }
     }
 }
 
 impl std::error::Error for EncodeError {}
+
+impl From<reason::NotAllowed> for EncodeError {
+    fn from(reason::NotAllowed { packet_type, code }: reason::NotAllowed) -> Self {
+        EncodeError::InvalidReasonCode { packet_type, code }
+    }
+}

@@ -20,6 +20,7 @@ mod writer;
 
 use bytes::Bytes;
 
+pub use connect::BRIDGE_BIT;
 pub use error::{DecodeError, EncodeError};
 pub use packet::*;
 pub use properties::Properties;

@@ -128,6 +128,10 @@ pub struct LastWill {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connect {
     pub protocol: ProtocolVersion,
+    /// The protocol level carries the bridge bit 0x80 (0x83, 0x84): a broker bridging to another,
+    /// as mosquitto bridges do with `try_private`. No specification defines it; see
+    /// [`BRIDGE_BIT`](super::BRIDGE_BIT).
+    pub bridge: bool,
     /// "Clean session" in 3.1.1, "clean start" in 5.0.
     pub clean_start: bool,
     /// Seconds; 0 turns keepalive off.

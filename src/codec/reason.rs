@@ -1,8 +1,10 @@
 //! MQTT 5 reason codes (section 2.4) and the MQTT 3.1.1 CONNACK return codes.
 //!
-//! Kept as plain `u8` constants: they travel on the wire as bytes, several share a value across
-//! packets (0x00 is "success", "normal disconnection" and "granted QoS 0"), and a broker may send
-//! one this client does not know, which must still be carried through.
+//! Kept as plain `u8` constants: they travel on the wire as bytes, and several share a value across
+//! packets (0x00 is "success", "normal disconnection" and "granted QoS 0"). Which codes each packet
+//! type may carry is decided here, in [`check`], for the decoder and the encoder alike.
+
+use super::packet::{PacketType, ProtocolVersion};
 
 pub const SUCCESS: u8 = 0x00;
 pub const NORMAL_DISCONNECTION: u8 = 0x00;
@@ -58,6 +60,179 @@ pub mod v3 {
     pub const SERVER_UNAVAILABLE: u8 = 3;
     pub const BAD_USER_NAME_OR_PASSWORD: u8 = 4;
     pub const NOT_AUTHORIZED: u8 = 5;
+}
+
+// The codes each MQTT 5 packet type may carry, one table per packet type as in its section. The
+// sender "MUST use one of" them; the "Sent by" column (client, server or both) is not checked: the
+// codec decodes both directions and does not know which side sent.
+
+/// CONNACK, section 3.2.2.2 (MQTT-3.2.2-8).
+const CONNACK: &[u8] = &[
+    SUCCESS,
+    UNSPECIFIED_ERROR,
+    MALFORMED_PACKET,
+    PROTOCOL_ERROR,
+    IMPLEMENTATION_SPECIFIC_ERROR,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    CLIENT_IDENTIFIER_NOT_VALID,
+    BAD_USER_NAME_OR_PASSWORD,
+    NOT_AUTHORIZED,
+    SERVER_UNAVAILABLE,
+    SERVER_BUSY,
+    BANNED,
+    BAD_AUTHENTICATION_METHOD,
+    TOPIC_NAME_INVALID,
+    PACKET_TOO_LARGE,
+    QUOTA_EXCEEDED,
+    PAYLOAD_FORMAT_INVALID,
+    RETAIN_NOT_SUPPORTED,
+    QOS_NOT_SUPPORTED,
+    USE_ANOTHER_SERVER,
+    SERVER_MOVED,
+    CONNECTION_RATE_EXCEEDED,
+];
+
+/// PUBACK, section 3.4.2.1 (MQTT-3.4.2-1), and PUBREC, section 3.5.2.1 (MQTT-3.5.2-1): the same
+/// table.
+const PUBACK_PUBREC: &[u8] = &[
+    SUCCESS,
+    NO_MATCHING_SUBSCRIBERS,
+    UNSPECIFIED_ERROR,
+    IMPLEMENTATION_SPECIFIC_ERROR,
+    NOT_AUTHORIZED,
+    TOPIC_NAME_INVALID,
+    PACKET_IDENTIFIER_IN_USE,
+    QUOTA_EXCEEDED,
+    PAYLOAD_FORMAT_INVALID,
+];
+
+/// PUBREL, section 3.6.2.1 (MQTT-3.6.2-1), and PUBCOMP, section 3.7.2.1 (MQTT-3.7.2-1).
+const PUBREL_PUBCOMP: &[u8] = &[SUCCESS, PACKET_IDENTIFIER_NOT_FOUND];
+
+/// SUBACK, section 3.9.3 (MQTT-3.9.3-2).
+const SUBACK: &[u8] = &[
+    GRANTED_QOS_0,
+    GRANTED_QOS_1,
+    GRANTED_QOS_2,
+    UNSPECIFIED_ERROR,
+    IMPLEMENTATION_SPECIFIC_ERROR,
+    NOT_AUTHORIZED,
+    TOPIC_FILTER_INVALID,
+    PACKET_IDENTIFIER_IN_USE,
+    QUOTA_EXCEEDED,
+    SHARED_SUBSCRIPTIONS_NOT_SUPPORTED,
+    SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
+    WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
+];
+
+/// UNSUBACK, section 3.11.3 (MQTT-3.11.3-2).
+const UNSUBACK: &[u8] = &[
+    SUCCESS,
+    NO_SUBSCRIPTION_EXISTED,
+    UNSPECIFIED_ERROR,
+    IMPLEMENTATION_SPECIFIC_ERROR,
+    NOT_AUTHORIZED,
+    TOPIC_FILTER_INVALID,
+    PACKET_IDENTIFIER_IN_USE,
+];
+
+/// DISCONNECT, section 3.14.2.1 (MQTT-3.14.2-1).
+const DISCONNECT: &[u8] = &[
+    NORMAL_DISCONNECTION,
+    DISCONNECT_WITH_WILL_MESSAGE,
+    UNSPECIFIED_ERROR,
+    MALFORMED_PACKET,
+    PROTOCOL_ERROR,
+    IMPLEMENTATION_SPECIFIC_ERROR,
+    NOT_AUTHORIZED,
+    SERVER_BUSY,
+    SERVER_SHUTTING_DOWN,
+    KEEP_ALIVE_TIMEOUT,
+    SESSION_TAKEN_OVER,
+    TOPIC_FILTER_INVALID,
+    TOPIC_NAME_INVALID,
+    RECEIVE_MAXIMUM_EXCEEDED,
+    TOPIC_ALIAS_INVALID,
+    PACKET_TOO_LARGE,
+    MESSAGE_RATE_TOO_HIGH,
+    QUOTA_EXCEEDED,
+    ADMINISTRATIVE_ACTION,
+    PAYLOAD_FORMAT_INVALID,
+    RETAIN_NOT_SUPPORTED,
+    QOS_NOT_SUPPORTED,
+    USE_ANOTHER_SERVER,
+    SERVER_MOVED,
+    SHARED_SUBSCRIPTIONS_NOT_SUPPORTED,
+    CONNECTION_RATE_EXCEEDED,
+    MAXIMUM_CONNECT_TIME,
+    SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
+    WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
+];
+
+/// AUTH, section 3.15.2.1 (MQTT-3.15.2-1).
+const AUTH: &[u8] = &[SUCCESS, CONTINUE_AUTHENTICATION, RE_AUTHENTICATE];
+
+/// 3.1 and 3.1.1 CONNACK return codes: 6-255 are reserved (3.1.1 section 3.2.2.3).
+const V3_CONNACK: &[u8] = &[
+    v3::ACCEPTED,
+    v3::UNACCEPTABLE_PROTOCOL_VERSION,
+    v3::IDENTIFIER_REJECTED,
+    v3::SERVER_UNAVAILABLE,
+    v3::BAD_USER_NAME_OR_PASSWORD,
+    v3::NOT_AUTHORIZED,
+];
+
+/// 3.1 and 3.1.1 SUBACK return codes (3.1.1: MQTT-3.9.3-2). MQTT 3.1 itself only had granted
+/// QoS 0-2; its brokers send 0x80 for a refusal as 3.1.1 ones do.
+const V3_SUBACK: &[u8] = &[
+    GRANTED_QOS_0,
+    GRANTED_QOS_1,
+    GRANTED_QOS_2,
+    UNSPECIFIED_ERROR,
+];
+
+/// The reason (or return) codes a packet type may carry in `version`; `None` for a packet type
+/// that carries none there.
+pub fn allowed(packet_type: PacketType, version: ProtocolVersion) -> Option<&'static [u8]> {
+    use PacketType as T;
+    if !version.is_v5() {
+        return match packet_type {
+            T::ConnAck => Some(V3_CONNACK),
+            T::SubAck => Some(V3_SUBACK),
+            _ => None,
+        };
+    }
+    match packet_type {
+        T::ConnAck => Some(CONNACK),
+        T::PubAck | T::PubRec => Some(PUBACK_PUBREC),
+        T::PubRel | T::PubComp => Some(PUBREL_PUBCOMP),
+        T::SubAck => Some(SUBACK),
+        T::UnsubAck => Some(UNSUBACK),
+        T::Disconnect => Some(DISCONNECT),
+        T::Auth => Some(AUTH),
+        _ => None,
+    }
+}
+
+/// A code that `packet_type` may not carry: turned into the decoder's or the encoder's
+/// `InvalidReasonCode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NotAllowed {
+    pub packet_type: PacketType,
+    pub code: u8,
+}
+
+/// Checks `code` against the table of `packet_type` in `version`. A packet type without one
+/// carries no code there, and its model's field is not written; it passes.
+pub(crate) fn check(
+    packet_type: PacketType,
+    version: ProtocolVersion,
+    code: u8,
+) -> Result<(), NotAllowed> {
+    match allowed(packet_type, version) {
+        Some(codes) if !codes.contains(&code) => Err(NotAllowed { packet_type, code }),
+        _ => Ok(()),
+    }
 }
 
 /// Codes of 0x80 and above are failures (MQTT-2.4: "a Reason Code of 0x80 or greater indicates

@@ -7,6 +7,7 @@ use super::packet::{
 };
 use super::properties::{Properties, Scope};
 use super::reader::Reader;
+use super::reason;
 use super::writer::{field_len, put_str, put_u16};
 use crate::topic::{split_shared, validate_topic_filter};
 
@@ -175,28 +176,33 @@ pub(crate) fn decode_subscribe(
     })
 }
 
-/// A 3.1.1 SUBACK return code for `code`: granted QoS as is, any failure as 0x80.
-fn v3_return_code(code: u8) -> Option<u8> {
-    match code {
-        0..=2 => Some(code),
-        0x80.. => Some(0x80),
-        _ => None,
+/// Checks each code of a SUBACK or UNSUBACK against its packet type's table in `version`.
+fn check_codes(
+    codes: &[u8],
+    packet_type: PacketType,
+    version: ProtocolVersion,
+) -> Result<(), reason::NotAllowed> {
+    codes
+        .iter()
+        .try_for_each(|&code| reason::check(packet_type, version, code))
+}
+
+/// A 3.1.1 SUBACK return code for a 5.0 SUBACK code: granted QoS as is, any failure as 0x80.
+fn v3_return_code(code: u8) -> u8 {
+    if reason::is_failure(code) {
+        reason::UNSPECIFIED_ERROR
+    } else {
+        code
     }
 }
 
 pub(crate) fn check_suback(s: &SubAck, version: ProtocolVersion) -> Result<(), EncodeError> {
     check_id(s.packet_id, SUBACK)?;
+    // The model holds 5.0 codes whatever the version (a 3.1.1 one gets its failures as 0x80),
+    // so every version is checked against the 5.0 table, whose granted QoS and 0x80 are 3.1.1's.
+    check_codes(&s.reason_codes, SUBACK, ProtocolVersion::V5)?;
     if version.is_v5() {
         s.properties.check(Scope::of(SUBACK))?;
-    } else if let Some(&code) = s
-        .reason_codes
-        .iter()
-        .find(|&&c| v3_return_code(c).is_none())
-    {
-        return Err(EncodeError::InvalidReasonCode {
-            packet_type: SUBACK,
-            code,
-        });
     }
     Ok(())
 }
@@ -211,11 +217,7 @@ pub(crate) fn write_suback(s: &SubAck, version: ProtocolVersion, out: &mut Vec<u
         s.properties.write(out);
         out.extend_from_slice(&s.reason_codes);
     } else {
-        out.extend(
-            s.reason_codes
-                .iter()
-                .map(|&c| v3_return_code(c).unwrap_or(0x80)),
-        );
+        out.extend(s.reason_codes.iter().map(|&c| v3_return_code(c)));
     }
 }
 
@@ -226,15 +228,8 @@ pub(crate) fn decode_suback(
     let packet_id = read_id(r)?;
     let properties = read_properties(r, version)?;
     let reason_codes = r.rest().to_vec();
-    if !version.is_v5() {
-        if let Some(&code) = reason_codes.iter().find(|&&c| !matches!(c, 0..=2 | 0x80)) {
-            // 3.1.1: MQTT-3.9.3-2
-            return Err(DecodeError::InvalidReasonCode {
-                packet_type: SUBACK,
-                code,
-            });
-        }
-    }
+    // MQTT-3.9.3-2; 3.1.1: MQTT-3.9.3-2
+    check_codes(&reason_codes, SUBACK, version)?;
     Ok(SubAck {
         packet_id,
         properties,
@@ -302,6 +297,7 @@ pub(crate) fn decode_unsubscribe(
 pub(crate) fn check_unsuback(u: &UnsubAck, version: ProtocolVersion) -> Result<(), EncodeError> {
     check_id(u.packet_id, UNSUBACK)?;
     if version.is_v5() {
+        check_codes(&u.reason_codes, UNSUBACK, version)?;
         u.properties.check(Scope::of(UNSUBACK))?;
     }
     Ok(())
@@ -329,7 +325,11 @@ pub(crate) fn decode_unsuback(
 ) -> Result<UnsubAck, DecodeError> {
     let packet_id = read_id(r)?;
     let (properties, reason_codes) = if version.is_v5() {
-        (read_properties(r, version)?, r.rest().to_vec())
+        let properties = read_properties(r, version)?;
+        let codes = r.rest().to_vec();
+        // MQTT-3.11.3-2
+        check_codes(&codes, UNSUBACK, version)?;
+        (properties, codes)
     } else {
         // A 3.1.1 UNSUBACK is the packet identifier alone (section 3.11.3).
         (Properties::default(), Vec::new())

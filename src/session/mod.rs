@@ -329,6 +329,7 @@ impl Session {
         self.link = Link::AwaitingConnAck;
         let connect = Connect {
             protocol: self.config.protocol,
+            bridge: false,
             clean_start: self.config.clean_start,
             keep_alive: self.config.keep_alive,
             client_id: self.config.client_id.clone(),

@@ -145,6 +145,7 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         };
     }
     session.correlation_prefix = format!("{}-", random_suffix());
+    refuse_mqttjs_names(&fields)?;
     fields.finish()?;
     Ok(ClientOptions {
         urls,
@@ -153,6 +154,60 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         reconnect,
         persistence,
     })
+}
+
+/// MQTT.js option names that mean something else here or nothing, each with what to write
+/// instead, so that a ported snippet fails at once with the fix rather than with a bare
+/// "unknown option" (README, "Coming from MQTT.js").
+const MQTTJS_OPTIONS: &[(&str, &str)] = &[
+    (
+        "reconnectPeriod",
+        "reconnect: { period: ms } for a fixed delay (reconnect: false for 0)",
+    ),
+    (
+        "servers",
+        "a list of URLs as connect's first argument: connect([url1, url2], options)",
+    ),
+    (
+        "hosts",
+        "a list of URLs as connect's first argument: connect([url1, url2], options)",
+    ),
+    (
+        "incomingStore",
+        "nothing: the session is kept in IndexedDB (persistence: 'indexeddb', the default)",
+    ),
+    (
+        "outgoingStore",
+        "nothing: the session is kept in IndexedDB (persistence: 'indexeddb', the default)",
+    ),
+    (
+        "queueQoSZero",
+        "queue: { overflow: 'reject' | 'drop-oldest-qos0' } (QoS 0 is queued offline)",
+    ),
+    (
+        "resubscribe",
+        "nothing: subscriptions are kept in the session and asked again when the broker lost it",
+    ),
+    ("protocolId", "protocolVersion: 3, 4 or 5"),
+    (
+        "reschedulePings",
+        "nothing: keepalive pings follow the traffic on their own",
+    ),
+    (
+        "manualConnect",
+        "new MqttClient(url, options), which connects at once; await client.ready",
+    ),
+];
+
+fn refuse_mqttjs_names(fields: &Fields<'_>) -> Checked<()> {
+    for (name, instead) in MQTTJS_OPTIONS {
+        if fields.has(name) {
+            return Err(InvalidArgument(format!(
+                "{name} is an MQTT.js option; with wasmqtt write {instead}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn read_will(value: &JsValue) -> Checked<LastWill> {
@@ -182,6 +237,13 @@ fn read_will(value: &JsValue) -> Checked<LastWill> {
 
 fn read_backoff(value: &JsValue) -> Checked<BackoffConfig> {
     let mut fields = Fields::of(value, "reconnect")?;
+    if let Some(period) = fields.integer("period", 1.0, 3_600_000.0)? {
+        // A fixed delay says everything the other settings would: mixing them is a mistake.
+        fields.finish().map_err(|_| {
+            InvalidArgument("reconnect.period is a fixed delay: give it alone, or minDelay/maxDelay/factor/jitter without it".into())
+        })?;
+        return Ok(BackoffConfig::fixed(period as u32));
+    }
     let default = BackoffConfig::default();
     let config = BackoffConfig {
         min_ms: fields

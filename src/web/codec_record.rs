@@ -10,7 +10,7 @@
 //! Layout, after the head word (packet type | HAS_PROPERTIES | HAS_WILL_PROPERTIES):
 //!
 //! ```text
-//! CONNECT      level, clean, keepalive, clientId:str, will?, username?, password?,
+//! CONNECT      level, bridge, clean, keepalive, clientId:str, will?, username?, password?,
 //!              will:     [present, qos, retain, topic:str, payload:bin]
 //!              username: [present, str]     password: [present, bin]
 //! CONNACK      sessionPresent, reasonCode
@@ -87,6 +87,7 @@ pub(crate) fn write(packet: &Packet, out: &mut Vec<u32>, place: &mut impl FnMut(
         Packet::Connect(c) => {
             out.extend([
                 u32::from(c.protocol.level()),
+                flag(c.bridge),
                 flag(c.clean_start),
                 u32::from(c.keep_alive),
             ]);
@@ -200,6 +201,7 @@ pub(crate) fn read(
                 5 => ProtocolVersion::V5,
                 _ => return Err(BadRecord("protocol level")),
             };
+            let bridge = r.flag()?;
             let clean_start = r.flag()?;
             let keep_alive = r.u16()?;
             let client_id = r.string()?;
@@ -220,6 +222,7 @@ pub(crate) fn read(
             let password = if r.flag()? { Some(r.binary()?) } else { None };
             Packet::Connect(Box::new(Connect {
                 protocol,
+                bridge,
                 clean_start,
                 keep_alive,
                 client_id,
@@ -444,6 +447,7 @@ mod tests {
         vec![
             Packet::Connect(Box::new(Connect {
                 protocol: ProtocolVersion::V5,
+                bridge: false,
                 clean_start: false,
                 keep_alive: 30,
                 client_id: "dash".into(),
@@ -515,6 +519,17 @@ mod tests {
                 reason_code: 0x18,
                 properties: Properties::default(),
             }),
+            Packet::Connect(Box::new(Connect {
+                protocol: ProtocolVersion::V3_1_1,
+                bridge: true,
+                clean_start: true,
+                keep_alive: 60,
+                client_id: "bridge".into(),
+                will: None,
+                username: None,
+                password: None,
+                properties: Properties::default(),
+            })),
         ]
     }
 

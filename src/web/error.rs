@@ -5,6 +5,18 @@
 use js_sys::{Error, Reflect};
 use wasm_bindgen::prelude::*;
 
+thread_local! {
+    /// The facade's `MqttError` class (js/errors.js), so that errors made here pass
+    /// `instanceof MqttError` like those made in JavaScript.
+    static ERROR_CLASS: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Registers the facade's `MqttError` class; `load()` calls it once.
+#[wasm_bindgen(js_name = setErrorClass)]
+pub fn set_error_class(class: js_sys::Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
 /// Builds an `MqttError`.
 pub(crate) fn mqtt_error(
     code: &str,
@@ -12,8 +24,20 @@ pub(crate) fn mqtt_error(
     reason_code: Option<u8>,
     fatal: bool,
 ) -> JsValue {
-    let error = Error::new(message);
-    error.set_name("MqttError");
+    let constructed = ERROR_CLASS.with(|c| {
+        let class = c.borrow().clone()?;
+        let arguments = js_sys::Array::of2(&code.into(), &message.into());
+        Reflect::construct(&class, &arguments).ok()
+    });
+    let error: JsValue = match constructed {
+        Some(error) => error,
+        None => {
+            // Before load() registered the class (the wasm's own tests): a plain Error so named.
+            let error = Error::new(message);
+            error.set_name("MqttError");
+            error.into()
+        }
+    };
     let _ = Reflect::set(&error, &"code".into(), &code.into());
     if let Some(reason_code) = reason_code {
         let _ = Reflect::set(&error, &"reasonCode".into(), &reason_code.into());
@@ -21,7 +45,7 @@ pub(crate) fn mqtt_error(
     if fatal {
         let _ = Reflect::set(&error, &"fatal".into(), &JsValue::TRUE);
     }
-    error.into()
+    error
 }
 
 /// A bad option or argument from the application.

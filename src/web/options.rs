@@ -50,6 +50,13 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Whether `key` is given, without counting it as a known name.
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.object.is_some_and(|object| {
+            Reflect::get(object, &JsValue::from_str(key)).is_ok_and(|v| !v.is_undefined())
+        })
+    }
+
     /// The raw value of `key`, or None when absent or undefined.
     pub(crate) fn get(&mut self, key: &'static str) -> Option<JsValue> {
         self.known.push(key);

@@ -1,7 +1,8 @@
 //! MQTT 5 properties to and from plain JavaScript objects, one table for both directions.
 //! Names are the camelCase of the specification's (`messageExpiryInterval`, ...); user
 //! properties are `[key, value]` pairs so that order and repeats survive (an object
-//! `{ key: value | value[] }` is accepted on input too).
+//! `{ key: value | value[] }` is accepted on input too). `subscriptionIdentifier` is a number, or
+//! an array when a PUBLISH carries several (MQTT-3.3.4-4), as in MQTT.js.
 
 use bytes::Bytes;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -21,9 +22,8 @@ macro_rules! properties_table {
         pub(crate) fn to_js(properties: &Properties) -> Object {
             let object = Object::new();
             $( if let Some(value) = &properties.$field { set(&object, $name, properties_table!(@out $kind value)); } )*
-            if !properties.subscription_identifiers.is_empty() {
-                let ids: Array = properties.subscription_identifiers.iter().map(|id| JsValue::from(*id)).collect();
-                set(&object, "subscriptionIdentifiers", ids.into());
+            if let Some(ids) = subscription_ids_to_js(&properties.subscription_identifiers) {
+                set(&object, SUBSCRIPTION_IDENTIFIER, ids);
             }
             if !properties.user_properties.is_empty() {
                 let pairs: Array = properties
@@ -41,7 +41,7 @@ macro_rules! properties_table {
             let mut fields = Fields::of(value, path)?;
             let mut properties = Properties::default();
             $( properties.$field = properties_table!(@in $kind fields $name)?; )*
-            if let Some(ids) = fields.get("subscriptionIdentifiers") {
+            if let Some(ids) = fields.get(SUBSCRIPTION_IDENTIFIER) {
                 properties.subscription_identifiers = read_subscription_ids(&ids, path)?;
             }
             if let Some(user) = fields.get("userProperties") {
@@ -100,22 +100,39 @@ fn bad(path: &str, key: &str, what: &str) -> InvalidArgument {
     InvalidArgument(format!("{prefix}{key} must be {what}"))
 }
 
+const SUBSCRIPTION_IDENTIFIER: &str = "subscriptionIdentifier";
+
+/// One identifier as a number, several as an array, none as nothing.
+fn subscription_ids_to_js(ids: &[u32]) -> Option<JsValue> {
+    match ids {
+        [] => None,
+        [id] => Some(JsValue::from(*id)),
+        _ => Some(
+            ids.iter()
+                .map(|id| JsValue::from(*id))
+                .collect::<Array>()
+                .into(),
+        ),
+    }
+}
+
+/// A number or an array of numbers, each from 1 to 268435455 (3.3.2.3.8).
 fn read_subscription_ids(value: &JsValue, path: &str) -> Checked<Vec<u32>> {
     let error = || {
         bad(
             path,
-            "subscriptionIdentifiers",
-            "an array of whole numbers from 1 to 268435455",
+            SUBSCRIPTION_IDENTIFIER,
+            "a whole number from 1 to 268435455, or an array of them",
         )
     };
-    let array = value.dyn_ref::<Array>().ok_or_else(error)?;
-    array
-        .iter()
-        .map(|v| match v.as_f64() {
-            Some(n) if n.fract() == 0.0 && (1.0..=268_435_455.0).contains(&n) => Ok(n as u32),
-            _ => Err(error()),
-        })
-        .collect()
+    let id = |v: JsValue| match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && (1.0..=268_435_455.0).contains(&n) => Ok(n as u32),
+        _ => Err(error()),
+    };
+    match value.dyn_ref::<Array>() {
+        Some(array) => array.iter().map(id).collect(),
+        None => Ok(vec![id(value.clone())?]),
+    }
 }
 
 fn read_user_properties(value: &JsValue, path: &str) -> Checked<Vec<(String, String)>> {
@@ -191,6 +208,28 @@ mod tests {
     }
 
     #[wasm_bindgen_test]
+    fn one_subscription_identifier_is_a_number_and_several_an_array() {
+        let one = Properties {
+            subscription_identifiers: vec![7],
+            ..Default::default()
+        };
+        let object = to_js(&one);
+        let get = |o: &Object| Reflect::get(o, &"subscriptionIdentifier".into()).unwrap();
+        assert_eq!(get(&object).as_f64(), Some(7.0));
+        assert_eq!(from_js(&object.into(), "properties"), Ok(one));
+        let several = to_js(&Properties {
+            subscription_identifiers: vec![7, 9],
+            ..Default::default()
+        });
+        assert!(get(&several).is_array());
+        assert!(!Reflect::has(
+            &to_js(&Properties::default()),
+            &"subscriptionIdentifier".into()
+        )
+        .unwrap());
+    }
+
+    #[wasm_bindgen_test]
     fn user_properties_may_be_an_object_and_bad_input_is_named() {
         let value =
             js_sys::JSON::parse(r#"{"userProperties": {"k": ["x", "y"], "z": "w"}}"#).unwrap();
@@ -208,10 +247,16 @@ mod tests {
             .unwrap_err()
             .0
             .contains("unknown option properties.messageExpiry"));
-        let wrong = js_sys::JSON::parse(r#"{"subscriptionIdentifiers": [0]}"#).unwrap();
-        assert!(from_js(&wrong, "properties")
-            .unwrap_err()
-            .0
-            .contains("subscriptionIdentifiers"));
+        for wrong in [
+            r#"{"subscriptionIdentifier": [0]}"#,
+            r#"{"subscriptionIdentifier": 268435456}"#,
+            r#"{"subscriptionIdentifier": "7"}"#,
+        ] {
+            let wrong = js_sys::JSON::parse(wrong).unwrap();
+            assert!(from_js(&wrong, "properties")
+                .unwrap_err()
+                .0
+                .contains("subscriptionIdentifier must be"));
+        }
     }
 }

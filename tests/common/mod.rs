@@ -7,8 +7,9 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use wasmqtt::codec::{
-    encode, Ack, Auth, ConnAck, Connect, Disconnect, LastWill, Packet, Properties, ProtocolVersion,
-    Publish, QoS, RetainHandling, SubAck, Subscribe, SubscriptionOptions, UnsubAck, Unsubscribe,
+    encode, reason, Ack, Auth, ConnAck, Connect, Disconnect, LastWill, Packet, PacketType,
+    Properties, ProtocolVersion, Publish, QoS, RetainHandling, SubAck, Subscribe,
+    SubscriptionOptions, UnsubAck, Unsubscribe,
 };
 
 pub const VERSIONS: [ProtocolVersion; 3] = [
@@ -220,9 +221,19 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
         option::of(string()),
         option::of(binary()),
         properties(version, CONNECT),
+        any::<bool>(),
     )
         .prop_map(
-            move |(clean_start, keep_alive, client_id, will, username, password, properties)| {
+            move |(
+                clean_start,
+                keep_alive,
+                client_id,
+                will,
+                username,
+                password,
+                properties,
+                bridge,
+            )| {
                 // Before 5.0 a password needs a user name (3.1.1: MQTT-3.1.2-22).
                 let password = if version.is_v5() || username.is_some() {
                     password
@@ -231,6 +242,8 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
                 };
                 Packet::Connect(Box::new(Connect {
                     protocol: version,
+                    // The bridge bit exists below 5.0 only (codec::BRIDGE_BIT).
+                    bridge: bridge && !version.is_v5(),
                     clean_start,
                     keep_alive,
                     client_id,
@@ -249,8 +262,17 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
         )
 }
 
+/// A reason code `packet_type` may carry in `version`; 0 where it carries none.
+fn code(packet_type: PacketType, version: ProtocolVersion) -> BoxedStrategy<u8> {
+    match reason::allowed(packet_type, version) {
+        Some(codes) => prop::sample::select(codes).boxed(),
+        None => Just(0).boxed(),
+    }
+}
+
 fn connack(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
-    (any::<bool>(), any::<u8>(), properties(version, CONNACK)).prop_map(
+    let code = code(PacketType::ConnAck, version);
+    (any::<bool>(), code, properties(version, CONNACK)).prop_map(
         |(session_present, code, properties)| {
             let session_present = session_present && code == 0;
             Packet::ConnAck(ConnAck {
@@ -291,13 +313,12 @@ fn publish(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
         )
 }
 
-fn ack(version: ProtocolVersion) -> impl Strategy<Value = Ack> {
-    (packet_id(), any::<u8>(), properties(version, ACK)).prop_map(move |(id, code, properties)| {
-        Ack {
-            packet_id: id,
-            reason_code: if version.is_v5() { code } else { 0 },
-            properties,
-        }
+fn ack(version: ProtocolVersion, packet_type: PacketType) -> impl Strategy<Value = Ack> {
+    let code = code(packet_type, version);
+    (packet_id(), code, properties(version, ACK)).prop_map(move |(id, code, properties)| Ack {
+        packet_id: id,
+        reason_code: code,
+        properties,
     })
 }
 
@@ -347,11 +368,7 @@ fn subscribe(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
 }
 
 fn suback(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
-    let code = if version.is_v5() {
-        any::<u8>().boxed()
-    } else {
-        prop::sample::select(&[0u8, 1, 2, 0x80][..]).boxed()
-    };
+    let code = code(PacketType::SubAck, version);
     (packet_id(), properties(version, ACK), vec(code, 0..4)).prop_map(
         |(packet_id, properties, reason_codes)| {
             Packet::SubAck(SubAck {
@@ -382,7 +399,7 @@ fn unsuback(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
     (
         packet_id(),
         properties(version, ACK),
-        vec(any::<u8>(), 0..4),
+        vec(code(PacketType::UnsubAck, version), 0..4),
     )
         .prop_map(move |(packet_id, properties, codes)| {
             let reason_codes = if version.is_v5() { codes } else { Vec::new() };
@@ -395,8 +412,8 @@ fn unsuback(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
 }
 
 fn disconnect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
-    (any::<u8>(), properties(version, DISCONNECT)).prop_map(move |(code, properties)| {
-        let reason_code = if version.is_v5() { code } else { 0 };
+    let code = code(PacketType::Disconnect, version);
+    (code, properties(version, DISCONNECT)).prop_map(move |(reason_code, properties)| {
         Packet::Disconnect(Disconnect {
             reason_code,
             properties,
@@ -405,7 +422,8 @@ fn disconnect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
 }
 
 fn auth() -> impl Strategy<Value = Packet> {
-    (any::<u8>(), properties(ProtocolVersion::V5, AUTH)).prop_map(|(reason_code, properties)| {
+    let code = code(PacketType::Auth, ProtocolVersion::V5);
+    (code, properties(ProtocolVersion::V5, AUTH)).prop_map(|(reason_code, properties)| {
         Packet::Auth(Auth {
             reason_code,
             properties,
@@ -419,10 +437,10 @@ pub fn packet(version: ProtocolVersion) -> BoxedStrategy<Packet> {
         1 => connect(version),
         1 => connack(version),
         4 => publish(version),
-        1 => ack(version).prop_map(Packet::PubAck),
-        1 => ack(version).prop_map(Packet::PubRec),
-        1 => ack(version).prop_map(Packet::PubRel),
-        1 => ack(version).prop_map(Packet::PubComp),
+        1 => ack(version, PacketType::PubAck).prop_map(Packet::PubAck),
+        1 => ack(version, PacketType::PubRec).prop_map(Packet::PubRec),
+        1 => ack(version, PacketType::PubRel).prop_map(Packet::PubRel),
+        1 => ack(version, PacketType::PubComp).prop_map(Packet::PubComp),
         1 => subscribe(version),
         1 => suback(version),
         1 => unsubscribe(version),

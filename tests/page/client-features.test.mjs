@@ -61,8 +61,8 @@ test('MQTT 5 overlapping subscriptions: mosquitto sends a copy per subscription 
   const result = await page.evaluate(async () => {
     const client = await window.wasmqtt.connect(window.config.brokerUrl, { persistence: 'memory' });
     const got = { hash: [], plus: [], all: [], ids: [] };
-    await client.subscribe('ov5/#', { qos: 1 }, (m) => { got.hash.push(m.text); got.ids.push(m.properties.subscriptionIdentifiers); });
-    await client.subscribe('ov5/+', { qos: 0 }, (m) => { got.plus.push(m.text); got.ids.push(m.properties.subscriptionIdentifiers); });
+    await client.subscribe('ov5/#', { qos: 1 }, (m) => { got.hash.push(m.text); got.ids.push(m.properties.subscriptionIdentifier); });
+    await client.subscribe('ov5/+', { qos: 0 }, (m) => { got.plus.push(m.text); got.ids.push(m.properties.subscriptionIdentifier); });
     client.on('message', (topic, payload, m) => got.all.push(m.text));
     for (const text of ['a', 'b', 'c']) await client.publish('ov5/x', text, { qos: 1 });
     const deadline = Date.now() + 1500;
@@ -75,10 +75,40 @@ test('MQTT 5 overlapping subscriptions: mosquitto sends a copy per subscription 
   assert.deepEqual(result.got.plus, ['a', 'b', 'c']);
   assert.deepEqual(result.got.all, ['a', 'b', 'c'], 'the catch-all listener takes one copy');
   assert.equal(result.received, 3);
-  // Two copies each (MQTT-3.3.4-5), each with one identifier, distinct per subscription.
+  // Two copies each (MQTT-3.3.4-5), each with one identifier (a number), distinct per subscription.
   assert.equal(result.got.ids.length, 6);
-  assert.ok(result.got.ids.every((ids) => ids.length === 1));
-  assert.equal(new Set(result.got.ids.map((ids) => ids[0])).size, 2);
+  assert.ok(result.got.ids.every(Number.isInteger), JSON.stringify(result.got.ids));
+  assert.equal(new Set(result.got.ids).size, 2);
+});
+
+test('MQTT 5: a message carries the identifier the client gave its subscription as properties.subscriptionIdentifier, a number as in MQTT.js', async () => {
+  // MQTT.js beside it, on the same mosquitto: the name and the shape to match.
+  const mqttjs = mqtt.connect(h.broker.tcpUrl, { protocolVersion: 5 });
+  await new Promise((resolve) => mqttjs.once('connect', resolve));
+  const theirs = new Promise((resolve) => mqttjs.once('message', (topic, payload, packet) => resolve(packet.properties?.subscriptionIdentifier)));
+  await mqttjs.subscribeAsync('sid/first/#', { qos: 1, properties: { subscriptionIdentifier: 5 } });
+  const page = await h.page();
+  const ours = await page.evaluate(async () => {
+    // A new session numbers its subscriptions 1, 2, ... in the order they are made
+    // (src/session/subscriptions.rs), and sends each number in its SUBSCRIBE (3.8.2.1.2).
+    const client = await window.wasmqtt.connect(window.config.brokerUrl, { persistence: 'memory' });
+    const got = { first: [], second: [], all: [] };
+    await client.subscribe('sid/first/#', { qos: 1 }, (m) => got.first.push(m.properties.subscriptionIdentifier));
+    await client.subscribe('sid/second', { qos: 1 }, (m) => got.second.push(m.properties.subscriptionIdentifier));
+    client.on('message', (topic, payload, m) => got.all.push([topic, m.properties.subscriptionIdentifier]));
+    await client.publish('sid/first/x', 'a', { qos: 1 });
+    await client.publish('sid/second', 'b', { qos: 1 });
+    const deadline = Date.now() + 5000;
+    while (got.all.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await client.end();
+    return got;
+  });
+  // MQTT-3.3.4-3: the broker sends the subscription's identifier with each message it matched.
+  assert.deepEqual(ours.first, [1]);
+  assert.deepEqual(ours.second, [2]);
+  assert.deepEqual(ours.all, [['sid/first/x', 1], ['sid/second', 2]]);
+  assert.equal(await theirs, 5, 'MQTT.js names it properties.subscriptionIdentifier, a number');
+  await mqttjs.endAsync();
 });
 
 test('MQTT 3.1.1 overlapping subscriptions: each handler once, whether mosquitto sends one copy (its default) or one per subscription (allow_duplicate_messages true)', async () => {

@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
 import { sleep, until } from './lib/wait.mjs';
 import { startScriptedBroker } from './lib/scripted-broker.mjs';
+import { launchBrowser, CHROMIUM_ARGS } from '../../scripts/lib/browser.mjs';
 
 let h, publisher;
 before(async () => {
@@ -204,29 +205,52 @@ test('the broker hands the session to another client (DISCONNECT 0x8E): every ta
   }
 });
 
-test('shareAcrossTabs: false gives each tab its own connection; without Web Locks sharing fails clearly', async () => {
+// Web Locks exist only in secure contexts, so a LAN dashboard on plain http (a Raspberry Pi at
+// http://192.168...) has none. The quick start must still run there: the tab connects on its
+// own and says, in an 'error' event, what it could not do. A real insecure origin: a host name
+// that the browser resolves to loopback but does not treat as potentially trustworthy.
+test('on a plain-http origin (no Web Locks) a fixed clientId connects on its own and says so in an event', async () => {
+  const insecure = await launchBrowser({ args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP insecure.test 127.0.0.1'] });
+  try {
+    const page = await insecure.newPage();
+    await page.goto(`${h.server.url.replace('127.0.0.1', 'insecure.test')}/tests/page/fixtures/client.html`);
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+    const outcome = await page.evaluate(async ([url, clientId]) => {
+      const errors = [];
+      const client = new window.wasmqtt.MqttClient(url, { clientId });
+      client.on('error', (e) => errors.push({ code: e.code, message: e.message, fatal: e.fatal ?? false }));
+      await client.ready;
+      const echoed = new Promise((resolve) => client.subscribe('insecure/echo', { qos: 1 }, (m) => resolve(m.text)));
+      await client.publish('insecure/echo', 'over plain http', { qos: 1 });
+      const text = await echoed;
+      await client.end();
+      return { secure: window.isSecureContext, locks: Boolean(navigator.locks), errors, text };
+    }, [h.broker.wsUrl, `insecure-${Date.now()}`]);
+    assert.deepEqual([outcome.secure, outcome.locks], [false, false], 'a real insecure context');
+    assert.equal(outcome.text, 'over plain http');
+    assert.deepEqual(outcome.errors.map((e) => [e.code, e.fatal]), [['TABS_UNSUPPORTED', false]]);
+    assert.match(outcome.errors[0].message, /this tab connects on its own/);
+  } finally {
+    await insecure.close();
+  }
+});
+
+test('shareAcrossTabs: false gives each tab its own connection, with no TABS_UNSUPPORTED event', async () => {
   const clientId = `solo-${Date.now()}`;
   const context = await h.browser.newContext();
   try {
     const page = await h.page({ context });
     const outcome = await page.evaluate(async ([url, clientId]) => {
-      const locks = Object.getOwnPropertyDescriptor(Navigator.prototype, 'locks');
-      Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
-      let error;
-      try {
-        await window.wasmqtt.connect(url, { clientId });
-      } catch (e) {
-        error = { code: e.code, message: e.message };
-      }
-      const client = await window.wasmqtt.connect(url, { clientId, shareAcrossTabs: false });
+      const errors = [];
+      const client = new window.wasmqtt.MqttClient(url, { clientId, shareAcrossTabs: false });
+      client.on('error', (e) => errors.push(e.code));
+      await client.ready;
       const connected = client.connected;
       await client.end();
-      Object.defineProperty(Navigator.prototype, 'locks', locks);
-      return { error, connected };
+      return { errors, connected };
     }, [h.broker.wsUrl, clientId]);
-    assert.equal(outcome.error?.code, 'TABS_UNSUPPORTED');
-    assert.match(outcome.error.message, /shareAcrossTabs: false/);
-    assert.equal(outcome.connected, true, 'the opt-out connects without Web Locks');
+    assert.deepEqual(outcome.errors, []);
+    assert.equal(outcome.connected, true);
   } finally {
     await context.close();
   }

@@ -59,7 +59,7 @@ function everyPacket(version) {
     { type: 'publish', topic: 'a/b', payload: bytes('hello'), qos: 0, retain: true, dup: false },
     {
       type: 'publish', topic: 'plant/1/températur', payload: bytes([1, 2, 3]), qos: 1, retain: false, dup: true, packetId: 1,
-      ...props({ payloadFormatIndicator: 0, messageExpiryInterval: 60, responseTopic: 'r/1', correlationData: bytes([9, 8]), subscriptionIdentifiers: [1, 300], userProperties: user }),
+      ...props({ payloadFormatIndicator: 0, messageExpiryInterval: 60, responseTopic: 'r/1', correlationData: bytes([9, 8]), subscriptionIdentifier: [1, 300], userProperties: user }),
     },
     { type: 'publish', topic: 'q/2', payload: bytes([]), qos: 2, retain: false, dup: false, packetId: 65535 },
     { type: 'puback', packetId: 7, reasonCode: v5 ? 0x10 : 0 },
@@ -72,7 +72,7 @@ function everyPacket(version) {
         { filter: 'a/#', qos: 2, noLocal: v5, retainAsPublished: v5, retainHandling: v5 ? 2 : 0 },
         { filter: '+/b', qos: 0, noLocal: false, retainAsPublished: false, retainHandling: v5 ? 1 : 0 },
       ],
-      ...props({ subscriptionIdentifiers: [42], userProperties: user }),
+      ...props({ subscriptionIdentifier: 42, userProperties: user }),
     },
     { type: 'suback', packetId: 11, reasonCodes: [2, 0, 0x80], ...props({ reasonString: 'partly' }) },
     { type: 'unsubscribe', packetId: 12, filters: ['a/#', '+/b'], ...props({ userProperties: user }) },
@@ -179,6 +179,63 @@ test('byte-exact fixtures from the specifications, both ways', async () => {
     assert.deepEqual(result[i].encoded, wire, `encode ${packet.type} #${i}`);
     assert.deepEqual(result[i].decoded, [packet], `decode ${packet.type} #${i}`);
   });
+});
+
+test('a bridge CONNECT (level 0x84 or 0x83, as mosquitto bridges send) round-trips as bridge: true; 5.0 has no bridge level', async () => {
+  // Not in the specifications: the high bit of the protocol level marks a broker bridging to
+  // another. 0x85 is defined nowhere and refused like any unknown level (MQTT-3.1.2-2).
+  const wire311 = [0x10, 0x0d, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x84, 0x02, 0x00, 0x3c, 0x00, 0x01, 0x62];
+  const wire31 = [0x10, 0x0f, 0x00, 0x06, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 0x83, 0x02, 0x00, 0x3c, 0x00, 0x01, 0x62];
+  const result = await page.evaluate(([wire311, wire31]) => {
+    const { encodePacket, decodePackets } = window.wasmqtt;
+    const decoded311 = decodePackets(new Uint8Array(wire311), 4);
+    const decoded31 = decodePackets(new Uint8Array(wire31), 3);
+    const v5 = [...wire311.slice(0, 8), 0x85, 0x02, 0x00, 0x3c, 0x00, 0x00, 0x01, 0x62];
+    v5[1] += 1; // the 5.0 CONNECT has a property length
+    return {
+      decoded311: plain(decoded311),
+      decoded31: plain(decoded31),
+      again311: [...encodePacket(decoded311[0], 4)],
+      again31: [...encodePacket(decoded31[0], 3)],
+      plain: plain(decodePackets(encodePacket({ type: 'connect', protocolVersion: 4, clientId: 'b', bridge: false }, 4), 4)),
+      encode5: caught(() => encodePacket({ type: 'connect', protocolVersion: 5, clientId: 'b', bridge: true })),
+      decode85: caught(() => decodePackets(new Uint8Array(v5), 5)),
+      notBoolean: caught(() => encodePacket({ type: 'connect', protocolVersion: 4, bridge: 1 }, 4)),
+    };
+  }, [wire311, wire31]);
+  assert.deepEqual(result.decoded311, [{ type: 'connect', protocolVersion: 4, bridge: true, clientId: 'b', clean: true, keepalive: 60 }]);
+  assert.deepEqual(result.decoded31, [{ type: 'connect', protocolVersion: 3, bridge: true, clientId: 'b', clean: true, keepalive: 60 }]);
+  assert.deepEqual(result.again311, wire311);
+  assert.deepEqual(result.again31, wire31);
+  assert.equal(result.plain[0].bridge, undefined, 'a CONNECT without the bridge bit has no bridge field');
+  assert.equal(result.encode5.code, 'INVALID_ARGUMENT');
+  assert.equal(result.encode5.reasonCode, 0x84);
+  assert.match(result.encode5.message, /protocol level 0x85/);
+  assert.equal(result.decode85.code, 'UNSUPPORTED_PROTOCOL_VERSION');
+  assert.equal(result.decode85.reasonCode, 0x84);
+  assert.match(result.notBoolean.message, /connect\.bridge must be a boolean/);
+});
+
+test('a reason code outside its packet type\'s table is refused both ways (e.g. MQTT-3.4.2-1)', async () => {
+  const result = await page.evaluate(() => {
+    const { encodePacket, decodePackets } = window.wasmqtt;
+    return {
+      // 0x11 (no subscription existed) belongs to UNSUBACK.
+      encode: caught(() => encodePacket({ type: 'puback', packetId: 1, reasonCode: 0x11 }, 5)),
+      decode: caught(() => decodePackets(new Uint8Array([0x40, 0x03, 0x00, 0x01, 0x11]), 5)),
+      // 3.1.1 CONNACK return codes 6-255 are reserved.
+      connack311: caught(() => decodePackets(new Uint8Array([0x20, 0x02, 0x00, 0x06]), 4)),
+      allowed: plain(decodePackets(new Uint8Array([0xb0, 0x04, 0x00, 0x01, 0x00, 0x11]), 5)),
+    };
+  });
+  assert.equal(result.encode.code, 'INVALID_ARGUMENT');
+  assert.equal(result.encode.reasonCode, 0x82);
+  assert.match(result.encode.message, /PubAck cannot carry code 0x11/);
+  for (const what of ['decode', 'connack311']) {
+    assert.equal(result[what].code, 'PROTOCOL_ERROR', what);
+    assert.equal(result[what].reasonCode, 0x82, what);
+  }
+  assert.deepEqual(result.allowed, [{ type: 'unsuback', packetId: 1, reasonCodes: [0x11] }]);
 });
 
 test('a payload given as a string is its UTF-8', async () => {

@@ -20,5 +20,9 @@ async function misuse(): Promise<void> {
   await client.request('a', 'x', { timeout: '5s' });
   // @ts-expect-error: respond needs the request message
   await client.respond('a/topic', 'x');
+  // @ts-expect-error: a fixed reconnect period is given alone
+  await connect('ws://h', { reconnect: { period: 1000, minDelay: 5 } });
+  // @ts-expect-error: end's options are checked too
+  await client.end({ forse: true });
 }
 void misuse;

@@ -1,5 +1,5 @@
 // A typed dashboard snippet: compiled with `tsc --noEmit` by npm test against pkg/index.d.ts.
-import { connect, MqttClient, type Message, type SubscriptionResult, type Metrics, type MqttError, type AuthChallenge, type Properties } from 'wasmqtt';
+import { connect, MqttClient, MqttError, type Message, type SubscriptionResult, type Metrics, type AuthChallenge, type Properties } from 'wasmqtt';
 
 async function main(): Promise<void> {
   const client: MqttClient = await connect(['ws://127.0.0.1:9001', 'wss://broker.example/mqtt'], {
@@ -45,6 +45,11 @@ async function main(): Promise<void> {
   const metrics: Metrics = client.metrics();
   const codes: number[] = await client.unsubscribe(['a/#']);
   console.log(firstQos, reasonCode, metrics.inflight, metrics.topicAliasHits, metrics.copiesDropped, codes, reply.text, renewed);
+  const fixed = await connect('ws://127.0.0.1:9001', { reconnect: { period: 1000 } }).catch((e: unknown) => {
+    if (e instanceof MqttError) console.log(e.code, e.fatal);
+    return null;
+  });
+  await fixed?.end({ will: true });
   await client.end({ force: false, timeout: 1000 });
 }
 void main;
