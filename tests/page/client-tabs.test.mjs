@@ -220,7 +220,9 @@ test('on a plain-http origin (no Web Locks) a fixed clientId connects on its own
       const client = new window.wasmqtt.MqttClient(url, { clientId });
       client.on('error', (e) => errors.push({ code: e.code, message: e.message, fatal: e.fatal ?? false }));
       await client.ready;
-      const echoed = new Promise((resolve) => client.subscribe('insecure/echo', { qos: 1 }, (m) => resolve(m.text)));
+      let echo;
+      const echoed = new Promise((resolve) => { echo = resolve; });
+      await client.subscribe('insecure/echo', { qos: 1 }, (m) => echo(m.text));
       await client.publish('insecure/echo', 'over plain http', { qos: 1 });
       const text = await echoed;
       await client.end();

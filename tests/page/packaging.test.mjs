@@ -1,6 +1,6 @@
-// Packaging: the npm package as `npm pack` makes it, installed into two kinds of app that a
+// Packaging: the npm package as `npm pack` makes it, installed into three kinds of app that a
 // dashboard developer writes, each exchanging a message with a real mosquitto in Chromium:
-// a plain page with <script type="module"> and an import map, and a Vite 7 app with no plugins
+// a plain page with <script type="module"> and an import map, a webpack 5 app, and a Vite 7 app with no plugins
 // (built with `vite build`, and served by `vite` in development, where the one line of config the
 // README gives keeps Vite's dependency pre-bundling from moving the module away from its .wasm).
 import { test, before, after } from 'node:test';
@@ -115,6 +115,24 @@ test('a Vite 7 app with no plugins, built with `vite build`, exchanges a message
   const server = await serve({ root: work, dirs: ['vite-dist'] });
   try {
     assert.equal(await receivedIn(`${server.url}/vite-dist/`), 'hello from vite-build');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a webpack 5 app with no loaders or plugins exchanges a message', async () => {
+  const dir = appWithPackage('webpack-app');
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'webpack-app', private: true, type: 'module' }));
+  writeFileSync(path.join(dir, 'main.js'), APP);
+  const outDir = path.join(work, 'webpack-dist');
+  const cli = path.join(ROOT, 'node_modules', 'webpack-cli', 'bin', 'cli.js');
+  execFileSync(process.execPath, [cli, '--mode', 'production', '--entry', './main.js', '--output-path', outDir, '--no-stats'], { cwd: dir, stdio: 'pipe' });
+  const emitted = readdirSync(outDir);
+  assert.equal(emitted.filter((f) => f.endsWith('.wasm')).length, 1, `one wasm asset emitted: ${emitted}`);
+  writeFileSync(path.join(outDir, 'index.html'), '<!doctype html><title>webpack-app</title><script src="main.js"></script>');
+  const server = await serve({ root: work, dirs: ['webpack-dist'] });
+  try {
+    assert.equal(await receivedIn(`${server.url}/webpack-dist/`), 'hello from webpack-app');
   } finally {
     await server.close();
   }
