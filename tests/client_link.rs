@@ -540,3 +540,37 @@ fn an_unanswered_ping_ends_the_connection_and_the_client_reconnects() {
     assert!(w.sockets[&socket].closed);
     assert!(w.sockets.len() >= 2, "a new attempt followed");
 }
+
+#[test]
+fn going_offline_mid_attempt_gives_it_up_and_online_tries_again_at_once() {
+    let mut w = World::new(client_config(&[A]));
+    w.endpoints.insert(A.into(), Endpoint::Silent);
+    w.start();
+    w.client.handle_online(w.now, false);
+    w.settle();
+    assert!(
+        w.sockets[&1].closed,
+        "an attempt while offline cannot succeed"
+    );
+    assert!(w.events.contains(&ClientEvent::Offline));
+    w.endpoints.insert(A.into(), Endpoint::Broker);
+    w.client.handle_online(w.now + 10, true);
+    w.settle();
+    assert_eq!(w.sockets.len(), 2, "no backoff wait once back online");
+    w.connect();
+    assert!(w.client.is_connected());
+}
+
+#[test]
+fn a_permanent_refusal_at_one_url_does_not_go_on_to_the_next() {
+    let mut w = World::new(client_config(&[A, B]));
+    w.start();
+    w.connack(reason::NOT_AUTHORIZED, Properties::default());
+    assert_eq!(w.errors(), [("NOT_AUTHORIZED".to_string(), true)]);
+    w.advance(60_000);
+    assert_eq!(
+        w.sockets.len(),
+        1,
+        "the same login would be refused at B too"
+    );
+}
