@@ -509,8 +509,16 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// The page is going (or the client ended): what this task gathered for the socket (acks,
+    /// say) still leaves, then everything is let go; nothing else is started.
     fn drop(&mut self) {
         if let Ok(mut s) = self.state.try_borrow_mut() {
+            s.client.flush();
+            while let Some(action) = s.client.poll_socket() {
+                if let SocketAction::Send { .. } = action {
+                    s.socket_action(action);
+                }
+            }
             s.release();
         }
     }
