@@ -56,6 +56,8 @@ export interface WillOptions {
 export interface FixedReconnectOptions {
   /** ms before every attempt: no growth, no jitter. */
   period: number;
+  /** As in ReconnectOptions. */
+  maxAttempts?: number;
 }
 
 export interface ReconnectOptions {
@@ -70,6 +72,8 @@ export interface ReconnectOptions {
   jitter?: number;
   /** A connection up this long (ms) resets the backoff. Default 10000. */
   stableAfter?: number;
+  /** Reconnect attempts in a row after which the client stops with a fatal RECONNECT_GAVE_UP (0: never, the default). */
+  maxAttempts?: number;
 }
 
 export interface QueueOptions {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything wasmqtt needs to build and test, idempotently, from the package registries
-# only (Debian, crates.io, npm). Quick when everything is already there.
+# only (Debian, crates.io, npm, PyPI). Quick when everything is already there.
 # See ../shared/TOOLCHAIN.md for why each step is done this way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ as_root() {
 }
 
 # --- Debian packages ------------------------------------------------------------------------
-apt_packages=(chromium chromium-driver mosquitto openssl)
+apt_packages=(chromium chromium-driver mosquitto openssl python3 python3-venv)
 uses_rustup_wasm=0
 if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   uses_rustup_wasm=1
@@ -80,6 +80,16 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >&2; else npm install --no-audit --no-fund >&2; fi
+fi
+
+# --- amqtt (PyPI): a broker for the interop tests (tests/page/interop.test.mjs), in its own venv ---
+# Debian's Python; the venv under .cache/ (gitignored) where scripts/lib/brokers.mjs looks for it.
+amqtt_version=0.12.1
+if ! ls -d .cache/amqtt/lib/python3*/site-packages/amqtt-"$amqtt_version".dist-info >/dev/null 2>&1; then
+  log "installing amqtt $amqtt_version into .cache/amqtt (about 20 s)"
+  rm -rf .cache/amqtt
+  /usr/bin/python3 -m venv .cache/amqtt
+  .cache/amqtt/bin/pip install -q --disable-pip-version-check "amqtt==$amqtt_version" >&2
 fi
 
 log "ready"

@@ -49,6 +49,8 @@ pub enum StopReason {
     PermanentRefusal,
     /// The connection was lost and reconnecting is switched off.
     ReconnectDisabled,
+    /// `max_attempts` reconnect attempts failed in a row (see [`Supervisor::attempts`]).
+    GaveUp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +130,11 @@ impl Supervisor {
     /// True while attempts wait for the browser to be online.
     pub fn is_offline(&self) -> bool {
         self.state == State::Offline
+    }
+
+    /// Reconnect attempts made since the last connection came up.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     pub fn is_stopped(&self) -> bool {
@@ -280,6 +287,10 @@ impl Supervisor {
             // Lost an established connection: start again from the first broker.
             self.url_index = 0;
         }
+        if backoff.gives_up_after(self.attempts) {
+            self.stop(StopReason::GaveUp);
+            return;
+        }
         self.attempts += 1;
         let delay_ms = backoff.next_delay(now);
         self.events.push_back(LinkEvent::Reconnecting {
@@ -309,6 +320,7 @@ mod tests {
             factor: 2.0,
             jitter: 0.0,
             stable_after_ms: 5_000,
+            max_attempts: 0,
         }
     }
 
@@ -579,6 +591,65 @@ mod tests {
             assert_eq!(s.poll_timeout(), None);
             s.handle_timeout(5_000);
             assert!(!drain(&mut s).1.contains(&LinkEvent::ConnectOverdue));
+        }
+    }
+
+    #[test]
+    fn gives_up_when_max_attempts_reconnects_failed_in_a_row() {
+        let config = BackoffConfig {
+            max_attempts: 3,
+            ..fixed_backoff()
+        };
+        let mut s = Supervisor::new(1, 1_000, Some(config), 1);
+        s.start(0);
+        s.handle_connected(1);
+        drain(&mut s);
+        let mut now = 10;
+        s.handle_closed(now);
+        let mut opened = 0;
+        loop {
+            let (actions, events) = drain(&mut s);
+            if events.contains(&LinkEvent::Stopped {
+                reason: StopReason::GaveUp,
+            }) {
+                break;
+            }
+            if actions.contains(&LinkAction::Open { url_index: 0 }) {
+                opened += 1;
+                assert!(opened <= 3, "more attempts than allowed");
+                s.handle_closed(now); // a closed port: the attempt fails at once
+                continue;
+            }
+            now = s.poll_timeout().expect("a wait before the next attempt");
+            s.handle_timeout(now);
+        }
+        assert_eq!(opened, 3, "three reconnect attempts, then the stop");
+        assert_eq!(s.attempts(), 3);
+        assert!(s.is_stopped());
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_connection_that_comes_up_resets_the_attempts_toward_giving_up() {
+        let config = BackoffConfig {
+            max_attempts: 2,
+            ..fixed_backoff()
+        };
+        let mut s = Supervisor::new(1, 1_000, Some(config), 1);
+        s.start(0);
+        drain(&mut s);
+        for round in 0..5u64 {
+            // One failed attempt, then a connection: never two failures in a row.
+            let now = round * 10_000;
+            s.handle_closed(now);
+            drain(&mut s);
+            s.handle_timeout(s.poll_timeout().unwrap());
+            drain(&mut s);
+            s.handle_connected(now + 5_000);
+            s.handle_closed(now + 5_001);
+            assert!(!s.is_stopped(), "round {round}");
+            s.handle_timeout(s.poll_timeout().unwrap());
+            drain(&mut s);
         }
     }
 }

@@ -16,6 +16,9 @@ pub struct BackoffConfig {
     pub jitter: f64,
     /// A connection that stayed up this long resets the backoff to `min_ms`.
     pub stable_after_ms: u32,
+    /// Reconnect attempts after which the client gives up (0: never). Counted from the last
+    /// connection that came up.
+    pub max_attempts: u32,
 }
 
 impl Default for BackoffConfig {
@@ -26,6 +29,7 @@ impl Default for BackoffConfig {
             factor: 2.0,
             jitter: 0.5,
             stable_after_ms: 10_000,
+            max_attempts: 0,
         }
     }
 }
@@ -86,6 +90,11 @@ impl Backoff {
         self.connected_since = Some(now);
     }
 
+    /// Whether the client gives up rather than make attempt number `made + 1`.
+    pub fn gives_up_after(&self, made: u32) -> bool {
+        self.config.max_attempts > 0 && made >= self.config.max_attempts
+    }
+
     /// The connection (or an attempt) ended at `now`; returns the delay before the next attempt.
     pub fn next_delay(&mut self, now: u64) -> u32 {
         if let Some(since) = self.connected_since.take() {
@@ -132,6 +141,7 @@ mod tests {
             factor: 2.0,
             jitter: 0.0,
             stable_after_ms: 5_000,
+            max_attempts: 0,
         }
     }
 

@@ -574,3 +574,38 @@ fn a_permanent_refusal_at_one_url_does_not_go_on_to_the_next() {
         "the same login would be refused at B too"
     );
 }
+
+#[test]
+fn after_max_attempts_failed_reconnects_in_a_row_the_client_gives_up_naming_the_last_failure() {
+    let mut config = client_config(&[A]);
+    config.reconnect = config
+        .reconnect
+        .map(|backoff| wasmqtt::reconnect::BackoffConfig {
+            max_attempts: 3,
+            ..backoff
+        });
+    let mut w = World::new(config);
+    w.start();
+    w.connect();
+    w.endpoints.insert(A.into(), Endpoint::Dead);
+    w.drop_socket(1);
+    w.answer_probes();
+    w.advance(60_000);
+    assert_eq!(
+        w.sockets.len(),
+        4,
+        "the connection, then three reconnect attempts"
+    );
+    let (code, fatal) = w.errors().last().cloned().unwrap();
+    assert_eq!((code.as_str(), fatal), ("RECONNECT_GAVE_UP", true));
+    let message = w.events.iter().rev().find_map(|e| match e {
+        ClientEvent::Error(error) => Some(error.message.clone()),
+        _ => None,
+    });
+    assert!(
+        message
+            .unwrap()
+            .contains("the last failure: CONNECTION_FAILED"),
+        "names the last cause"
+    );
+}

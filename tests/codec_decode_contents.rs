@@ -460,3 +460,28 @@ fn a_refusing_connack_must_not_claim_a_session() {
         PROTOCOL,
     );
 }
+
+#[test]
+fn a_3_1_1_refusal_of_a_5_0_connect_reads_as_unsupported_protocol_version() {
+    // A 3.1.1-only server answers a 5.0 CONNECT with a 3.1.1 CONNACK, return code 0x01 and no
+    // properties (3.1.1: MQTT-3.1.2-2); aedes 1.2 and amqtt 0.12 do.
+    match accepts(&[0x20, 0x02, 0x00, 0x01], V5) {
+        Packet::ConnAck(c) => {
+            assert_eq!(c.code, reason::UNSUPPORTED_PROTOCOL_VERSION);
+            assert!(!c.session_present);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Any other 5.0 code without properties is still a truncated 5.0 CONNACK (codes outside the
+    // 5.0 table, such as 3.1.1's 0x02-0x05, are refused as such: tests/codec_reason_codes.rs).
+    for code in [0x00, 0x80, 0x84, 0x87] {
+        rejects(
+            &[0x20, 0x02, 0x00, code],
+            V5,
+            DecodeError::Truncated {
+                packet_type: T::ConnAck,
+            },
+            MALFORMED,
+        );
+    }
+}

@@ -1,8 +1,9 @@
 // A real mosquitto for tests, benchmarks and `npm start`: generated config, TCP and WebSocket
 // listeners on free loopback ports, optional persistence, stop / kill -9 / restart on the same
 // ports. A watchdog process kills the broker if this Node process dies without stopping it.
+// BrokerProcess does the same for any broker run as a child process (scripts/lib/brokers.mjs).
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, openSync, closeSync, appendFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,7 +47,10 @@ function renderConfig({ tcpPort, wsPort, wssPort, tls, dir, persistence, maxQueu
     `allow_anonymous ${passwordFile ? 'false' : 'true'}`,
     ...(passwordFile ? [`password_file ${passwordFile}`] : []),
     `listener ${tcpPort} 127.0.0.1`,
-    `listener ${wsPort} 127.0.0.1`,
+    // mosquitto 2.0.11 binds a WebSocket listener given an address to every interface
+    // (libwebsockets binds to an interface: eclipse-mosquitto/mosquitto#2085, #3045); `lo` keeps
+    // it on loopback, where `ss` shows it as [::ffff:127.0.0.1].
+    `listener ${wsPort} lo`,
     'protocol websockets',
     `persistence ${persistence ? 'true' : 'false'}`,
     `persistence_location ${dir}/`,
@@ -61,7 +65,7 @@ function renderConfig({ tcpPort, wsPort, wssPort, tls, dir, persistence, maxQueu
     'log_timestamp_format %Y-%m-%dT%H:%M:%S',
   ];
   if (tls) {
-    lines.push(`listener ${wssPort} 127.0.0.1`, 'protocol websockets', `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`);
+    lines.push(`listener ${wssPort} lo`, 'protocol websockets', `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`);
   }
   // As root, mosquitto would switch to the `mosquitto` user and lose access to our temp dir.
   if (process.getuid && process.getuid() === 0) lines.push('user root');
@@ -102,16 +106,37 @@ export async function startBroker(options = {}) {
   };
   const configPath = path.join(dir, 'mosquitto.conf');
   writeFileSync(configPath, renderConfig(settings));
-  const broker = new Broker(settings, configPath, !options.dir);
+  const broker = new Mosquitto({
+    name: 'mosquitto',
+    command: MOSQUITTO,
+    args: ['-c', configPath],
+    ports: settings,
+    dir,
+    ownsDir: !options.dir,
+    logFile: 'mosquitto.log',
+  });
+  broker.configPath = configPath;
   await broker.start();
   return broker;
 }
 
-class Broker {
-  constructor(settings, configPath, ownsDir) {
-    this.settings = settings;
-    this.configPath = configPath;
+/**
+ * A broker running as a child process of this one, any implementation: its loopback listeners
+ * (`ports`: tcpPort, wsPort, optional wssPort), a folder with its log, start / stop / kill -9 /
+ * restart on the same ports. `outputToLog`: the process writes its log to stdout/stderr, which
+ * go to `logPath` (mosquitto writes its own file and only start-up errors to stderr).
+ */
+export class BrokerProcess {
+  constructor({ name, command, args, env = {}, ports, dir, ownsDir, logFile, outputToLog = false, stopSignal = 'SIGTERM' }) {
+    this.name = name;
+    this.command = command;
+    this.args = args;
+    this.env = env;
+    this.settings = { ...ports, dir };
     this.ownsDir = ownsDir;
+    this.logFile = logFile;
+    this.outputToLog = outputToLog;
+    this.stopSignal = stopSignal;
     this.child = null;
     this.watchdog = null;
   }
@@ -124,23 +149,23 @@ class Broker {
   get wssUrl() { return this.settings.wssPort ? `wss://127.0.0.1:${this.settings.wssPort}` : null; }
   get tcpUrl() { return `mqtt://127.0.0.1:${this.settings.tcpPort}`; }
   get dir() { return this.settings.dir; }
-  get logPath() { return path.join(this.settings.dir, 'mosquitto.log'); }
+  get logPath() { return path.join(this.settings.dir, this.logFile); }
 
   /** The broker's log so far ('' before it wrote one). */
   log() {
     return existsSync(this.logPath) ? readFileSync(this.logPath, 'utf8') : '';
   }
 
-  /** How many times mosquitto reported dropping outgoing messages (its queue limit). */
-  droppedMessageReports() {
-    return (this.log().match(/Outgoing messages are being dropped/g) || []).length;
-  }
-
   async start() {
     if (this.child) return;
-    const child = spawn(MOSQUITTO, ['-c', this.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const out = this.outputToLog ? openSync(this.logPath, 'a') : 'ignore';
+    const child = spawn(this.command, this.args, { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...this.env } });
+    if (this.outputToLog) closeSync(out);
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (this.outputToLog) appendFileSync(this.logPath, d);
+    });
     const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     this.child = child;
     this.exited = exited;
@@ -151,13 +176,13 @@ class Broker {
     this.watchdog.unref();
     let early = null;
     exited.then((result) => { early = result; });
+    const ports = [this.tcpPort, this.wsPort, this.wssPort].filter(Boolean);
     try {
       await waitUntil(async () => {
-        if (early) throw new Error(`mosquitto exited (${JSON.stringify(early)}): ${stderr.trim()}`);
-        const ports = [this.tcpPort, this.wsPort, this.wssPort].filter(Boolean);
+        if (early) throw new Error(`${this.name} exited (${JSON.stringify(early)}): ${stderr.trim().slice(-2000)}`);
         for (const port of ports) if (!(await canConnect(port))) return false;
         return true;
-      }, 10_000, `mosquitto on ports ${[this.tcpPort, this.wsPort, this.wssPort].filter(Boolean).join('/')}`);
+      }, 15_000, `${this.name} on ports ${ports.join('/')}`);
     } catch (error) {
       await this.kill();
       throw error;
@@ -170,12 +195,15 @@ class Broker {
     this.child = null;
     live.delete(this);
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    // A broker that ignores SIGTERM for long is killed: a test must not hang on it.
+    const late = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await this.exited;
+    clearTimeout(late);
     try { process.kill(this.watchdog.pid, 'SIGKILL'); } catch { /* already gone */ }
   }
 
-  /** Graceful stop (SIGTERM): mosquitto saves persistence and closes connections. */
-  stop() { return this.#terminate('SIGTERM'); }
+  /** Graceful stop (SIGTERM, or the broker's own signal): it saves what it persists and closes connections. */
+  stop() { return this.#terminate(this.stopSignal); }
 
   /** A crash: SIGKILL, no chance to save anything not already saved. */
   kill() { return this.#terminate('SIGKILL'); }
@@ -190,6 +218,13 @@ class Broker {
   async dispose() {
     await this.stop();
     if (this.ownsDir) rmSync(this.settings.dir, { recursive: true, force: true });
+  }
+}
+
+class Mosquitto extends BrokerProcess {
+  /** How many times mosquitto reported dropping outgoing messages (its queue limit). */
+  droppedMessageReports() {
+    return (this.log().match(/Outgoing messages are being dropped/g) || []).length;
   }
 }
 

@@ -248,6 +248,19 @@ impl Client {
                 };
                 self.error(error.fatal());
             }
+            LinkEvent::Stopped {
+                reason: StopReason::GaveUp,
+            } => {
+                let attempts = self.supervisor.attempts();
+                let why = match self.last_failure.take() {
+                    Some(failure) => {
+                        format!("; the last failure: {}: {}", failure.code, failure.message)
+                    }
+                    None => String::new(),
+                };
+                let message = format!("gave up after {attempts} reconnect attempts in a row failed (reconnect.maxAttempts){why}; what is stored stays for the next connect()");
+                self.error(ClientError::new("RECONNECT_GAVE_UP", message).fatal());
+            }
             LinkEvent::Stopped { .. } => {}
         }
     }

@@ -258,6 +258,20 @@ pub(crate) fn decode_connack(
     }
     let session_present = flags & SESSION_PRESENT != 0;
     let code = r.u8()?;
+    if version.is_v5()
+        && r.is_empty()
+        && !session_present
+        && code == reason::v3::UNACCEPTABLE_PROTOCOL_VERSION
+    {
+        // A 3.1.1-only server answers a 5.0 CONNECT in 3.1.1 form, 0x01 "unacceptable protocol
+        // level" and no properties (3.1.1: MQTT-3.1.2-2); read as what it says (seen with aedes
+        // and amqtt).
+        return Ok(ConnAck {
+            session_present,
+            code: reason::UNSUPPORTED_PROTOCOL_VERSION,
+            properties: Properties::default(),
+        });
+    }
     // MQTT-3.2.2-8; 3.1.1: return codes 6-255 are reserved (section 3.2.2.3)
     reason::check(PacketType::ConnAck, version, code)?;
     if session_present && code != 0 {

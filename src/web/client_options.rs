@@ -237,14 +237,20 @@ fn read_will(value: &JsValue) -> Checked<LastWill> {
 
 fn read_backoff(value: &JsValue) -> Checked<BackoffConfig> {
     let mut fields = Fields::of(value, "reconnect")?;
+    let default = BackoffConfig::default();
+    let max_attempts = fields
+        .integer("maxAttempts", 0.0, 1_000_000.0)?
+        .map_or(default.max_attempts, |n| n as u32);
     if let Some(period) = fields.integer("period", 1.0, 3_600_000.0)? {
         // A fixed delay says everything the other settings would: mixing them is a mistake.
         fields.finish().map_err(|_| {
-            InvalidArgument("reconnect.period is a fixed delay: give it alone, or minDelay/maxDelay/factor/jitter without it".into())
+            InvalidArgument("reconnect.period is a fixed delay: give it alone (with maxAttempts), or minDelay/maxDelay/factor/jitter without it".into())
         })?;
-        return Ok(BackoffConfig::fixed(period as u32));
+        return Ok(BackoffConfig {
+            max_attempts,
+            ..BackoffConfig::fixed(period as u32)
+        });
     }
-    let default = BackoffConfig::default();
     let config = BackoffConfig {
         min_ms: fields
             .integer("minDelay", 1.0, 3_600_000.0)?
@@ -259,6 +265,7 @@ fn read_backoff(value: &JsValue) -> Checked<BackoffConfig> {
         stable_after_ms: fields
             .integer("stableAfter", 0.0, 3_600_000.0)?
             .map_or(default.stable_after_ms, |n| n as u32),
+        max_attempts,
     };
     fields.finish()?;
     config.validate().map_err(|e| InvalidArgument(e.into()))?;

@@ -26,6 +26,7 @@ pub fn fixed_backoff() -> BackoffConfig {
         factor: 2.0,
         jitter: 0.0,
         stable_after_ms: 5_000,
+        max_attempts: 0,
     }
 }
 

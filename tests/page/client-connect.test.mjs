@@ -4,8 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
+import { observe } from './lib/clients.mjs';
 import { startScriptedBroker } from './lib/scripted-broker.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
 import { sleep, until } from './lib/wait.mjs';
@@ -104,10 +104,7 @@ test('a rejected connect() ends its client: no attempts after it', async () => {
 
 test('offline-first: new MqttClient rejects ready in time, keeps trying, and sends what was queued once the broker is reachable', async () => {
   const proxy = await startFaultProxy({ targetPort: h.broker.wsPort });
-  const observer = await mqtt.connectAsync(h.broker.tcpUrl, { protocolVersion: 5 });
-  const seen = [];
-  observer.on('message', (topic, payload) => seen.push(payload.toString()));
-  await observer.subscribeAsync('offline-first/#', { qos: 1 });
+  const { seen, end: endObserver } = await observe(h.broker.tcpUrl, 'offline-first/#');
   try {
     proxy.refuseFor(3_000);
     const page = await h.page();
@@ -128,7 +125,7 @@ test('offline-first: new MqttClient rejects ready in time, keeps trying, and sen
     assert.ok(log.some(([e]) => e === 'connect'), JSON.stringify(log));
     await page.evaluate(() => window.client.end());
   } finally {
-    await observer.endAsync();
+    await endObserver();
     await proxy.close();
   }
 });
@@ -144,4 +141,44 @@ test('an error with no listener of the application shows in the console', async 
   }, url);
   await until(() => warnings.some((w) => w.includes('wasmqtt')), 5_000, 'a console warning');
   await page.evaluate(() => window.client.end({ force: true }));
+});
+
+test('reconnect.maxAttempts: after that many failed attempts in a row a fatal RECONNECT_GAVE_UP names the count and the last cause; the stored queue goes out on the next connect()', async () => {
+  const proxy = await startFaultProxy({ targetPort: h.broker.wsPort });
+  const { seen, end: endObserver } = await observe(h.broker.tcpUrl, 'gave-up/#');
+  try {
+    proxy.refuseFor(60_000);
+    const page = await h.page();
+    const clientId = `gave-up-${Date.now()}`;
+    const outcome = await page.evaluate(async ([url, clientId]) => {
+      const client = new window.wasmqtt.MqttClient(url, { clientId, clean: false, shareAcrossTabs: false, connectTimeout: 60_000, reconnect: { period: 100, maxAttempts: 3 } });
+      let retries = 0;
+      client.on('reconnect', () => { retries += 1; });
+      const fatal = new Promise((resolve) => client.on('error', (e) => { if (e.fatal) resolve({ code: e.code, message: e.message, retries }); }));
+      const publish = client.publish('gave-up/x', 'kept for the next connect', { qos: 1 }).then(() => 'acked', (e) => e.code);
+      const error = await fatal;
+      // The stored message is not failed: the next client of this session sends it.
+      await client.end({ force: true });
+      return { error, publish: await Promise.race([publish, new Promise((r) => setTimeout(() => r('pending'), 200))]) };
+    }, [proxy.wsUrl, clientId]);
+    assert.equal(outcome.error.code, 'RECONNECT_GAVE_UP');
+    assert.match(outcome.error.message, /gave up after 3 reconnect attempts/);
+    assert.match(outcome.error.message, /CONNECTION_FAILED/);
+    assert.equal(outcome.error.retries, 3, 'three reconnect attempts after the first one');
+    // Each attempt is a connection refused at the proxy (a failed handshake is also probed twice).
+    assert.ok(proxy.stats.refused >= 4, `refused: ${proxy.stats.refused}`);
+    assert.deepEqual(seen, []);
+    // The same broker (the store is kept per broker and client id), reachable again.
+    proxy.heal();
+    await page.evaluate(async ([url, clientId]) => {
+      const client = await window.wasmqtt.connect(url, { clientId, clean: false, shareAcrossTabs: false });
+      window.resumed = client;
+    }, [proxy.wsUrl, clientId]);
+    await until(() => seen.length > 0, 10_000, 'the stored message published on the next connect()');
+    assert.deepEqual(seen, ['kept for the next connect']);
+    await page.evaluate(() => window.resumed.end());
+  } finally {
+    await endObserver();
+    await proxy.close();
+  }
 });

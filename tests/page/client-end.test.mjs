@@ -5,8 +5,8 @@
 // scripted broker and by the will's subscribers on a real mosquitto.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import mqtt from 'mqtt';
 import { startHarness } from './lib/harness.mjs';
+import { observe } from './lib/clients.mjs';
 import { startScriptedBroker } from './lib/scripted-broker.mjs';
 import { sleep, until } from './lib/wait.mjs';
 
@@ -19,13 +19,7 @@ after(async () => {
 });
 
 /** An MQTT.js subscriber to `topic` on the broker's TCP listener; `seen` collects payloads. */
-async function watch(topic) {
-  const client = await mqtt.connectAsync(h.broker.tcpUrl, { protocolVersion: 5 });
-  const seen = [];
-  client.on('message', (t, payload) => seen.push(payload.toString()));
-  await client.subscribeAsync(topic, { qos: 1 });
-  return { seen, end: () => client.endAsync() };
-}
+const watch = (topic) => observe(h.broker.tcpUrl, topic);
 
 /** Connects a page client with a will on `will/<name>`, ends it with `endOptions`. */
 async function connectAndEnd(name, options, endOptions) {

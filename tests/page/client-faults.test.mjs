@@ -8,6 +8,7 @@ import { startHarness } from './lib/harness.mjs';
 import { startBroker } from '../../scripts/lib/broker.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
 import { sleep, until } from './lib/wait.mjs';
+import { startClient, events, observe } from './lib/clients.mjs';
 
 let h, proxy;
 before(async () => {
@@ -20,29 +21,7 @@ after(async () => {
 });
 
 /** A Node MQTT.js observer on the broker's TCP listener. */
-async function observer(topic) {
-  const client = mqtt.connect(h.broker.tcpUrl, { protocolVersion: 5 });
-  const seen = [];
-  client.on('message', (t, payload) => seen.push(payload.toString()));
-  await new Promise((resolve) => client.once('connect', resolve));
-  await client.subscribeAsync(topic, { qos: 1 });
-  return { seen, end: () => client.endAsync() };
-}
-
-/** Starts a client in the page and records its events in window.log. */
-async function startClient(page, url, options) {
-  await page.evaluate(async ([url, options]) => {
-    window.log = [];
-    const client = new window.wasmqtt.MqttClient(url, options);
-    for (const e of ['connect', 'close', 'error', 'reconnect', 'offline', 'storage']) {
-      client.on(e, (d) => window.log.push([e, d?.code ?? d?.reason ?? null, d?.fatal ?? null]));
-    }
-    client.on('message', (topic, payload, m) => window.log.push(['message', m.text, null]));
-    window.client = client;
-    await client.ready.catch(() => {});
-  }, [url, options]);
-}
-const events = (page) => page.evaluate(() => window.log);
+const observer = (topic) => observe(h.broker.tcpUrl, topic);
 
 test('a refused login stops with a clear, fatal error and no reconnect storm', async () => {
   const secured = await startBroker({ users: { alice: 'right' } });

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import mqttPacket from 'mqtt-packet';
 import { startHarness } from './lib/harness.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
+import { recordMessages } from './lib/frames.mjs';
 
 let h;
 before(async () => { h = await startHarness(); });
@@ -59,21 +59,6 @@ const errorsFor = (page, url) => page.evaluate(async (url) => {
   await client.end({ force: true });
   return { errors: seen, ms };
 }, url);
-
-/** The MQTT packets in each binary WebSocket message the page sends, decoded by mqtt-packet. */
-function recordSentMessages(page) {
-  const messages = [];
-  page.on('websocket', (ws) => ws.on('framesent', ({ payload }) => {
-    if (typeof payload === 'string') return;
-    const parser = mqttPacket.parser({ protocolVersion: 5 });
-    const packets = [];
-    parser.on('packet', (packet) => packets.push(packet));
-    parser.on('error', (error) => packets.push({ cmd: 'unreadable', error: error.message }));
-    parser.parse(payload);
-    messages.push(packets);
-  }));
-  return messages;
-}
 
 const failure = (page, url, options) => page.evaluate(async ([url, options]) => {
   const started = performance.now();
@@ -182,7 +167,7 @@ test('connectTimeout gives up on a server that accepts but never answers', async
 // sent as one batch at the end of the task instead of one message per packet.
 test('a burst of QoS 0 publishes in one task leaves in fewer WebSocket messages, every packet in order', async () => {
   const page = await h.page();
-  const sent = recordSentMessages(page);
+  const sent = recordMessages(page, 'framesent');
   const count = 300;
   const received = await page.evaluate(async (count) => {
     const client = await window.wasmqtt.connect(window.config.brokerUrl, { persistence: 'memory' });
@@ -197,9 +182,10 @@ test('a burst of QoS 0 publishes in one task leaves in fewer WebSocket messages,
     return got;
   }, count);
   const expected = Array.from({ length: count }, (_, i) => `m${i}`);
-  const unreadable = sent.flat().filter((p) => p.cmd === 'unreadable');
-  assert.deepEqual(unreadable, [], 'every message holds whole packets');
-  const withPublishes = sent.filter((packets) => packets.some((p) => p.cmd === 'publish'));
+  const unreadable = sent.flatMap((m) => m.packets).filter((p) => p.cmd === 'unreadable');
+  assert.deepEqual(unreadable, [], 'every message holds MQTT packets');
+  assert.deepEqual(sent.filter((m) => m.pending), [], 'every message holds whole packets');
+  const withPublishes = sent.map((m) => m.packets).filter((packets) => packets.some((p) => p.cmd === 'publish'));
   const published = withPublishes.flat().filter((p) => p.cmd === 'publish').map((p) => p.payload.toString());
   assert.deepEqual(published, expected, 'the page sent every publish once, in call order');
   assert.ok(withPublishes.length < count / 10, `${count} publishes left in ${withPublishes.length} WebSocket messages`);

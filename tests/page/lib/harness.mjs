@@ -1,12 +1,13 @@
-// Shared set-up for page-level tests: a real mosquitto, the static server and Chromium, with a
-// page that has the built package loaded as `window.wasmqtt` and `window.config.brokerUrl`.
+// Shared set-up for page-level tests: a real broker (mosquitto unless `start` starts another, e.g.
+// one of scripts/lib/brokers.mjs), the static server and Chromium, with a page that has the built
+// package loaded as `window.wasmqtt` and `window.config.brokerUrl`.
 import { startBroker } from '../../../scripts/lib/broker.mjs';
 import { serve } from '../../../scripts/lib/serve.mjs';
 import { launchBrowser, CHROMIUM_ARGS } from '../../../scripts/lib/browser.mjs';
 
 /** `browserArgs`: Chromium switches added to the usual ones. */
-export async function startHarness({ broker: brokerOptions = {}, config = {}, browserArgs = [] } = {}) {
-  const broker = await startBroker(brokerOptions);
+export async function startHarness({ broker: brokerOptions = {}, start = startBroker, config = {}, browserArgs = [] } = {}) {
+  const broker = await start(brokerOptions);
   const server = await serve({ config: { brokerUrl: broker.wsUrl, ...config } });
   const browser = await launchBrowser({ args: [...CHROMIUM_ARGS, ...browserArgs] });
   const contexts = [];
