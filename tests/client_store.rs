@@ -235,18 +235,25 @@ fn a_reload_during_the_commit_either_keeps_the_message_whole_or_never_sent_it() 
     }
 }
 
-#[test]
-fn an_inbound_qos_2_message_is_delivered_once_across_a_reload_before_pubrel() {
+/// A connected client (store commits take 10 ms) that just received the QoS 2 message
+/// `payload` with packet id `id`, not yet delivered: its receipt is stored first (MQTT-4.3.3-9).
+fn received_qos2(payload: &str, id: u16) -> (World, u32, wasmqtt::codec::Publish) {
     let mut w = World::new(client_config(&[A]));
     w.store.as_mut().unwrap().latency = 10;
     w.start();
     let socket = w.connect();
-    let message = harness::inbound("t", "once", QoS::ExactlyOnce, Some(7));
+    let message = harness::inbound("t", payload, QoS::ExactlyOnce, Some(id));
     w.deliver(socket, &[Packet::Publish(message.clone())]);
     assert!(
         w.delivered().is_empty(),
         "MQTT-4.3.3-9: the receipt is stored first"
     );
+    (w, socket, message)
+}
+
+#[test]
+fn an_inbound_qos_2_message_is_delivered_once_across_a_reload_before_pubrel() {
+    let (mut w, socket, message) = received_qos2("once", 7);
     w.advance(10);
     assert_eq!(w.delivered(), ["once"]);
     assert!(
@@ -307,16 +314,7 @@ fn unreadable_stored_records_are_reported_by_key_and_the_rest_resumes() {
 
 #[test]
 fn a_message_whose_receipt_landed_as_the_page_went_is_delivered_by_the_next_page_once() {
-    let mut w = World::new(client_config(&[A]));
-    w.store.as_mut().unwrap().latency = 10;
-    w.start();
-    let socket = w.connect();
-    let message = harness::inbound("t", "in the gap", QoS::ExactlyOnce, Some(9));
-    w.deliver(socket, &[Packet::Publish(message.clone())]);
-    assert!(
-        w.delivered().is_empty(),
-        "waits for its receipt to be stored"
-    );
+    let (mut w, _, message) = received_qos2("in the gap", 9);
     // The commit lands, but the page goes before it hears so: neither delivered nor PUBREC'd.
     w.reload(true);
     assert_eq!(
