@@ -96,8 +96,8 @@ export class MqttClient {
     const connected = new Promise((resolve, reject) => { this.#readiness = { resolve, reject }; });
     connected.catch(() => {});
     if (shared) {
-      const first = Array.isArray(url) ? url[0] : url;
-      this.#tabs = new TabLink(`wasmqtt:${first}:${clientId}`, this);
+      // The store's own name: the broker's identity and client id, no credential of the URL.
+      this.#tabs = new TabLink(this.#driver.sessionName, this);
       this.#loaded = this.#tabs.elect();
     } else {
       // The stored session is loaded before anything else may touch the driver.

@@ -108,6 +108,7 @@ fn run(seed: u64, messages: usize) -> Seen {
     let mut broker = Broker {
         window: 3,
         ids: true,
+        receive_maximum: 5,
         ..Default::default()
     };
     let (mut to_broker, mut to_client) = (VecDeque::<Packet>::new(), VecDeque::<Packet>::new());

@@ -609,3 +609,25 @@ fn after_max_attempts_failed_reconnects_in_a_row_the_client_gives_up_naming_the_
         "names the last cause"
     );
 }
+
+#[test]
+fn a_broker_that_breaks_the_protocol_gets_disconnect_with_the_reason_and_the_page_one_error() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    let mut publish = harness::inbound("t", "m", QoS::AtMostOnce, None);
+    // MQTT-3.2.2-17: above the Topic Alias Maximum the client sent (none: 0).
+    publish.properties.topic_alias = Some(5);
+    w.deliver(socket, &[Packet::Publish(publish)]);
+    let sent = w.take(socket);
+    assert!(
+        matches!(sent.last(), Some(Packet::Disconnect(d)) if d.reason_code == reason::TOPIC_ALIAS_INVALID),
+        "DISCONNECT with the reason, got {sent:?}"
+    );
+    assert_eq!(
+        w.errors(),
+        [("TOPIC_ALIAS_INVALID".to_string(), false)],
+        "one error"
+    );
+    assert!(w.sockets[&socket].closed);
+}

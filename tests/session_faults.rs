@@ -6,7 +6,10 @@
 //! which the broker sends one copy each (MQTT-3.3.4-5, as mosquitto 2.0 does), with its
 //! subscription identifier or, for a quarter of the seeds, without (the copies are then told
 //! apart by copies.rs and de-duplication): then each subscription's handler too gets every
-//! message once, in order.
+//! message once, in order. Every CONNACK sets a new Receive Maximum (1 to 5) and, on half the
+//! connections, a Maximum Packet Size: the broker checks that nothing the client sends on a
+//! connection, resent messages included, breaks that connection's limits (MQTT-3.3.4-7,
+//! MQTT-3.2.2-15), as a strict broker would.
 #![cfg(not(target_arch = "wasm32"))] // host-only
 
 #[path = "common/broker_model.rs"]
@@ -80,6 +83,8 @@ struct Seen {
     copies: u32,
     /// Copies without identifiers the session took for copies (not delivered).
     collapsed: u64,
+    /// The most QoS 2 PUBLISH unacknowledged at once on one connection.
+    most_unacknowledged: usize,
 }
 
 /// A session with one route per subscribed filter, as a page registers its handlers on load.
@@ -151,6 +156,9 @@ fn run(seed: u64, messages: usize) -> Seen {
         now += 1;
         if !link_up && rng.chance(30) {
             link_up = true;
+            // This connection's limits: a new CONNACK each time.
+            broker.receive_maximum = 1 + (rng.next() % 5) as u16;
+            broker.maximum_packet_size = rng.chance(50).then_some(120);
             client.session.handle_transport_open(now);
         }
         if link_up && client.session.is_connected() && !subscribed {
@@ -294,6 +302,7 @@ fn run(seed: u64, messages: usize) -> Seen {
         check_once_in_order(seed, &format!("handler of {filter}"), &got, messages);
     }
     seen.alias_hits = broker.alias_hits;
+    seen.most_unacknowledged = broker.most_unacknowledged;
     seen.collapsed += client.session.metrics().copies_dropped;
     seen
 }
@@ -301,6 +310,7 @@ fn run(seed: u64, messages: usize) -> Seen {
 #[test]
 fn qos1_with_dedup_and_qos2_arrive_exactly_once_in_order_through_cuts_and_restarts() {
     let (mut cuts, mut restarts, mut alias_hits, mut copies, mut collapsed) = (0, 0, 0, 0, 0);
+    let mut most_unacknowledged = 0;
     let seeds = 2_000;
     let only: Option<u64> = std::env::var("FAULT_SEED")
         .ok()
@@ -312,6 +322,7 @@ fn qos1_with_dedup_and_qos2_arrive_exactly_once_in_order_through_cuts_and_restar
         alias_hits += seen.alias_hits;
         copies += seen.copies;
         collapsed += seen.collapsed;
+        most_unacknowledged = most_unacknowledged.max(seen.most_unacknowledged);
     }
     // The faults really happened.
     assert!(cuts > seeds as u32 * 5, "cuts: {cuts}");
@@ -319,5 +330,9 @@ fn qos1_with_dedup_and_qos2_arrive_exactly_once_in_order_through_cuts_and_restar
     assert!(alias_hits > seeds as u32 * 10, "alias hits: {alias_hits}");
     assert!(copies >= seeds as u32 / 4 * 60, "copies: {copies}");
     assert!(collapsed > seeds / 4 * 30, "collapsed: {collapsed}");
+    assert!(
+        most_unacknowledged >= 3,
+        "the window was used: {most_unacknowledged}"
+    );
     println!("{seeds} seeds x 60 messages: {cuts} link cuts, {restarts} client restarts, {alias_hits} publishes on a topic alias, {copies} copies for overlapping subscriptions with identifiers, {collapsed} without taken for copies, no loss, no duplicate");
 }

@@ -147,7 +147,7 @@ impl Client {
         // The DISCONNECT is encoded before the supervisor's close is carried out, so that it
         // leaves on the socket ahead of the close (#19.1).
         self.session.disconnect(now, self.goodbye);
-        self.encode_packets();
+        self.encode_packets(now);
         self.supervisor.stop(StopReason::Ended);
         self.diagnosis.stop();
         self.probe = None;

@@ -98,6 +98,8 @@ pub struct Client {
     last_failure: Option<ClientError>,
     connect_timeout_ms: u32,
     ever_connected: bool,
+    /// A packet from the broker did not decode, and the error saying so is out.
+    decode_error_reported: bool,
     events: VecDeque<ClientEvent>,
     message_rate: RateWindow,
     ending: Ending,
@@ -130,6 +132,7 @@ impl Client {
             last_failure: None,
             connect_timeout_ms: config.connect_timeout_ms,
             ever_connected: false,
+            decode_error_reported: false,
             events: VecDeque::new(),
             message_rate: RateWindow::default(),
             ending: Ending::Running,
@@ -277,7 +280,7 @@ impl Client {
     /// actions, events, store writes, the end.
     fn pump(&mut self, now: u64) {
         loop {
-            self.encode_packets();
+            self.encode_packets(now);
             let mut progressed = false;
             while let Some(action) = self.supervisor.poll_action() {
                 progressed = true;
@@ -302,14 +305,18 @@ impl Client {
                 break;
             }
         }
-        self.encode_packets();
+        self.encode_packets(now);
     }
 
     /// Packets are encoded as soon as the session makes them, for the socket current then.
-    fn encode_packets(&mut self) {
+    /// Everything was checked when given; should a packet still not encode, the session fails
+    /// what it belongs to rather than it vanishing.
+    fn encode_packets(&mut self, now: u64) {
         let protocol = self.session.protocol();
         while let Some(packet) = self.session.poll_packet() {
-            self.transport.encode(&packet, protocol);
+            if let Err(error) = self.transport.encode(&packet, protocol) {
+                self.session.handle_encode_error(now, &packet, error);
+            }
         }
     }
 

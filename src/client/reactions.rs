@@ -36,12 +36,14 @@ impl Client {
                     let code = error.reason_code();
                     let message = format!("malformed packet from the broker: {error}");
                     self.error(ClientError::reason(code, message));
+                    self.decode_error_reported = true;
                     self.session.handle_decode_error(now, code);
                     break;
                 }
             }
         }
         self.pump(now);
+        self.decode_error_reported = false;
     }
 
     /// `socket` closed by itself, with the WebSocket close `code` (1006: it failed or dropped
@@ -304,6 +306,14 @@ impl Client {
                     self.taken_over();
                 } else if reason != LostReason::Requested {
                     self.supervisor.handle_closed(now);
+                }
+                if let LostReason::ProtocolError(code) = reason {
+                    // The broker broke the protocol: the application hears why, not only close
+                    // (once: a packet that did not decode was reported with its detail).
+                    if !self.decode_error_reported {
+                        let message = format!("protocol error: {}", reason::name(code));
+                        self.error(ClientError::reason(code, message));
+                    }
                 }
                 self.events.push_back(ClientEvent::Closed { reason });
             }

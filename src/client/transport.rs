@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use crate::codec::{self, Packet, ProtocolVersion, StreamDecoder};
+use crate::codec::{self, EncodeError, Packet, ProtocolVersion, StreamDecoder};
 
 pub const FLUSH_AT_BYTES: usize = 64 * 1024;
 
@@ -95,13 +95,17 @@ impl Transport {
         true
     }
 
-    /// Encodes `packet` for the current socket. A packet that does not encode was refused when
-    /// it was accepted; one that slips through is dropped rather than sent broken.
-    pub(crate) fn encode(&mut self, packet: &Packet, protocol: ProtocolVersion) {
-        let _ = codec::encode(packet, protocol, &mut self.out);
+    /// Encodes `packet` for the current socket; one that does not encode is not sent.
+    pub(crate) fn encode(
+        &mut self,
+        packet: &Packet,
+        protocol: ProtocolVersion,
+    ) -> Result<(), EncodeError> {
+        codec::encode(packet, protocol, &mut self.out)?;
         if self.out.len() >= FLUSH_AT_BYTES {
             self.flush();
         }
+        Ok(())
     }
 
     /// Hands what was gathered to the host as one message. With no socket it is dropped, like

@@ -79,6 +79,29 @@ pub fn encode_publish_head(
     Ok(())
 }
 
+/// Checks that [`encode`] would succeed for `packet`, without writing it: the encoded size, or
+/// the error `encode` would return. A caller that validates what it is given with this can
+/// never be refused by `encode` later.
+pub fn validate(packet: &Packet, version: ProtocolVersion) -> Result<usize, EncodeError> {
+    check(packet, version)?;
+    let body = body_len(packet, version);
+    if body > MAX_VAR_INT {
+        return Err(EncodeError::PacketTooLarge);
+    }
+    Ok(1 + var_int_len(body) + body)
+}
+
+/// Checks a UTF-8 string field as [`encode`] would: at most 65,535 bytes (1.5.4), no U+0000
+/// (MQTT-1.5.4-2). For validating a field by itself, when it is given.
+pub fn check_string(value: &str) -> Result<(), EncodeError> {
+    writer::check_str(value, PacketType::Connect)
+}
+
+/// Checks a binary data field as [`encode`] would: at most 65,535 bytes (1.5.6).
+pub fn check_binary(value: &[u8]) -> Result<(), EncodeError> {
+    writer::check_bin(value, PacketType::Connect)
+}
+
 /// The number of bytes [`encode`] writes for `packet`, fixed header included: what the MQTT 5
 /// Maximum Packet Size limits. Meaningful only for a packet that encodes without error.
 pub fn encoded_len(packet: &Packet, version: ProtocolVersion) -> usize {

@@ -193,6 +193,8 @@ impl Session {
         if self.auth.awaiting != Some(exchange) || self.link == Link::Down {
             return Err(CommandError::NoAuthChallenge);
         }
+        check_auth_data(&data)?;
+        self.check_auth_size(&data)?;
         self.auth.awaiting = None;
         self.send_auth(now, reason::CONTINUE_AUTHENTICATION, data);
         Ok(())
@@ -212,6 +214,8 @@ impl Session {
         if self.auth.phase != Phase::Idle {
             return Err(CommandError::AuthInProgress);
         }
+        check_auth_data(&data)?;
+        self.check_auth_size(&data)?;
         self.auth.phase = Phase::Reauthenticating;
         self.send_auth(now, reason::RE_AUTHENTICATE, data);
         Ok(())
@@ -246,5 +250,35 @@ impl Session {
                 properties,
             }),
         );
+    }
+}
+
+/// Authentication Data is binary data (3.15.2.2.3): refused when given if it cannot be encoded.
+fn check_auth_data(data: &Option<Bytes>) -> Result<(), CommandError> {
+    match data {
+        Some(data) => crate::codec::check_binary(data).map_err(CommandError::Encode),
+        None => Ok(()),
+    }
+}
+
+impl Session {
+    /// The AUTH that would carry `data`, refused when the connection's Maximum Packet Size
+    /// does not allow it (MQTT-3.2.2-15).
+    fn check_auth_size(&self, data: &Option<Bytes>) -> Result<(), CommandError> {
+        let packet = Packet::Auth(Auth {
+            reason_code: reason::CONTINUE_AUTHENTICATION,
+            properties: Properties {
+                authentication_method: self.auth_method().cloned(),
+                authentication_data: data.clone(),
+                ..Default::default()
+            },
+        });
+        match self.server.size_refusal(&packet, self.config.protocol) {
+            Some(_) => Err(CommandError::PacketTooLarge {
+                size: crate::codec::encoded_len(&packet, self.config.protocol),
+                max: self.server.maximum_packet_size.unwrap_or(0),
+            }),
+            None => Ok(()),
+        }
     }
 }

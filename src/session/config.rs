@@ -1,9 +1,13 @@
 //! What the application chooses for a session. Defaults match js/index.d.ts.
 
+use core::fmt;
+
 use bytes::Bytes;
 
 use super::copies::CopyPolicy;
-use crate::codec::{LastWill, Properties, ProtocolVersion};
+use super::limits::DEFAULT_MAXIMUM_PACKET_SIZE;
+use crate::codec::{self, Connect, EncodeError, LastWill, Packet, Properties, ProtocolVersion};
+use crate::topic;
 
 /// What to do when the offline queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,5 +111,98 @@ impl Config {
     /// De-duplication in force: configured and MQTT 5.
     pub(crate) fn dedup(&self) -> Option<&DedupConfig> {
         self.dedup.as_ref().filter(|_| self.protocol.is_v5())
+    }
+}
+
+/// Why a configuration cannot be used: the option at fault (named as the application names it)
+/// and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn named<E: fmt::Display>(field: &'static str) -> impl Fn(E) -> ConfigError {
+    move |error| ConfigError {
+        field,
+        problem: error.to_string(),
+    }
+}
+
+impl Config {
+    /// The largest packet this client accepts: the Maximum Packet Size it sends in CONNECT
+    /// (MQTT 5) and its decoder enforces (every version).
+    pub fn incoming_packet_limit(&self) -> u32 {
+        self.connect_properties
+            .maximum_packet_size
+            .unwrap_or(DEFAULT_MAXIMUM_PACKET_SIZE)
+    }
+
+    /// The CONNECT this configuration sends.
+    pub(crate) fn connect(&self) -> Connect {
+        let properties = if self.protocol.is_v5() {
+            Properties {
+                maximum_packet_size: Some(self.incoming_packet_limit()),
+                ..self.connect_properties.clone()
+            }
+        } else {
+            Properties::default()
+        };
+        Connect {
+            protocol: self.protocol,
+            bridge: false,
+            clean_start: self.clean_start,
+            keep_alive: self.keep_alive,
+            client_id: self.client_id.clone(),
+            will: self.will.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            properties,
+        }
+    }
+
+    /// Checks every field against the protocol's limits when it is given (a string or binary
+    /// field over 65,535 bytes, U+0000 in a string, an invalid will topic, a property out of
+    /// range...), naming the one at fault. A configuration that passes always encodes: its
+    /// CONNECT cannot be dropped for failing to, and the broker cannot refuse it for it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        codec::check_string(&self.client_id).map_err(named("clientId"))?;
+        if let Some(username) = &self.username {
+            codec::check_string(username).map_err(named("username"))?;
+        }
+        if let Some(password) = &self.password {
+            codec::check_binary(password).map_err(named("password"))?;
+        }
+        if let Some(will) = &self.will {
+            topic::validate_topic_name(&will.topic).map_err(named("will.topic"))?;
+            codec::check_binary(&will.payload).map_err(named("will.payload"))?;
+        }
+        if let Some(dedup) = &self.dedup {
+            codec::check_string(&dedup.key).map_err(named("dedup.key"))?;
+        }
+        // The rest is the codec's own check of the whole CONNECT: first without the will (its
+        // properties, 3.1.1's password without a user name), then with it.
+        let connect = self.connect();
+        let without_will = Connect {
+            will: None,
+            ..connect.clone()
+        };
+        codec::validate(&Packet::Connect(Box::new(without_will)), self.protocol).map_err(
+            |error| match error {
+                EncodeError::PasswordWithoutUsername => named("password")(error),
+                _ => named("properties")(error),
+            },
+        )?;
+        codec::validate(&Packet::Connect(Box::new(connect)), self.protocol)
+            .map_err(named("will"))?;
+        Ok(())
     }
 }

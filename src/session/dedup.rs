@@ -1,14 +1,30 @@
 //! The window of application message ids seen recently, for inbound de-duplication: bounded by
-//! count and by age, oldest evicted first.
+//! count, by age, and by the length of each id, oldest evicted first.
+//!
+//! Ids come from peers: any client that may publish on a subscribed topic chooses them. A key
+//! longer than [`MAX_KEY_BYTES`] is not remembered at all (the message is delivered, as one
+//! without an id), so the window holds at most `window_size` x 256 bytes in memory and in the
+//! store. A cap rather than a fixed-size hash: no two ids can ever be taken for one another (a
+//! hash short enough to save room can collide, and then a message would be dropped as a
+//! duplicate of another), nothing depends on a hash staying the same across versions of the
+//! stored records, and the ids this client generates are about 20 bytes.
 
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+/// The longest de-duplication key remembered (the message id and the subscription identifiers
+/// it came with). The application's own message ids are limited to half of it when given.
+pub(crate) const MAX_KEY_BYTES: usize = 256;
+
+/// The longest message id the application may give a publish.
+pub(crate) const MAX_MESSAGE_ID_BYTES: usize = MAX_KEY_BYTES / 2;
 
 #[derive(Debug, Default)]
 pub(crate) struct SeenIds {
-    order: VecDeque<(String, u64)>,
-    /// Each id, and whether it came from the store at load and is still unclaimed (see
-    /// [`SeenIds::claim_loaded`]).
-    ids: HashMap<String, bool>,
+    order: VecDeque<(Rc<str>, u64)>,
+    /// Each id (the same allocation as in `order`), and whether it came from the store at load
+    /// and is still unclaimed (see [`SeenIds::claim_loaded`]).
+    ids: HashMap<Rc<str>, bool>,
 }
 
 impl SeenIds {
@@ -27,11 +43,12 @@ impl SeenIds {
     }
 
     fn record(&mut self, id: &str, now: u64, loaded: bool) -> bool {
-        if self.ids.contains_key(id) {
+        if self.ids.contains_key(id) || id.len() > MAX_KEY_BYTES {
             return false;
         }
-        self.ids.insert(id.to_string(), loaded);
-        self.order.push_back((id.to_string(), now));
+        let id: Rc<str> = Rc::from(id);
+        self.ids.insert(id.clone(), loaded);
+        self.order.push_back((id, now));
         true
     }
 
@@ -49,7 +66,7 @@ impl SeenIds {
 
     /// The ids, oldest first.
     pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
-        self.order.iter().map(|(id, _)| id.as_str())
+        self.order.iter().map(|(id, _)| &**id)
     }
 
     /// Evicts ids beyond `max_len` or older than `max_age`, calling `evicted` for each.
@@ -68,7 +85,7 @@ impl SeenIds {
             }
             self.ids.remove(id);
             let (id, _) = self.order.pop_front().expect("front exists");
-            evicted(id);
+            evicted(id.to_string());
         }
     }
 
@@ -112,5 +129,17 @@ mod tests {
         assert!(!seen.claim_loaded("received-here"));
         assert!(!seen.claim_loaded("never"));
         assert!(seen.contains("stored"), "claiming does not forget the id");
+    }
+
+    #[test]
+    fn an_id_longer_than_the_cap_is_not_remembered() {
+        // Issue #15.2: 10,000 unique 60 KB ids grew memory to 1.4 GB.
+        let mut seen = SeenIds::default();
+        let long = "x".repeat(MAX_KEY_BYTES + 1);
+        assert!(!seen.insert(&long, 0));
+        assert!(!seen.contains(&long));
+        assert_eq!(seen.ids().count(), 0);
+        let longest = "y".repeat(MAX_KEY_BYTES);
+        assert!(seen.insert(&longest, 0));
     }
 }

@@ -116,11 +116,19 @@ impl LostReason {
     }
 }
 
-/// Refusals that retrying cannot fix.
+/// Refusals that retrying cannot fix: the same CONNECT would get them again (a malformed or
+/// unsupported CONNECT, a will the server cannot take, credentials, authorisation).
 pub fn is_permanent_refusal(code: u8) -> bool {
     matches!(
         code,
-        reason::UNSUPPORTED_PROTOCOL_VERSION
+        reason::MALFORMED_PACKET
+            | reason::PROTOCOL_ERROR
+            | reason::TOPIC_NAME_INVALID
+            | reason::PACKET_TOO_LARGE
+            | reason::PAYLOAD_FORMAT_INVALID
+            | reason::RETAIN_NOT_SUPPORTED
+            | reason::QOS_NOT_SUPPORTED
+            | reason::UNSUPPORTED_PROTOCOL_VERSION
             | reason::CLIENT_IDENTIFIER_NOT_VALID
             | reason::BAD_USER_NAME_OR_PASSWORD
             | reason::NOT_AUTHORIZED
@@ -155,6 +163,11 @@ pub enum CommandError {
     QueueFull,
     /// A property the client manages itself (topic alias, subscription identifier in PUBLISH).
     PropertyNotAllowed(&'static str),
+    /// A field longer than this client accepts (`what`, as the application names it).
+    TooLong {
+        what: &'static str,
+        max: usize,
+    },
     /// The packet could not be encoded.
     Encode(crate::codec::EncodeError),
     /// The session has ended.
@@ -188,7 +201,9 @@ impl CommandError {
             CommandError::SubscriptionIdsNotSupported => "SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED",
             CommandError::PacketTooLarge { .. } => "PACKET_TOO_LARGE",
             CommandError::QueueFull => "QUEUE_FULL",
-            CommandError::Encode(_) | CommandError::PropertyNotAllowed(_) => "INVALID_ARGUMENT",
+            CommandError::Encode(_)
+            | CommandError::PropertyNotAllowed(_)
+            | CommandError::TooLong { .. } => "INVALID_ARGUMENT",
             CommandError::Ended => "CLIENT_ENDED",
             CommandError::RequiresMqtt5 => "NOT_SUPPORTED_BEFORE_MQTT5",
             CommandError::NoResponseTopic => "INVALID_ARGUMENT",
@@ -230,6 +245,9 @@ impl fmt::Display for CommandError {
             CommandError::QueueFull => f.write_str("the offline queue is full"),
             CommandError::PropertyNotAllowed(what) => {
                 write!(f, "{what} may not be set by the application")
+            }
+            CommandError::TooLong { what, max } => {
+                write!(f, "{what} is longer than {max} bytes")
             }
             CommandError::Encode(e) => write!(f, "cannot encode: {e}"),
             CommandError::Ended => f.write_str("the session has ended"),

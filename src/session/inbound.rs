@@ -24,6 +24,21 @@ impl Session {
             }
         }
         let message_id = self.dedup_key(&publish);
+        if let Some(id) = publish.packet_id {
+            // MQTT-3.3.4-9: the server sends no more than our Receive Maximum QoS 1 and 2
+            // PUBLISH packets that we have not acknowledged (PUBACK, PUBCOMP) on this
+            // connection; more is a protocol error (4.9), whatever their QoS.
+            let limit = self
+                .config
+                .connect_properties
+                .receive_maximum
+                .unwrap_or(u16::MAX);
+            if self.inbound_unacknowledged.insert(id)
+                && self.inbound_unacknowledged.len() > usize::from(limit)
+            {
+                return self.protocol_error(now, reason::RECEIVE_MAXIMUM_EXCEEDED);
+            }
+        }
         match (publish.qos, publish.packet_id) {
             (QoS::AtMostOnce, _) => self.deliver_once(now, publish, message_id),
             (QoS::AtLeastOnce, Some(id)) => {
@@ -32,15 +47,6 @@ impl Session {
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 if self.inbound_qos2.insert(id) {
-                    let limit = self
-                        .config
-                        .connect_properties
-                        .receive_maximum
-                        .unwrap_or(u16::MAX);
-                    if self.inbound_qos2.len() > usize::from(limit) {
-                        self.inbound_qos2.remove(&id);
-                        return self.protocol_error(now, reason::RECEIVE_MAXIMUM_EXCEEDED);
-                    }
                     // MQTT-4.3.3-9 method B: the id is stored before PUBREC, the message is
                     // delivered once, re-sent copies are not delivered until PUBREL.
                     self.write(Write::Put(store::inbound_key(id), Vec::new()));
@@ -64,13 +70,16 @@ impl Session {
         let dedup = self.config.dedup()?;
         let id = publish.properties.user_property(&dedup.key)?;
         let ids = &publish.properties.subscription_identifiers;
-        if ids.is_empty() {
-            return Some(id.to_string());
-        }
-        let mut ids = ids.clone();
-        crate::sort::sort_by(&mut ids, u32::cmp);
-        let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
-        Some(format!("{id}#{}", ids.join(",")))
+        let key = if ids.is_empty() {
+            id.to_string()
+        } else {
+            let mut ids = ids.clone();
+            crate::sort::sort_by(&mut ids, u32::cmp);
+            let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+            format!("{id}#{}", ids.join(","))
+        };
+        // A peer chooses the id: one over the cap is not de-duplicated (see dedup.rs).
+        (key.len() <= dedup::MAX_KEY_BYTES).then_some(key)
     }
 
     /// A further copy for another overlapping subscription, told apart without identifiers

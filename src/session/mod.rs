@@ -20,10 +20,12 @@ mod copies;
 mod dedup;
 mod event;
 mod inbound;
+mod limits;
 mod outbound;
 mod request;
 mod router;
 mod store;
+mod store_name;
 mod subscribing;
 mod subscriptions;
 
@@ -32,57 +34,32 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use bytes::Bytes;
 
 use crate::codec::{
-    reason, Ack, ConnAck, Connect, Disconnect, Packet, Properties, ProtocolVersion, Publish, QoS,
-    Subscribe, SubscriptionOptions, Unsubscribe,
+    reason, Ack, ConnAck, Disconnect, EncodeError, Packet, Properties, ProtocolVersion, Publish,
+    QoS, Subscribe, SubscriptionOptions, Unsubscribe,
 };
 use crate::sort;
 use crate::topic;
 
 pub use auth::AuthError;
-pub use config::{Config, DedupConfig, Overflow};
+pub use config::{Config, ConfigError, DedupConfig, Overflow};
 pub use copies::CopyPolicy;
 pub use event::{is_permanent_refusal, CommandError, Event, Goodbye, LostReason, Token};
+pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
+pub use store_name::{broker_identity, storage_name};
 
 use alias::{OutboundAliases, Use};
 use auth::AuthState;
 use copies::ExpectedCopies;
 use dedup::SeenIds;
+use limits::ServerLimits;
 use outbound::{Outbound, PubRec};
 use request::Requests;
 use router::Router;
 use store::{Record, StoreLog};
 use subscribing::Control;
 use subscriptions::Subscriptions;
-
-/// What the broker allowed in CONNACK (defaults when it said nothing).
-#[derive(Debug, Clone, Copy)]
-struct ServerLimits {
-    receive_maximum: u16,
-    maximum_qos: u8,
-    retain_available: bool,
-    maximum_packet_size: Option<u32>,
-    wildcards: bool,
-    subscription_ids: bool,
-    shared: bool,
-    topic_alias_maximum: u16,
-}
-
-impl Default for ServerLimits {
-    fn default() -> Self {
-        ServerLimits {
-            receive_maximum: u16::MAX,
-            maximum_qos: 2,
-            retain_available: true,
-            maximum_packet_size: None,
-            wildcards: true,
-            subscription_ids: true,
-            shared: true,
-            topic_alias_maximum: 0,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Link {
@@ -136,6 +113,8 @@ pub struct Session {
     server: ServerLimits,
     keep_alive_ms: u64,
     last_sent: u64,
+    /// When the broker last sent anything: silence from it is noticed even while we send.
+    last_received: u64,
     ping_sent_at: Option<u64>,
     rtt_ms: Option<u64>,
     connections: u64,
@@ -160,6 +139,9 @@ pub struct Session {
     response_information: Option<String>,
 
     inbound_qos2: HashSet<u16>,
+    /// Packet ids of the QoS 1 and 2 PUBLISH packets received on this connection and not yet
+    /// acknowledged (PUBACK, PUBCOMP sent): what our Receive Maximum bounds.
+    inbound_unacknowledged: HashSet<u16>,
     /// The inbound QoS 2 ids the store held at load, not yet claimed by a hand-over.
     loaded_qos2: HashSet<u16>,
     inbound_aliases: HashMap<u16, String>,
@@ -182,6 +164,7 @@ impl Session {
             server: ServerLimits::default(),
             keep_alive_ms: u64::from(config.keep_alive) * 1000,
             last_sent: 0,
+            last_received: 0,
             ping_sent_at: None,
             rtt_ms: None,
             connections: 0,
@@ -200,6 +183,7 @@ impl Session {
             auth: AuthState::default(),
             response_information: None,
             inbound_qos2: HashSet::new(),
+            inbound_unacknowledged: HashSet::new(),
             loaded_qos2: HashSet::new(),
             inbound_aliases: HashMap::new(),
             outbound_aliases: OutboundAliases::default(),
@@ -246,6 +230,10 @@ impl Session {
                     subscription,
                 }) => {
                     self.subscriptions.insert(filter, subscription);
+                }
+                Some(Record::SeenId { id }) if id.len() > dedup::MAX_KEY_BYTES => {
+                    // Written before ids were capped: the room goes back.
+                    self.write(Write::Delete(store::seen_id_key(&id)));
                 }
                 Some(Record::SeenId { id }) => {
                     self.seen.insert_loaded(&id, now);
@@ -296,12 +284,10 @@ impl Session {
         self.link == Link::Up
     }
 
-    /// The largest packet this client accepts (0 = no limit), for the host's decoder.
+    /// The largest packet this client accepts, for the host's decoder (see
+    /// [`Config::incoming_packet_limit`]).
     pub fn max_incoming_packet_size(&self) -> u32 {
-        self.config
-            .connect_properties
-            .maximum_packet_size
-            .unwrap_or(0)
+        self.config.incoming_packet_limit()
     }
 
     pub fn metrics(&self) -> Metrics {
@@ -322,27 +308,25 @@ impl Session {
 
     // --- host inputs -------------------------------------------------------------------------
 
-    /// The transport is open: CONNECT goes out.
+    /// The transport is open: CONNECT goes out. One that cannot be encoded (a configuration
+    /// that skipped [`Config::validate`]) would fail the same way on every attempt: it is a
+    /// permanent refusal, never a silent drop and a retry.
     pub fn handle_transport_open(&mut self, now: u64) {
+        let connect = Packet::Connect(Box::new(self.config.connect()));
+        if let Err(error) = crate::codec::validate(&connect, self.config.protocol) {
+            self.link = Link::Down;
+            self.events.push_back(Event::Refused {
+                reason_code: error.reason_code(),
+                permanent: true,
+                properties: Properties::default(),
+            });
+            return;
+        }
         self.reset_connection();
         self.auth_connecting();
         self.link = Link::AwaitingConnAck;
-        let connect = Connect {
-            protocol: self.config.protocol,
-            bridge: false,
-            clean_start: self.config.clean_start,
-            keep_alive: self.config.keep_alive,
-            client_id: self.config.client_id.clone(),
-            will: self.config.will.clone(),
-            username: self.config.username.clone(),
-            password: self.config.password.clone(),
-            properties: if self.config.protocol.is_v5() {
-                self.config.connect_properties.clone()
-            } else {
-                Properties::default()
-            },
-        };
-        self.send(now, Packet::Connect(Box::new(connect)));
+        self.last_received = now;
+        self.send(now, connect);
     }
 
     /// The transport closed (or the host gave up on it).
@@ -359,6 +343,7 @@ impl Session {
         }
         // Any packet proves the link alive; a PINGRESP also gives the round trip.
         let ping_sent_at = self.ping_sent_at.take();
+        self.last_received = now;
         if self.link == Link::AwaitingConnAck {
             match packet {
                 Packet::ConnAck(connack) => self.handle_connack(now, connack),
@@ -437,7 +422,7 @@ impl Session {
                     self.connection_over(LostReason::KeepAliveTimeout);
                     return;
                 }
-                None if now >= self.last_sent + self.keep_alive_ms => {
+                None if now >= self.quiet_since() + self.keep_alive_ms => {
                     self.send(now, Packet::PingReq);
                     self.ping_sent_at = Some(now);
                 }
@@ -450,6 +435,35 @@ impl Session {
         self.expire_requests(now);
         self.evict_seen(now);
         self.check_backpressure();
+    }
+
+    /// The host could not encode `packet` (from [`Session::poll_packet`]). It cannot happen
+    /// for what the session checked when it was given ([`Config::validate`], and `publish`,
+    /// `subscribe`, `unsubscribe`, `authenticate` refuse what the codec would): this keeps a
+    /// packet that still fails from vanishing. A PUBLISH fails its message; the connection ends
+    /// as a protocol error of ours; a CONNECT is a permanent refusal.
+    pub fn handle_encode_error(&mut self, now: u64, packet: &Packet, error: EncodeError) {
+        let code = error.reason_code();
+        if let Packet::Publish(Publish {
+            packet_id: Some(id),
+            ..
+        }) = packet
+        {
+            self.outbound
+                .fail_in_flight(*id, code, &mut self.log, &mut self.events);
+        }
+        match packet {
+            Packet::Connect(_) => {
+                self.link = Link::Down;
+                self.events.push_back(Event::Refused {
+                    reason_code: code,
+                    permanent: true,
+                    properties: Properties::default(),
+                });
+            }
+            _ if self.link != Link::Down => self.protocol_error(now, code),
+            _ => {}
+        }
     }
 
     /// The store made every write up to `seq` durable.
@@ -476,14 +490,6 @@ impl Session {
     /// Checks a publish the application asks for and makes it the message to queue.
     fn prepare_publish(&mut self, request: PublishRequest) -> Result<Publish, CommandError> {
         topic::validate_topic_name(&request.topic).map_err(CommandError::InvalidTopic)?;
-        if (request.qos as u8) > self.server.maximum_qos {
-            return Err(CommandError::QosNotSupported {
-                max: self.server.maximum_qos,
-            });
-        }
-        if request.retain && !self.server.retain_available {
-            return Err(CommandError::RetainNotSupported);
-        }
         if request.properties.topic_alias.is_some() {
             // The session assigns aliases per connection; one from the application could
             // outlive its connection in the store.
@@ -508,6 +514,16 @@ impl Session {
             self.config.dedup(),
             publish.qos != QoS::AtMostOnce || request.message_id.is_some(),
         ) {
+            if request
+                .message_id
+                .as_ref()
+                .is_some_and(|id| id.len() > dedup::MAX_MESSAGE_ID_BYTES)
+            {
+                return Err(CommandError::TooLong {
+                    what: "messageId",
+                    max: dedup::MAX_MESSAGE_ID_BYTES,
+                });
+            }
             let id = request.message_id.unwrap_or_else(|| {
                 self.next_message_id += 1;
                 format!("{}{:x}", dedup.id_prefix, self.next_message_id)
@@ -517,23 +533,26 @@ impl Session {
                 .user_properties
                 .push((dedup.key.clone(), id));
         }
-        // Check it encodes, and fits the broker's limit, before accepting it.
+        // Check it encodes, so that it can never fail to when it leaves.
         let probe = Packet::Publish(Publish {
             packet_id: (publish.qos != QoS::AtMostOnce).then_some(1),
             ..publish.clone()
         });
-        let mut scratch = Vec::new();
-        crate::codec::encode(&probe, self.config.protocol, &mut scratch)
-            .map_err(CommandError::Encode)?;
-        if let Some(max) = self.server.maximum_packet_size {
-            if scratch.len() > max as usize {
-                return Err(CommandError::PacketTooLarge {
-                    size: scratch.len(),
-                    max,
-                });
-            }
+        let size =
+            crate::codec::validate(&probe, self.config.protocol).map_err(CommandError::Encode)?;
+        // The limits of the last connection refuse it at once; those of the connection it
+        // leaves on are applied again then (pump_outbound).
+        match self.server.publish_refusal(&publish, self.config.protocol) {
+            Some(reason::QOS_NOT_SUPPORTED) => Err(CommandError::QosNotSupported {
+                max: self.server.maximum_qos,
+            }),
+            Some(reason::RETAIN_NOT_SUPPORTED) => Err(CommandError::RetainNotSupported),
+            Some(_) => Err(CommandError::PacketTooLarge {
+                size,
+                max: self.server.maximum_packet_size.unwrap_or(0),
+            }),
+            None => Ok(publish),
         }
-        Ok(publish)
     }
 
     fn enqueue_publish(
@@ -645,7 +664,7 @@ impl Session {
         let keepalive = match (self.link, self.keep_alive_ms, self.ping_sent_at) {
             (Link::Up, 0, _) => None,
             (Link::Up, _, Some(sent_at)) => Some(sent_at + self.config.ping_timeout_ms),
-            (Link::Up, ms, None) => Some(self.last_sent + ms),
+            (Link::Up, ms, None) => Some(self.quiet_since() + ms),
             _ => None,
         };
         let dedup = self
@@ -660,6 +679,14 @@ impl Session {
     }
 
     // --- internals ---------------------------------------------------------------------------
+
+    /// Since when the link has been quiet in either direction. We must send within the keep
+    /// alive (MQTT-3.1.2-20), and a broker that has sent nothing for as long may be gone
+    /// (a half-open link while we publish steadily): either way a PINGREQ goes out, and no
+    /// answer within the ping timeout ends the connection (3.1.2.10).
+    fn quiet_since(&self) -> u64 {
+        self.last_sent.min(self.last_received)
+    }
 
     fn next_token(&mut self) -> Token {
         self.next_token = self.next_token.wrapping_add(1);
@@ -680,16 +707,26 @@ impl Session {
     /// message keeps its topic, and a resent one (DUP) goes out in full on whatever connection
     /// it is resent on.
     fn alias_outgoing(&mut self, publish: &mut Publish) {
-        let Some(Use::Establish(alias)) = self.outbound_aliases.apply(publish) else {
+        // The packet fits the broker's Maximum Packet Size without an alias (pump_outbound);
+        // one adds 3 bytes, which an empty topic does not always make up for.
+        let unaliased = self
+            .server
+            .maximum_packet_size
+            .map(|_| publish.topic.clone());
+        let Some(decision) = self.outbound_aliases.apply(publish) else {
             return;
         };
-        // Setting up an alias adds 3 bytes; the broker's Maximum Packet Size still holds.
-        if let Some(max) = self.server.maximum_packet_size {
-            let probe = Packet::Publish(publish.clone());
-            if crate::codec::encoded_len(&probe, self.config.protocol) > max as usize {
+        let limits = self.server;
+        let probe = || Packet::Publish(publish.clone());
+        if let (Some(topic), Some(_)) = (
+            unaliased,
+            limits.size_refusal(&probe(), self.config.protocol),
+        ) {
+            if let Use::Establish(alias) = decision {
                 self.outbound_aliases.withdraw(alias);
-                publish.properties.topic_alias = None;
             }
+            publish.topic = topic;
+            publish.properties.topic_alias = None;
         }
     }
 
@@ -715,6 +752,9 @@ impl Session {
     fn release(&mut self, now: u64, item: Gated) {
         match item {
             Gated::Send(packet) => {
+                if let Packet::PubAck(ack) | Packet::PubComp(ack) = &packet {
+                    self.inbound_unacknowledged.remove(&ack.packet_id);
+                }
                 if self.link == Link::Up {
                     self.send(now, packet);
                 }
@@ -747,6 +787,7 @@ impl Session {
     fn reset_connection(&mut self) {
         self.ping_sent_at = None;
         self.inbound_aliases.clear();
+        self.inbound_unacknowledged.clear();
         // MQTT-3.3.2-7: no alias outlives its network connection.
         self.outbound_aliases.reset(0);
         self.expected_copies.clear();
@@ -805,17 +846,8 @@ impl Session {
         }
         self.link = Link::Up;
         self.connections += 1;
-        let flag = |value: Option<u8>| value.is_none_or(|v| v != 0);
-        self.server = ServerLimits {
-            receive_maximum: properties.receive_maximum.unwrap_or(u16::MAX),
-            maximum_qos: properties.maximum_qos.unwrap_or(2),
-            retain_available: flag(properties.retain_available),
-            maximum_packet_size: properties.maximum_packet_size,
-            wildcards: flag(properties.wildcard_subscription_available),
-            subscription_ids: flag(properties.subscription_identifier_available),
-            shared: flag(properties.shared_subscription_available),
-            topic_alias_maximum: properties.topic_alias_maximum.unwrap_or(0),
-        };
+        // Every limit of this connection is in force before anything is sent on it.
+        self.server = ServerLimits::from_connack(&properties);
         if v5 {
             // MQTT-3.3.2-9: never above the server's Topic Alias Maximum (absent: 0, none).
             self.outbound_aliases.reset(
@@ -842,10 +874,10 @@ impl Session {
             session_present,
             properties,
         });
+        self.outbound
+            .set_window(self.config.max_inflight.min(self.server.receive_maximum));
         if session_present {
-            for packet in self.outbound.resend(self.config.protocol) {
-                self.send(now, packet);
-            }
+            self.outbound.resend();
         } else {
             for id in std::mem::take(&mut self.inbound_qos2) {
                 self.write(Write::Delete(store::inbound_key(id)));
@@ -856,8 +888,6 @@ impl Session {
             }
         }
         self.resubscribe(now, session_present);
-        self.outbound
-            .set_window(self.config.max_inflight.min(self.server.receive_maximum));
         self.pump_outbound(now);
     }
 
@@ -865,10 +895,10 @@ impl Session {
         if self.link != Link::Up {
             return;
         }
-        let protocol = self.config.protocol;
-        while let Some((packet, event)) =
+        let limits = (self.server, self.config.protocol);
+        while let Some(packet) =
             self.outbound
-                .next_to_send(now, &self.requests, &mut self.log, protocol)
+                .next_to_send(now, &self.requests, &mut self.log, limits, &mut self.events)
         {
             if matches!(&packet, Packet::Publish(p) if p.qos == QoS::ExactlyOnce) {
                 // The broker keeps a QoS 2 packet id until PUBREL. If we sent it before its
@@ -879,9 +909,6 @@ impl Session {
             } else {
                 self.send(now, packet);
             }
-            if let Some(event) = event {
-                self.events.push_back(event);
-            }
         }
         self.check_backpressure();
     }
@@ -891,8 +918,8 @@ impl Session {
             self.config.queue_max_messages.max(1),
             self.config.queue_max_bytes.max(1),
         );
-        let fill = (self.outbound.queued_len() as f64 / max_messages as f64)
-            .max(self.outbound.queued_bytes() as f64 / max_bytes as f64);
+        let (messages, bytes) = self.outbound.held();
+        let fill = (messages as f64 / max_messages as f64).max(bytes as f64 / max_bytes as f64);
         if let Some(high) =
             self.outbound
                 .backpressure(fill, self.config.high_watermark, self.config.low_watermark)

@@ -1,10 +1,11 @@
 //! Outgoing messages: the queue (offline, or waiting for the in-flight window), the in-flight
 //! table indexed by packet id, and the QoS 1 and QoS 2 state machines.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use crate::codec::{reason, Ack, Packet, ProtocolVersion, Publish, QoS};
 
+use super::limits::ServerLimits;
 use super::store::{self, Stage, StoreLog, Write};
 use super::{CommandError, Config, Control, Event, Overflow, Token};
 
@@ -39,12 +40,27 @@ impl Entry {
     }
 }
 
+/// Every container is indexed so that each call costs O(log n) whatever is queued or in flight:
+/// the queue by publish order, its expiries by time, its QoS 0 messages (for dropping the
+/// oldest) by order.
 pub(crate) struct Outbound {
-    queue: VecDeque<Entry>,
+    queue: BTreeMap<u64, Entry>,
     queued_bytes: usize,
+    /// (expires_at, order) of the queued messages that expire.
+    expiries: BTreeSet<(u64, u64)>,
+    /// Orders of the queued QoS 0 messages.
+    queued_qos0: BTreeSet<u64>,
     /// In flight, in publish order.
     inflight: BTreeMap<u64, Entry>,
+    inflight_bytes: usize,
     by_packet_id: HashMap<u16, u64>,
+    /// In flight since an earlier connection and not yet sent again on this one: they go out
+    /// (DUP) as the window allows, first, in order.
+    unsent: BTreeSet<u64>,
+    /// Packet ids of QoS 2 messages given up while the broker may hold them (PUBLISH sent, no
+    /// PUBREC seen, session present): not reused while that session lasts, for the broker
+    /// would take a new message under one for its old one (MQTT-4.3.3-9 on its side).
+    reserved: HashSet<u16>,
     window: usize,
     next_order: u64,
     next_packet_id: u16,
@@ -67,10 +83,15 @@ pub(crate) fn done(token: Option<Token>, reason_code: u8) -> Option<Event> {
 impl Outbound {
     pub(crate) fn new(config: &Config) -> Outbound {
         Outbound {
-            queue: VecDeque::new(),
+            queue: BTreeMap::new(),
             queued_bytes: 0,
+            expiries: BTreeSet::new(),
+            queued_qos0: BTreeSet::new(),
             inflight: BTreeMap::new(),
+            inflight_bytes: 0,
             by_packet_id: HashMap::new(),
+            unsent: BTreeSet::new(),
+            reserved: HashSet::new(),
             window: usize::from(config.max_inflight.max(1)),
             next_order: 1,
             next_packet_id: 1,
@@ -94,6 +115,14 @@ impl Outbound {
         self.queued_bytes
     }
 
+    /// Messages and bytes held, queued and in flight: what the queue limits bound.
+    pub(crate) fn held(&self) -> (usize, usize) {
+        (
+            self.queue.len() + self.inflight.len(),
+            self.queued_bytes + self.inflight_bytes,
+        )
+    }
+
     pub(crate) fn sent(&self) -> u64 {
         self.sent
     }
@@ -102,10 +131,51 @@ impl Outbound {
         self.window = usize::from(window.max(1));
     }
 
+    /// QoS 1/2 PUBLISH packets out on this connection and not yet acknowledged, counted as the
+    /// send quota of MQTT 5 section 4.9 would be at most.
+    fn on_wire(&self) -> usize {
+        self.inflight.len() - self.unsent.len()
+    }
+
+    fn push_queued(&mut self, entry: Entry) {
+        self.queued_bytes += entry.size;
+        if let Some(at) = entry.expires_at {
+            self.expiries.insert((at, entry.order));
+        }
+        if entry.publish.qos == QoS::AtMostOnce {
+            self.queued_qos0.insert(entry.order);
+        }
+        self.queue.insert(entry.order, entry);
+    }
+
+    fn take_queued(&mut self, order: u64) -> Option<Entry> {
+        let entry = self.queue.remove(&order)?;
+        self.queued_bytes -= entry.size;
+        if let Some(at) = entry.expires_at {
+            self.expiries.remove(&(at, order));
+        }
+        self.queued_qos0.remove(&order);
+        Some(entry)
+    }
+
+    fn push_inflight(&mut self, entry: Entry) {
+        self.inflight_bytes += entry.size;
+        self.by_packet_id.insert(entry.packet_id, entry.order);
+        self.inflight.insert(entry.order, entry);
+    }
+
+    fn take_inflight(&mut self, order: u64) -> Option<Entry> {
+        let entry = self.inflight.remove(&order)?;
+        self.inflight_bytes -= entry.size;
+        self.by_packet_id.remove(&entry.packet_id);
+        self.unsent.remove(&order);
+        Some(entry)
+    }
+
     /// The store records of the messages kept (QoS 1 and 2), queued and in flight.
     pub(crate) fn records(&self) -> Vec<(String, Vec<u8>)> {
         self.queue
-            .iter()
+            .values()
             .chain(self.inflight.values())
             .filter(|entry| entry.persisted())
             .map(|entry| {
@@ -139,29 +209,24 @@ impl Outbound {
             size,
         };
         match stage {
-            Stage::Queued => {
-                self.queued_bytes += size;
-                self.queue.push_back(entry);
-            }
+            Stage::Queued => self.push_queued(entry),
             Stage::Sent | Stage::Released
                 if packet_id != 0 && !self.by_packet_id.contains_key(&packet_id) =>
             {
-                self.by_packet_id.insert(packet_id, order);
-                self.inflight.insert(order, entry);
+                self.push_inflight(entry)
             }
             // An in-flight record without a usable id: send it again as new.
-            _ => {
-                self.queued_bytes += size;
-                self.queue.push_back(Entry {
-                    stage: Stage::Queued,
-                    packet_id: 0,
-                    ..entry
-                });
-            }
+            _ => self.push_queued(Entry {
+                stage: Stage::Queued,
+                packet_id: 0,
+                ..entry
+            }),
         }
     }
 
-    /// Accepts a message into the queue, making room by the overflow policy.
+    /// Accepts a message into the queue, making room by the overflow policy. The limits bound
+    /// what is queued and in flight together: messages the broker has not acknowledged are held
+    /// as much as those not yet sent.
     pub(crate) fn enqueue(
         &mut self,
         now: u64,
@@ -171,20 +236,19 @@ impl Outbound {
     ) -> Result<Vec<Event>, CommandError> {
         let size = publish.payload.len() + publish.topic.len();
         let mut events = Vec::new();
-        while self.queue.len() + 1 > self.max_messages || self.queued_bytes + size > self.max_bytes
-        {
+        loop {
+            let (messages, bytes) = self.held();
+            if messages < self.max_messages && bytes + size <= self.max_bytes {
+                break;
+            }
             let oldest_qos0 = match self.overflow {
                 Overflow::Reject => None,
-                Overflow::DropOldestQos0 => self
-                    .queue
-                    .iter()
-                    .position(|e| e.publish.qos == QoS::AtMostOnce),
+                Overflow::DropOldestQos0 => self.queued_qos0.first().copied(),
             };
-            let Some(index) = oldest_qos0 else {
+            let Some(order) = oldest_qos0 else {
                 return Err(CommandError::QueueFull);
             };
-            let dropped = self.queue.remove(index).expect("index is in the queue");
-            self.queued_bytes -= dropped.size;
+            let dropped = self.take_queued(order).expect("indexed entry is queued");
             if let Some(token) = dropped.token {
                 events.push(Event::PublishDropped { token });
             }
@@ -206,8 +270,7 @@ impl Outbound {
                 store::outgoing_value(Stage::Queued, 0, &entry.publish),
             ));
         }
-        self.queued_bytes += size;
-        self.queue.push_back(entry);
+        self.push_queued(entry);
         Ok(events)
     }
 
@@ -216,47 +279,99 @@ impl Outbound {
         loop {
             let id = self.next_packet_id;
             self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
-            if !self.by_packet_id.contains_key(&id) && !requests.contains_key(&id) {
+            if !self.by_packet_id.contains_key(&id)
+                && !requests.contains_key(&id)
+                && !self.reserved.contains(&id)
+            {
                 return id;
             }
         }
     }
 
-    /// The next PUBLISH the window allows, in queue order, with the event it settles (QoS 0).
+    /// The next PUBLISH to send on this connection: first what was in flight on an earlier one
+    /// (DUP), then the queue, in order, as the window allows. This is where every PUBLISH
+    /// leaves, so this is where the connection's limits are applied: a message they do not
+    /// allow is not sent, leaves the store and settles with the reason (its event goes to
+    /// `events`, with the success of a QoS 0 message handed over).
     pub(crate) fn next_to_send(
         &mut self,
         now: u64,
         requests: &HashMap<u16, Control>,
         log: &mut StoreLog,
-        protocol: ProtocolVersion,
-    ) -> Option<(Packet, Option<Event>)> {
-        let front = self.queue.front()?;
-        if front.publish.qos != QoS::AtMostOnce && self.inflight.len() >= self.window {
-            return None;
+        (limits, protocol): (ServerLimits, ProtocolVersion),
+        events: &mut VecDeque<Event>,
+    ) -> Option<Packet> {
+        loop {
+            let room = self.on_wire() < self.window;
+            if let Some(&order) = self.unsent.first() {
+                let entry = &self.inflight[&order];
+                if entry.stage == Stage::Released {
+                    // PUBREL takes nothing from the send quota (4.9).
+                    self.unsent.remove(&order);
+                    return Some(Packet::PubRel(Ack::new(entry.packet_id)));
+                }
+            }
+            if let (Some(&order), true) = (self.unsent.first(), room) {
+                self.unsent.remove(&order);
+                let entry = &self.inflight[&order];
+                let publish = Publish {
+                    dup: true,
+                    packet_id: Some(entry.packet_id),
+                    ..wire(entry, now, protocol)
+                };
+                if let Some(code) = limits.publish_refusal(&publish, protocol) {
+                    // Bounded, so that ids are always left to allocate.
+                    if publish.qos == QoS::ExactlyOnce && self.reserved.len() < 4096 {
+                        self.reserved.insert(entry.packet_id);
+                    }
+                    let entry = self.take_inflight(order);
+                    fail(entry, code, log, events);
+                    continue;
+                }
+                return Some(Packet::Publish(publish));
+            }
+            let (&order, front) = self.queue.first_key_value()?;
+            // QoS 1/2 wait for the window, and behind the messages still to be sent again.
+            if front.publish.qos != QoS::AtMostOnce && !(room && self.unsent.is_empty()) {
+                return None;
+            }
+            let mut publish = wire(front, now, protocol);
+            let refusal = limits.publish_refusal(&publish, protocol);
+            let mut entry = self.take_queued(order).expect("front is queued");
+            if let Some(code) = refusal {
+                fail(Some(entry), code, log, events);
+                continue;
+            }
+            self.sent += 1;
+            if publish.qos == QoS::AtMostOnce {
+                events.extend(done(entry.token, reason::SUCCESS));
+                return Some(Packet::Publish(publish));
+            }
+            let packet_id = self.allocate_packet_id(requests);
+            publish.packet_id = Some(packet_id);
+            entry.stage = Stage::Sent;
+            entry.packet_id = packet_id;
+            log.write(Write::Put(
+                store::outgoing_key(entry.order),
+                store::outgoing_value(Stage::Sent, packet_id, &entry.publish),
+            ));
+            self.push_inflight(entry);
+            return Some(Packet::Publish(publish));
         }
-        let mut entry = self.queue.pop_front().expect("front exists");
-        self.queued_bytes -= entry.size;
-        self.sent += 1;
-        let mut publish = entry.publish.clone();
-        if let (Some(expires_at), true) = (entry.expires_at, protocol.is_v5()) {
-            // MQTT-3.3.2-6: forward the remaining lifetime, not the original one.
-            publish.properties.message_expiry_interval =
-                Some(expires_at.saturating_sub(now).div_ceil(1000) as u32);
+    }
+
+    /// The message in flight under `packet_id` cannot be sent: it fails with `code`.
+    pub(crate) fn fail_in_flight(
+        &mut self,
+        packet_id: u16,
+        code: u8,
+        log: &mut StoreLog,
+        events: &mut VecDeque<Event>,
+    ) {
+        if let Some(&order) = self.by_packet_id.get(&packet_id) {
+            let entry = self.take_inflight(order);
+            fail(entry, code, log, events);
         }
-        if publish.qos == QoS::AtMostOnce {
-            return Some((Packet::Publish(publish), done(entry.token, reason::SUCCESS)));
-        }
-        let packet_id = self.allocate_packet_id(requests);
-        publish.packet_id = Some(packet_id);
-        entry.stage = Stage::Sent;
-        entry.packet_id = packet_id;
-        log.write(Write::Put(
-            store::outgoing_key(entry.order),
-            store::outgoing_value(Stage::Sent, packet_id, &entry.publish),
-        ));
-        self.by_packet_id.insert(packet_id, entry.order);
-        self.inflight.insert(entry.order, entry);
-        Some((Packet::Publish(publish), None))
     }
 
     fn take(&mut self, packet_id: u16, stage: Stage, qos: QoS) -> Option<Entry> {
@@ -265,8 +380,7 @@ impl Outbound {
         if entry.stage != stage || entry.publish.qos != qos {
             return None; // an ack that does not fit the flow: ignored (MQTT-4.3.2/4.3.3)
         }
-        self.by_packet_id.remove(&packet_id);
-        self.inflight.remove(&order)
+        self.take_inflight(order)
     }
 
     pub(crate) fn handle_puback(&mut self, ack: &Ack, log: &mut StoreLog) -> Option<Event> {
@@ -290,8 +404,7 @@ impl Outbound {
         }
         if reason::is_failure(ack.reason_code) {
             let token = entry.token;
-            self.by_packet_id.remove(&ack.packet_id);
-            self.inflight.remove(&order);
+            self.take_inflight(order);
             log.write(Write::Delete(store::outgoing_key(order)));
             return PubRec::Refused {
                 token,
@@ -303,6 +416,7 @@ impl Outbound {
             store::outgoing_key(order),
             store::outgoing_value(Stage::Released, ack.packet_id, &entry.publish),
         ));
+        self.unsent.remove(&order);
         PubRec::Release
     }
 
@@ -312,20 +426,12 @@ impl Outbound {
         done(entry.token, ack.reason_code)
     }
 
-    /// With the session present: everything in flight again, in the original order, PUBLISH
-    /// with DUP=1 (MQTT-3.3.1-1) or PUBREL (MQTT-4.4.0-1).
-    pub(crate) fn resend(&self, _protocol: ProtocolVersion) -> Vec<Packet> {
-        self.inflight
-            .values()
-            .map(|entry| match entry.stage {
-                Stage::Released => Packet::PubRel(Ack::new(entry.packet_id)),
-                _ => Packet::Publish(Publish {
-                    dup: true,
-                    packet_id: Some(entry.packet_id),
-                    ..entry.publish.clone()
-                }),
-            })
-            .collect()
+    /// With the session present, everything in flight goes out again, in the original order,
+    /// through `next_to_send` (so under this connection's limits and window): PUBREL for what
+    /// the broker received (MQTT-4.4.0-1), the PUBLISH packets it did not acknowledge with
+    /// DUP=1 (MQTT-3.3.1-1).
+    pub(crate) fn resend(&mut self) {
+        self.unsent = self.inflight.keys().copied().collect();
     }
 
     /// The broker lost our session: messages it never acknowledged go out again as new ones
@@ -335,26 +441,25 @@ impl Outbound {
     /// again too; without, they count as the broker's.
     pub(crate) fn session_lost(&mut self, log: &mut StoreLog, resend_released: bool) -> Vec<Event> {
         let mut events = Vec::new();
-        let mut again = Vec::new();
-        for (_, entry) in std::mem::take(&mut self.inflight) {
-            match entry.stage {
-                Stage::Released if !resend_released => {
-                    log.write(Write::Delete(store::outgoing_key(entry.order)));
-                    events.extend(done(entry.token, reason::SUCCESS));
-                }
-                _ => again.push(entry),
-            }
-        }
+        let inflight = std::mem::take(&mut self.inflight);
         self.by_packet_id.clear();
-        for mut entry in again.into_iter().rev() {
+        self.unsent.clear();
+        self.reserved.clear();
+        self.inflight_bytes = 0;
+        for (_, mut entry) in inflight {
+            if entry.stage == Stage::Released && !resend_released {
+                log.write(Write::Delete(store::outgoing_key(entry.order)));
+                events.extend(done(entry.token, reason::SUCCESS));
+                continue;
+            }
             entry.stage = Stage::Queued;
             entry.packet_id = 0;
             log.write(Write::Put(
                 store::outgoing_key(entry.order),
                 store::outgoing_value(Stage::Queued, 0, &entry.publish),
             ));
-            self.queued_bytes += entry.size;
-            self.queue.push_front(entry);
+            // Its order is older than anything queued: it goes ahead of the queue.
+            self.push_queued(entry);
         }
         events
     }
@@ -362,26 +467,23 @@ impl Outbound {
     /// Drops queued messages whose expiry interval has passed (MQTT-3.3.2-5).
     pub(crate) fn expire(&mut self, now: u64, log: &mut StoreLog) -> Vec<Event> {
         let mut events = Vec::new();
-        let mut kept = VecDeque::with_capacity(self.queue.len());
-        for entry in self.queue.drain(..) {
-            if entry.expires_at.is_some_and(|at| at <= now) {
-                self.queued_bytes -= entry.size;
-                if entry.persisted() {
-                    log.write(Write::Delete(store::outgoing_key(entry.order)));
-                }
-                if let Some(token) = entry.token {
-                    events.push(Event::PublishExpired { token });
-                }
-            } else {
-                kept.push_back(entry);
+        while let Some(&(at, order)) = self.expiries.first() {
+            if at > now {
+                break;
+            }
+            let entry = self.take_queued(order).expect("indexed entry is queued");
+            if entry.persisted() {
+                log.write(Write::Delete(store::outgoing_key(entry.order)));
+            }
+            if let Some(token) = entry.token {
+                events.push(Event::PublishExpired { token });
             }
         }
-        self.queue = kept;
         events
     }
 
     pub(crate) fn next_expiry(&self) -> Option<u64> {
-        self.queue.iter().filter_map(|e| e.expires_at).min()
+        self.expiries.first().map(|(at, _)| *at)
     }
 
     /// Some(new state) when the fill level crossed a watermark.
@@ -396,6 +498,26 @@ impl Outbound {
             next
         })
     }
+}
+
+/// Settles a message that may not be sent: out of the store, its publish failed with `code`.
+fn fail(entry: Option<Entry>, code: u8, log: &mut StoreLog, events: &mut VecDeque<Event>) {
+    let Some(entry) = entry else { return };
+    if entry.persisted() {
+        log.write(Write::Delete(store::outgoing_key(entry.order)));
+    }
+    events.extend(done(entry.token, code));
+}
+
+/// The PUBLISH as it goes on the wire now (no packet id yet): with the remaining lifetime, not
+/// the original one (MQTT-3.3.2-6).
+fn wire(entry: &Entry, now: u64, protocol: ProtocolVersion) -> Publish {
+    let mut publish = entry.publish.clone();
+    if let (Some(expires_at), true) = (entry.expires_at, protocol.is_v5()) {
+        publish.properties.message_expiry_interval =
+            Some(expires_at.saturating_sub(now).div_ceil(1000) as u32);
+    }
+    publish
 }
 
 fn expiry(publish: &Publish, now: u64) -> Option<u64> {

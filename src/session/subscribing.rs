@@ -54,11 +54,14 @@ impl Session {
         }
         for (filter, _) in &filters {
             topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
-            if filter.contains(['+', '#']) && !self.server.wildcards {
-                return Err(CommandError::WildcardsNotSupported);
-            }
-            if topic::split_shared(filter).is_some() && !self.server.shared {
-                return Err(CommandError::SharedNotSupported);
+            // The last connection's limits refuse it at once; send_subscribe applies those of
+            // the connection it leaves on.
+            match self.server.filter_refusal(filter) {
+                Some(reason::WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED) => {
+                    return Err(CommandError::WildcardsNotSupported)
+                }
+                Some(_) => return Err(CommandError::SharedNotSupported),
+                None => {}
             }
         }
         if !properties.subscription_identifiers.is_empty() {
@@ -71,6 +74,15 @@ impl Session {
                 return Err(CommandError::SubscriptionIdsNotSupported);
             }
         }
+        // Whatever else the codec would refuse (options, property sizes) is refused now, so
+        // the packet cannot fail to encode when it leaves.
+        let probe = Subscribe {
+            packet_id: 1,
+            properties: properties.clone(),
+            filters: filters.clone(),
+        };
+        crate::codec::validate(&Packet::Subscribe(probe), self.config.protocol)
+            .map_err(CommandError::Encode)?;
         let token = self.next_token();
         for (filter, options) in &filters {
             self.record_subscription(filter, *options, false);
@@ -90,6 +102,20 @@ impl Session {
         }
         for filter in &filters {
             topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
+        }
+        let probe = Unsubscribe {
+            packet_id: 1,
+            properties: properties.clone(),
+            filters: filters.clone(),
+        };
+        let size = crate::codec::validate(&Packet::Unsubscribe(probe), self.config.protocol)
+            .map_err(CommandError::Encode)?;
+        if let Some(max) = self
+            .server
+            .maximum_packet_size
+            .filter(|max| size > *max as usize)
+        {
+            return Err(CommandError::PacketTooLarge { size, max }); // MQTT-3.2.2-15
         }
         let token = self.next_token();
         for filter in &filters {
@@ -130,20 +156,53 @@ impl Session {
             }
             return;
         }
-        let with_ids = self.ids_in_force();
-        let parts: Vec<Vec<(String, SubscriptionOptions)>> = if with_ids && filters.len() > 1 {
-            filters.into_iter().map(|f| vec![f]).collect()
-        } else {
-            vec![filters]
+        // What this connection does not allow is answered here, as the broker would answer it
+        // (3.9.3), and never sent (3.2.2.3.11-13, MQTT-3.2.2-15).
+        let foreign_ids =
+            !properties.subscription_identifiers.is_empty() && !self.server.subscription_ids;
+        let mut refused = Vec::new();
+        let mut allowed = Vec::new();
+        for (i, (filter, options)) in filters.into_iter().enumerate() {
+            let code = match foreign_ids {
+                true => Some(reason::SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED),
+                false => self.server.filter_refusal(&filter),
+            };
+            match code {
+                Some(code) => refused.push((offset + i, filter, code)),
+                None => allowed.push((offset + i, filter, options)),
+            }
+        }
+        let total = allowed.len() + refused.len();
+        let whole = Subscribe {
+            packet_id: 1,
+            properties: properties.clone(),
+            filters: allowed.iter().map(|(_, f, o)| (f.clone(), *o)).collect(),
         };
-        if let (Some(token), true) = (token, parts.len() > 1) {
+        let too_large = self
+            .server
+            .size_refusal(&Packet::Subscribe(whole), self.config.protocol)
+            .is_some();
+        let with_ids = self.ids_in_force();
+        // One identifier per SUBSCRIBE (3.8.2.1.2); one filter per packet also when some are
+        // answered here (the rest are not contiguous) or when all would be too large.
+        let parts: Vec<Vec<(usize, String, SubscriptionOptions)>> =
+            if (with_ids || !refused.is_empty() || too_large) && allowed.len() > 1 {
+                allowed.into_iter().map(|f| vec![f]).collect()
+            } else if allowed.is_empty() {
+                Vec::new()
+            } else {
+                vec![allowed]
+            };
+        if let (Some(token), true) = (token, parts.len() + refused.len() > 1) {
             // Asked again, a part keeps its place in what was gathered so far.
             self.partial_subacks
                 .entry(token)
-                .or_insert_with(|| vec![None; parts.len()]);
+                .or_insert_with(|| vec![None; offset + total]);
         }
-        let mut offset = offset;
         for part in parts {
+            let (start, ..) = part[0];
+            let part: Vec<(String, SubscriptionOptions)> =
+                part.into_iter().map(|(_, f, o)| (f, o)).collect();
             // The request keeps the application's properties; the identifier is this packet's.
             let mut sent_properties = properties.clone();
             if with_ids {
@@ -156,25 +215,34 @@ impl Session {
                     self.set_subscription_id(filter, None);
                 }
             }
-            let packet_id = self.outbound.allocate_packet_id(&self.requests);
-            let packet = Subscribe {
-                packet_id,
+            let mut packet = Subscribe {
+                packet_id: 0,
                 properties: sent_properties,
                 filters: part.clone(),
             };
-            let len = part.len();
+            let refusal = self
+                .server
+                .size_refusal(&Packet::Subscribe(packet.clone()), self.config.protocol);
+            if let (Some(code), [(filter, _)]) = (refusal, &part[..]) {
+                refused.push((start, filter.clone(), code));
+                continue;
+            }
+            let packet_id = self.outbound.allocate_packet_id(&self.requests);
+            packet.packet_id = packet_id;
             self.requests.insert(
                 packet_id,
                 Control::Subscribe {
                     token,
                     filters: part,
-                    offset,
+                    offset: start,
                     properties: properties.clone(),
                 },
             );
-            offset += len;
             let seq = self.recorded(packet.filters.iter().map(|(f, _)| f));
             self.gate_at(now, seq, Gated::Send(Packet::Subscribe(packet)));
+        }
+        for (position, filter, code) in refused {
+            self.settle_filters(now, token, position, vec![(filter, code)]);
         }
     }
 
@@ -301,35 +369,59 @@ impl Session {
             return;
         };
         // A broker that answers fewer codes than filters refused the rest.
-        let codes: Vec<u8> = (0..filters.len())
-            .map(|i| {
-                reason_codes
+        let answered = filters
+            .into_iter()
+            .enumerate()
+            .map(|(i, (filter, options))| {
+                let code = reason_codes
                     .get(i)
                     .copied()
-                    .unwrap_or(reason::UNSPECIFIED_ERROR)
+                    .unwrap_or(reason::UNSPECIFIED_ERROR);
+                ((filter, options), code)
             })
-            .collect();
-        for ((filter, options), code) in filters.iter().zip(&codes) {
+            .collect::<Vec<_>>();
+        for ((filter, options), code) in &answered {
+            if reason::is_failure(*code)
+                || self.subscriptions.get(filter).is_some_and(|s| s.leaving)
+            {
+                continue;
+            }
+            self.record_subscription(filter, *options, true);
+            let granted = QoS::from_u8(*code).unwrap_or(options.qos);
+            self.subscriptions.set_granted(filter, granted);
+            self.response_topic_held(now, filter);
+        }
+        let codes = answered.into_iter().map(|((f, _), c)| (f, c)).collect();
+        self.settle_filters(now, token, offset, codes);
+    }
+
+    /// Filters answered (from `offset` in the application's request), by the broker or by the
+    /// limits of the connection: a refused one is forgotten; once every filter of the request
+    /// is answered, the application is told.
+    fn settle_filters(
+        &mut self,
+        now: u64,
+        token: Option<Token>,
+        offset: usize,
+        answered: Vec<(String, u8)>,
+    ) {
+        for (filter, code) in &answered {
             if self.subscriptions.get(filter).is_some_and(|s| s.leaving) {
                 continue; // unsubscribed meanwhile: its UNSUBSCRIBE follows this SUBSCRIBE
             }
             if reason::is_failure(*code) {
                 self.forget_subscriptions(std::slice::from_ref(filter));
                 self.response_topic_refused(filter, *code);
-            } else {
-                self.record_subscription(filter, *options, true);
-                let granted = QoS::from_u8(*code).unwrap_or(options.qos);
-                self.subscriptions.set_granted(filter, granted);
-                self.response_topic_held(now, filter);
             }
         }
         let Some(token) = token else {
             return;
         };
+        let codes = answered.into_iter().map(|(_, code)| code);
         let reason_codes = match self.partial_subacks.get_mut(&token) {
-            None => codes,
+            None => codes.collect(),
             Some(gathered) => {
-                for (i, code) in codes.into_iter().enumerate() {
+                for (i, code) in codes.enumerate() {
                     gathered[offset + i] = Some(code);
                 }
                 if gathered.iter().any(Option::is_none) {

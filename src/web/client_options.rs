@@ -11,7 +11,6 @@ use super::props;
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
 use crate::session::{Config, CopyPolicy, DedupConfig, Overflow};
-use crate::topic;
 
 /// Where the session is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +64,13 @@ fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
         if !(url.starts_with("ws://") || url.starts_with("wss://")) {
             return Err(InvalidArgument(format!(
                 "url \"{url}\" must start with ws:// or wss://"
+            )));
+        }
+        if url.contains('#') {
+            // A WebSocket URL has no fragment (RFC 6455 3): the browser would refuse it on
+            // every attempt.
+            return Err(InvalidArgument(format!(
+                "url \"{url}\" must not have a fragment (#...)"
             )));
         }
     }
@@ -147,6 +153,10 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     session.correlation_prefix = format!("{}-", random_suffix());
     refuse_mqttjs_names(&fields)?;
     fields.finish()?;
+    // The protocol's limits on every CONNECT field: the core's rule, named by option.
+    session
+        .validate()
+        .map_err(|e| InvalidArgument(e.to_string()))?;
     Ok(ClientOptions {
         urls,
         session,
@@ -215,7 +225,6 @@ fn read_will(value: &JsValue) -> Checked<LastWill> {
     let topic = fields
         .string("topic")?
         .ok_or_else(|| InvalidArgument("will.topic is required".into()))?;
-    topic::validate_topic_name(&topic).map_err(|e| InvalidArgument(format!("will.topic: {e}")))?;
     let payload = fields.bytes("payload")?.unwrap_or_default();
     let qos = fields
         .integer("qos", 0.0, 2.0)?

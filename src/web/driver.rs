@@ -17,7 +17,7 @@ use super::client_options::{self, Persistence};
 use super::clock::now_ms;
 use super::convert::{self, command_error, routing_object, store_failure};
 use super::error::invalid_argument;
-use super::idb::IdbStore;
+use super::idb::{DatabaseName, IdbStore};
 use super::page::PageListeners;
 use super::socket::{Probe, Socket, SocketEvent};
 use super::timer::Timer;
@@ -28,7 +28,7 @@ use crate::session::CommandError;
 struct State {
     client: Client,
     persistence: Persistence,
-    database: String,
+    database: DatabaseName,
     store: Option<Rc<IdbStore>>,
     /// The socket the core opened last, by its number.
     socket: Option<(u32, Socket)>,
@@ -315,6 +315,13 @@ impl Driver {
         Ok(Driver { state })
     }
 
+    /// The name the session is stored and shared across tabs under: the broker's identity and
+    /// the client id, never a credential of the URL (`session::storage_name`).
+    #[wasm_bindgen(getter, js_name = sessionName)]
+    pub fn session_name(&self) -> String {
+        self.state.borrow().database.name.clone()
+    }
+
     /// Loads the persisted session (falling back to memory, with a `storage` event, when
     /// IndexedDB is unusable), then starts connecting.
     pub async fn start(&self) -> Result<(), JsValue> {
@@ -323,7 +330,7 @@ impl Driver {
             (s.persistence, s.database.clone())
         };
         if persistence == Persistence::IndexedDb {
-            let loaded = match IdbStore::open(&database).await {
+            let loaded = match IdbStore::open_session(&database).await {
                 Ok(store) => store.load().await.map(|records| (store, records)),
                 Err(error) => Err(error),
             };

@@ -126,15 +126,47 @@ async fn transaction_result(tx: &IdbTransaction) -> Result<(), StoreError> {
     })
 }
 
+/// The database of one session (per broker identity and client id, see
+/// `session::storage_name`), and the name earlier versions gave it, built from the full URL,
+/// credentials and all: a session found under that name is moved, and the old database deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DatabaseName {
+    pub(crate) name: String,
+    legacy: String,
+}
+
 impl IdbStore {
-    /// The database name for one session: sessions are per broker and client id.
-    pub(crate) fn database_name(broker: &str, client_id: &str) -> String {
-        format!("wasmqtt:{broker}:{client_id}")
+    pub(crate) fn database_name(broker: &str, client_id: &str) -> DatabaseName {
+        DatabaseName {
+            name: crate::session::storage_name(broker, client_id),
+            legacy: format!("wasmqtt:{broker}:{client_id}"),
+        }
     }
 
     /// Opens (creating or upgrading) the database `name`.
     pub(crate) async fn open(name: &str) -> Result<IdbStore, StoreError> {
         Self::open_version(name, SCHEMA_VERSION).await
+    }
+
+    /// Opens a session's database, first moving into it a session stored under the legacy
+    /// name. A move that fails leaves the old database as it was, for the next load to move.
+    pub(crate) async fn open_session(name: &DatabaseName) -> Result<IdbStore, StoreError> {
+        let store = Self::open(&name.name).await?;
+        if name.legacy != name.name && database_exists(&name.legacy).await {
+            let _ = store.migrate_from(&name.legacy).await;
+        }
+        Ok(store)
+    }
+
+    async fn migrate_from(&self, legacy: &str) -> Result<(), StoreError> {
+        let old = Self::open(legacy).await?;
+        let loaded = old.load().await?;
+        // A session already here is newer than the one left under the old name.
+        if self.load().await?.records.is_empty() {
+            self.replace_all(&loaded.records).await?;
+        }
+        drop(old);
+        Self::delete_database(legacy).await
     }
 
     async fn open_version(name: &str, version: u32) -> Result<IdbStore, StoreError> {
@@ -255,7 +287,6 @@ impl IdbStore {
     }
 
     /// Deletes the whole database `name`.
-    #[cfg(test)]
     pub(crate) async fn delete_database(name: &str) -> Result<(), StoreError> {
         let request = factory()?
             .delete_database(name)
@@ -269,6 +300,30 @@ impl Drop for IdbStore {
         self.db.set_onversionchange(None);
         self.db.close();
     }
+}
+
+/// Whether a database `name` exists (`indexedDB.databases()`; where a browser lacks it, none is
+/// taken to: opening one to look would create it).
+async fn database_exists(name: &str) -> bool {
+    let Ok(factory) = factory() else {
+        return false;
+    };
+    let listed = js_sys::Reflect::get(&factory, &"databases".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .and_then(|databases| databases.call0(&factory).ok());
+    let Some(promise) = listed.and_then(|p| p.dyn_into::<Promise>().ok()) else {
+        return false;
+    };
+    let Ok(list) = JsFuture::from(promise).await else {
+        return false;
+    };
+    Array::from(&list).iter().any(|info| {
+        js_sys::Reflect::get(&info, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .is_some_and(|n| n == name)
+    })
 }
 
 fn upgrade(db: &IdbDatabase) {

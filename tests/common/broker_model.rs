@@ -1,13 +1,15 @@
 //! A model broker for one persistent client session (MQTT 5, clean start false), for the
 //! randomized fault tests of the session and of the whole client: it routes what it receives to
 //! the subscriptions, keeps its own in-flight QoS 1 and 2 messages and resends them on the next
-//! connection (MQTT-4.4.0-1), resolves topic aliases as a receiver must, and fails the test on a
-//! protocol violation.
+//! connection (MQTT-4.4.0-1), resolves topic aliases as a receiver must, checks the limits its
+//! CONNACK set, and fails the test on a protocol violation.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use wasmqtt::codec::{Ack, ConnAck, Packet, Properties, Publish, QoS, SubAck};
+use wasmqtt::codec::{
+    encoded_len, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, SubAck,
+};
 use wasmqtt::topic;
 
 /// xorshift64*: small, seeded, enough for a test.
@@ -49,6 +51,14 @@ pub struct Broker {
     pub alias_hits: u32,
     /// Subscription identifiers supported (else CONNACK says not, and copies carry none).
     pub ids: bool,
+    /// The limits the next CONNACK sets, and those of this connection.
+    pub receive_maximum: u16,
+    pub maximum_packet_size: Option<u32>,
+    /// QoS 2 PUBLISH received on this connection, PUBCOMP not yet sent: what the client's send
+    /// quota counts (4.9; QoS 1 is acknowledged at once here).
+    pub unacknowledged: HashSet<u16>,
+    /// The most of them at once, over the run.
+    pub most_unacknowledged: usize,
 }
 
 impl Broker {
@@ -143,8 +153,10 @@ impl Broker {
                 self.connected = true;
                 let session_present = self.has_session;
                 self.has_session = true;
+                self.unacknowledged.clear();
                 let properties = Properties {
-                    receive_maximum: Some(5),
+                    receive_maximum: Some(self.receive_maximum),
+                    maximum_packet_size: self.maximum_packet_size,
                     topic_alias_maximum: (self.alias_maximum > 0).then_some(self.alias_maximum),
                     subscription_identifier_available: (!self.ids).then_some(0),
                     ..Default::default()
@@ -187,11 +199,29 @@ impl Broker {
                 }));
             }
             Packet::Publish(mut publish) => {
+                if let Some(max) = self.maximum_packet_size {
+                    let size = encoded_len(&Packet::Publish(publish.clone()), ProtocolVersion::V5);
+                    assert!(
+                        size <= max as usize,
+                        "MQTT-3.2.2-15: {size} bytes, limit {max}"
+                    );
+                }
+                if let (QoS::ExactlyOnce, Some(id)) = (publish.qos, publish.packet_id) {
+                    self.unacknowledged.insert(id);
+                    let count = self.unacknowledged.len();
+                    assert!(
+                        count <= usize::from(self.receive_maximum),
+                        "MQTT-3.3.4-7: {count} unacknowledged, Receive Maximum {}",
+                        self.receive_maximum
+                    );
+                    self.most_unacknowledged = self.most_unacknowledged.max(count);
+                }
                 self.resolve_alias(&mut publish);
                 self.receive(publish, to_client)
             }
             Packet::PubRel(ack) => {
                 self.inbound_qos2.remove(&ack.packet_id);
+                self.unacknowledged.remove(&ack.packet_id);
                 to_client.push_back(Packet::PubComp(Ack::new(ack.packet_id)));
             }
             Packet::PubAck(ack) | Packet::PubComp(ack) => {

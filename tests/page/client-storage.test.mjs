@@ -29,8 +29,15 @@ async function observer(topic, show = (payload) => payload.toString()) {
   return { seen, end: () => client.endAsync() };
 }
 
-/** The IndexedDB database of one persistent session (see src/web/idb.rs). */
-const databaseName = (url, clientId) => `wasmqtt:${url}:${clientId}`;
+/**
+ * The IndexedDB database of one persistent session: the broker's identity (scheme, host, port,
+ * path) and the client id, as src/session/store_name.rs builds it.
+ */
+const databaseName = (url, clientId) => {
+  const u = new URL(url);
+  const port = u.port || (u.protocol === 'wss:' ? '443' : '80');
+  return `wasmqtt:${u.protocol}//${u.hostname}:${port}${u.pathname}:${clientId}`;
+};
 
 /** Every entry of the session's object store, as [key, value] with values made printable. */
 const storedEntries = (page, name) => page.evaluate(async (name) => {
@@ -239,4 +246,97 @@ test('a used-up storage quota: STORE_QUOTA_EXCEEDED, the client carries on in me
     await user.close();
     await watcher.end();
   }
+});
+
+/** Everything a script of the origin can read of the page's storage, as text. */
+const everyStorageArea = (page) => page.evaluate(async () => {
+  const text = (value) => (value instanceof Uint8Array ? new TextDecoder('latin1').decode(value) : JSON.stringify(value));
+  const get = (request) => new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const found = [];
+  for (const { name } of await indexedDB.databases()) {
+    found.push(`indexedDB name ${name}`);
+    const db = await get(indexedDB.open(name));
+    for (const storeName of db.objectStoreNames) {
+      const store = db.transaction(storeName).objectStore(storeName);
+      const [keys, values] = [await get(store.getAllKeys()), await get(store.getAll())];
+      keys.forEach((key, i) => found.push(`indexedDB ${name} ${storeName} ${text(key)} = ${text(values[i])}`));
+    }
+    db.close();
+  }
+  for (const [area, storage] of [['localStorage', localStorage], ['sessionStorage', sessionStorage]]) {
+    for (let i = 0; i < storage.length; i++) found.push(`${area} ${storage.key(i)} = ${storage.getItem(storage.key(i))}`);
+  }
+  const locks = await navigator.locks.query();
+  for (const lock of [...locks.held, ...locks.pending]) found.push(`lock ${lock.name}`);
+  return found;
+});
+
+test('no credential of the URL or the options appears in any storage area (issue #15.3)', async () => {
+  const context = await h.browser.newContext();
+  const page = await h.page({ context });
+  const port = new URL(h.broker.wsUrl).port;
+  const url = `ws://URLUSERx1:URLPASSx1@127.0.0.1:${port}/?access_token=TOKENx1`;
+  const options = { clientId: 'no-secrets', clean: false, username: 'OPTUSERx1', password: 'OPTPASSx1' };
+  await startClient(page, url, options);
+  assert.deepEqual((await log(page)).filter((e) => e.event === 'connect').length, 1, 'connected to mosquitto');
+  await page.evaluate(async () => {
+    await window.client.subscribe('secrets/x', { qos: 1 }, () => {});
+    await window.client.publish('secrets/x', 'stored', { qos: 1 });
+  });
+  // A message waiting in the outbox, and the tab's hand-over written at page hide, too.
+  await page.evaluate(() => {
+    window.client.publish('secrets/y', 'queued', { qos: 2 }).catch(() => {});
+    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+  });
+  const found = await everyStorageArea(page);
+  const name = databaseName(h.broker.wsUrl, options.clientId);
+  assert.ok(found.includes(`indexedDB name ${name}`), `the session is stored under ${name}: ${found.join('\n')}`);
+  assert.ok(found.some((line) => line.startsWith(`lock ${name}`)), 'the tab lock has the same name');
+  assert.ok(found.some((line) => line.includes('s/secrets/x')), `records were written: ${found.join('\n')}`);
+  for (const secret of ['URLUSERx1', 'URLPASSx1', 'TOKENx1', 'OPTPASSx1']) {
+    const leaks = found.filter((line) => line.includes(secret));
+    assert.deepEqual(leaks, [], `${secret} stored`);
+  }
+  await page.evaluate(() => window.client.end(true));
+  await context.close();
+});
+
+test('a session stored under the old URL-derived name is moved and the old database deleted', async () => {
+  const context = await h.browser.newContext();
+  const page = await h.page({ context });
+  const url = `${h.broker.wsUrl}?access_token=OLDTOKENx2`;
+  const clientId = 'migrated-1';
+  const legacy = `wasmqtt:${url}:${clientId}`;
+  // An unconfirmed QoS 1 subscription, as an earlier version stored it (src/session/store.rs).
+  await page.evaluate(async (legacy) => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(legacy, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('records');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const tx = db.transaction('records', 'readwrite');
+    tx.objectStore('records').put(new Uint8Array([1, 1]), 's/migrated/x');
+    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onabort = () => reject(tx.error); });
+    db.close();
+  }, legacy);
+  await startClient(page, url, { clientId, clean: false });
+  const names = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+  assert.deepEqual(names, [databaseName(url, clientId)], 'only the new database is left');
+  assert.ok((await storedEntries(page, names[0])).some(([key]) => key === 's/migrated/x'), 'the record moved');
+  // The moved subscription is in force: the session subscribed it again at connect.
+  const publisher = mqtt.connect(h.broker.tcpUrl, { protocolVersion: 5 });
+  await new Promise((resolve) => publisher.once('connect', resolve));
+  const received = page.evaluate(() => new Promise((resolve) => window.client.on('message', (_topic, _payload, m) => resolve(m.text))));
+  await until(async () => {
+    await publisher.publishAsync('migrated/x', 'after the move', { qos: 1 });
+    return Promise.race([received, sleep(200).then(() => null)]);
+  }, 5_000, 'a message on the moved subscription');
+  assert.equal(await received, 'after the move');
+  await publisher.endAsync();
+  await page.evaluate(() => window.client.end(true));
+  await context.close();
 });
