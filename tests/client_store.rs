@@ -359,3 +359,27 @@ fn the_message_rate_counts_deliveries_over_the_last_seconds() {
     w.advance(10_000);
     assert_eq!(w.client.metrics(w.now).messages_per_second, 0.0);
 }
+
+#[test]
+fn a_publish_queued_before_connack_that_exceeds_its_maximum_packet_size_fails_unsent() {
+    let mut w = World::memory(client_config(&[A]));
+    w.start();
+    let socket = w.live();
+    let token = w.publish("t", &"x".repeat(500), QoS::AtLeastOnce);
+    w.take(socket);
+    let limits = Properties {
+        maximum_packet_size: Some(100),
+        ..Properties::default()
+    };
+    let connack = wasmqtt::codec::ConnAck {
+        session_present: false,
+        code: 0,
+        properties: limits,
+    };
+    w.deliver(socket, &[Packet::ConnAck(connack)]);
+    assert!(
+        publishes(&w.take(socket)).is_empty(),
+        "MQTT-3.1.2-24: nothing larger than the broker's Maximum Packet Size is sent"
+    );
+    assert_eq!(w.outcome(token), Some(Err("PACKET_TOO_LARGE".to_string())));
+}
