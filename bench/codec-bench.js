@@ -1,4 +1,5 @@
 // The codec benchmark, run inside the page (bench/codec.html): wasmqtt's JS-visible codec API
+// (the `wasmqtt/codec` entry, pkg/codec.js, passed in as `wasmqtt`)
 // against mqtt-packet (MQTT.js's parser and generator), on the same streams, in the same page.
 // Each side starts from and ends with what an application has: bytes in, packet objects with
 // Uint8Array payloads out, and back.

@@ -1,35 +1,46 @@
-// wasmqtt's low-level codec: MQTT packets as plain objects to bytes and back, by the Rust codec.
-// Packets cross into and out of wasm as records (layout in src/web/codec_record.rs): runs of u32
-// words read and written here through typed arrays over wasm memory, so that a chunk of packets
-// costs a few calls into wasm, not a few per field. Checks of JavaScript types and ranges are
-// made here, with the field's name; every protocol rule is the Rust codec's.
-import { CodecEncoder, CodecParser } from './wasmqtt.js';
+// wasmqtt's low-level codec (`wasmqtt/codec`): MQTT packets as plain objects to bytes and back,
+// by the Rust codec, in a wasm of its own (a client bundle does not carry it). Packets cross into
+// and out of wasm as records (layout in src/web/codec_record.rs, its constants read from the wasm
+// at load): runs of u32 words read and written here through typed arrays over wasm memory, so
+// that a chunk of packets costs a few calls into wasm, not a few per field. Checks of JavaScript
+// types and ranges are made here, with the field's name; every protocol rule is the Rust codec's.
+import init, { CodecEncoder, CodecParser, recordLayout, setErrorClass } from './wasmqtt_codec.js';
 import { mqttError } from './errors.js';
+import { wasmLoader } from './load.js';
 
-const TYPES = [undefined, 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp',
-  'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
-const HAS_PROPERTIES = 1 << 8;
-const HAS_WILL_PROPERTIES = 1 << 9;
-const NO_PACKET_ID = 0xffffffff;
-// What CodecEncoder.encode returns for a packet it refuses (src/web/codec_api.rs).
-const REFUSED = 0xffffffff;
-// Record header flags (src/web/codec_api.rs).
-const FAILED = 1;
-const PROPERTIES = 2;
+export { MqttError } from './errors.js';
+
+// The record layout's constants (src/web/codec_record.rs, codec_api.rs), set by load().
+let TYPES, HAS_PROPERTIES, HAS_WILL_PROPERTIES, TYPE_MASK, NO_PACKET_ID, REFUSED;
+let HEADER, COUNT, FLAGS, START, CARRIED, FAILED, PROPERTIES;
+let TYPE_NUMBERS;
 
 let memory = null;
 let heap = new Uint8Array(0);
 let words = new Uint32Array(0);
 
-/** Called by load() once the wasm module is instantiated. */
-export function attachCodec(wasmMemory) {
-  memory = wasmMemory;
-}
+/**
+ * Loads the codec's wasm module once; the codec is synchronous after. `wasmUrl`: where to fetch
+ * wasmqtt_codec_bg.wasm, when the default (beside this module) does not fit.
+ */
+export const load = wasmLoader({
+  init,
+  setErrorClass,
+  file: 'wasmqtt_codec_bg.wasm',
+  defaultUrl: () => new URL('wasmqtt_codec_bg.wasm', import.meta.url),
+  loaded: (wasm) => {
+    const layout = recordLayout();
+    ({ TYPES, HAS_PROPERTIES, HAS_WILL_PROPERTIES, TYPE_MASK, NO_PACKET_ID, REFUSED } = layout);
+    ({ HEADER, COUNT, FLAGS, START, CARRIED, FAILED, PROPERTIES } = layout.header);
+    TYPE_NUMBERS = Object.fromEntries(TYPES.map((name, i) => [name, i]).filter(([name]) => name !== ''));
+    memory = wasm.memory;
+  },
+});
 
 /** Renews the views after wasm memory grew (growing detaches the old buffer). */
 function refresh() {
   if (heap.byteLength === 0) {
-    if (memory === null) throw mqttError('NOT_LOADED', 'the codec needs the wasm module: call and await load() first');
+    if (memory === null) throw mqttError('NOT_LOADED', 'the codec needs the wasm module: call and await load() (from wasmqtt/codec) first');
     heap = new Uint8Array(memory.buffer);
     words = new Uint32Array(memory.buffer);
   }
@@ -110,12 +121,12 @@ function parse(raw, bytes) {
   heap.set(bytes, at);
   const record = raw.push(bytes.length) >>> 2;
   refresh();
-  const count = words[record + 1];
-  const flags = words[record + 2];
+  const count = words[record + COUNT];
+  const flags = words[record + FLAGS];
   input = bytes.buffer;
   inputOffset = bytes.byteOffset;
-  bufferStart = words[record + 3];
-  carried = words[record + 4];
+  bufferStart = words[record + START];
+  carried = words[record + CARRIED];
   let properties = null;
   if ((flags & PROPERTIES) !== 0) {
     // Made by props.rs for the whole chunk at once, before the record is read: this call may
@@ -126,11 +137,11 @@ function parse(raw, bytes) {
   const w = words;
   const packets = new Array(count);
   let k = 0;
-  let i = record + 5;
+  let i = record + HEADER;
   for (let n = 0; n < count; n++) {
     const head = w[i++];
     let packet;
-    switch (head & 0xff) {
+    switch (head & TYPE_MASK) {
       case 1: {
         packet = { type: 'connect', protocolVersion: w[i], clientId: text(w[i + 4], w[i + 5]), clean: w[i + 2] === 1, keepalive: w[i + 3] };
         if (w[i + 1] === 1) packet.bridge = true;
@@ -161,7 +172,7 @@ function parse(raw, bytes) {
         break;
       }
       case 4: case 5: case 6: case 7:
-        packet = { type: TYPES[head & 0xff], packetId: w[i], reasonCode: w[i + 1] };
+        packet = { type: TYPES[head & TYPE_MASK], packetId: w[i], reasonCode: w[i + 1] };
         i += 2;
         break;
       case 8: {
@@ -178,7 +189,7 @@ function parse(raw, bytes) {
       case 9: case 11: {
         const packetId = w[i];
         const end = i + 2 + w[i + 1];
-        packet = { type: TYPES[head & 0xff], packetId, reasonCodes: Array.from(w.subarray(i + 2, end)) };
+        packet = { type: TYPES[head & TYPE_MASK], packetId, reasonCodes: Array.from(w.subarray(i + 2, end)) };
         i = end;
         break;
       }
@@ -191,10 +202,10 @@ function parse(raw, bytes) {
         break;
       }
       case 12: case 13:
-        packet = { type: TYPES[head & 0xff] };
+        packet = { type: TYPES[head & TYPE_MASK] };
         break;
       default: // 14 DISCONNECT, 15 AUTH
-        packet = { type: TYPES[head & 0xff], reasonCode: w[i++] };
+        packet = { type: TYPES[head & TYPE_MASK], reasonCode: w[i++] };
     }
     if ((head & HAS_PROPERTIES) !== 0) packet.properties = properties[k++];
     if ((head & HAS_WILL_PROPERTIES) !== 0) packet.will.properties = properties[k++];
@@ -390,7 +401,6 @@ function checkFields(value, kind, name) {
   }
 }
 
-const TYPE_NUMBERS = Object.fromEntries(TYPES.map((name, i) => [name, i]).slice(1));
 const EMPTY = new Uint8Array(0);
 
 // The payload of the PUBLISH being encoded: its Uint8Array, or where its UTF-8 is in the byte

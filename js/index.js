@@ -2,39 +2,25 @@
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
 // events into Promises, listeners and async iterators.
 import init, { Driver, topicMatches, setErrorClass } from './wasmqtt.js';
-import { attachCodec } from './codec.js';
 import { MqttError, mqttError, closedError } from './errors.js';
+import { wasmLoader } from './load.js';
 import { TabLink } from './tabs.js';
 
-export { encodePacket, decodePackets, PacketParser } from './codec.js';
 export { MqttError };
 
-let loading = null;
 let loaded = false;
 
 /**
- * Loads the wasm module once. Called by `connect`; call it yourself to load early, and before
- * using the codec (`encodePacket`, `decodePackets`, `PacketParser`), which is synchronous.
+ * Loads the wasm module once. Called by `connect`; call it yourself to load early. (The codec,
+ * `wasmqtt/codec`, has a wasm and a `load` of its own.)
  */
-export function load(wasmUrl) {
-  const url = wasmUrl ?? new URL('wasmqtt_bg.wasm', import.meta.url);
-  loading ??= init({ module_or_path: url }).then((wasm) => {
-    attachCodec(wasm.memory);
-    setErrorClass(MqttError);
-    loaded = true;
-    return wasm;
-  }, (cause) => {
-    loading = null;
-    throw mqttError(
-      'WASM_LOAD_FAILED',
-      `could not load the wasm module from ${url}: ${cause?.message ?? cause}. If a bundler moved this ` +
-        'module (e.g. Vite pre-bundling: add optimizeDeps: { exclude: ["wasmqtt"] }), serve ' +
-        'wasmqtt_bg.wasm and pass its URL as the wasmUrl option.',
-      { cause },
-    );
-  });
-  return loading;
-}
+export const load = wasmLoader({
+  init,
+  setErrorClass,
+  file: 'wasmqtt_bg.wasm',
+  defaultUrl: () => new URL('wasmqtt_bg.wasm', import.meta.url),
+  loaded: () => { loaded = true; },
+});
 
 /**
  * Connects to `url` (or the first reachable of a list) and resolves with a client once the
@@ -268,7 +254,17 @@ export class MqttClient {
    * once without DISCONNECT, so the broker publishes the will (what is persisted stays persisted
    * and resumes on the next connect).
    */
-  async end(options = {}) {
+  end(options = {}, ...rest) {
+    // MQTT.js's forms: end(force), end(force, cb), end(force, opts, cb), end(cb).
+    if (typeof options === 'function') [options, rest] = [{}, [options]];
+    const callback = typeof rest.at(-1) === 'function' ? rest.at(-1) : null;
+    if (typeof options === 'boolean') options = { ...(rest.length > 1 ? rest[0] : {}), force: options };
+    const ended = this.#end(options);
+    if (callback) ended.then(() => callback(), (error) => callback(error));
+    return ended;
+  }
+
+  async #end(options) {
     Driver.checkEndOptions(options);
     if (this.#ended) return;
     this.#ended = true;

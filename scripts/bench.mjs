@@ -27,7 +27,9 @@ const RESULTS = path.join(ROOT, 'bench/results');
 mkdirSync(RESULTS, { recursive: true });
 
 if (parts.some((p) => ['size', 'throughput', 'latency', 'memory'].includes(p)) || !existsSync(path.join(ROOT, 'pkg/wasmqtt_bg.wasm'))) {
-  execFileSync('bash', ['scripts/build-wasm.sh'], { cwd: ROOT, stdio: 'inherit' });
+  // The size part profiles a copy that keeps function names (scripts/bench-size.mjs).
+  const names = parts.includes('size') ? { WASMQTT_WASM_NAMES: path.join(ROOT, 'bench/.build/names') } : {};
+  execFileSync('bash', ['scripts/build-wasm.sh'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...names } });
 }
 
 for (const part of parts) {

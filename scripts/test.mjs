@@ -82,6 +82,7 @@ try {
     count('wasm package build', { passed: 0, failed: 1, skipped: 0 }, build.code);
   } else {
     await check('TypeScript definitions (tsc --noEmit)', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tests/types']);
+    await check('size budget (minimal Vite app, gzip)', process.execPath, ['scripts/check-size.mjs']);
     // A file's tests share the timeout; the fault suite's file takes a few minutes.
     const { code, output } = await run(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=300000', 'tests/page/']);
     count('page-level tests (playwright-core)', tapCounts(output), code);

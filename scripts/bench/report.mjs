@@ -115,7 +115,7 @@ export function writeReport() {
   // Size.
   out('## Bundle size', '');
   if (size) {
-    out('What a dashboard downloads (gzip level 9; wasmqtt\'s JS is the facade and bindings bundled and minified by esbuild).', '',
+    out('What a dashboard downloads (gzip level 9): for wasmqtt, every asset `vite build` emits for a minimal app of `import { connect } from \'wasmqtt\'` (bench/size-results.md, bench/SIZE.md).', '',
       '| what | raw KiB | gzip KiB |', '| --- | ---: | ---: |', ...size.rows.map((r) => `| ${r.name} | ${kib(r.raw)} | ${kib(r.gzip)} |`));
   } else out('Not measured yet (`npm run bench:size`).');
   out('');

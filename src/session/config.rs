@@ -49,8 +49,9 @@ pub struct Config {
     pub connect_properties: Properties,
     /// Most outgoing QoS 1/2 messages in flight; the broker's Receive Maximum caps it further.
     pub max_inflight: u16,
-    /// ms to wait for PINGRESP (or anything) after a PINGREQ before the link counts as lost.
-    pub ping_timeout_ms: u64,
+    /// How the link is judged dead: a fixed timeout after a PINGREQ (ms to wait for PINGRESP or
+    /// anything), or the adaptive heartbeat (see `heartbeat.rs`).
+    pub keepalive: super::Keepalive,
     pub queue_max_messages: usize,
     pub queue_max_bytes: usize,
     /// Backpressure turns on above this share of either queue limit, off below the low one.
@@ -88,7 +89,9 @@ impl Config {
             will: None,
             connect_properties: Properties::default(),
             max_inflight: u16::MAX,
-            ping_timeout_ms: 10_000,
+            keepalive: super::Keepalive::Fixed {
+                ping_timeout_ms: 10_000,
+            },
             queue_max_messages: 10_000,
             queue_max_bytes: 16 * 1024 * 1024,
             high_watermark: 0.8,

@@ -19,6 +19,7 @@ mod config;
 mod copies;
 mod dedup;
 mod event;
+mod heartbeat;
 mod inbound;
 mod limits;
 mod outbound;
@@ -44,6 +45,7 @@ pub use auth::AuthError;
 pub use config::{Config, ConfigError, DedupConfig, Overflow};
 pub use copies::CopyPolicy;
 pub use event::{is_permanent_refusal, CommandError, Event, Goodbye, LostReason, Token};
+pub use heartbeat::{Keepalive, ADAPTIVE_BASE_MS, MISSED_BEATS};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
@@ -53,6 +55,7 @@ use alias::{OutboundAliases, Use};
 use auth::AuthState;
 use copies::ExpectedCopies;
 use dedup::SeenIds;
+use heartbeat::{Beat, Heartbeat};
 use limits::ServerLimits;
 use outbound::{Outbound, PubRec};
 use request::Requests;
@@ -100,7 +103,10 @@ pub struct Metrics {
     pub received: u64,
     pub duplicates_dropped: u64,
     pub reconnects: u64,
+    /// The smoothed PINGREQ / PINGRESP round trip, once measured.
     pub rtt_ms: Option<u64>,
+    /// The time between PINGREQs now (adaptive keepalive follows the round trip; 0: off).
+    pub keepalive_interval_ms: u64,
     /// PUBLISH packets sent with an empty topic name, standing on a topic alias.
     pub topic_alias_hits: u64,
     /// Inbound copies for overlapping subscriptions taken as such and not delivered again.
@@ -111,12 +117,7 @@ pub struct Session {
     config: Config,
     link: Link,
     server: ServerLimits,
-    keep_alive_ms: u64,
-    last_sent: u64,
-    /// When the broker last sent anything: silence from it is noticed even while we send.
-    last_received: u64,
-    ping_sent_at: Option<u64>,
-    rtt_ms: Option<u64>,
+    heartbeat: Heartbeat,
     connections: u64,
 
     out_packets: VecDeque<Packet>,
@@ -162,11 +163,7 @@ impl Session {
         Session {
             link: Link::Down,
             server: ServerLimits::default(),
-            keep_alive_ms: u64::from(config.keep_alive) * 1000,
-            last_sent: 0,
-            last_received: 0,
-            ping_sent_at: None,
-            rtt_ms: None,
+            heartbeat: Heartbeat::new(config.keepalive),
             connections: 0,
             out_packets: VecDeque::new(),
             events: VecDeque::new(),
@@ -300,7 +297,12 @@ impl Session {
             received: self.received,
             duplicates_dropped: self.duplicates_dropped,
             reconnects: self.connections.saturating_sub(1),
-            rtt_ms: self.rtt_ms,
+            rtt_ms: self.heartbeat.rtt_ms(),
+            keepalive_interval_ms: if self.link == Link::Up {
+                self.heartbeat.interval_ms()
+            } else {
+                0
+            },
             topic_alias_hits: self.outbound_aliases.hits(),
             copies_dropped: self.copies_dropped,
         }
@@ -325,7 +327,6 @@ impl Session {
         self.reset_connection();
         self.auth_connecting();
         self.link = Link::AwaitingConnAck;
-        self.last_received = now;
         self.send(now, connect);
     }
 
@@ -342,8 +343,8 @@ impl Session {
             return; // late bytes from a connection already given up
         }
         // Any packet proves the link alive; a PINGRESP also gives the round trip.
-        let ping_sent_at = self.ping_sent_at.take();
-        self.last_received = now;
+        self.heartbeat
+            .received(now, matches!(packet, Packet::PingResp));
         if self.link == Link::AwaitingConnAck {
             match packet {
                 Packet::ConnAck(connack) => self.handle_connack(now, connack),
@@ -393,11 +394,7 @@ impl Session {
             Packet::UnsubAck(unsuback) => {
                 self.handle_unsuback(now, unsuback.packet_id, unsuback.reason_codes)
             }
-            Packet::PingResp => {
-                self.rtt_ms = ping_sent_at
-                    .map(|at| now.saturating_sub(at))
-                    .or(self.rtt_ms)
-            }
+            Packet::PingResp => {} // the heartbeat took it
             Packet::Disconnect(disconnect) => {
                 self.connection_over(LostReason::ServerDisconnect(disconnect.reason_code))
             }
@@ -416,17 +413,14 @@ impl Session {
 
     /// Call at (or after) the deadline from [`Session::poll_timeout`]. Spurious calls are harmless.
     pub fn handle_timeout(&mut self, now: u64) {
-        if self.link == Link::Up && self.keep_alive_ms > 0 {
-            match self.ping_sent_at {
-                Some(sent_at) if now >= sent_at + self.config.ping_timeout_ms => {
+        if self.link == Link::Up {
+            match self.heartbeat.on_timeout(now) {
+                Some(Beat::Dead) => {
                     self.connection_over(LostReason::KeepAliveTimeout);
                     return;
                 }
-                None if now >= self.quiet_since() + self.keep_alive_ms => {
-                    self.send(now, Packet::PingReq);
-                    self.ping_sent_at = Some(now);
-                }
-                _ => {}
+                Some(Beat::Ping) => self.send(now, Packet::PingReq),
+                None => {}
             }
         }
         for event in self.outbound.expire(now, &mut self.log) {
@@ -661,10 +655,8 @@ impl Session {
 
     /// The earliest time [`Session::handle_timeout`] must be called, if any.
     pub fn poll_timeout(&self) -> Option<u64> {
-        let keepalive = match (self.link, self.keep_alive_ms, self.ping_sent_at) {
-            (Link::Up, 0, _) => None,
-            (Link::Up, _, Some(sent_at)) => Some(sent_at + self.config.ping_timeout_ms),
-            (Link::Up, ms, None) => Some(self.quiet_since() + ms),
+        let keepalive = match self.link {
+            Link::Up => self.heartbeat.poll_timeout(),
             _ => None,
         };
         let dedup = self
@@ -680,26 +672,17 @@ impl Session {
 
     // --- internals ---------------------------------------------------------------------------
 
-    /// Since when the link has been quiet in either direction. We must send within the keep
-    /// alive (MQTT-3.1.2-20), and a broker that has sent nothing for as long may be gone
-    /// (a half-open link while we publish steadily): either way a PINGREQ goes out, and no
-    /// answer within the ping timeout ends the connection (3.1.2.10).
-    fn quiet_since(&self) -> u64 {
-        self.last_sent.min(self.last_received)
-    }
-
     fn next_token(&mut self) -> Token {
         self.next_token = self.next_token.wrapping_add(1);
         self.next_token
     }
 
-    fn send(&mut self, now: u64, mut packet: Packet) {
+    fn send(&mut self, _now: u64, mut packet: Packet) {
         if let Packet::Publish(publish) = &mut packet {
             if !publish.dup {
                 self.alias_outgoing(publish);
             }
         }
-        self.last_sent = now;
         self.out_packets.push_back(packet);
     }
 
@@ -785,7 +768,7 @@ impl Session {
     }
 
     fn reset_connection(&mut self) {
-        self.ping_sent_at = None;
+        self.heartbeat.disconnected();
         self.inbound_aliases.clear();
         self.inbound_unacknowledged.clear();
         // MQTT-3.3.2-7: no alias outlives its network connection.
@@ -799,7 +782,7 @@ impl Session {
 
     fn connection_over(&mut self, reason: LostReason) {
         self.link = Link::Down;
-        self.ping_sent_at = None;
+        self.heartbeat.disconnected();
         self.auth_over();
         // A request without its reply may or may not have reached the broker: ask again on
         // the next connection (both requests are idempotent) and settle it with that reply.
@@ -856,11 +839,11 @@ impl Session {
                     .min(self.server.topic_alias_maximum),
             );
         }
-        self.keep_alive_ms = u64::from(
-            properties
-                .server_keep_alive
-                .unwrap_or(self.config.keep_alive),
-        ) * 1000;
+        // MQTT-3.2.2-21: the Server Keep Alive replaces ours.
+        let keep_alive = properties
+            .server_keep_alive
+            .unwrap_or(self.config.keep_alive);
+        self.heartbeat.connected(now, keep_alive);
         self.response_information = properties
             .response_information
             .clone()

@@ -10,7 +10,7 @@ use super::options::{Checked, Fields, InvalidArgument};
 use super::props;
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
-use crate::session::{Config, CopyPolicy, DedupConfig, Overflow};
+use crate::session::{Config, CopyPolicy, DedupConfig, Keepalive, Overflow};
 
 /// Where the session is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,9 +90,19 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         .unwrap_or_else(|| format!("wasmqtt-{}", random_suffix()));
     let mut session = Config::new(protocol, client_id);
     session.clean_start = fields.bool("clean")?.unwrap_or(true);
-    session.keep_alive = fields
-        .integer("keepalive", 0.0, 65535.0)?
-        .map_or(60, |n| n as u16);
+    // 'auto': the adaptive heartbeat, within a Keep Alive of 60 s told to the broker.
+    let adaptive = fields
+        .get("keepalive")
+        .and_then(|v| v.as_string())
+        .is_some();
+    session.keep_alive = if adaptive {
+        fields.choice("keepalive", &["auto"])?;
+        60
+    } else {
+        fields
+            .integer("keepalive", 0.0, 65535.0)?
+            .map_or(60, |n| n as u16)
+    };
     session.username = fields.string("username")?;
     session.password = fields.bytes("password")?.map(Bytes::from);
     if let Some(will) = fields.get("will") {
@@ -110,9 +120,18 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     let connect_timeout_ms = fields
         .integer("connectTimeout", 1.0, 600_000.0)?
         .map_or(30_000, |n| n as u32);
-    session.ping_timeout_ms = fields
-        .integer("pingTimeout", 1.0, 600_000.0)?
-        .map_or(10_000, |n| n as u64);
+    let ping_timeout_ms = fields.integer("pingTimeout", 1.0, 600_000.0)?;
+    session.keepalive = match (adaptive, ping_timeout_ms) {
+        (true, Some(_)) => {
+            return Err(InvalidArgument(
+                "pingTimeout goes with a fixed keepalive: keepalive 'auto' judges the link by missed beats".into(),
+            ))
+        }
+        (true, None) => Keepalive::Adaptive,
+        (false, timeout) => Keepalive::Fixed {
+            ping_timeout_ms: timeout.map_or(10_000, |n| n as u64),
+        },
+    };
     session.max_inflight = fields
         .integer("maxInflight", 1.0, 65535.0)?
         .map_or(u16::MAX, |n| n as u16);

@@ -3,7 +3,7 @@
 //! through memory both sides see (records, codec_record.rs), so crossing the boundary costs a
 //! few calls per chunk instead of a few per field.
 
-use js_sys::Array;
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::codec_record::{self, type_name, BadRecord, ToEncode};
@@ -39,10 +39,51 @@ fn decode_error(error: DecodeError) -> JsValue {
 /// buffered bytes start in wasm memory once the input is appended, and how many of them were
 /// buffered before it (so JavaScript can tell where a field lies in the input it gave).
 const HEADER: usize = 5;
+const COUNT: usize = 1;
+const FLAGS: usize = 2;
+const START: usize = 3;
+const CARRIED: usize = 4;
 /// The chunk ended in an error, after the packets before it.
 const FAILED: u32 = 1;
 /// Some packets have properties: JavaScript fetches them with `properties`.
 const PROPERTIES: u32 = 2;
+
+/// The records' constants, which js/codec.js reads once at load rather than keeping copies.
+#[wasm_bindgen(js_name = recordLayout)]
+pub fn record_layout() -> Object {
+    fn object(entries: &[(&str, JsValue)]) -> Object {
+        let object = Object::new();
+        for (key, value) in entries {
+            let _ = Reflect::set(&object, &(*key).into(), value);
+        }
+        object
+    }
+    let header = object(&[
+        ("HEADER", HEADER.into()),
+        ("COUNT", COUNT.into()),
+        ("FLAGS", FLAGS.into()),
+        ("START", START.into()),
+        ("CARRIED", CARRIED.into()),
+        ("FAILED", FAILED.into()),
+        ("PROPERTIES", PROPERTIES.into()),
+    ]);
+    let types: Array = codec_record::TYPE_NAMES
+        .iter()
+        .map(|&name| JsValue::from(name))
+        .collect();
+    object(&[
+        ("header", header.into()),
+        ("TYPES", types.into()),
+        ("TYPE_MASK", codec_record::TYPE_MASK.into()),
+        ("HAS_PROPERTIES", codec_record::HAS_PROPERTIES.into()),
+        (
+            "HAS_WILL_PROPERTIES",
+            codec_record::HAS_WILL_PROPERTIES.into(),
+        ),
+        ("NO_PACKET_ID", codec_record::NO_PACKET_ID.into()),
+        ("REFUSED", REFUSED.into()),
+    ])
+}
 
 /// Decodes a byte stream fed in chunks of any size into packet records.
 #[wasm_bindgen]
@@ -111,10 +152,10 @@ impl CodecParser {
             }
         }
         self.record[0] = self.record.len() as u32;
-        self.record[1] = self.packets.len() as u32;
-        self.record[2] = flags;
-        self.record[3] = start;
-        self.record[4] = carried;
+        self.record[COUNT] = self.packets.len() as u32;
+        self.record[FLAGS] = flags;
+        self.record[START] = start;
+        self.record[CARRIED] = carried;
         self.record.as_ptr()
     }
 

@@ -26,7 +26,8 @@
 //! Absent optional fields are a `present` word of 0 followed by nothing. Booleans are 0 or 1.
 //! A PUBLISH to encode is the exception: its payload never enters wasm memory; the record gives
 //! only its length (the offset is ignored) and JavaScript puts the bytes after the head that
-//! wasm encodes. js/codec.js holds the same layout; change both together.
+//! wasm encodes. js/codec.js reads this layout's constants from the wasm at load (`recordLayout`,
+//! codec_api.rs); its field order is this table's, so change both together.
 
 use bytes::Bytes;
 
@@ -36,6 +37,8 @@ use crate::codec::{
     UnsubAck, Unsubscribe,
 };
 
+/// The head word's packet type bits (the MQTT packet type number, 1 to 15).
+pub(crate) const TYPE_MASK: u32 = 0xFF;
 pub(crate) const HAS_PROPERTIES: u32 = 1 << 8;
 pub(crate) const HAS_WILL_PROPERTIES: u32 = 1 << 9;
 pub(crate) const NO_PACKET_ID: u32 = u32::MAX;
@@ -191,7 +194,7 @@ pub(crate) fn read(
         bytes,
     };
     let head = r.word()?;
-    let packet_type = head & 0xFF;
+    let packet_type = head & TYPE_MASK;
     let mut payload_len = 0;
     let packet = match packet_type {
         1 => {
@@ -396,25 +399,28 @@ impl Reader<'_> {
     }
 }
 
-/// The name JavaScript uses for a packet type, as in `{ type: 'puback' }`.
+/// The names JavaScript uses for packet types, as in `{ type: 'puback' }`, by type number.
+pub(crate) const TYPE_NAMES: [&str; 16] = [
+    "",
+    "connect",
+    "connack",
+    "publish",
+    "puback",
+    "pubrec",
+    "pubrel",
+    "pubcomp",
+    "subscribe",
+    "suback",
+    "unsubscribe",
+    "unsuback",
+    "pingreq",
+    "pingresp",
+    "disconnect",
+    "auth",
+];
+
 pub(crate) fn type_name(packet_type: PacketType) -> &'static str {
-    match packet_type {
-        PacketType::Connect => "connect",
-        PacketType::ConnAck => "connack",
-        PacketType::Publish => "publish",
-        PacketType::PubAck => "puback",
-        PacketType::PubRec => "pubrec",
-        PacketType::PubRel => "pubrel",
-        PacketType::PubComp => "pubcomp",
-        PacketType::Subscribe => "subscribe",
-        PacketType::SubAck => "suback",
-        PacketType::Unsubscribe => "unsubscribe",
-        PacketType::UnsubAck => "unsuback",
-        PacketType::PingReq => "pingreq",
-        PacketType::PingResp => "pingresp",
-        PacketType::Disconnect => "disconnect",
-        PacketType::Auth => "auth",
-    }
+    TYPE_NAMES[packet_type as usize]
 }
 
 #[cfg(test)]

@@ -224,5 +224,9 @@ pub(crate) fn metrics(metrics: ClientMetrics) -> JsValue {
     if let Some(rtt) = m.rtt_ms {
         entries.push(("rttMs", (rtt as f64).into()));
     }
+    entries.push((
+        "keepaliveIntervalMs",
+        (m.keepalive_interval_ms as f64).into(),
+    ));
     object(&entries)
 }

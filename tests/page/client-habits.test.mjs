@@ -160,3 +160,21 @@ test('errors are MqttError instances at run time; new MqttClient before load() s
   assert.match(notLoaded.message, /call and await load\(\) first, or use `await connect\(url, options\)`/);
   assert.equal(notLoaded.is, true);
 });
+
+test("MQTT.js's end(force) and end(force, cb) forms work: end(true) closes without DISCONNECT, so the will is published", async () => {
+  const { observe } = await import('./lib/clients.mjs');
+  const watcher = await observe(h.broker.tcpUrl, 'habits/will');
+  try {
+    const page = await h.page();
+    const called = await page.evaluate(async (url) => {
+      const client = await window.wasmqtt.connect(url, { persistence: 'memory', will: { topic: 'habits/will', payload: 'gone' } });
+      await client.end(true);
+      const other = await window.wasmqtt.connect(url, { persistence: 'memory' });
+      return new Promise((resolve) => other.end(false, () => resolve('called')));
+    }, h.broker.wsUrl);
+    assert.equal(called, 'called');
+    await until(() => watcher.seen.includes('gone'), 5_000, 'the will after end(true)');
+  } finally {
+    await watcher.end();
+  }
+});

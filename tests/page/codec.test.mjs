@@ -1,6 +1,7 @@
-// The low-level codec API (encodePacket, decodePackets, PacketParser) in a real page, through
-// the built package: round trips of every packet type, byte-exact fixtures worked out from the
-// MQTT 3.1.1 and 5.0 specifications, streams split anywhere, and typed errors for bad input.
+// The low-level codec API (`wasmqtt/codec`: encodePacket, decodePackets, PacketParser) in a real
+// page, through the built package: round trips of every packet type, byte-exact fixtures worked
+// out from the MQTT 3.1.1 and 5.0 specifications, streams split anywhere, and typed errors for
+// bad input.
 // Normative statement ids are MQTT 5.0's unless marked 3.1.1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ before(async () => {
   browser = await launchBrowser();
   page = await browser.newPage();
   page.on('pageerror', (error) => console.error('page error:', error));
-  await page.goto(`${server.url}/tests/page/fixtures/client.html`);
+  await page.goto(`${server.url}/tests/page/fixtures/codec.html`);
   await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
   await page.evaluate(() => {
     window.revive = (value) => JSON.parse(JSON.stringify(value), (key, v) => (v && Array.isArray(v.$bytes) ? new Uint8Array(v.$bytes) : v));
@@ -88,7 +89,7 @@ for (const version of [4, 5]) {
   test(`MQTT ${version === 5 ? '5.0' : '3.1.1'}: every packet type survives encodePacket then decodePackets`, async () => {
     const packets = everyPacket(version);
     const result = await page.evaluate(({ packets, version }) => {
-      const { encodePacket, decodePackets } = window.wasmqtt;
+      const { encodePacket, decodePackets } = window.codec;
       const one = revive(packets).map((p) => plain(decodePackets(encodePacket(p, version), version)));
       // All of them in one buffer, as a connection would carry them.
       const encoded = revive(packets).map((p) => encodePacket(p, version));
@@ -104,7 +105,7 @@ for (const version of [4, 5]) {
 
 test('MQTT 3.1 (level 3): CONNECT names the protocol MQIsdp and round trips', async () => {
   const result = await page.evaluate(() => {
-    const { encodePacket, decodePackets } = window.wasmqtt;
+    const { encodePacket, decodePackets } = window.codec;
     const bytes = encodePacket({ type: 'connect', clientId: 'old', keepalive: 10 }, 3);
     return { bytes: [...bytes], packets: plain(decodePackets(bytes, 3)) };
   });
@@ -115,7 +116,7 @@ test('MQTT 3.1 (level 3): CONNECT names the protocol MQIsdp and round trips', as
 
 test('packets to encode may leave out what has a default', async () => {
   const result = await page.evaluate(() => {
-    const { encodePacket, decodePackets } = window.wasmqtt;
+    const { encodePacket, decodePackets } = window.codec;
     return [
       { type: 'publish', topic: 't' },
       { type: 'puback', packetId: 3 },
@@ -169,7 +170,7 @@ const FIXTURES = [
 
 test('byte-exact fixtures from the specifications, both ways', async () => {
   const result = await page.evaluate((fixtures) => {
-    const { encodePacket, decodePackets } = window.wasmqtt;
+    const { encodePacket, decodePackets } = window.codec;
     return revive(fixtures).map(([version, packet, wire]) => ({
       encoded: [...encodePacket(packet, version)],
       decoded: plain(decodePackets(new Uint8Array(wire), version)),
@@ -187,7 +188,7 @@ test('a bridge CONNECT (level 0x84 or 0x83, as mosquitto bridges send) round-tri
   const wire311 = [0x10, 0x0d, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x84, 0x02, 0x00, 0x3c, 0x00, 0x01, 0x62];
   const wire31 = [0x10, 0x0f, 0x00, 0x06, 0x4d, 0x51, 0x49, 0x73, 0x64, 0x70, 0x83, 0x02, 0x00, 0x3c, 0x00, 0x01, 0x62];
   const result = await page.evaluate(([wire311, wire31]) => {
-    const { encodePacket, decodePackets } = window.wasmqtt;
+    const { encodePacket, decodePackets } = window.codec;
     const decoded311 = decodePackets(new Uint8Array(wire311), 4);
     const decoded31 = decodePackets(new Uint8Array(wire31), 3);
     const v5 = [...wire311.slice(0, 8), 0x85, 0x02, 0x00, 0x3c, 0x00, 0x00, 0x01, 0x62];
@@ -218,7 +219,7 @@ test('a bridge CONNECT (level 0x84 or 0x83, as mosquitto bridges send) round-tri
 
 test('a reason code outside its packet type\'s table is refused both ways (e.g. MQTT-3.4.2-1)', async () => {
   const result = await page.evaluate(() => {
-    const { encodePacket, decodePackets } = window.wasmqtt;
+    const { encodePacket, decodePackets } = window.codec;
     return {
       // 0x11 (no subscription existed) belongs to UNSUBACK.
       encode: caught(() => encodePacket({ type: 'puback', packetId: 1, reasonCode: 0x11 }, 5)),
@@ -241,7 +242,7 @@ test('a reason code outside its packet type\'s table is refused both ways (e.g. 
 test('a payload given as a string is its UTF-8', async () => {
   const long = `${'x'.repeat(70)}é`;
   const result = await page.evaluate((long) => {
-    const { encodePacket } = window.wasmqtt;
+    const { encodePacket } = window.codec;
     return [
       [...encodePacket({ type: 'publish', topic: 'a/b', payload: 'hé' }, 4)],
       [...encodePacket({ type: 'publish', topic: 'a/b', payload: long }, 4)],
@@ -254,7 +255,7 @@ test('a payload given as a string is its UTF-8', async () => {
 test('PacketParser: a stream split at every byte boundary, or fed byte by byte, gives the same packets (MQTT-6.0.0-2)', async () => {
   const packets = everyPacket(5);
   const result = await page.evaluate((packets) => {
-    const { encodePacket, PacketParser } = window.wasmqtt;
+    const { encodePacket, PacketParser } = window.codec;
     const encoded = revive(packets).map((p) => encodePacket(p));
     const stream = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
     encoded.reduce((at, e) => (stream.set(e, at), at + e.length), 0);
@@ -293,7 +294,7 @@ test('PacketParser: a stream split at every byte boundary, or fed byte by byte, 
 
 test('decoded payloads are views of the pushed bytes or copies, never of reused wasm memory', async () => {
   const result = await page.evaluate(() => {
-    const { encodePacket, PacketParser } = window.wasmqtt;
+    const { encodePacket, PacketParser } = window.codec;
     const a = encodePacket({ type: 'publish', topic: 'a', payload: new Uint8Array([1, 2, 3]) });
     const b = encodePacket({ type: 'publish', topic: 'b', payload: new Uint8Array([4, 5, 6]) });
     const parser = new PacketParser();
@@ -312,7 +313,7 @@ test('decoded payloads are views of the pushed bytes or copies, never of reused 
 
 test('malformed input throws an MqttError with the MQTT 5 reason code; nothing decoded before it is lost', async () => {
   const errors = await page.evaluate(() => {
-    const { decodePackets, PacketParser, encodePacket } = window.wasmqtt;
+    const { decodePackets, PacketParser, encodePacket } = window.codec;
     const out = {};
     const d = (wire, version = 5) => caught(() => decodePackets(new Uint8Array(wire), version));
     out.reservedType = d([0x00, 0x00]); // MQTT-2.1.3-1 (type 0 is reserved)
@@ -354,7 +355,7 @@ test('malformed input throws an MqttError with the MQTT 5 reason code; nothing d
 
 test('bad packet objects are refused with a typed error naming the field', async () => {
   const errors = await page.evaluate(() => {
-    const { encodePacket, PacketParser, decodePackets } = window.wasmqtt;
+    const { encodePacket, PacketParser, decodePackets } = window.codec;
     const e = (packet, version) => caught(() => encodePacket(packet, version));
     return {
       qos3: e({ type: 'publish', topic: 'a', qos: 3 }),
@@ -402,7 +403,7 @@ test('bad packet objects are refused with a typed error naming the field', async
 
 test('a refused packet leaves the encoder as it was: the next packet encodes', async () => {
   const result = await page.evaluate(() => {
-    const { encodePacket } = window.wasmqtt;
+    const { encodePacket } = window.codec;
     const before = [...encodePacket({ type: 'publish', topic: 'ok', payload: 'x' })];
     caught(() => encodePacket({ type: 'subscribe', packetId: 1, subscriptions: [{ filter: 'a' }, { filter: 'b', qos: 7 }] }));
     caught(() => encodePacket({ type: 'publish', topic: 'bad/#', payload: new Uint8Array(100000) }));
@@ -419,11 +420,46 @@ test("the README's codec example runs as written", async () => {
   example.on('console', (m) => logs.push(m.text()));
   const errors = [];
   example.on('pageerror', (e) => errors.push(e.message));
-  await example.goto(`${server.url}/tests/page/fixtures/client.html`);
+  await example.goto(`${server.url}/tests/page/fixtures/codec.html`);
   await example.waitForSelector('body[data-ready="true"]', { state: 'attached' });
   await example.addScriptTag({ type: 'module', content: `${code}\nwindow.exampleDone = true;` });
   await example.waitForFunction(() => window.exampleDone === true || undefined, null, { timeout: 15_000 }).catch(() => {});
   assert.deepEqual(errors, []);
   assert.deepEqual(logs, ['publish sensors/t1 7']);
   await example.close();
+});
+
+test('the codec is an entry of its own: not in the client module, loaded by its own load()', async () => {
+  const fresh = await browser.newPage();
+  try {
+    await fresh.goto(`${server.url}/tests/page/fixtures/codec.html`);
+    await fresh.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+    const result = await fresh.evaluate(async () => {
+      // A second copy of the module, not loaded yet: its functions say what to do first.
+      const codec = await import(`/pkg/codec.js?fresh=${Date.now()}`);
+      let notLoaded;
+      try {
+        codec.encodePacket({ type: 'pingreq' });
+      } catch (e) {
+        notLoaded = { code: e.code, message: e.message, is: e instanceof codec.MqttError };
+      }
+      await codec.load();
+      const encoded = [...codec.encodePacket({ type: 'pingreq' })];
+      const client = await import('/pkg/index.js');
+      return {
+        notLoaded,
+        encoded,
+        clientExports: ['encodePacket', 'decodePackets', 'PacketParser'].filter((name) => name in client),
+        // One MqttError class for both entries (js/errors.js).
+        sameErrorClass: client.MqttError === window.codec.MqttError,
+      };
+    });
+    assert.deepEqual(result.notLoaded && { code: result.notLoaded.code, is: result.notLoaded.is }, { code: 'NOT_LOADED', is: true });
+    assert.match(result.notLoaded.message, /load\(\) \(from wasmqtt\/codec\)/);
+    assert.deepEqual(result.encoded, [0xc0, 0x00]); // section 3.12: PINGREQ is 0xC0, remaining length 0
+    assert.deepEqual(result.clientExports, []);
+    assert.equal(result.sameErrorClass, true);
+  } finally {
+    await fresh.close();
+  }
 });

@@ -3,15 +3,17 @@
 // a plain page with <script type="module"> and an import map, a webpack 5 app, and a Vite 7 app with no plugins
 // (built with `vite build`, and served by `vite` in development, where the one line of config the
 // README gives keeps Vite's dependency pre-bundling from moving the module away from its .wasm).
+// And the codec entry (`wasmqtt/codec`), whose wasm is its own, in a Vite app of its own.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startBroker, freePort } from '../../scripts/lib/broker.mjs';
 import { launchBrowser } from '../../scripts/lib/browser.mjs';
 import { serve, ROOT } from '../../scripts/lib/serve.mjs';
+import { pack, appWithPackage as install, VITE } from '../../scripts/lib/minimal-app.mjs';
 
 // The application both apps run: connect, subscribe, publish at QoS 1, show what came back.
 const APP = `
@@ -28,8 +30,7 @@ let work, broker, browser, tarball;
 before(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'wasmqtt-packaging-'));
   // The package exactly as published (pkg/ is built by the test runner before the page tests).
-  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT });
-  tarball = JSON.parse(packed)[0];
+  tarball = pack(work);
   broker = await startBroker();
   browser = await launchBrowser();
 });
@@ -39,14 +40,7 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** Makes `dir` an app folder with the packed package installed under node_modules/wasmqtt. */
-function appWithPackage(name) {
-  const dir = path.join(work, name);
-  const target = path.join(dir, 'node_modules', 'wasmqtt');
-  mkdirSync(target, { recursive: true });
-  execFileSync('tar', ['-xzf', path.join(work, tarball.filename), '-C', target, '--strip-components=1']);
-  return dir;
-}
+const appWithPackage = (name) => install(work, tarball.path, name);
 
 async function receivedIn(url) {
   const page = await browser.newPage();
@@ -68,15 +62,17 @@ async function receivedIn(url) {
   }
 }
 
-test('the package ships the wasm, the facade and the types, and nothing else', () => {
-  const files = tarball.files.map((f) => f.path).sort();
-  assert.deepEqual(files, [
-    'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'package.json', 'pkg/codec.js', 'pkg/errors.js', 'pkg/index.d.ts', 'pkg/index.js', 'pkg/tabs.js',
+test('the package ships the two wasm modules, the facade and the types, and nothing else', () => {
+  assert.deepEqual([...tarball.files].sort(), [
+    'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'package.json', 'pkg/errors.js', 'pkg/index.d.ts', 'pkg/index.js', 'pkg/load.js', 'pkg/tabs.js',
     'pkg/wasmqtt.d.ts', 'pkg/wasmqtt.js', 'pkg/wasmqtt_bg.wasm', 'pkg/wasmqtt_bg.wasm.d.ts',
+    'pkg/codec.d.ts', 'pkg/codec.js', 'pkg/wasmqtt_codec.d.ts', 'pkg/wasmqtt_codec.js', 'pkg/wasmqtt_codec_bg.wasm', 'pkg/wasmqtt_codec_bg.wasm.d.ts',
   ].sort());
   const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   assert.equal(manifest.exports['.'].types, './pkg/index.d.ts');
   assert.equal(manifest.exports['.'].import, './pkg/index.js');
+  assert.equal(manifest.exports['./codec'].types, './pkg/codec.d.ts');
+  assert.equal(manifest.exports['./codec'].import, './pkg/codec.js');
   // "MIT OR Apache-2.0": both texts travel with the package.
   assert.equal(manifest.license, 'MIT OR Apache-2.0');
   assert.match(readFileSync(path.join(ROOT, 'LICENSE-MIT'), 'utf8'), /^MIT License/);
@@ -104,7 +100,6 @@ function writeViteApp(name, { exclude = true } = {}) {
   writeFileSync(path.join(dir, 'main.js'), APP);
   return dir;
 }
-const VITE = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
 
 test('a Vite 7 app with no plugins, built with `vite build`, exchanges a message', async () => {
   const dir = writeViteApp('vite-build');
@@ -115,6 +110,39 @@ test('a Vite 7 app with no plugins, built with `vite build`, exchanges a message
   const server = await serve({ root: work, dirs: ['vite-dist'] });
   try {
     assert.equal(await receivedIn(`${server.url}/vite-dist/`), 'hello from vite-build');
+  } finally {
+    await server.close();
+  }
+});
+
+test('each wasm module has only its own entry\'s exports: the client none of the codec\'s, and back', () => {
+  const exports = (file) => WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(path.join(ROOT, 'pkg', file)))).map((e) => e.name);
+  const client = exports('wasmqtt_bg.wasm');
+  const codec = exports('wasmqtt_codec_bg.wasm');
+  assert.ok(client.some((name) => name.startsWith('driver_')), `the client has the driver: ${client}`);
+  assert.deepEqual(client.filter((name) => /^codec(parser|encoder)_|recordlayout/i.test(name)), []);
+  assert.ok(codec.some((name) => name.startsWith('codecparser_')), `the codec has the parser: ${codec}`);
+  assert.deepEqual(codec.filter((name) => name.startsWith('driver_')), []);
+});
+
+test('a Vite app of the codec alone (`wasmqtt/codec`) ships the codec\'s wasm and round-trips a packet', async () => {
+  const dir = appWithPackage('vite-codec');
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'vite-codec', private: true, type: 'module' }));
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>vite-codec</title><script type="module" src="/main.js"></script>');
+  writeFileSync(path.join(dir, 'main.js'), `
+import { load, encodePacket, decodePackets } from 'wasmqtt/codec';
+await load();
+const [packet] = decodePackets(encodePacket({ type: 'publish', topic: 'codec/echo', payload: 'hello from ' + document.title }));
+document.body.dataset.received = new TextDecoder().decode(packet.payload);
+`);
+  const outDir = path.join(work, 'vite-codec-dist');
+  execFileSync(process.execPath, [VITE, 'build', '--logLevel', 'warn', '--base', '/vite-codec-dist/', '--outDir', outDir], { cwd: dir, stdio: 'pipe' });
+  const wasm = readdirSync(path.join(outDir, 'assets')).filter((f) => f.endsWith('.wasm'));
+  assert.equal(wasm.length, 1, `one wasm asset emitted: ${wasm}`);
+  assert.match(wasm[0], /^wasmqtt_codec_bg/);
+  const server = await serve({ root: work, dirs: ['vite-codec-dist'] });
+  try {
+    assert.equal(await receivedIn(`${server.url}/vite-codec-dist/`), 'hello from vite-codec');
   } finally {
     await server.close();
   }

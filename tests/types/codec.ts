@@ -1,6 +1,6 @@
 // The low-level codec, typed: packets narrow on `type`, decoded packets go back into
 // encodePacket as they are, and misuse fails to compile (each @ts-expect-error line).
-import { load, encodePacket, decodePackets, PacketParser, type Packet, type PacketInit, type DecodeError } from 'wasmqtt';
+import { load, encodePacket, decodePackets, PacketParser, type Packet, type PacketInit, type DecodeError } from 'wasmqtt/codec';
 
 async function relay(frames: AsyncIterable<Uint8Array>): Promise<void> {
   await load();
@@ -62,3 +62,7 @@ function misuse(): void {
   console.log(first.topic);
 }
 void misuse;
+
+// @ts-expect-error: the codec is an entry of its own, not part of the client's
+import { encodePacket as notInTheClient } from 'wasmqtt';
+void notInTheClient;
