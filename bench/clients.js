@@ -19,6 +19,8 @@ export async function open(kind, url, clientId) {
       return openMqttJs(url, clientId);
     case 'paho':
       return openPaho(url, clientId);
+    case 'loopback':
+      return openLoopback();
     default:
       throw new Error(`unknown client ${kind}`);
   }
@@ -56,6 +58,19 @@ function openMqttJs(url, clientId) {
       end: () => new Promise((ok) => client.end(false, {}, () => ok())),
     }));
   });
+}
+
+/**
+ * No library and no socket: a publish hands the payload to the handler at once. What the
+ * benchmark flows cost by themselves (timer, promises, counting), measured by the CPU part.
+ */
+function openLoopback() {
+  const handlers = new Map();
+  return {
+    publish: async (topic, payload) => { handlers.get(topic)?.(payload); },
+    subscribe: async (topic, qos, onMessage) => { handlers.set(topic, onMessage); },
+    end: async () => {},
+  };
 }
 
 function openPaho(url, clientId) {

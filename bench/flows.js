@@ -102,11 +102,11 @@ export async function runPacedPublisher({ kind, url, clientId, topic, qos, size,
 
 let looped = null;
 
-/** Memory run: one client subscribed to its own topic; see loopMessages. */
-export async function startLoop({ kind, url, clientId, topic, size }) {
+/** Memory and CPU runs: one client subscribed to its own topic; see loopMessages, loopPaced. */
+export async function startLoop({ kind, url, clientId, topic, size, qos = 0 }) {
   const client = await open(kind, url, clientId);
-  looped = { client, topic, payload: filler(size), received: 0, wake: null };
-  await client.subscribe(topic, 0, () => {
+  looped = { client, topic, qos, payload: filler(size), received: 0, wake: null };
+  await client.subscribe(topic, qos, () => {
     looped.received += 1;
     looped.wake?.();
   });
@@ -129,6 +129,43 @@ export async function loopMessages(count, window = 500) {
   }
   state.wake = null;
   return state.received;
+}
+
+/**
+ * CPU run: offers `count` more messages through the loop client at `rate` msg/s (a timer every
+ * `tick` ms publishes every message whose time has come), then waits until they came back and
+ * every publish settled, for at most `drainMs` after the last publish. A client that falls
+ * behind shows as an offered rate below `rate` or as fewer delivered than offered.
+ */
+export async function loopPaced({ count, rate, tick = 10, drainMs = 10_000 }) {
+  const state = looped;
+  const base = state.received;
+  const publishes = [];
+  let failed = null;
+  const start = performance.now();
+  await new Promise((resolve) => {
+    let sent = 0;
+    const timer = setInterval(() => {
+      const due = Math.min(count, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+      for (; sent < due; sent++) {
+        publishes.push(state.client.publish(state.topic, state.payload, state.qos).catch((e) => { failed ??= e; }));
+      }
+      if (sent === count) { clearInterval(timer); resolve(); }
+    }, tick);
+  });
+  const published = performance.now();
+  const timeout = new Promise((r) => setTimeout(r, drainMs));
+  const back = (async () => {
+    while (state.received - base < count) await new Promise((r) => { state.wake = r; });
+  })();
+  const drained = await Promise.race([Promise.all([back, Promise.all(publishes)]).then(() => true), timeout.then(() => false)]);
+  state.wake = null;
+  return {
+    offered: count, delivered: state.received - base, drained,
+    offeredRate: count / Math.max(1e-3, (published - start) / 1000),
+    seconds: (performance.now() - start) / 1000, drainSeconds: (performance.now() - published) / 1000,
+    error: failed ? String(failed.message ?? failed) : null,
+  };
 }
 
 export async function endLoop() {

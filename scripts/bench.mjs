@@ -1,5 +1,5 @@
 // `npm run bench` (all parts) or `node scripts/bench.mjs <part>...`: throughput, latency, native,
-// size, memory, codec. Each part saves its figures in bench/results/<part>.json; after any run
+// size, memory, cpu, codec. Each part saves its figures in bench/results/<part>.json; after any run
 // bench/RESULTS.md and bench/chart.svg are written again from every saved part (scripts/bench/report.mjs).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ const PARTS = {
   throughput: () => import('./bench/throughput.mjs'),
   latency: () => import('./bench/latency.mjs'),
   memory: () => import('./bench/memory.mjs'),
+  cpu: () => import('./bench/cpu.mjs'),
   // Written on another branch (scripts/bench-codec.mjs): run when present.
   codec: () => import('./bench/codec.mjs'),
 };
@@ -26,7 +27,7 @@ for (const part of parts) {
 const RESULTS = path.join(ROOT, 'bench/results');
 mkdirSync(RESULTS, { recursive: true });
 
-if (parts.some((p) => ['size', 'throughput', 'latency', 'memory'].includes(p)) || !existsSync(path.join(ROOT, 'pkg/wasmqtt_bg.wasm'))) {
+if (parts.some((p) => ['size', 'throughput', 'latency', 'memory', 'cpu'].includes(p)) || !existsSync(path.join(ROOT, 'pkg/wasmqtt_bg.wasm'))) {
   // The size part profiles a copy that keeps function names (scripts/bench-size.mjs).
   const names = parts.includes('size') ? { WASMQTT_WASM_NAMES: path.join(ROOT, 'bench/.build/names') } : {};
   execFileSync('bash', ['scripts/build-wasm.sh'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...names } });

@@ -182,6 +182,30 @@ fn publish_subscribe_and_auth_fields_over_their_limits_are_refused_when_given() 
         h.session.publish(h.now, topic).unwrap_err().code(),
         "INVALID_ARGUMENT"
     );
+    // A property over the two-byte length is refused naming it (MQTT 5 section 1.5.4).
+    for (field, properties) in [
+        ("properties.userProperties", {
+            let mut p = Properties::default();
+            p.user_properties.push((long(70_000), "v".into()));
+            p
+        }),
+        (
+            "properties.contentType",
+            Properties {
+                content_type: Some(long(70_000)),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let request = PublishRequest {
+            topic: "a".into(),
+            properties,
+            ..Default::default()
+        };
+        let error = h.session.publish(h.now, request).unwrap_err();
+        assert_eq!(error.code(), "INVALID_ARGUMENT");
+        assert!(error.to_string().starts_with(field), "{error}");
+    }
     h.connect();
     assert!(h.sent().is_empty(), "nothing refused was queued to be sent");
 }

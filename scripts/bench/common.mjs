@@ -33,6 +33,7 @@ export const LABELS = {
   mqttjs: 'MQTT.js',
   paho: 'Paho',
   native: 'native (Rust core, TCP)',
+  loopback: 'the flows alone (no client, no socket)',
 };
 
 export async function startBench() {
@@ -68,7 +69,9 @@ export async function startBench() {
 
 /**
  * Starts the DevTools CPU profiler on `page`; the returned stop() gives `top`, the functions with
- * the most self time, and `idle`, the share of the time the page waited for work.
+ * the most self time, `idle`, the share of the time the page waited for work, and `bySource`, self
+ * time per script file (V8's own buckets such as `(program)` apart, built-ins without a file as
+ * `(built-ins)`).
  */
 export async function profile(page) {
   const cdp = await page.context().newCDPSession(page);
@@ -82,6 +85,7 @@ export async function profile(page) {
       dt.set(p.samples[i], (dt.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
     }
     const byFunction = new Map();
+    const bySource = new Map();
     let total = 0;
     for (const node of p.nodes) {
       const us = dt.get(node.id) ?? 0;
@@ -90,11 +94,15 @@ export async function profile(page) {
       const file = url ? url.split('/').pop() : '';
       const key = `${functionName || '(anonymous)'}${file ? ` (${file}:${node.callFrame.lineNumber + 1})` : ''}`;
       byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+      const source = file || (functionName.startsWith('(') ? functionName : '(built-ins)');
+      bySource.set(source, (bySource.get(source) ?? 0) + us);
     }
     const share = (us) => (total ? us / total : 0);
+    const ranked = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n)
+      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: share(us) }));
     return {
-      top: [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)
-        .map(([name, us]) => ({ name, ms: Math.round(us / 1000), share: share(us) })),
+      top: ranked(byFunction, top),
+      bySource: ranked(bySource, Infinity),
       idle: share(byFunction.get('(idle)') ?? 0),
     };
   };

@@ -31,7 +31,8 @@ export function writeReport() {
   const size = load('size');
   const memory = load('memory');
   const codec = load('codec');
-  const parts = { throughput, latency, native, size, memory, codec };
+  const cpu = load('cpu');
+  const parts = { throughput, latency, native, size, memory, cpu, codec };
 
   const rate = (client, c) => (client === 'native' ? native : throughput)?.runs
     .find((r) => r.client === client && r.qos === c.qos && r.size === c.size);
@@ -39,9 +40,9 @@ export function writeReport() {
   const out = (...l) => lines.push(...l);
 
   out('# wasmqtt benchmarks', '',
-    'Re-created by `npm run bench` (scripts/bench.mjs; one part alone: `npm run bench:throughput`, `bench:latency`, `bench:native`, `bench:size`, `bench:memory`, `bench:codec`). Do not edit by hand.', '',
+    'Re-created by `npm run bench` (scripts/bench.mjs; one part alone: `npm run bench:throughput`, `bench:latency`, `bench:cpu`, `bench:native`, `bench:size`, `bench:memory`, `bench:codec`). Do not edit by hand.', '',
     '## Machine and versions', '',
-    `- Measured: ${((t) => (t.length ? `${t[0]} to ${t[t.length - 1]}` : '-'))([throughput, latency, native, size, memory].filter(Boolean).map((p) => p.measuredAt).sort())} (the parts finish at these times)`,
+    `- Measured: ${((t) => (t.length ? `${t[0]} to ${t[t.length - 1]}` : '-'))([throughput, latency, cpu, native, size, memory].filter(Boolean).map((p) => p.measuredAt).sort())} (the parts finish at these times)`,
     `- CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; ${os.type()} ${os.release()}`,
     `- Browser: ${tryRun('/usr/bin/chromium', ['--version'])} (headless, playwright-core ${version('playwright-core')}); Node ${process.version}`,
     `- Broker: ${tryRun('/usr/sbin/mosquitto', ['-h'])}, on 127.0.0.1: the browser clients through the WebSocket bridge to its TCP listener (a few runs on its own WebSocket listener), the native client on TCP`,
@@ -52,7 +53,7 @@ export function writeReport() {
     '## Broker settings', '',
     'So that the figures measure the clients, mosquitto drops nothing and limits nothing in flight:', '',
     '```', `max_queued_messages ${BROKER_SETTINGS.maxQueuedMessages}`, BROKER_SETTINGS.extraConfig, '```', '',
-    `Broker-side drop reports ("Outgoing messages are being dropped" in its log): throughput ${throughput?.brokerDropReports ?? '-'}, latency ${latency?.brokerDropReports ?? '-'}, native ${native?.brokerDropReports ?? '-'}, memory ${memory?.brokerDropReports ?? '-'}.`,
+    `Broker-side drop reports ("Outgoing messages are being dropped" in its log): throughput ${throughput?.brokerDropReports ?? '-'}, latency ${latency?.brokerDropReports ?? '-'}, cpu ${cpu?.brokerDropReports ?? '-'}, native ${native?.brokerDropReports ?? '-'}, memory ${memory?.brokerDropReports ?? '-'}.`,
     '');
 
   // Throughput.
@@ -112,6 +113,8 @@ export function writeReport() {
   } else out('Not measured yet (`npm run bench:latency`).');
   out('');
 
+  cpuSection(cpu, out);
+
   // Size.
   out('## Bundle size', '');
   if (size) {
@@ -168,6 +171,7 @@ export function writeReport() {
   if (memory) {
     out(`| flat memory (growth 10 000 -> ${memory.total.toLocaleString('en-US')} within ${(memory.bound / 1024).toFixed(0)} KiB) | JS heap ${(memory.jsGrowth / 1024).toFixed(0)} KiB, wasm ${(memory.wasmGrowth / 1024).toFixed(0)} KiB | ${verdict(memory.jsGrowth <= memory.bound && memory.wasmGrowth <= memory.bound)} |`);
   } else out('| flat memory | - | not measured |');
+  cpuTargets(cpu, out);
   out('');
 
   // Profiles, from runs apart from the measured ones.
@@ -177,11 +181,16 @@ export function writeReport() {
       'DevTools CPU profiles (CDP Profiler, 200 us sampling) of both pages, in runs made after the measured ones (the profiler slows a page); functions by self time; wasm functions appear by their index. `(idle)` is time the page waited for work; the busy share is the rest.', '');
     for (const r of profiled) {
       for (const side of ['publisher', 'subscriber']) {
-        const { top, idle } = r.profiles[side];
-        out(`${LABELS[r.client]}, ${caseName(r)}, ${side} (${fmt(r.rate)} msg/s while profiled; busy ${(100 * (1 - idle)).toFixed(0)}%):`, '',
-          '| function | self ms | share |', '| --- | ---: | ---: |',
-          ...top.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.ms} | ${(100 * f.share).toFixed(1)}% |`), '');
+        profileTable(`${LABELS[r.client]}, ${caseName(r)}, ${side} (${fmt(r.rate)} msg/s while profiled`, r.profiles[side], out);
       }
+    }
+  }
+  if (cpu?.profiled?.length) {
+    out('## Where the main-thread time goes at a fixed rate (CPU profiles)', '',
+      `DevTools CPU profiles (CDP Profiler, 200 us sampling) of the one-page loop of the CPU measurement (${fmt(cpu.rate)} msg/s offered, ${fmt(cpu.measured)} messages), in runs made after the measured ones; functions by self time. \`(program)\` is time in the browser's own code outside JavaScript and wasm (for instance the WebSocket and task dispatch); \`(idle)\` is time the page waited.`, '');
+    for (const r of cpu.profiled.filter((p) => p.profile)) {
+      const { framesSent: sent, framesReceived: received } = r.profile;
+      profileTable(`${LABELS[r.client]}, ${caseName(r)}, publisher and subscriber in one page (${us(r.taskUs)} us task time per message while profiled; WebSocket frames per message: ${sent == null ? '-' : `${(sent / r.delivered).toFixed(2)} sent, ${(received / r.delivered).toFixed(2)} received`}`, r.profile, out);
     }
   }
   const analysis = path.join(ROOT, 'bench/ANALYSIS.md');
@@ -189,6 +198,93 @@ export function writeReport() {
 
   writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), lines.join('\n'));
   writeFileSync(path.join(ROOT, 'bench/chart.svg'), chart(rate, native != null));
+}
+
+/** One profile's top functions by self time, under `title` (the busy share is appended). */
+function profileTable(title, { top, idle, bySource }, out) {
+  out(`${title}; busy ${(100 * (1 - idle)).toFixed(0)}%):`, '',
+    '| function | self ms | share |', '| --- | ---: | ---: |',
+    ...top.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.ms} | ${(100 * f.share).toFixed(1)}% |`), '');
+  if (bySource) out(`Self time by source: ${bySource.filter((s) => s.share >= 0.001).map((s) => `\`${s.name}\` ${(100 * s.share).toFixed(1)}%`).join(', ')}.`, '');
+}
+
+const us = (n) => (n == null ? '-' : n.toFixed(0));
+const cpuRun = (cpu, client, c) => cpu?.runs.find((r) => r.client === client && r.qos === c.qos && r.size === c.size);
+const CPU_COLUMNS = ['wasmqtt-memory', 'wasmqtt-indexeddb', 'mqttjs'];
+
+/** Main-thread time per message at a fixed offered rate (scripts/bench/cpu.mjs). */
+function cpuSection(cpu, out) {
+  out('## Main-thread CPU per message', '');
+  if (!cpu) {
+    out('Not measured yet (`npm run bench:cpu`).', '');
+    return;
+  }
+  const cases = [...new Map(cpu.runs.map((r) => [`${r.qos} ${r.size}`, { qos: r.qos, size: r.size }])).values()];
+  out(`One page subscribes to a topic and publishes to it at ${fmt(cpu.rate)} msg/s offered (a 10 ms timer publishes every message that is due), so each message costs its publish and its delivery on one main thread; same broker path for every client (${cpu.transport === 'direct' ? 'mosquitto\'s own WebSocket listener' : 'the WebSocket bridge to mosquitto\'s TCP listener'}). ` +
+    `After ${fmt(cpu.warmup)} messages of warm-up, CDP \`Performance.getMetrics\` is read before and after ${fmt(cpu.measured)} more${cpu.scale !== 1 ? ` (message counts scaled by ${cpu.scale})` : ''}; the window ends when every message came back and every publish settled. ` +
+    `Cells: TaskDuration / ScriptDuration deltas in microseconds per delivered message (all main-thread tasks / JavaScript and wasm only). ${cpu.repeat > 1 ? `Each case ran ${cpu.repeat} times, the clients taking turns; the median by task time. ` : ''}Ratio: task time to MQTT.js's (in memory) in the same case. ` +
+    `A client that offered less than ${(100 * cpu.keptUpShare).toFixed(0)}% of the rate, or did not get every message back within ${cpu.maxDrainSeconds ?? '-'} s of its last publish, did not keep up: marked *, and listed below.` +
+    (cpu.baseline ? ` The flows alone (the same loop with no client and no socket: the timer, a promise and a count per message) cost ${us(cpu.baseline.taskUs)} / ${us(cpu.baseline.scriptUs)} us per message, included in every cell.` : ''), '',
+    `| case | ${CPU_COLUMNS.map((c) => `${LABELS[c]} task / script us`).join(' | ')} | wasmqtt / MQTT.js | wasmqtt (IDB) / MQTT.js |`,
+    `| --- | ${CPU_COLUMNS.map(() => '---:').join(' | ')} | ---: | ---: |`);
+  for (const c of cases) {
+    const cells = CPU_COLUMNS.map((client) => {
+      const r = cpuRun(cpu, client, c);
+      return r ? `${us(r.taskUs)} / ${us(r.scriptUs)}${r.keptUp ? '' : ' *'}` : '-';
+    });
+    const mq = cpuRun(cpu, 'mqttjs', c)?.taskUs;
+    out(`| ${caseName(c)} | ${cells.join(' | ')} | ${x(ratio(cpuRun(cpu, 'wasmqtt-memory', c)?.taskUs, mq))} | ${x(ratio(cpuRun(cpu, 'wasmqtt-indexeddb', c)?.taskUs, mq))} |`);
+  }
+  out('', 'The same runs in CPU time, which a busy machine does not stretch: ThreadTime (the main thread) and ProcessTime (the whole renderer process, every thread), us per delivered message; ratio: main-thread CPU time to MQTT.js\'s:', '',
+    `| case | ${CPU_COLUMNS.map((c) => `${LABELS[c]} thread / process us`).join(' | ')} | wasmqtt / MQTT.js | wasmqtt (IDB) / MQTT.js |`,
+    `| --- | ${CPU_COLUMNS.map(() => '---:').join(' | ')} | ---: | ---: |`);
+  for (const c of cases) {
+    const mq = cpuRun(cpu, 'mqttjs', c)?.threadUs;
+    out(`| ${caseName(c)} | ${CPU_COLUMNS.map((client) => {
+      const r = cpuRun(cpu, client, c);
+      return r ? `${us(r.threadUs)} / ${us(r.processUs)}` : '-';
+    }).join(' | ')} | ${x(ratio(cpuRun(cpu, 'wasmqtt-memory', c)?.threadUs, mq))} | ${x(ratio(cpuRun(cpu, 'wasmqtt-indexeddb', c)?.threadUs, mq))} |`);
+  }
+  out('', 'How each client kept up in the median run: messages delivered / offered in the window, the rate it actually offered (msg/s), and the seconds from the last publish until everything came back (* as above: in at least one round it did not keep up):', '',
+    `| case | ${CPU_COLUMNS.map((c) => LABELS[c]).join(' | ')} |`, `| --- | ${CPU_COLUMNS.map(() => '---').join(' | ')} |`);
+  for (const c of cases) {
+    out(`| ${caseName(c)} | ${CPU_COLUMNS.map((client) => {
+      const r = cpuRun(cpu, client, c);
+      return r ? `${r.delivered}/${r.offered}, ${fmt(r.offeredRate)} msg/s, ${r.drainSeconds?.toFixed(2) ?? '-'} s${r.keptUp ? '' : ' *'}${r.error ? ` (${r.error})` : ''}` : '-';
+    }).join(' | ')} |`);
+  }
+  if (cpu.repeat > 1) {
+    out('', 'Every round\'s task time (us per message, in the order run), and the ratios per round:', '',
+      `| case | ${CPU_COLUMNS.map((c) => LABELS[c]).join(' | ')} | wasmqtt / MQTT.js | wasmqtt (IDB) / MQTT.js |`, `| --- | ${CPU_COLUMNS.map(() => '---').join(' | ')} | --- | --- |`);
+    for (const c of cases) {
+      const rounds = (client) => (cpuRun(cpu, client, c)?.rounds ?? []).map((r) => r.taskUs);
+      const mq = rounds('mqttjs');
+      const per = (client) => rounds(client).map((v, i) => x(ratio(v, mq[i]))).join(' / ');
+      out(`| ${caseName(c)} | ${CPU_COLUMNS.map((client) => rounds(client).map(us).join(' / ')).join(' | ')} | ${per('wasmqtt-memory')} | ${per('wasmqtt-indexeddb')} |`);
+    }
+  }
+  const behind = cpu.runs.filter((r) => !r.keptUp);
+  const failed = [...cpu.runs, ...cpu.profiled].filter((r) => r.error);
+  if (behind.length) {
+    out('', 'Did not keep up with the offered rate in at least one round (its figure is per message it did deliver):', '',
+      ...behind.map((r) => `- ${LABELS[r.client]}, ${caseName(r)}: ${(r.rounds ?? [r]).map((k) => `${k.delivered}/${r.offered} delivered at ${fmt(k.offeredRate)} msg/s offered, the last ${k.drainSeconds?.toFixed(2) ?? '-'} s after the last publish${k.keptUp ? '' : ' *'}`).join('; ')}`));
+  }
+  if (failed.length) {
+    out('', 'Errors (in the median run or a profiled one):', '', ...failed.map((r) => `- ${LABELS[r.client] ?? r.client}, ${caseName(r)}: ${r.error}`));
+  }
+  out('');
+}
+
+/** The issue's CPU targets, as rows of the Targets table (lower is better). */
+function cpuTargets(cpu, out) {
+  const row = (name, client, goal) => {
+    const list = (cpu?.runs ?? []).filter((r) => r.client === client)
+      .map((r) => ({ r, v: ratio(r.taskUs, cpuRun(cpu, 'mqttjs', r)?.taskUs) })).filter(({ v }) => v != null);
+    const worst = list.length ? Math.max(...list.map(({ v }) => v)) : null;
+    out(`| ${name} | ${list.map(({ r, v }) => `${caseName(r)}: ${x(v)}${r.keptUp ? '' : ' (did not keep up)'}`).join('; ') || '-'} | ${verdict(worst == null ? null : worst <= goal)} |`);
+  };
+  row('main-thread task time per message <= 1/3 of MQTT.js (wasmqtt, memory)', 'wasmqtt-memory', 1 / 3);
+  row('main-thread task time per message <= MQTT.js in memory (wasmqtt, IndexedDB)', 'wasmqtt-indexeddb', 1);
 }
 
 /** A grouped bar chart of throughput per case (log scale), as plain SVG. */

@@ -64,6 +64,47 @@ pub struct Properties {
 }
 
 impl Properties {
+    /// The first string or binary property longer than a two-byte length can say (65,535
+    /// bytes), by its JavaScript name, so that the error for it names it.
+    pub fn oversized_field(&self) -> Option<&'static str> {
+        let too_long = |len: usize| len > usize::from(u16::MAX);
+        let strings: [(&'static str, Option<usize>); 8] = [
+            ("contentType", self.content_type.as_ref().map(String::len)),
+            (
+                "responseTopic",
+                self.response_topic.as_ref().map(String::len),
+            ),
+            (
+                "correlationData",
+                self.correlation_data.as_ref().map(Bytes::len),
+            ),
+            (
+                "authenticationMethod",
+                self.authentication_method.as_ref().map(String::len),
+            ),
+            (
+                "authenticationData",
+                self.authentication_data.as_ref().map(Bytes::len),
+            ),
+            ("reasonString", self.reason_string.as_ref().map(String::len)),
+            (
+                "responseInformation",
+                self.response_information.as_ref().map(String::len),
+            ),
+            (
+                "serverReference",
+                self.server_reference.as_ref().map(String::len),
+            ),
+        ];
+        if let Some((name, _)) = strings.iter().find(|(_, len)| len.is_some_and(too_long)) {
+            return Some(name);
+        }
+        self.user_properties
+            .iter()
+            .any(|(key, value)| too_long(key.len()) || too_long(value.len()))
+            .then_some("userProperties")
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == Properties::default()
     }

@@ -164,6 +164,11 @@ pub enum CommandError {
     /// A property the client manages itself (topic alias, subscription identifier in PUBLISH).
     PropertyNotAllowed(&'static str),
     /// A field longer than this client accepts (`what`, as the application names it).
+    /// A string or binary property over 65,535 bytes (MQTT 5 section 1.5.4, 1.5.6), by its
+    /// JavaScript name.
+    TooLongProperty {
+        field: &'static str,
+    },
     TooLong {
         what: &'static str,
         max: usize,
@@ -203,7 +208,8 @@ impl CommandError {
             CommandError::QueueFull => "QUEUE_FULL",
             CommandError::Encode(_)
             | CommandError::PropertyNotAllowed(_)
-            | CommandError::TooLong { .. } => "INVALID_ARGUMENT",
+            | CommandError::TooLong { .. }
+            | CommandError::TooLongProperty { .. } => "INVALID_ARGUMENT",
             CommandError::Ended => "CLIENT_ENDED",
             CommandError::RequiresMqtt5 => "NOT_SUPPORTED_BEFORE_MQTT5",
             CommandError::NoResponseTopic => "INVALID_ARGUMENT",
@@ -245,6 +251,12 @@ impl fmt::Display for CommandError {
             CommandError::QueueFull => f.write_str("the offline queue is full"),
             CommandError::PropertyNotAllowed(what) => {
                 write!(f, "{what} may not be set by the application")
+            }
+            CommandError::TooLongProperty { field } => {
+                write!(
+                    f,
+                    "properties.{field}: a string or binary property is at most 65535 bytes"
+                )
             }
             CommandError::TooLong { what, max } => {
                 write!(f, "{what} is longer than {max} bytes")

@@ -489,6 +489,9 @@ impl Session {
             // outlive its connection in the store.
             return Err(CommandError::PropertyNotAllowed("a topic alias"));
         }
+        if let Some(field) = request.properties.oversized_field() {
+            return Err(CommandError::TooLongProperty { field });
+        }
         if !request.properties.subscription_identifiers.is_empty() {
             // MQTT-3.3.4-6: a PUBLISH from a client carries no subscription identifier.
             return Err(CommandError::PropertyNotAllowed(
@@ -822,6 +825,12 @@ impl Session {
                 permanent: is_permanent_refusal(code),
                 properties,
             });
+            return;
+        }
+        if connack.session_present && self.config.clean_start {
+            // We asked for a clean start, so we hold no session state: a broker claiming one
+            // broke the protocol (MQTT-3.2.2-4 in 5.0; MQTT-3.2.2-1 and MQTT-4.8.0-1 in 3.1.1).
+            self.protocol_error(now, reason::PROTOCOL_ERROR);
             return;
         }
         if v5 && !self.auth_connack_ok(now, &properties) {

@@ -23,6 +23,9 @@ pub struct Harness {
 pub fn config(protocol: ProtocolVersion) -> Config {
     let mut config = Config::new(protocol, "tester");
     config.keep_alive = 10;
+    // A persistent session, as the tests resume it: a broker may answer Session Present 1 only
+    // to a CONNECT without Clean Start (MQTT-3.2.2-4).
+    config.clean_start = false;
     if let Some(dedup) = config.dedup.as_mut() {
         dedup.id_prefix = "t-".into();
     }

@@ -1,35 +1,56 @@
-// A scripted MQTT 5 broker on a WebSocket, for what mosquitto cannot do without plugins (enhanced
-// authentication). The test gives a handler that sees each decoded packet and answers with
-// packets of its own. WebSocket framing (RFC 6455) is done here; MQTT packets by mqtt-packet.
+// A scripted MQTT broker on a WebSocket, for what mosquitto cannot do without plugins (enhanced
+// authentication) or will not do at all (a hostile broker: packets the spec forbids, limits it
+// does not keep). The test gives a handler that sees each decoded packet and answers with
+// packets of its own, or with raw bytes. WebSocket framing (RFC 6455) is done here; MQTT packets
+// by mqtt-packet.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
+/** One unmasked, final WebSocket frame of `opcode` carrying `payload` (RFC 6455 5.2). */
+function frame(opcode, payload) {
+  let header;
+  if (payload.length < 126) {
+    header = Buffer.from([0x80 | opcode, payload.length]);
+  } else if (payload.length < 65536) {
+    header = Buffer.alloc(4);
+    header.writeUInt8(0x80 | opcode, 0);
+    header.writeUInt8(126, 1);
+    header.writeUInt16BE(payload.length, 2);
+  } else {
+    header = Buffer.alloc(10);
+    header.writeUInt8(0x80 | opcode, 0);
+    header.writeUInt8(127, 1);
+    header.writeBigUInt64BE(BigInt(payload.length), 2);
+  }
+  return Buffer.concat([header, payload]);
+}
+
 /** One client's connection: `send(packet)`, `close()`, and `packets` received so far. */
 class Connection {
-  constructor(socket) {
+  constructor(socket, protocolVersion) {
     this.socket = socket;
+    this.protocolVersion = protocolVersion;
     this.packets = [];
     this.buffer = Buffer.alloc(0);
-    this.parser = mqttPacket.parser({ protocolVersion: 5 });
+    this.parser = mqttPacket.parser({ protocolVersion });
   }
 
+  /** Sends one packet (an mqtt-packet object) in one binary frame. */
   send(packet) {
-    const payload = mqttPacket.generate(packet, { protocolVersion: 5 });
-    let header;
-    if (payload.length < 126) {
-      header = Buffer.from([0x82, payload.length]);
-    } else if (payload.length < 65536) {
-      header = Buffer.alloc(4);
-      header.writeUInt8(0x82, 0);
-      header.writeUInt8(126, 1);
-      header.writeUInt16BE(payload.length, 2);
-    } else {
-      throw new Error('frame too large for this test broker');
-    }
-    this.socket.write(Buffer.concat([header, payload]));
+    this.sendRaw(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+  }
+
+  /** Sends `bytes` as they are in one binary frame: what no well-behaved broker would send. */
+  sendRaw(bytes) {
+    this.socket.write(frame(0x2, Buffer.from(bytes)));
+  }
+
+  /** Sends a text frame, which MQTT over WebSocket does not allow (MQTT-6.0.0-1). */
+  sendText(text) {
+    this.socket.write(frame(0x1, Buffer.from(text)));
   }
 
   close() {
@@ -78,9 +99,10 @@ class Connection {
 
 /**
  * Starts the broker on a free loopback port. `handler(packet, connection)` runs for each packet
- * a client sends. Resolves with { wsUrl, connections, close() }.
+ * a client sends, read as `protocolVersion` (5, or 4 for MQTT 3.1.1). Resolves with
+ * { wsUrl, connections, close() }.
  */
-export function startScriptedBroker(handler) {
+export function startScriptedBroker(handler, { protocolVersion = 5 } = {}) {
   const connections = [];
   const server = http.createServer((req, res) => res.writeHead(426).end());
   server.on('upgrade', (req, socket) => {
@@ -94,8 +116,11 @@ export function startScriptedBroker(handler) {
       'Sec-WebSocket-Protocol: mqtt',
       '', '',
     ].join('\r\n'));
-    const connection = new Connection(socket);
+    const connection = new Connection(socket, protocolVersion);
     connections.push(connection);
+    socket.on('close', () => { connection.closed = true; });
+    // What mqtt-packet cannot read is kept as such: the test sees it among the packets.
+    connection.parser.on('error', (error) => connection.packets.push({ cmd: 'unreadable', error: error.message }));
     connection.parser.on('packet', (packet) => {
       connection.packets.push(packet);
       handler(packet, connection);
