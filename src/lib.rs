@@ -1,12 +1,15 @@
 //! wasmqtt: an MQTT 3.1.1 and 5.0 client for web browsers.
 //!
-//! The crate has three layers:
+//! The crate has four layers:
 //! - [`codec`]: the packet model, encoder and streaming decoder (pure Rust);
 //! - [`session`]: the deterministic, sans-I/O client state machine (pure Rust, no clock, no
 //!   socket, no database);
-//! - `web` (wasm32 only): the browser driver: WebSocket transport, timers, IndexedDB and the
-//!   JavaScript API.
+//! - [`client`]: the session with its link supervisor, store sync, socket bookkeeping and
+//!   error rules, as one deterministic machine the browser layer drives (pure Rust);
+//! - `web` (wasm32 only): the browser layer: it opens the WebSockets, IndexedDB transactions
+//!   and timer the client asks for, and converts to and from JavaScript; it decides nothing.
 
+pub mod client;
 pub mod codec;
 pub mod link;
 pub mod rate;

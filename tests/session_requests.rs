@@ -20,16 +20,6 @@ fn spec(topic: &str, payload: &str) -> RequestSpec {
     }
 }
 
-fn publishes(packets: &[Packet]) -> Vec<Publish> {
-    packets
-        .iter()
-        .filter_map(|p| match p {
-            Packet::Publish(p) => Some(p.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The reply a responder would send to `request`.
 fn reply_to(request: &Publish, payload: &str) -> Packet {
     let mut reply = inbound(

@@ -171,17 +171,10 @@ pub(crate) fn read_auth_data(data: &JsValue) -> Result<Option<Bytes>, JsValue> {
         .map_err(|_| invalid_argument("authentication data must be a Uint8Array or a string"))
 }
 
-/// How `end()` goes: `{ force?, timeout? (ms), will? }`.
-pub(crate) struct EndOptions {
-    pub force: bool,
-    pub timeout_ms: u32,
-    pub publish_will: bool,
-}
-
 /// `{ force?, timeout?, will? }` for `end()`; the default waits 5 s for what is in flight.
-pub(crate) fn read_end(options: &JsValue) -> Result<EndOptions, JsValue> {
+pub(crate) fn read_end(options: &JsValue) -> Result<crate::client::EndOptions, JsValue> {
     let mut fields = Fields::of(options, "options").map_err(js)?;
-    let end = EndOptions {
+    let end = crate::client::EndOptions {
         force: fields.bool("force").map_err(js)?.unwrap_or(false),
         timeout_ms: fields
             .integer("timeout", 0.0, 2_147_483_647.0)

@@ -7,8 +7,9 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::codec_record::{self, type_name, BadRecord, ToEncode};
-use super::error::{invalid_argument, mqtt_error, reason_code_name};
+use super::error::{invalid_argument, mqtt_error};
 use super::props;
+use crate::client::reason_code_name;
 use crate::codec::{
     self, DecodeError, EncodeError, Packet, Properties, ProtocolVersion, StreamDecoder,
 };

@@ -5,8 +5,6 @@
 use js_sys::{Error, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::codec::reason;
-
 thread_local! {
     /// The facade's `MqttError` class (js/errors.js), so that errors made here pass
     /// `instanceof MqttError` like those made in JavaScript.
@@ -55,21 +53,6 @@ pub(crate) fn invalid_argument(message: &str) -> JsValue {
     mqtt_error("INVALID_ARGUMENT", message, None, false)
 }
 
-/// The stable code for an MQTT 5 reason code (or a 3.1.1 code already mapped to one):
-/// `NOT_AUTHORIZED`, `BAD_USER_NAME_OR_PASSWORD`, ... derived from the reason's name.
-pub(crate) fn reason_code_name(code: u8) -> String {
-    reason::name(code)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,19 +74,5 @@ mod tests {
         assert!(Reflect::get(&plain, &"fatal".into())
             .unwrap()
             .is_undefined());
-    }
-
-    #[wasm_bindgen_test]
-    fn reason_codes_have_stable_upper_case_names() {
-        assert_eq!(reason_code_name(reason::NOT_AUTHORIZED), "NOT_AUTHORIZED");
-        assert_eq!(
-            reason_code_name(reason::BAD_USER_NAME_OR_PASSWORD),
-            "BAD_USER_NAME_OR_PASSWORD"
-        );
-        assert_eq!(
-            reason_code_name(reason::QOS_NOT_SUPPORTED),
-            "QOS_NOT_SUPPORTED"
-        );
-        assert_eq!(reason_code_name(reason::RE_AUTHENTICATE), "RE_AUTHENTICATE");
     }
 }

@@ -13,7 +13,7 @@ mod codec_api;
 #[cfg(feature = "codec-api")]
 mod codec_record;
 #[cfg(feature = "client")]
-mod diagnosis;
+mod convert;
 #[cfg(feature = "client")]
 mod driver;
 // Shared: an item one entry does not use is dead code in the other's build.
@@ -24,6 +24,8 @@ mod idb;
 // Shared: an item one entry does not use is dead code in the other's build.
 #[cfg_attr(not(all(feature = "client", feature = "codec-api")), allow(dead_code))]
 mod options;
+#[cfg(feature = "client")]
+mod page;
 #[cfg(feature = "client")]
 mod probe;
 // Shared: an item one entry does not use is dead code in the other's build.

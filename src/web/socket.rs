@@ -8,6 +8,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
+use crate::client::ProbeAnswer;
+
 /// The WebSocket subprotocol MQTT uses (MQTT-6.0.0-3).
 const PROTOCOL: &str = "mqtt";
 
@@ -99,18 +101,6 @@ impl Socket {
     pub(crate) fn is_open(&self) -> bool {
         self.socket.ready_state() == WebSocket::OPEN
     }
-}
-
-/// What a [`Probe`] found at a URL whose handshake failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ProbeAnswer {
-    /// A WebSocket with the `mqtt` subprotocol opened: an MQTT endpoint, the failure was passing
-    /// (a connection cut during the handshake, a broker restarting).
-    Mqtt,
-    /// Only a WebSocket without a subprotocol opened: the server refuses `mqtt`.
-    WebSocketOnly,
-    /// Neither opened.
-    Nothing,
 }
 
 /// After a handshake with the `mqtt` subprotocol failed (browsers report it as 1006, exactly like

@@ -158,17 +158,30 @@ impl Harness {
 
     pub fn publish(&mut self, topic: &str, payload: &str, qos: QoS) -> u32 {
         self.session
-            .publish(
-                self.now,
-                PublishRequest {
-                    topic: topic.into(),
-                    payload: Bytes::copy_from_slice(payload.as_bytes()),
-                    qos,
-                    ..Default::default()
-                },
-            )
+            .publish(self.now, publish_request(topic, payload, qos))
             .expect("publish accepted")
     }
+}
+
+/// The application's publish of `payload` on `topic`.
+pub fn publish_request(topic: &str, payload: &str, qos: QoS) -> PublishRequest {
+    PublishRequest {
+        topic: topic.into(),
+        payload: Bytes::copy_from_slice(payload.as_bytes()),
+        qos,
+        ..Default::default()
+    }
+}
+
+/// The PUBLISH packets in `packets`.
+pub fn publishes(packets: &[Packet]) -> Vec<Publish> {
+    packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 pub fn inbound(topic: &str, payload: &str, qos: QoS, packet_id: Option<u16>) -> Publish {

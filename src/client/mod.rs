@@ -1,0 +1,381 @@
+//! The client above the session: one deterministic machine that owns the session, the link
+//! supervisor, the store sync, the stream decoder, the handshake diagnosis and the socket
+//! bookkeeping, driven the quinn-proto way. The host (the browser layer, or a test) passes
+//! `now` and each input to a `handle_*` method or a command, then drains the `poll_*` outputs:
+//! [`Client::poll_socket`] (open, send, close, in order), [`Client::poll_store`] (one store job
+//! at a time), [`Client::poll_probe`], [`Client::poll_event`], and arms one timer for
+//! [`Client::poll_timeout`]. At the end of each of its tasks the host calls [`Client::flush`]
+//! (see `transport`). Nothing here reads a clock, touches a socket or a database.
+
+mod commands;
+mod diagnosis;
+mod error;
+mod event;
+mod reactions;
+mod storage;
+mod transport;
+
+use std::collections::VecDeque;
+
+use crate::codec::StreamDecoder;
+use crate::link::Supervisor;
+use crate::rate::RateWindow;
+use crate::reconnect::BackoffConfig;
+use crate::session::{Config, Goodbye, Metrics, Session};
+use crate::store_sync::{Step, StoreSync};
+
+pub use commands::EndOptions;
+pub use diagnosis::{ProbeAnswer, ProbeRequest};
+pub use error::{reason_code_name, ClientError, ErrorCode};
+pub use event::{lost_reason_text, ClientEvent, Completion};
+pub use storage::{StoreFailure, StoreJob};
+pub use transport::{SocketAction, FLUSH_AT_BYTES};
+
+use diagnosis::Diagnosis;
+use transport::Transport;
+
+/// What the client is made from.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub session: Config,
+    /// Broker URLs, tried in turn.
+    pub urls: Vec<String>,
+    /// How long one attempt (and the first connection) may take.
+    pub connect_timeout_ms: u32,
+    /// None: never reconnect.
+    pub reconnect: Option<BackoffConfig>,
+    /// Seeds the backoff's jitter.
+    pub seed: u64,
+}
+
+/// Counters for the application: the session's and the client's own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientMetrics {
+    pub session: Metrics,
+    /// Delivered messages a second, averaged over the last few seconds.
+    pub messages_per_second: f64,
+    /// Whether the session is kept in the store (false: in memory only).
+    pub durable: bool,
+}
+
+/// Where `end()` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Running,
+    /// Waiting (until `deadline`) for in-flight and queued messages to be acknowledged.
+    Draining {
+        deadline: u64,
+    },
+    /// Disconnected; waiting (until `deadline`) for the last store job.
+    Closing {
+        deadline: u64,
+    },
+    Ended,
+}
+
+/// How long `end()` waits for the last store job after its own timeout.
+const END_STORE_GRACE_MS: u64 = 5_000;
+
+pub struct Client {
+    session: Session,
+    supervisor: Supervisor,
+    urls: Vec<String>,
+    transport: Transport,
+    diagnosis: Diagnosis,
+    /// The probe to start (one runs at a time).
+    probe: Option<ProbeRequest>,
+    sync: StoreSync,
+    /// Whether the host has a store (the session was loaded from it).
+    store: bool,
+    /// The highest sequence number reported to the session as committed.
+    committed_seq: u64,
+    /// Why the last store job failed, for the report of the change it caused.
+    store_error: Option<StoreFailure>,
+    /// The store job to start (the store sync runs one at a time).
+    job: Option<StoreJob>,
+    /// Why the last attempt failed, for the error if the first connection is overdue or the
+    /// client gives up.
+    last_failure: Option<ClientError>,
+    connect_timeout_ms: u32,
+    ever_connected: bool,
+    /// A packet from the broker did not decode, and the error saying so is out.
+    decode_error_reported: bool,
+    events: VecDeque<ClientEvent>,
+    message_rate: RateWindow,
+    ending: Ending,
+    /// How `end()` says goodbye.
+    goodbye: Goodbye,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Client {
+        assert!(!config.urls.is_empty(), "at least one broker URL");
+        let session = Session::new(config.session);
+        let transport = Transport::new(session.protocol(), session.max_incoming_packet_size());
+        Client {
+            supervisor: Supervisor::new(
+                config.urls.len(),
+                config.connect_timeout_ms,
+                config.reconnect,
+                config.seed,
+            ),
+            diagnosis: Diagnosis::new(config.urls.len()),
+            urls: config.urls,
+            session,
+            transport,
+            probe: None,
+            sync: StoreSync::new(false),
+            store: false,
+            committed_seq: 0,
+            store_error: None,
+            job: None,
+            last_failure: None,
+            connect_timeout_ms: config.connect_timeout_ms,
+            ever_connected: false,
+            decode_error_reported: false,
+            events: VecDeque::new(),
+            message_rate: RateWindow::default(),
+            ending: Ending::Running,
+            goodbye: Goodbye::Disconnect,
+        }
+    }
+
+    // --- start-up -----------------------------------------------------------------------------
+
+    /// The host's store opened and returned these records (`unreadable`: keys of entries that
+    /// are not records). Call before [`Client::start`]; from now on the session's writes become
+    /// store jobs.
+    pub fn handle_store_loaded(
+        &mut self,
+        now: u64,
+        records: Vec<(String, Vec<u8>)>,
+        unreadable: Vec<String>,
+    ) {
+        self.session.load(records, now);
+        self.store = true;
+        self.sync = StoreSync::new(true);
+        self.storage(true, None);
+        for key in &unreadable {
+            self.corrupt_record(key);
+        }
+    }
+
+    /// The host's store could not be opened or read: the session runs in memory.
+    pub fn handle_store_unavailable(&mut self, _now: u64, failure: StoreFailure) {
+        self.store = false;
+        self.sync = StoreSync::new(false);
+        let error = failure.error();
+        self.events.push_back(ClientEvent::Error(error.clone()));
+        self.storage(false, Some(error));
+    }
+
+    /// Starts connecting (unless offline).
+    pub fn start(&mut self, now: u64) {
+        self.supervisor.start(now);
+        self.pump(now);
+    }
+
+    // --- inputs -------------------------------------------------------------------------------
+
+    /// The browser's `online` / `offline` events (and its state before `start`).
+    pub fn handle_online(&mut self, now: u64, online: bool) {
+        self.supervisor.handle_online(now, online);
+        self.pump(now);
+    }
+
+    /// The deadline from [`Client::poll_timeout`] passed (an early call does no harm).
+    pub fn handle_timeout(&mut self, now: u64) {
+        self.session.handle_timeout(now);
+        self.supervisor.handle_timeout(now);
+        self.pump(now);
+    }
+
+    /// The page is visible again or resumed: a hidden tab's timers may have fired late, and a
+    /// frozen page's not at all, so every deadline is checked now.
+    pub fn handle_page_visible(&mut self, now: u64) {
+        self.handle_timeout(now);
+    }
+
+    /// The store job last polled finished.
+    pub fn handle_store_done(&mut self, now: u64, outcome: Result<(), StoreFailure>) {
+        let ok = outcome.is_ok();
+        if let Err(failure) = outcome {
+            self.store_error = Some(failure);
+        }
+        let step = self.sync.finished(now, ok);
+        self.apply_store_step(now, step);
+        self.pump(now);
+    }
+
+    // --- outputs ------------------------------------------------------------------------------
+
+    /// The next socket action; call until None after every input.
+    pub fn poll_socket(&mut self) -> Option<SocketAction> {
+        self.transport.poll_action()
+    }
+
+    /// The store job to start, if any; call after every input.
+    pub fn poll_store(&mut self) -> Option<StoreJob> {
+        self.job.take()
+    }
+
+    /// The probe to start, if any; call after every input.
+    pub fn poll_probe(&mut self) -> Option<ProbeRequest> {
+        self.probe.take()
+    }
+
+    /// The next event for the application; call until None after every input.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// The earliest time [`Client::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let end = match self.ending {
+            Ending::Draining { deadline } | Ending::Closing { deadline } => Some(deadline),
+            _ => None,
+        };
+        [
+            self.session.poll_timeout(),
+            self.supervisor.poll_timeout(),
+            self.sync.poll_timeout(),
+            end,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The host's task is done: what it gathered for the socket leaves as one message.
+    pub fn flush(&mut self) {
+        self.transport.flush();
+    }
+
+    /// Whether bytes wait for [`Client::flush`].
+    pub fn has_unflushed(&self) -> bool {
+        self.transport.has_unflushed()
+    }
+
+    // --- state --------------------------------------------------------------------------------
+
+    pub fn is_connected(&self) -> bool {
+        self.session.is_connected()
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn metrics(&self, now: u64) -> ClientMetrics {
+        ClientMetrics {
+            session: self.session.metrics(),
+            messages_per_second: self.message_rate.per_second(now),
+            durable: self.sync.is_durable(),
+        }
+    }
+
+    // --- the machinery ------------------------------------------------------------------------
+
+    /// Moves everything that is ready, until nothing moves: packets to the socket, link
+    /// actions, events, store writes, the end.
+    fn pump(&mut self, now: u64) {
+        loop {
+            self.encode_packets(now);
+            let mut progressed = false;
+            while let Some(action) = self.supervisor.poll_action() {
+                progressed = true;
+                self.on_link_action(now, action);
+            }
+            while let Some(event) = self.session.poll_event() {
+                progressed = true;
+                self.on_session_event(now, event);
+            }
+            while let Some(event) = self.supervisor.poll_event() {
+                progressed = true;
+                self.on_link_event(event);
+            }
+            while let Some(op) = self.session.poll_store() {
+                self.sync.push(op);
+            }
+            let step = self.sync.poll(now);
+            // A commit can release acks and deliveries: another round sends them.
+            progressed |= self.apply_store_step(now, step);
+            progressed |= self.check_end(now);
+            if !progressed {
+                break;
+            }
+        }
+        self.encode_packets(now);
+    }
+
+    /// Packets are encoded as soon as the session makes them, for the socket current then.
+    /// Everything was checked when given; should a packet still not encode, the session fails
+    /// what it belongs to rather than it vanishing.
+    fn encode_packets(&mut self, now: u64) {
+        let protocol = self.session.protocol();
+        while let Some(packet) = self.session.poll_packet() {
+            if let Err(error) = self.transport.encode(&packet, protocol) {
+                self.session.handle_encode_error(now, &packet, error);
+            }
+        }
+    }
+
+    /// A fresh decoder for a new socket.
+    fn decoder(&self) -> StreamDecoder {
+        StreamDecoder::new(
+            self.session.protocol(),
+            self.session.max_incoming_packet_size(),
+        )
+    }
+
+    /// Carries out what the store sync asks for; true when the session got a new commit.
+    fn apply_store_step(&mut self, now: u64, step: Step) -> bool {
+        let mut released = false;
+        if let Some(seq) = step.committed.filter(|seq| *seq > self.committed_seq) {
+            self.committed_seq = seq;
+            self.session.handle_store_committed(now, seq);
+            released = true;
+        }
+        if let Some(change) = step.change {
+            let cause = self
+                .store_error
+                .take()
+                .unwrap_or_else(StoreFailure::unknown);
+            match storage::change_error(change, &cause) {
+                None => self.storage(true, None),
+                Some(error) => {
+                    self.events.push_back(ClientEvent::Error(error.clone()));
+                    self.storage(false, Some(error));
+                }
+            }
+        }
+        if let Some(job) = step.job {
+            self.start_store_job(job);
+        }
+        released
+    }
+
+    fn start_store_job(&mut self, job: crate::store_sync::Job) {
+        use crate::store_sync::Job;
+        if !self.store {
+            return; // only a sync made with a store has jobs
+        }
+        self.job = Some(match job {
+            Job::Commit(writes) => StoreJob::Commit(writes),
+            Job::Clear => StoreJob::Replace(Vec::new()),
+            // The snapshot is taken now, so that the writes made while it is stored follow it.
+            Job::Rewrite => StoreJob::Replace(self.session.snapshot()),
+        });
+    }
+
+    fn storage(&mut self, durable: bool, error: Option<ClientError>) {
+        self.events
+            .push_back(ClientEvent::Storage { durable, error });
+    }
+
+    fn corrupt_record(&mut self, key: &str) {
+        let error = storage::corrupt_record(key);
+        self.events.push_back(ClientEvent::Error(error.clone()));
+        self.storage(true, Some(error));
+    }
+}

@@ -1,0 +1,385 @@
+//! The whole client with a simulated store and page lifecycle: what waits for the store, the
+//! fall-back to memory when the store fails and the catch-up after, and reloads at awkward
+//! moments (a reload drops the client and builds a new one from what the store holds).
+#![cfg(not(target_arch = "wasm32"))] // host-only
+
+#[path = "common/session_harness.rs"]
+mod harness;
+
+#[path = "common/broker_model.rs"]
+mod broker_model;
+
+#[path = "common/client_harness.rs"]
+mod client_harness;
+
+use client_harness::*;
+use harness::publishes;
+use wasmqtt::client::ClientEvent;
+use wasmqtt::codec::{Ack, Packet, Properties, QoS};
+
+const A: &str = "ws://a.example/mqtt";
+
+fn storage_events(w: &World) -> Vec<(bool, Option<String>)> {
+    w.events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Storage { durable, error } => {
+                Some((*durable, error.as_ref().map(|e| e.code.to_string())))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Keys of the outgoing messages the store holds.
+fn stored_outgoing(w: &World) -> usize {
+    let records = &w.store.as_ref().unwrap().records;
+    records.keys().filter(|k| k.starts_with("o/")).count()
+}
+
+#[test]
+fn publishes_queued_before_connack_leave_after_it_within_the_receive_maximum_it_set() {
+    let mut w = World::memory(client_config(&[A]));
+    w.start();
+    let socket = w.live();
+    let tokens: Vec<u32> = (0..3)
+        .map(|i| w.publish("t", &format!("m{i}"), QoS::AtLeastOnce))
+        .collect();
+    let sent = w.take(socket);
+    assert!(
+        matches!(&sent[..], [Packet::Connect(_)]),
+        "nothing but CONNECT before CONNACK: {sent:?}"
+    );
+    let limits = Properties {
+        receive_maximum: Some(1),
+        ..Properties::default()
+    };
+    w.deliver(
+        socket,
+        &[Packet::ConnAck(wasmqtt::codec::ConnAck {
+            session_present: false,
+            code: 0,
+            properties: limits,
+        })],
+    );
+    for (i, token) in tokens.iter().enumerate() {
+        let sent = w.take(socket);
+        let published = publishes(&sent);
+        assert_eq!(
+            published.len(),
+            1,
+            "MQTT-4.9.0-2: one in flight with Receive Maximum 1, got {sent:?}"
+        );
+        assert_eq!(published[0].payload, format!("m{i}").as_bytes());
+        assert_eq!(w.outcome(*token), None);
+        let acks = answers(&sent);
+        w.deliver(socket, &acks);
+        assert_eq!(w.outcome(*token), Some(Ok(0)));
+    }
+}
+
+#[test]
+fn a_qos_2_publish_leaves_once_its_record_is_durable() {
+    let mut w = World::new(client_config(&[A]));
+    w.store.as_mut().unwrap().latency = 50;
+    w.start();
+    let socket = w.connect();
+    w.publish("t", "m", QoS::ExactlyOnce);
+    assert!(
+        publishes(&w.take(socket)).is_empty(),
+        "not before the commit"
+    );
+    w.advance(50);
+    assert_eq!(publishes(&w.take(socket)).len(), 1);
+    assert_eq!(stored_outgoing(&w), 1);
+}
+
+#[test]
+fn a_failed_store_falls_back_to_memory_and_catches_up_with_the_session_later() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    w.store.as_mut().unwrap().fail_next = 1;
+    let first = w.publish("t", "m1", QoS::AtLeastOnce);
+    assert_eq!(
+        w.errors(),
+        [("STORE_FAILED".to_string(), false)],
+        "the failure is reported"
+    );
+    assert_eq!(
+        storage_events(&w)[1..],
+        [(false, Some("STORE_FAILED".to_string()))]
+    );
+    // The session carries on in memory: the message goes out and is acknowledged.
+    let sent = w.take(socket);
+    assert_eq!(publishes(&sent).len(), 1);
+    let acks = answers(&sent);
+    w.deliver(socket, &acks);
+    assert_eq!(w.outcome(first), Some(Ok(0)));
+    let second = w.publish("t", "m2", QoS::AtLeastOnce);
+    assert_eq!(
+        publishes(&w.take(socket)).len(),
+        1,
+        "nothing waits for the store"
+    );
+    assert!(!w.client.metrics(w.now).durable);
+    w.advance(1_000);
+    assert_eq!(
+        storage_events(&w).last(),
+        Some(&(true, None)),
+        "caught up: durable again"
+    );
+    assert!(w.client.metrics(w.now).durable);
+    let store: Vec<(String, Vec<u8>)> = w
+        .store
+        .as_ref()
+        .unwrap()
+        .records
+        .clone()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        store,
+        w.client.session().snapshot(),
+        "the store matches the session"
+    );
+    assert_eq!(stored_outgoing(&w), 1, "m2, still in flight, is stored");
+    let _ = second;
+}
+
+#[test]
+fn a_full_store_is_reported_as_quota_exceeded_and_the_client_carries_on_in_memory() {
+    let mut w = World::new(client_config(&[A]));
+    w.store.as_mut().unwrap().quota = Some(64);
+    w.start();
+    let socket = w.connect();
+    let token = w.publish("t", &"x".repeat(200), QoS::AtLeastOnce);
+    assert_eq!(w.errors(), [("STORE_QUOTA_EXCEEDED".to_string(), false)]);
+    let sent = w.take(socket);
+    let acks = answers(&sent);
+    w.deliver(socket, &acks);
+    assert_eq!(w.outcome(token), Some(Ok(0)), "the message still went out");
+}
+
+#[test]
+fn a_store_that_cannot_open_runs_the_session_in_memory() {
+    let mut w = World::new(client_config(&[A]));
+    w.store.as_mut().unwrap().unavailable = true;
+    w.start();
+    assert_eq!(w.errors(), [("STORE_UNAVAILABLE".to_string(), false)]);
+    assert_eq!(
+        storage_events(&w),
+        [(false, Some("STORE_UNAVAILABLE".to_string()))]
+    );
+    let socket = w.connect();
+    let token = w.publish("t", "m", QoS::AtLeastOnce);
+    let sent = w.take(socket);
+    let acks = answers(&sent);
+    w.deliver(socket, &acks);
+    assert_eq!(w.outcome(token), Some(Ok(0)));
+    assert!(
+        w.store.as_ref().unwrap().records.is_empty(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn a_reload_before_the_puback_resends_the_stored_message_once_with_its_packet_id() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    w.publish("t", "kept", QoS::AtLeastOnce);
+    let first = publishes(&w.take(socket));
+    assert_eq!(first.len(), 1);
+    w.reload(true);
+    let socket = w.connect();
+    let again = publishes(&w.take(socket));
+    assert_eq!(again.len(), 1, "resent once");
+    assert!(again[0].dup, "MQTT-4.4.0-1: resent with DUP");
+    assert_eq!(
+        again[0].packet_id, first[0].packet_id,
+        "with the same packet id"
+    );
+    assert_eq!(again[0].payload, first[0].payload);
+    w.deliver(
+        socket,
+        &[Packet::PubAck(Ack::new(again[0].packet_id.unwrap()))],
+    );
+    assert_eq!(stored_outgoing(&w), 0, "acknowledged: gone from the store");
+    w.reload(true);
+    let socket = w.connect();
+    assert!(publishes(&w.take(socket)).is_empty(), "never sent again");
+}
+
+#[test]
+fn a_reload_during_the_commit_either_keeps_the_message_whole_or_never_sent_it() {
+    for commits in [false, true] {
+        let mut w = World::new(client_config(&[A]));
+        w.store.as_mut().unwrap().latency = 30;
+        w.start();
+        let socket = w.connect();
+        w.publish("t", "racing", QoS::ExactlyOnce);
+        assert!(
+            publishes(&w.take(socket)).is_empty(),
+            "waits for the commit"
+        );
+        w.reload(commits);
+        let socket = w.connect();
+        w.advance(30);
+        let sent = publishes(&w.take(socket));
+        assert_eq!(
+            sent.len(),
+            usize::from(commits),
+            "committed: resumed; not committed: never left (commits = {commits})"
+        );
+    }
+}
+
+/// A connected client (store commits take 10 ms) that just received the QoS 2 message
+/// `payload` with packet id `id`, not yet delivered: its receipt is stored first (MQTT-4.3.3-9).
+fn received_qos2(payload: &str, id: u16) -> (World, u32, wasmqtt::codec::Publish) {
+    let mut w = World::new(client_config(&[A]));
+    w.store.as_mut().unwrap().latency = 10;
+    w.start();
+    let socket = w.connect();
+    let message = harness::inbound("t", payload, QoS::ExactlyOnce, Some(id));
+    w.deliver(socket, &[Packet::Publish(message.clone())]);
+    assert!(
+        w.delivered().is_empty(),
+        "MQTT-4.3.3-9: the receipt is stored first"
+    );
+    (w, socket, message)
+}
+
+#[test]
+fn an_inbound_qos_2_message_is_delivered_once_across_a_reload_before_pubrel() {
+    let (mut w, socket, message) = received_qos2("once", 7);
+    w.advance(10);
+    assert_eq!(w.delivered(), ["once"]);
+    assert!(
+        w.take(socket).contains(&Packet::PubRec(Ack::new(7))),
+        "PUBREC once the receipt is durable"
+    );
+    // The PUBREC is lost with the page; the broker sends the message again (DUP).
+    w.reload(true);
+    let socket = w.connect();
+    let mut again = message;
+    again.dup = true;
+    w.deliver(socket, &[Packet::Publish(again)]);
+    w.advance(10);
+    assert!(
+        w.take(socket).contains(&Packet::PubRec(Ack::new(7))),
+        "answered again"
+    );
+    w.deliver(socket, &[Packet::PubRel(Ack::new(7))]);
+    w.advance(10);
+    assert_eq!(w.take(socket), [Packet::PubComp(Ack::new(7))]);
+    assert_eq!(
+        w.delivered(),
+        ["once"],
+        "MQTT-4.3.3-10: once in all, the new page does not deliver it again"
+    );
+}
+
+#[test]
+fn unreadable_stored_records_are_reported_by_key_and_the_rest_resumes() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    w.publish("t", "kept", QoS::AtLeastOnce);
+    w.take(socket);
+    let store = w.store.as_mut().unwrap();
+    store
+        .records
+        .insert("o/zz-not-a-number".into(), vec![1, 2, 3]);
+    w.reload(true);
+    let corrupt: Vec<Option<String>> = w
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Error(error) if error.code.to_string() == "STORE_CORRUPT_RECORD" => {
+                Some(error.record.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(corrupt, [Some("o/zz-not-a-number".to_string())]);
+    let socket = w.connect();
+    assert_eq!(
+        publishes(&w.take(socket)).len(),
+        1,
+        "the good record resumes"
+    );
+}
+
+#[test]
+fn a_message_whose_receipt_landed_as_the_page_went_is_delivered_by_the_next_page_once() {
+    let (mut w, _, message) = received_qos2("in the gap", 9);
+    // The commit lands, but the page goes before it hears so: neither delivered nor PUBREC'd.
+    w.reload(true);
+    assert_eq!(
+        w.handed_over.len(),
+        1,
+        "handed over: its receipt is in the store the new page loaded"
+    );
+    let socket = w.connect();
+    let mut again = message;
+    again.dup = true;
+    w.deliver(socket, &[Packet::Publish(again)]);
+    w.advance(10);
+    assert!(
+        w.delivered().is_empty(),
+        "MQTT-4.3.3-10: the broker's resend is not delivered again"
+    );
+    assert!(w.take(socket).contains(&Packet::PubRec(Ack::new(9))));
+}
+
+#[test]
+fn the_message_rate_counts_deliveries_over_the_last_seconds() {
+    let mut w = World::memory(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    let messages: Vec<Packet> = (0..10)
+        .map(|i| {
+            Packet::Publish(harness::inbound(
+                "t",
+                &format!("m{i}"),
+                QoS::AtMostOnce,
+                None,
+            ))
+        })
+        .collect();
+    w.deliver(socket, &messages);
+    assert_eq!(w.delivered().len(), 10);
+    assert_eq!(
+        w.client.metrics(w.now).messages_per_second,
+        2.0,
+        "10 over 5 s"
+    );
+    w.advance(10_000);
+    assert_eq!(w.client.metrics(w.now).messages_per_second, 0.0);
+}
+
+#[test]
+fn a_publish_queued_before_connack_that_exceeds_its_maximum_packet_size_fails_unsent() {
+    let mut w = World::memory(client_config(&[A]));
+    w.start();
+    let socket = w.live();
+    let token = w.publish("t", &"x".repeat(500), QoS::AtLeastOnce);
+    w.take(socket);
+    let limits = Properties {
+        maximum_packet_size: Some(100),
+        ..Properties::default()
+    };
+    let connack = wasmqtt::codec::ConnAck {
+        session_present: false,
+        code: 0,
+        properties: limits,
+    };
+    w.deliver(socket, &[Packet::ConnAck(connack)]);
+    assert!(
+        publishes(&w.take(socket)).is_empty(),
+        "MQTT-3.1.2-24: nothing larger than the broker's Maximum Packet Size is sent"
+    );
+    assert_eq!(w.outcome(token), Some(Err("PACKET_TOO_LARGE".to_string())));
+}
