@@ -302,6 +302,8 @@ export interface ReauthenticatedEvent { properties: Properties }
 export interface ClientEvents {
   connect: (event: ConnectEvent) => void;
   reconnect: (event: ReconnectEvent) => void;
+  /** end() is done: the connection closed and everything released (as MQTT.js's 'end'). */
+  end: () => void;
   offline: () => void;
   close: (event: CloseEvent) => void;
   error: (error: MqttError) => void;

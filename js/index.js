@@ -56,6 +56,8 @@ export class MqttClient {
   #tabs = null;
   /** Settles `ready`: the first connection, a fatal error, or the connect timeout. */
   #readiness = null;
+  /** end() released the driver. */
+  #released = false;
   /** The current connection's 'connect' details (null while down), for late 'connect' listeners. */
   #connection = null;
 
@@ -95,7 +97,7 @@ export class MqttClient {
 
   /**
    * Adds a listener: 'connect', 'reconnect', 'offline', 'close', 'error', 'message', 'backpressure',
-   * 'duplicate', 'storage', 'reauthenticated'. A 'connect' listener added while connected (after
+   * 'duplicate', 'storage', 'reauthenticated', 'end'. A 'connect' listener added while connected (after
    * `await connect()`) is called once at once with the current connection's details, so that
    * MQTT.js's `client.on('connect', () => client.subscribe(...))` works here too.
    */
@@ -244,6 +246,7 @@ export class MqttClient {
 
   /** Whether the client has a live connection to the broker now (in any tab sharing it). */
   get connected() {
+    if (this.#released) return false;
     return this.#tabs?.follower ? this.#tabs.connected : this.#driver.connected;
   }
 
@@ -275,11 +278,14 @@ export class MqttClient {
     } finally {
       this.#tabs?.leave();
       this.#driver.free();
+      this.#released = true;
       for (const { reject } of this.#pending.values()) reject(closedError());
       this.#pending.clear();
       this.#reauth?.reject(closedError());
       this.#reauth = null;
     }
+    // As MQTT.js: 'end' once end() is done (the connection closed, everything released).
+    this.#emit('end');
   }
 
   /** Answers an authentication challenge through the `authenticate` option. */
@@ -339,6 +345,7 @@ export class MqttClient {
     this.#ended = true;
     try {
       this.#driver.free(); // drops the socket and timer synchronously (Driver's Drop)
+      this.#released = true;
     } catch {
       // Still loading (start() holds the driver): the page is going, and the socket with it.
     }

@@ -178,3 +178,19 @@ test("MQTT.js's end(force) and end(force, cb) forms work: end(true) closes witho
     await watcher.end();
   }
 });
+
+test("an 'end' listener is called once, after end() has closed the connection, as in MQTT.js", async () => {
+  const page = await h.page();
+  const outcome = await page.evaluate(async (url) => {
+    const client = await window.wasmqtt.connect(url, { persistence: 'memory' });
+    const seen = [];
+    client.on('end', () => seen.push(['end', client.connected]));
+    client.on('close', () => seen.push(['close']));
+    const ended = client.end();
+    seen.push(['called']);
+    await ended;
+    await client.end();
+    return seen;
+  }, h.broker.wsUrl);
+  assert.deepEqual(outcome, [['called'], ['close'], ['end', false]]);
+});
