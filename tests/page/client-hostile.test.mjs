@@ -208,6 +208,7 @@ test('a broker sending more unacknowledged QoS 1 messages than our Receive Maxim
     const events = await told(page);
     assert.deepEqual(events.find((e) => e.event === 'error')?.code, 'RECEIVE_MAXIMUM_EXCEEDED');
     assert.deepEqual(events.find((e) => e.event === 'close'), { event: 'close', reason: 'protocol error', reasonCode: 0x93 });
+    await until(() => broker.connections[0].closed || broker.connections[0].closeFrameSeen, 10_000, 'the broker saw the close');
     const packets = broker.connections[0].packets;
     assert.equal(packets.at(-1).cmd, 'disconnect', 'DISCONNECT is the last packet (MQTT-3.14.4-1)');
     assert.equal(packets.at(-1).reasonCode, 0x93);
@@ -245,6 +246,8 @@ test('a 2 MiB PUBLISH, over our 1 MiB Maximum Packet Size, is refused from its h
     const events = await told(page);
     assert.deepEqual(events.find((e) => e.event === 'error')?.code, 'PACKET_TOO_LARGE');
     assert.deepEqual(events.find((e) => e.event === 'close'), { event: 'close', reason: 'protocol error', reasonCode: 0x95 });
+    // The page's close comes before the broker has read the last frames: wait for the socket.
+    await until(() => broker.connections[0].closed || broker.connections[0].closeFrameSeen, 20_000, 'the broker saw the close');
     const packets = broker.connections[0].packets;
     assert.equal(packets.at(-1).cmd, 'disconnect');
     assert.equal(packets.at(-1).reasonCode, 0x95);
