@@ -1,7 +1,7 @@
 // A fault-injecting TCP proxy on loopback, between a client and the broker's listener. It
 // forwards raw bytes (the WebSocket handshake and frames alike), so a cut can land anywhere:
 // mid-frame, mid-packet. Controls: cut now or after N more bytes, stall (stop forwarding without
-// closing: a half-open link), delay, refuse new connections for a while.
+// closing: a half-open link), delay with jitter, refuse new connections for a while.
 import net from 'node:net';
 
 export async function startFaultProxy({ targetPort, targetHost = '127.0.0.1' }) {
@@ -17,6 +17,9 @@ class Link {
     this.proxy = proxy;
     this.closed = false;
     this.held = [];
+    // Per direction, the delayed chunks in their order: one drains at a time, so a later chunk
+    // never overtakes an earlier one, however the jitter falls (as on a TCP stream).
+    this.delayed = new Map([[client, []], [upstream, []]]);
     for (const [from, to] of [[client, upstream], [upstream, client]]) {
       from.on('data', (chunk) => this.forward(chunk, to));
       from.on('error', () => this.close());
@@ -47,10 +50,28 @@ class Link {
   }
 
   send(chunk, to) {
-    this.proxy.stats.bytesForwarded += chunk.length;
-    const delay = this.proxy.delayMs;
-    if (delay > 0) setTimeout(() => { if (!this.closed) to.write(chunk); }, delay);
-    else to.write(chunk);
+    const proxy = this.proxy;
+    proxy.stats.bytesForwarded += chunk.length;
+    const delay = proxy.delayMs + proxy.jitterMs * proxy.random();
+    const queue = this.delayed.get(to);
+    if (delay <= 0 && queue.length === 0) {
+      to.write(chunk);
+      return;
+    }
+    queue.push({ chunk, at: Date.now() + delay });
+    if (queue.length === 1) this.drain(to);
+  }
+
+  drain(to) {
+    const queue = this.delayed.get(to);
+    while (!this.closed && queue.length > 0) {
+      const wait = queue[0].at - Date.now();
+      if (wait > 0) {
+        setTimeout(() => this.drain(to), wait);
+        return;
+      }
+      to.write(queue.shift().chunk);
+    }
   }
 
   close({ reset = false } = {}) {
@@ -71,6 +92,8 @@ class FaultProxy {
     this.links = new Set();
     this.stalled = false;
     this.delayMs = 0;
+    this.jitterMs = 0;
+    this.random = seeded(1);
     this.cutAfterBytes = null;
     this.refuseUntil = 0;
     this.stats = { connections: 0, refused: 0, cuts: 0, bytesForwarded: 0, bytesSwallowed: 0 };
@@ -122,8 +145,15 @@ class FaultProxy {
   /** Stops forwarding (or resumes with false) without closing anything. */
   stall(on = true) { this.stalled = on; }
 
-  /** Adds `ms` of latency to every forwarded chunk. */
-  delay(ms) { this.delayMs = ms; }
+  /**
+   * Adds `ms` of latency to every forwarded chunk, plus up to `jitter` ms more, drawn per chunk
+   * (seeded, so a run repeats); chunks keep their order in each direction.
+   */
+  delay(ms, { jitter = 0, seed = 1 } = {}) {
+    this.delayMs = ms;
+    this.jitterMs = jitter;
+    this.random = seeded(seed);
+  }
 
   /** Refuses (resets) new connections for `ms` milliseconds. */
   refuseFor(ms) { this.refuseUntil = Date.now() + ms; }
@@ -132,6 +162,7 @@ class FaultProxy {
   heal() {
     this.stalled = false;
     this.delayMs = 0;
+    this.jitterMs = 0;
     this.refuseUntil = 0;
     this.cutAfterBytes = null;
   }
@@ -140,4 +171,16 @@ class FaultProxy {
     this.cutAll();
     await new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** A small seeded generator (mulberry32): the same jitter on every run. */
+function seeded(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
 }

@@ -94,3 +94,32 @@ test('heal lifts every fault at once: stall, delay, refusal and a pending cut', 
   assert.deepEqual(c.received.slice(0, 4), [0x20, 2, 0, 0]);
   c.socket.destroy();
 });
+
+test('jitter keeps each direction in order, and delays every chunk by at least the base delay', async () => {
+  // A TCP echo server behind its own proxy: each byte comes back through both directions.
+  const echo = net.createServer((socket) => { socket.on('error', () => {}); socket.pipe(socket); });
+  await new Promise((r) => echo.listen(0, '127.0.0.1', r));
+  const jittery = await startFaultProxy({ targetPort: echo.address().port });
+  jittery.delay(40, { jitter: 200, seed: 7 });
+  try {
+    const socket = net.connect({ host: '127.0.0.1', port: jittery.port });
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    const received = [];
+    const arrivals = [];
+    socket.on('data', (d) => { received.push(...d); arrivals.push(Date.now()); });
+    await new Promise((r) => socket.on('connect', r));
+    const start = Date.now();
+    for (let i = 0; i < 60; i++) {
+      socket.write(Buffer.from([i]));
+      await new Promise((r) => setTimeout(r, 3));
+    }
+    await until(() => received.length === 60, 10_000);
+    assert.deepEqual(received, [...Array(60).keys()], 'in order, nothing lost');
+    assert.ok(arrivals[0] - start >= 80, `the first byte came back after ${arrivals[0] - start} ms: twice the base delay at least`);
+    socket.destroy();
+  } finally {
+    await jittery.close();
+    await new Promise((r) => echo.close(r));
+  }
+});
