@@ -1,6 +1,7 @@
 // The benchmark flows a page runs, put on window by bench/page.html. Times are
 // performance.timeOrigin + performance.now(): one clock for every page of the browser.
 import { open, wasmMemoryBytes } from './clients.js';
+import { connect } from '/pkg/index.js';
 
 const clock = () => performance.timeOrigin + performance.now();
 let subscriber = null;
@@ -174,3 +175,50 @@ export async function endLoop() {
 }
 
 export { wasmMemoryBytes };
+
+/**
+ * The in-flight window's flow: `count` QoS 1 publishes of `size` bytes at once, from a client
+ * with `inflightWindow`; meanwhile a SUBSCRIBE round trip every 200 ms, which waits behind
+ * whatever the window put on the path (as a PINGREQ, an acknowledgement or a request would).
+ */
+export async function runWindowBurst({ url, clientId, inflightWindow, count, size }) {
+  const client = await connect(url, {
+    clientId, persistence: 'memory', reconnect: false, protocolVersion: 5, inflightWindow,
+    queue: { maxMessages: count, maxBytes: count * (size + 64) },
+  });
+  const publishMs = new Float64Array(count);
+  const controlMs = [];
+  let windowMax = 0;
+  const trajectory = [];
+  const sampler = setInterval(() => trajectory.push(client.metrics().window), 100);
+  const start = performance.now();
+  const publishes = [];
+  for (let i = 0; i < count; i++) {
+    const sent = performance.now();
+    publishes.push(client.publish('bench/window', filler(size), { qos: 1 }).then(() => { publishMs[i] = performance.now() - sent; }));
+  }
+  let done = false;
+  const all = Promise.all(publishes).then(() => { done = true; });
+  for (let i = 0; !done; i++) {
+    const asked = performance.now();
+    await client.subscribe(`bench/control/${i}`, { qos: 0 });
+    controlMs.push(performance.now() - asked);
+    windowMax = Math.max(windowMax, client.metrics().window);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await all;
+  clearInterval(sampler);
+  const elapsedMs = performance.now() - start;
+  await client.end();
+  const pct = (values, p) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+  };
+  return {
+    elapsedMs,
+    messagesPerSecond: (count * 1000) / elapsedMs,
+    publishP50: pct(publishMs, 50), publishP99: pct(publishMs, 99),
+    controlP50: pct(controlMs, 50), controlP99: pct(controlMs, 99), controlMax: Math.max(...controlMs),
+    controls: controlMs.length, windowMax, trajectory,
+  };
+}

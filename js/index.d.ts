@@ -147,6 +147,12 @@ export interface ClientOptions {
   persistence?: 'indexeddb' | 'memory';
   /** Most QoS 1/2 messages in flight at once (also capped by the broker's Receive Maximum). Default 65535. */
   maxInflight?: number;
+  /**
+   * 'adaptive': the window under that cap follows the acknowledgements' latency (grows while
+   * they come back fast, shrinks when they slow down), so a slow link or broker holds a short
+   * queue on the way. Default 'fixed': the cap itself.
+   */
+  inflightWindow?: 'fixed' | 'adaptive';
   queue?: QueueOptions;
   dedup?: DedupOptions;
   /**
@@ -261,6 +267,8 @@ export interface Metrics {
   /** Publishes sent with a topic alias instead of the topic. */
   topicAliasHits: number;
   reconnects: number;
+  /** QoS 1/2 messages allowed in flight now: the cap, or what the adaptive window allows under it. */
+  window: number;
   /** Smoothed PINGREQ -> PINGRESP round trip, ms, once measured. */
   rttMs?: number;
   /** The time between PINGREQs now, ms (0 while disconnected or with keepalive 0). */

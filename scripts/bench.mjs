@@ -1,5 +1,5 @@
 // `npm run bench` (all parts) or `node scripts/bench.mjs <part>...`: throughput, latency, native,
-// size, memory, cpu, codec. Each part saves its figures in bench/results/<part>.json; after any run
+// size, memory, cpu, window, codec. Each part saves its figures in bench/results/<part>.json; after any run
 // bench/RESULTS.md and bench/chart.svg are written again from every saved part (scripts/bench/report.mjs).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ const PARTS = {
   latency: () => import('./bench/latency.mjs'),
   memory: () => import('./bench/memory.mjs'),
   cpu: () => import('./bench/cpu.mjs'),
+  window: () => import('./bench/window.mjs'),
   // Written on another branch (scripts/bench-codec.mjs): run when present.
   codec: () => import('./bench/codec.mjs'),
 };
@@ -27,7 +28,7 @@ for (const part of parts) {
 const RESULTS = path.join(ROOT, 'bench/results');
 mkdirSync(RESULTS, { recursive: true });
 
-if (parts.some((p) => ['size', 'throughput', 'latency', 'memory', 'cpu'].includes(p)) || !existsSync(path.join(ROOT, 'pkg/wasmqtt_bg.wasm'))) {
+if (parts.some((p) => ['size', 'throughput', 'latency', 'memory', 'cpu', 'window'].includes(p)) || !existsSync(path.join(ROOT, 'pkg/wasmqtt_bg.wasm'))) {
   // The size part profiles a copy that keeps function names (scripts/bench-size.mjs).
   const names = parts.includes('size') ? { WASMQTT_WASM_NAMES: path.join(ROOT, 'bench/.build/names') } : {};
   execFileSync('bash', ['scripts/build-wasm.sh'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...names } });
@@ -43,6 +44,7 @@ for (const part of parts) {
   if (result === null) continue; // nothing to measure
   result.measuredAt = new Date().toISOString();
   result.loadAtStart = loadAtStart;
+  result.machine = `${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores`;
   result.seconds = Math.round((Date.now() - started) / 1000);
   writeFileSync(path.join(RESULTS, `${part}.json`), JSON.stringify(result, null, 2) + '\n');
   console.log(`== ${part} done in ${result.seconds} s`);

@@ -32,7 +32,8 @@ export function writeReport() {
   const memory = load('memory');
   const codec = load('codec');
   const cpu = load('cpu');
-  const parts = { throughput, latency, native, size, memory, cpu, codec };
+  const window = load('window');
+  const parts = { throughput, latency, native, size, memory, cpu, codec, window };
 
   const rate = (client, c) => (client === 'native' ? native : throughput)?.runs
     .find((r) => r.client === client && r.qos === c.qos && r.size === c.size);
@@ -40,10 +41,10 @@ export function writeReport() {
   const out = (...l) => lines.push(...l);
 
   out('# wasmqtt benchmarks', '',
-    'Re-created by `npm run bench` (scripts/bench.mjs; one part alone: `npm run bench:throughput`, `bench:latency`, `bench:cpu`, `bench:native`, `bench:size`, `bench:memory`, `bench:codec`). Do not edit by hand.', '',
+    'Re-created by `npm run bench` (scripts/bench.mjs; one part alone: `npm run bench:throughput`, `bench:latency`, `bench:cpu`, `bench:window`, `bench:native`, `bench:size`, `bench:memory`, `bench:codec`). Do not edit by hand.', '',
     '## Machine and versions', '',
     `- Measured: ${((t) => (t.length ? `${t[0]} to ${t[t.length - 1]}` : '-'))([throughput, latency, cpu, native, size, memory].filter(Boolean).map((p) => p.measuredAt).sort())} (the parts finish at these times)`,
-    `- CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; ${os.type()} ${os.release()}`,
+    `- CPU (of the machine that wrote this report; a part measured elsewhere names its own): ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores; ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; ${os.type()} ${os.release()}`,
     `- Browser: ${tryRun('/usr/bin/chromium', ['--version'])} (headless, playwright-core ${version('playwright-core')}); Node ${process.version}`,
     `- Broker: ${tryRun('/usr/sbin/mosquitto', ['-h'])}, on 127.0.0.1: the browser clients through the WebSocket bridge to its TCP listener (a few runs on its own WebSocket listener), the native client on TCP`,
     `- Clients: wasmqtt ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'))).version} (this tree, release build), MQTT.js ${version('mqtt')} (dist/mqtt.esm.js, default in-memory store), Paho ${version('paho-mqtt')} (paho-mqtt.js)`,
@@ -114,6 +115,7 @@ export function writeReport() {
   out('');
 
   cpuSection(cpu, out);
+  windowSection(window, out);
 
   // Size.
   out('## Bundle size', '');
@@ -321,4 +323,21 @@ function chart(rate, withNative) {
   });
   svg.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`, '</svg>');
   return svg.join('\n') + '\n';
+}
+
+/** The in-flight window over a slowed path (scripts/bench/window.mjs). */
+function windowSection(window, out) {
+  out('## In-flight window over a slowed path', '');
+  if (!window) {
+    out('Not measured yet (`npm run bench:window`).', '');
+    return;
+  }
+  const r0 = window.runs[0];
+  out(`wasmqtt (memory), ${fmt(r0.count)} QoS 1 publishes of ${r0.size} B at once through a fault proxy limited to ${fmt(r0.rate / 1000)} KB/s each way with ${r0.delayMs} ms delay, in front of mosquitto (Receive Maximum 65535), measured ${window.measuredAt} on ${window.machine ?? 'this machine'} (load ${window.loadAtStart?.toFixed(1)} at start, from other work). A SUBSCRIBE goes out every 200 ms during the burst: its round trip is what anything sharing the connection (PINGREQ, acknowledgements, requests) waits behind the window. Two runs of each, alternated.`, '',
+    '| window | msg/s | publish p50 ms | publish p99 ms | SUBSCRIBE p50 ms | SUBSCRIBE p99 ms | SUBSCRIBE max ms | window up to |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of window.runs) {
+    out(`| ${r.inflightWindow} | ${r.messagesPerSecond.toFixed(0)} | ${r.publishP50.toFixed(0)} | ${r.publishP99.toFixed(0)} | ${r.controlP50.toFixed(0)} | ${r.controlP99.toFixed(0)} | ${r.controlMax.toFixed(0)} | ${r.windowMax} |`);
+  }
+  out('');
 }

@@ -1,7 +1,8 @@
 // A fault-injecting TCP proxy on loopback, between a client and the broker's listener. It
 // forwards raw bytes (the WebSocket handshake and frames alike), so a cut can land anywhere:
 // mid-frame, mid-packet. Controls: cut now or after N more bytes, stall (stop forwarding without
-// closing: a half-open link), delay with jitter, refuse new connections for a while.
+// closing: a half-open link), delay with jitter, a bandwidth limit, refuse new connections for a
+// while.
 import net from 'node:net';
 
 export async function startFaultProxy({ targetPort, targetHost = '127.0.0.1' }) {
@@ -20,6 +21,7 @@ class Link {
     // Per direction, the delayed chunks in their order: one drains at a time, so a later chunk
     // never overtakes an earlier one, however the jitter falls (as on a TCP stream).
     this.delayed = new Map([[client, []], [upstream, []]]);
+    this.busyUntil = new Map([[client, 0], [upstream, 0]]);
     for (const [from, to] of [[client, upstream], [upstream, client]]) {
       from.on('data', (chunk) => this.forward(chunk, to));
       from.on('error', () => this.close());
@@ -52,7 +54,14 @@ class Link {
   send(chunk, to) {
     const proxy = this.proxy;
     proxy.stats.bytesForwarded += chunk.length;
-    const delay = proxy.delayMs + proxy.jitterMs * proxy.random();
+    let delay = proxy.delayMs + proxy.jitterMs * proxy.random();
+    if (proxy.bytesPerSecond > 0) {
+      // A link of that rate: each chunk leaves once those before it have, plus its own time.
+      const now = Date.now();
+      const free = Math.max(now, this.busyUntil.get(to)) + (chunk.length * 1000) / proxy.bytesPerSecond;
+      this.busyUntil.set(to, free);
+      delay += free - now;
+    }
     const queue = this.delayed.get(to);
     if (delay <= 0 && queue.length === 0) {
       to.write(chunk);
@@ -94,6 +103,7 @@ class FaultProxy {
     this.delayMs = 0;
     this.jitterMs = 0;
     this.random = seeded(1);
+    this.bytesPerSecond = 0;
     this.cutAfterBytes = null;
     this.refuseUntil = 0;
     this.stats = { connections: 0, refused: 0, cuts: 0, bytesForwarded: 0, bytesSwallowed: 0 };
@@ -155,6 +165,9 @@ class FaultProxy {
     this.random = seeded(seed);
   }
 
+  /** Limits each direction of each link to `bytesPerSecond` (0: no limit). */
+  rate(bytesPerSecond) { this.bytesPerSecond = bytesPerSecond; }
+
   /** Refuses (resets) new connections for `ms` milliseconds. */
   refuseFor(ms) { this.refuseUntil = Date.now() + ms; }
 
@@ -163,6 +176,7 @@ class FaultProxy {
     this.stalled = false;
     this.delayMs = 0;
     this.jitterMs = 0;
+    this.bytesPerSecond = 0;
     this.refuseUntil = 0;
     this.cutAfterBytes = null;
   }

@@ -246,9 +246,10 @@ impl Client {
         .min()
     }
 
-    /// The host's task is done: what it gathered for the socket leaves as one message.
-    pub fn flush(&mut self) {
+    /// The host's task is done: what it gathered for the socket leaves as one message, now.
+    pub fn flush(&mut self, now: u64) {
         self.transport.flush();
+        self.session.handle_flushed(now);
     }
 
     /// Whether bytes wait for [`Client::flush`].

@@ -49,6 +49,8 @@ pub struct Config {
     pub connect_properties: Properties,
     /// Most outgoing QoS 1/2 messages in flight; the broker's Receive Maximum caps it further.
     pub max_inflight: u16,
+    /// Move the window under that cap with the acknowledgements' latency (see window.rs).
+    pub adaptive_window: bool,
     /// How the link is judged dead: a fixed timeout after a PINGREQ (ms to wait for PINGRESP or
     /// anything), or the adaptive heartbeat (see `heartbeat.rs`).
     pub keepalive: super::Keepalive,
@@ -89,6 +91,7 @@ impl Config {
             will: None,
             connect_properties: Properties::default(),
             max_inflight: u16::MAX,
+            adaptive_window: false,
             keepalive: super::Keepalive::Fixed {
                 ping_timeout_ms: 10_000,
             },

@@ -29,6 +29,7 @@ mod store;
 mod store_name;
 mod subscribing;
 mod subscriptions;
+mod window;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -50,6 +51,7 @@ pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
 pub use store_name::{broker_identity, storage_name};
+pub use window::INITIAL_WINDOW;
 
 use alias::{OutboundAliases, Use};
 use auth::AuthState;
@@ -111,6 +113,9 @@ pub struct Metrics {
     pub topic_alias_hits: u64,
     /// Inbound copies for overlapping subscriptions taken as such and not delivered again.
     pub copies_dropped: u64,
+    /// Most QoS 1/2 messages in flight now: the cap, min(`max_inflight`, Receive Maximum),
+    /// or below it what the adaptive window allows.
+    pub window: usize,
 }
 
 pub struct Session {
@@ -118,6 +123,8 @@ pub struct Session {
     link: Link,
     server: ServerLimits,
     heartbeat: Heartbeat,
+    /// None: the window is the cap (see window.rs).
+    adaptive_window: Option<window::AdaptiveWindow>,
     connections: u64,
 
     out_packets: VecDeque<Packet>,
@@ -164,6 +171,7 @@ impl Session {
             link: Link::Down,
             server: ServerLimits::default(),
             heartbeat: Heartbeat::new(config.keepalive),
+            adaptive_window: config.adaptive_window.then(window::AdaptiveWindow::new),
             connections: 0,
             out_packets: VecDeque::new(),
             events: VecDeque::new(),
@@ -305,6 +313,7 @@ impl Session {
             },
             topic_alias_hits: self.outbound_aliases.hits(),
             copies_dropped: self.copies_dropped,
+            window: self.outbound.window(),
         }
     }
 
@@ -356,21 +365,25 @@ impl Session {
         match packet {
             Packet::Publish(publish) => self.handle_publish(now, publish),
             Packet::PubAck(ack) => {
+                self.sample_ack(now, ack.packet_id);
                 self.events
                     .extend(self.outbound.handle_puback(&ack, &mut self.log));
                 self.pump_outbound(now);
             }
-            Packet::PubRec(ack) => match self.outbound.handle_pubrec(&ack, &mut self.log) {
-                // PUBREL only once the Released stage is durable: see the module docs.
-                PubRec::Release => {
-                    self.gate(now, Gated::Send(Packet::PubRel(Ack::new(ack.packet_id))))
+            Packet::PubRec(ack) => {
+                self.sample_ack(now, ack.packet_id);
+                match self.outbound.handle_pubrec(&ack, &mut self.log) {
+                    // PUBREL only once the Released stage is durable: see the module docs.
+                    PubRec::Release => {
+                        self.gate(now, Gated::Send(Packet::PubRel(Ack::new(ack.packet_id))))
+                    }
+                    PubRec::Refused { token, reason_code } => {
+                        self.events.extend(outbound::done(token, reason_code));
+                        self.pump_outbound(now);
+                    }
+                    PubRec::Ignored => {}
                 }
-                PubRec::Refused { token, reason_code } => {
-                    self.events.extend(outbound::done(token, reason_code));
-                    self.pump_outbound(now);
-                }
-                PubRec::Ignored => {}
-            },
+            }
             Packet::PubComp(ack) => {
                 self.events
                     .extend(self.outbound.handle_pubcomp(&ack, &mut self.log));
@@ -461,6 +474,11 @@ impl Session {
     }
 
     /// The store made every write up to `seq` durable.
+    /// What was sent so far has left the host now (see `Outbound::flushed`).
+    pub fn handle_flushed(&mut self, now: u64) {
+        self.outbound.flushed(now);
+    }
+
     pub fn handle_store_committed(&mut self, now: u64, seq: u64) {
         self.committed_seq = self.committed_seq.max(seq);
         while let Some((gate_seq, _)) = self.gated.front() {
@@ -809,6 +827,17 @@ impl Session {
         self.connection_over(LostReason::ProtocolError(code));
     }
 
+    /// A first acknowledgement's latency moves the adaptive window.
+    fn sample_ack(&mut self, now: u64, packet_id: u16) {
+        let Some(window) = &mut self.adaptive_window else {
+            return;
+        };
+        if let Some(latency) = self.outbound.ack_latency(packet_id, now) {
+            window.acknowledged(now, latency);
+            self.outbound.set_window(window.window());
+        }
+    }
+
     fn handle_connack(&mut self, now: u64, connack: ConnAck) {
         let v5 = self.config.protocol.is_v5();
         let code = if v5 {
@@ -866,8 +895,14 @@ impl Session {
             session_present,
             properties,
         });
-        self.outbound
-            .set_window(self.config.max_inflight.min(self.server.receive_maximum));
+        let cap = self.config.max_inflight.min(self.server.receive_maximum);
+        match &mut self.adaptive_window {
+            Some(window) => {
+                window.restart(now, cap);
+                self.outbound.set_window(window.window());
+            }
+            None => self.outbound.set_window(cap),
+        }
         if session_present {
             self.outbound.resend();
         } else {

@@ -32,6 +32,9 @@ struct Entry {
     packet_id: u16,
     expires_at: Option<u64>,
     size: usize,
+    /// When it left on this connection, on a first send: an acknowledgement's latency feeds the
+    /// adaptive window (a resend's is ambiguous, so it has none).
+    sent_at: Option<u64>,
 }
 
 impl Entry {
@@ -62,6 +65,9 @@ pub(crate) struct Outbound {
     /// would take a new message under one for its old one (MQTT-4.3.3-9 on its side).
     reserved: HashSet<u16>,
     window: usize,
+    /// Orders of the messages sent since the host last flushed: they leave then (see
+    /// `flushed`). Kept to what is in flight, for a host that never flushes.
+    unflushed: Vec<u64>,
     next_order: u64,
     next_packet_id: u16,
     max_messages: usize,
@@ -93,6 +99,7 @@ impl Outbound {
             unsent: BTreeSet::new(),
             reserved: HashSet::new(),
             window: usize::from(config.max_inflight.max(1)),
+            unflushed: Vec::new(),
             next_order: 1,
             next_packet_id: 1,
             max_messages: config.queue_max_messages,
@@ -125,6 +132,10 @@ impl Outbound {
 
     pub(crate) fn sent(&self) -> u64 {
         self.sent
+    }
+
+    pub(crate) fn window(&self) -> usize {
+        self.window
     }
 
     pub(crate) fn set_window(&mut self, window: u16) {
@@ -207,6 +218,7 @@ impl Outbound {
             packet_id,
             expires_at,
             size,
+            sent_at: None,
         };
         match stage {
             Stage::Queued => self.push_queued(entry),
@@ -263,6 +275,7 @@ impl Outbound {
             stage: Stage::Queued,
             packet_id: 0,
             size,
+            sent_at: None,
         };
         if entry.persisted() {
             log.write(Write::Put(
@@ -351,6 +364,12 @@ impl Outbound {
             publish.packet_id = Some(packet_id);
             entry.stage = Stage::Sent;
             entry.packet_id = packet_id;
+            entry.sent_at = Some(now);
+            if self.unflushed.len() > self.inflight.len() {
+                let inflight = &self.inflight;
+                self.unflushed.retain(|order| inflight.contains_key(order));
+            }
+            self.unflushed.push(entry.order);
             log.write(Write::Put(
                 store::outgoing_key(entry.order),
                 store::outgoing_value(Stage::Sent, packet_id, &entry.publish),
@@ -381,6 +400,26 @@ impl Outbound {
             return None; // an ack that does not fit the flow: ignored (MQTT-4.3.2/4.3.3)
         }
         self.take_inflight(order)
+    }
+
+    /// What was sent since the last flush left the host at `now` (a task's packets go out at
+    /// its end): an acknowledgement's latency counts from then, not from the call.
+    pub(crate) fn flushed(&mut self, now: u64) {
+        for order in self.unflushed.drain(..) {
+            if let Some(entry) = self.inflight.get_mut(&order) {
+                if entry.sent_at.is_some() {
+                    entry.sent_at = Some(now);
+                }
+            }
+        }
+    }
+
+    /// How long the broker took to acknowledge (PUBACK, PUBREC) the message under `packet_id`,
+    /// when it was a first send on this connection.
+    pub(crate) fn ack_latency(&self, packet_id: u16, now: u64) -> Option<u64> {
+        let entry = self.inflight.get(self.by_packet_id.get(&packet_id)?)?;
+        let sent_at = entry.sent_at.filter(|_| entry.stage == Stage::Sent)?;
+        Some(now.saturating_sub(sent_at))
     }
 
     pub(crate) fn handle_puback(&mut self, ack: &Ack, log: &mut StoreLog) -> Option<Event> {
@@ -432,6 +471,9 @@ impl Outbound {
     /// DUP=1 (MQTT-3.3.1-1).
     pub(crate) fn resend(&mut self) {
         self.unsent = self.inflight.keys().copied().collect();
+        for entry in self.inflight.values_mut() {
+            entry.sent_at = None;
+        }
     }
 
     /// The broker lost our session: messages it never acknowledged go out again as new ones

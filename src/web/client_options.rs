@@ -135,6 +135,8 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     session.max_inflight = fields
         .integer("maxInflight", 1.0, 65535.0)?
         .map_or(u16::MAX, |n| n as u16);
+    session.adaptive_window =
+        fields.choice("inflightWindow", &["fixed", "adaptive"])? == Some("adaptive");
     let reconnect = match fields.get("reconnect") {
         Some(v) if v == JsValue::FALSE => None,
         Some(v) => Some(read_backoff(&v)?),

@@ -218,6 +218,7 @@ pub(crate) fn metrics(metrics: ClientMetrics) -> JsValue {
         ("copiesDropped", (m.copies_dropped as f64).into()),
         ("topicAliasHits", (m.topic_alias_hits as f64).into()),
         ("reconnects", (m.reconnects as f64).into()),
+        ("window", (m.window as f64).into()),
         ("messagesPerSecond", metrics.messages_per_second.into()),
         ("persistence", persistence(metrics.durable)),
     ];

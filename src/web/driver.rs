@@ -218,7 +218,7 @@ impl State {
         spawn_local(async move {
             with_weak(&weak, |s| {
                 s.flush_queued = false;
-                s.client.flush();
+                s.client.flush(now_ms());
                 s.drive();
             })
         });
@@ -520,7 +520,7 @@ impl Drop for Driver {
     /// say) still leaves, then everything is let go; nothing else is started.
     fn drop(&mut self) {
         if let Ok(mut s) = self.state.try_borrow_mut() {
-            s.client.flush();
+            s.client.flush(now_ms());
             while let Some(action) = s.client.poll_socket() {
                 if let SocketAction::Send { .. } = action {
                     s.socket_action(action);

@@ -257,7 +257,7 @@ impl World {
             }
             if !moved {
                 if self.client.has_unflushed() {
-                    self.client.flush();
+                    self.client.flush(self.now);
                     continue;
                 }
                 if self.finish_store_job_due() {

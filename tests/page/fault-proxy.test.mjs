@@ -123,3 +123,26 @@ test('jitter keeps each direction in order, and delays every chunk by at least t
     await new Promise((r) => echo.close(r));
   }
 });
+
+test('a rate limit spaces the bytes: 20 KB through 100 KB/s each way take at least 0.2 s', async () => {
+  const echo = net.createServer((socket) => { socket.on('error', () => {}); socket.pipe(socket); });
+  await new Promise((r) => echo.listen(0, '127.0.0.1', r));
+  const slow = await startFaultProxy({ targetPort: echo.address().port });
+  slow.rate(100_000);
+  try {
+    const socket = net.connect({ host: '127.0.0.1', port: slow.port });
+    socket.on('error', () => {});
+    let received = 0;
+    socket.on('data', (d) => { received += d.length; });
+    await new Promise((r) => socket.on('connect', r));
+    const start = Date.now();
+    socket.write(Buffer.alloc(20_000, 1));
+    await until(() => received === 20_000, 10_000);
+    const took = Date.now() - start;
+    assert.ok(took >= 190, `took ${took} ms`);
+    socket.destroy();
+  } finally {
+    await slow.close();
+    await new Promise((r) => echo.close(r));
+  }
+});
