@@ -12,6 +12,7 @@ mod diagnosis;
 mod error;
 mod event;
 mod reactions;
+mod redirect;
 mod storage;
 mod transport;
 
@@ -28,10 +29,12 @@ pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
 pub use event::{lost_reason_text, ClientEvent, Completion};
+pub use redirect::{websocket_url_problem, Redirect, RedirectConfig};
 pub use storage::{StoreFailure, StoreJob};
 pub use transport::{SocketAction, FLUSH_AT_BYTES};
 
 use diagnosis::Diagnosis;
+use redirect::Redirects;
 use transport::Transport;
 
 /// What the client is made from.
@@ -46,6 +49,8 @@ pub struct ClientConfig {
     pub reconnect: Option<BackoffConfig>,
     /// Seeds the backoff's jitter.
     pub seed: u64,
+    /// Whether and how far to follow a server's redirect (see `redirect`).
+    pub redirects: RedirectConfig,
 }
 
 /// Counters for the application: the session's and the client's own.
@@ -79,7 +84,9 @@ const END_STORE_GRACE_MS: u64 = 5_000;
 pub struct Client {
     session: Session,
     supervisor: Supervisor,
+    /// As configured: redirects never change it (see `redirect`).
     urls: Vec<String>,
+    redirects: Redirects,
     transport: Transport,
     diagnosis: Diagnosis,
     /// The probe to start (one runs at a time).
@@ -120,6 +127,7 @@ impl Client {
                 config.seed,
             ),
             diagnosis: Diagnosis::new(config.urls.len()),
+            redirects: Redirects::new(config.redirects, config.urls.len()),
             urls: config.urls,
             session,
             transport,
@@ -260,6 +268,12 @@ impl Client {
 
     pub fn is_connected(&self) -> bool {
         self.session.is_connected()
+    }
+
+    /// The URL the store is named after (`session::storage_name`): the first configured one,
+    /// never a redirect's target, so that the persistent session moves with the client id.
+    pub fn store_url(&self) -> &str {
+        &self.urls[0]
     }
 
     pub fn session(&self) -> &Session {

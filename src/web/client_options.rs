@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 
 use super::options::{Checked, Fields, InvalidArgument};
 use super::props;
+use crate::client::{websocket_url_problem, RedirectConfig};
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
 use crate::session::{Config, CopyPolicy, DedupConfig, Keepalive, Overflow};
@@ -24,6 +25,7 @@ pub(crate) struct ClientOptions {
     pub(crate) session: Config,
     pub(crate) connect_timeout_ms: u32,
     pub(crate) reconnect: Option<BackoffConfig>,
+    pub(crate) redirects: RedirectConfig,
     pub(crate) persistence: Persistence,
 }
 
@@ -61,17 +63,8 @@ fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
         return Err(InvalidArgument("url list is empty".into()));
     }
     for url in &urls {
-        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-            return Err(InvalidArgument(format!(
-                "url \"{url}\" must start with ws:// or wss://"
-            )));
-        }
-        if url.contains('#') {
-            // A WebSocket URL has no fragment (RFC 6455 3): the browser would refuse it on
-            // every attempt.
-            return Err(InvalidArgument(format!(
-                "url \"{url}\" must not have a fragment (#...)"
-            )));
+        if let Some(problem) = websocket_url_problem(url) {
+            return Err(InvalidArgument(format!("url \"{url}\" {problem}")));
         }
     }
     Ok(urls)
@@ -170,6 +163,13 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         };
     }
     session.correlation_prefix = format!("{}-", random_suffix());
+    let mut redirects = RedirectConfig::default();
+    if let Some(on) = fields.bool("followRedirects")? {
+        redirects.follow = on;
+    }
+    if let Some(n) = fields.integer("maxRedirects", 1.0, 16.0)? {
+        redirects.max_hops = n as u8;
+    }
     refuse_mqttjs_names(&fields)?;
     fields.finish()?;
     // The protocol's limits on every CONNECT field: the core's rule, named by option.
@@ -181,6 +181,7 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         session,
         connect_timeout_ms,
         reconnect,
+        redirects,
         persistence,
     })
 }

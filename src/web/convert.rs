@@ -120,6 +120,15 @@ pub(crate) fn event(event: ClientEvent) -> Option<(&'static str, JsValue)> {
                 ("url", url.into()),
             ]),
         ),
+        ClientEvent::Redirect(redirect) => (
+            "redirect",
+            object(&[
+                ("from", redirect.from.into()),
+                ("to", redirect.to.into()),
+                ("reasonCode", redirect.reason_code.into()),
+                ("permanent", redirect.permanent.into()),
+            ]),
+        ),
         ClientEvent::Offline => ("offline", JsValue::UNDEFINED),
         ClientEvent::ConnectOverdue(error) => ("overdue", client_error(&error)),
         ClientEvent::Error(error) => ("error", client_error(&error)),

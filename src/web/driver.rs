@@ -284,14 +284,16 @@ impl Driver {
     #[wasm_bindgen(constructor)]
     pub fn new(url: JsValue, options: JsValue, emit: Function) -> Result<Driver, JsValue> {
         let options = client_options::read(&url, &options).map_err(|e| invalid_argument(&e.0))?;
-        let database = IdbStore::database_name(&options.urls[0], &options.session.client_id);
+        let client_id = options.session.client_id.clone();
         let client = Client::new(ClientConfig {
             session: options.session,
             urls: options.urls,
             connect_timeout_ms: options.connect_timeout_ms,
             reconnect: options.reconnect,
             seed: (js_sys::Math::random() * 2f64.powi(53)) as u64,
+            redirects: options.redirects,
         });
+        let database = IdbStore::database_name(client.store_url(), &client_id);
         let state = Rc::new_cyclic(|me: &Weak<RefCell<State>>| {
             let weak = me.clone();
             RefCell::new(State {

@@ -42,6 +42,7 @@ pub fn client_config(urls: &[&str]) -> ClientConfig {
         connect_timeout_ms: 3_000,
         reconnect: Some(fixed_backoff()),
         seed: 7,
+        redirects: Default::default(),
     }
 }
 
