@@ -371,6 +371,10 @@ impl Client {
             } => {
                 if primary {
                     self.message_rate.record(now);
+                    if let Some(sent) = super::stamp::stamped_at(&publish.properties) {
+                        let lag = self.wall(now).saturating_sub(sent);
+                        self.delivery_lag.record(now, lag);
+                    }
                 }
                 self.events.push_back(ClientEvent::Message {
                     publish,

@@ -32,6 +32,8 @@ struct Entry {
     packet_id: u16,
     expires_at: Option<u64>,
     size: usize,
+    /// When it was published (restored ones: when loaded), for the oldest message's age.
+    since: u64,
 }
 
 impl Entry {
@@ -127,6 +129,15 @@ impl Outbound {
         self.sent
     }
 
+    /// When the oldest message queued or in flight was published (or loaded), if any.
+    pub(crate) fn oldest_since(&self) -> Option<u64> {
+        let first = |map: &BTreeMap<u64, Entry>| map.values().next().map(|e| e.since);
+        [first(&self.queue), first(&self.inflight)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
     pub(crate) fn set_window(&mut self, window: u16) {
         self.window = usize::from(window.max(1));
     }
@@ -207,6 +218,7 @@ impl Outbound {
             packet_id,
             expires_at,
             size,
+            since: now,
         };
         match stage {
             Stage::Queued => self.push_queued(entry),
@@ -263,6 +275,7 @@ impl Outbound {
             stage: Stage::Queued,
             packet_id: 0,
             size,
+            since: now,
         };
         if entry.persisted() {
             log.write(Write::Put(

@@ -8,7 +8,9 @@ use wasm_bindgen::JsCast;
 
 use super::options::{Checked, Fields, InvalidArgument};
 use super::props;
-use crate::client::{websocket_url_problem, RedirectConfig};
+use crate::client::{
+    default_alert_rules, websocket_url_problem, AlertMetric, AlertRule, RedirectConfig,
+};
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
 use crate::session::{Config, CopyPolicy, DedupConfig, Keepalive, Overflow};
@@ -26,6 +28,7 @@ pub(crate) struct ClientOptions {
     pub(crate) connect_timeout_ms: u32,
     pub(crate) reconnect: Option<BackoffConfig>,
     pub(crate) redirects: RedirectConfig,
+    pub(crate) alerts: Vec<AlertRule>,
     pub(crate) persistence: Persistence,
 }
 
@@ -170,6 +173,11 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     if let Some(n) = fields.integer("maxRedirects", 1.0, 16.0)? {
         redirects.max_hops = n as u8;
     }
+    let alerts = match fields.get("alerts") {
+        Some(v) if v == JsValue::FALSE => Vec::new(),
+        Some(v) => read_alerts(&v)?,
+        None => default_alert_rules(),
+    };
     refuse_mqttjs_names(&fields)?;
     fields.finish()?;
     // The protocol's limits on every CONNECT field: the core's rule, named by option.
@@ -182,6 +190,7 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         connect_timeout_ms,
         reconnect,
         redirects,
+        alerts,
         persistence,
     })
 }
@@ -238,6 +247,28 @@ fn refuse_mqttjs_names(fields: &Fields<'_>) -> Checked<()> {
         }
     }
     Ok(())
+}
+
+/// `alerts: { metricName: threshold | false }`: the defaults, with these thresholds changed,
+/// added, or (false) dropped.
+fn read_alerts(value: &JsValue) -> Checked<Vec<AlertRule>> {
+    let mut fields = Fields::of(value, "alerts")?;
+    let mut rules = default_alert_rules();
+    for metric in AlertMetric::ALL {
+        if fields
+            .get(metric.name())
+            .is_some_and(|v| v == JsValue::FALSE)
+        {
+            rules.retain(|rule| rule.metric != metric);
+        } else if let Some(threshold) = fields.number(metric.name(), 0.0, f64::MAX)? {
+            match rules.iter_mut().find(|rule| rule.metric == metric) {
+                Some(rule) => rule.threshold = threshold,
+                None => rules.push(AlertRule { metric, threshold }),
+            }
+        }
+    }
+    fields.finish()?;
+    Ok(rules)
 }
 
 fn read_will(value: &JsValue) -> Checked<LastWill> {

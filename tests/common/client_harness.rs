@@ -43,6 +43,7 @@ pub fn client_config(urls: &[&str]) -> ClientConfig {
         reconnect: Some(fixed_backoff()),
         seed: 7,
         redirects: Default::default(),
+        alerts: wasmqtt::client::default_alert_rules(),
     }
 }
 
