@@ -3,52 +3,56 @@
 //! has `# TYPE`, `# HELP` and, where it has one, `# UNIT` (the name ends with it); counters'
 //! samples end in `_total`; durations are in seconds, sizes in bytes; the text ends with
 //! `# EOF`. A percentile with no sample in its window is left out rather than written as 0.
+//! Values are written from integers of thousandths: float formatting would add kilobytes of
+//! wasm for three decimals.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use super::alerts::AlertRule;
 use super::ClientMetrics;
 
+/// A value in thousandths, written as a decimal.
 #[derive(Clone, Copy)]
-enum Kind {
-    Gauge,
-    Counter,
-}
+struct Milli(u64);
 
-struct Text(String);
-
-impl Text {
-    fn family(
-        &mut self,
-        name: &str,
-        kind: Kind,
-        unit: &str,
-        help: &str,
-        samples: &[(String, f64)],
-    ) {
-        let out = &mut self.0;
-        let (kind_name, suffix) = match kind {
-            Kind::Gauge => ("gauge", ""),
-            Kind::Counter => ("counter", "_total"),
-        };
-        let _ = writeln!(out, "# TYPE {name} {kind_name}");
-        if !unit.is_empty() {
-            let _ = writeln!(out, "# UNIT {name} {unit}");
-        }
-        let _ = writeln!(out, "# HELP {name} {help}");
-        for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{suffix}{labels} {value}");
-        }
+impl Milli {
+    fn count(n: impl TryInto<u64>) -> Milli {
+        Milli(n.try_into().unwrap_or(u64::MAX).saturating_mul(1_000))
     }
 
-    fn one(&mut self, name: &str, kind: Kind, unit: &str, help: &str, value: f64) {
-        self.family(name, kind, unit, help, &[(String::new(), value)]);
+    /// A non-negative `value`, to the thousandth.
+    fn of(value: f64) -> Milli {
+        Milli((value.max(0.0) * 1_000.0).round() as u64)
     }
 }
 
-fn seconds(ms: u64) -> f64 {
-    ms as f64 / 1_000.0
+impl fmt::Display for Milli {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (whole, frac) = (self.0 / 1_000, self.0 % 1_000);
+        if frac == 0 {
+            write!(f, "{whole}")
+        } else {
+            write!(f, "{whole}.{frac:03}")
+        }
+    }
 }
+
+/// (name, type, unit or "", help).
+type Family = (&'static str, &'static str, &'static str, &'static str);
+
+fn family(out: &mut String, (name, kind, unit, help): Family, samples: &[(String, Milli)]) {
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    if !unit.is_empty() {
+        let _ = writeln!(out, "# UNIT {name} {unit}");
+    }
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let suffix = if kind == "counter" { "_total" } else { "" };
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{suffix}{labels} {value}");
+    }
+}
+
+const LAG_HELP: &str = "Delivery lag from publish to handler of stamped messages in the last minute (includes the clock skew between publisher and receiver).";
 
 /// The text for `m`, with each alert rule's threshold and state.
 pub fn render<'a>(
@@ -56,106 +60,44 @@ pub fn render<'a>(
     alerts: impl Iterator<Item = (&'a AlertRule, bool)>,
 ) -> String {
     let s = &m.session;
-    let mut t = Text(String::new());
-    t.one(
-        "wasmqtt_connected",
-        Kind::Gauge,
-        "",
-        "Whether the client is connected (1) or not (0).",
-        f64::from(u8::from(s.connected)),
-    );
-    t.one(
-        "wasmqtt_queued_messages",
-        Kind::Gauge,
-        "",
-        "Outgoing messages queued, not yet sent.",
-        s.queued as f64,
-    );
-    t.one(
-        "wasmqtt_inflight_messages",
-        Kind::Gauge,
-        "",
-        "Outgoing messages sent and not yet acknowledged.",
-        s.inflight as f64,
-    );
-    t.one(
-        "wasmqtt_oldest_queued_age_seconds",
-        Kind::Gauge,
-        "seconds",
-        "Age of the oldest outgoing message queued or in flight.",
-        seconds(m.oldest_queued_age_ms),
-    );
-    t.one("wasmqtt_held_bytes", Kind::Gauge, "bytes", "Bytes of messages held: outgoing queued or in flight, incoming awaiting their durable receipt.", m.bytes_held as f64);
-    t.one(
-        "wasmqtt_held_growth_bytes",
-        Kind::Gauge,
-        "bytes",
-        "Bytes held above the least held in the last minute.",
-        m.bytes_held_growth as f64,
-    );
-    for (name, value) in [
-        ("p50", m.delivery_lag_p50_ms),
-        ("p99", m.delivery_lag_p99_ms),
-    ] {
-        if let Some(ms) = value {
-            let family = format!("wasmqtt_delivery_lag_{name}_seconds");
-            let help = format!("Delivery lag from publish to handler of stamped messages in the last minute, {name} (includes the clock skew between publisher and receiver).");
-            t.one(&family, Kind::Gauge, "seconds", &help, seconds(ms));
+    let lag = |ms: Option<u64>| ms.map(Milli);
+    let families: [(Family, Option<Milli>); 12] = [
+        (("wasmqtt_connected", "gauge", "", "Whether the client is connected (1) or not (0)."), Some(Milli::count(u8::from(s.connected)))),
+        (("wasmqtt_queued_messages", "gauge", "", "Outgoing messages queued, not yet sent."), Some(Milli::count(s.queued))),
+        (("wasmqtt_inflight_messages", "gauge", "", "Outgoing messages sent and not yet acknowledged."), Some(Milli::count(s.inflight))),
+        (("wasmqtt_oldest_queued_age_seconds", "gauge", "seconds", "Age of the oldest outgoing message queued or in flight."), Some(Milli(m.oldest_queued_age_ms))),
+        (("wasmqtt_held_bytes", "gauge", "bytes", "Bytes of messages held: outgoing queued or in flight, incoming awaiting their durable receipt."), Some(Milli::count(m.bytes_held))),
+        (("wasmqtt_held_growth_bytes", "gauge", "bytes", "Bytes held above the least held in the last minute."), Some(Milli::count(m.bytes_held_growth))),
+        (("wasmqtt_delivery_lag_p50_seconds", "gauge", "seconds", LAG_HELP), lag(m.delivery_lag_p50_ms)),
+        (("wasmqtt_delivery_lag_p99_seconds", "gauge", "seconds", LAG_HELP), lag(m.delivery_lag_p99_ms)),
+        (("wasmqtt_messages_per_second", "gauge", "", "Messages delivered a second, over the last few seconds."), Some(Milli::of(m.messages_per_second))),
+        (("wasmqtt_sent_messages", "counter", "", "Messages sent."), Some(Milli::count(s.sent))),
+        (("wasmqtt_received_messages", "counter", "", "Messages received."), Some(Milli::count(s.received))),
+        (("wasmqtt_reconnects", "counter", "", "Connections made after the first."), Some(Milli::count(s.reconnects))),
+    ];
+    let mut out = String::new();
+    for (descriptor, value) in families {
+        if let Some(value) = value {
+            family(&mut out, descriptor, &[(String::new(), value)]);
         }
     }
-    t.one(
-        "wasmqtt_messages_per_second",
-        Kind::Gauge,
-        "",
-        "Messages delivered a second, over the last few seconds.",
-        m.messages_per_second,
-    );
-    t.one(
-        "wasmqtt_sent_messages",
-        Kind::Counter,
-        "",
-        "Messages sent.",
-        s.sent as f64,
-    );
-    t.one(
-        "wasmqtt_received_messages",
-        Kind::Counter,
-        "",
-        "Messages received.",
-        s.received as f64,
-    );
-    t.one(
-        "wasmqtt_reconnects",
-        Kind::Counter,
-        "",
-        "Connections made after the first.",
-        s.reconnects as f64,
-    );
     let (raised, thresholds): (Vec<_>, Vec<_>) = alerts
         .map(|(rule, up)| {
             let labels = format!("{{metric=\"{}\"}}", rule.metric.name());
-            (
-                (labels.clone(), f64::from(u8::from(up))),
-                (labels, rule.threshold),
-            )
+            let state = (labels.clone(), Milli::count(u8::from(up)));
+            (state, (labels, Milli::of(rule.threshold)))
         })
         .unzip();
     if !raised.is_empty() {
-        t.family(
-            "wasmqtt_alert",
-            Kind::Gauge,
-            "",
-            "Whether the alert on a metric is raised (1) or not (0).",
-            &raised,
-        );
-        t.family(
-            "wasmqtt_alert_threshold",
-            Kind::Gauge,
-            "",
-            "The threshold of the alert on a metric, in that metric's unit.",
+        let help = "Whether the alert on a metric is raised (1) or not (0).";
+        family(&mut out, ("wasmqtt_alert", "gauge", "", help), &raised);
+        let help = "The threshold of the alert on a metric, in that metric's unit.";
+        family(
+            &mut out,
+            ("wasmqtt_alert_threshold", "gauge", "", help),
             &thresholds,
         );
     }
-    t.0.push_str("# EOF\n");
-    t.0
+    out.push_str("# EOF\n");
+    out
 }

@@ -33,7 +33,8 @@ impl Samples {
             .filter(|(at, _)| now.saturating_sub(*at) < WINDOW_MS)
             .map(|(_, value)| *value)
             .collect();
-        recent.sort_unstable();
+        // The shared sort: another monomorphised one costs kilobytes of wasm.
+        crate::sort::sort_by(&mut recent, |a, b| a.cmp(b));
         q.map(|q| {
             let rank = (q * recent.len() as f64).ceil() as usize;
             recent.get(rank.clamp(1, recent.len().max(1)) - 1).copied()

@@ -148,7 +148,7 @@ impl Redirects {
             ));
         }
         let mut websocket = reference
-            .split_whitespace()
+            .split(' ')
             .filter(|r| websocket_url_problem(r).is_none());
         let Some(to) = websocket
             .clone()
