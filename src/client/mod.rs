@@ -322,6 +322,7 @@ impl Client {
         &self.session
     }
 
+    #[inline(never)]
     pub fn metrics(&self, now: u64) -> ClientMetrics {
         let [p50, p99] = self.delivery_lag.quantiles(now, [0.5, 0.99]);
         ClientMetrics {
@@ -345,6 +346,8 @@ impl Client {
     }
 
     /// Checks the metrics against the alert rules, at most every `alerts::CHECK_EVERY_MS`.
+    /// Out of line: `pump` is inlined into every input.
+    #[inline(never)]
     fn check_alerts(&mut self, now: u64) {
         if !self.alerts.due(now) {
             return;

@@ -52,7 +52,7 @@ fn family(out: &mut String, (name, kind, unit, help): Family, samples: &[(String
     }
 }
 
-const LAG_HELP: &str = "Delivery lag from publish to handler of stamped messages in the last minute (includes the clock skew between publisher and receiver).";
+const LAG_HELP: &str = "Publish-to-handler lag of stamped messages, last minute.";
 
 /// The text for `m`, with each alert rule's threshold and state.
 pub fn render<'a>(
@@ -62,18 +62,104 @@ pub fn render<'a>(
     let s = &m.session;
     let lag = |ms: Option<u64>| ms.map(Milli);
     let families: [(Family, Option<Milli>); 12] = [
-        (("wasmqtt_connected", "gauge", "", "Whether the client is connected (1) or not (0)."), Some(Milli::count(u8::from(s.connected)))),
-        (("wasmqtt_queued_messages", "gauge", "", "Outgoing messages queued, not yet sent."), Some(Milli::count(s.queued))),
-        (("wasmqtt_inflight_messages", "gauge", "", "Outgoing messages sent and not yet acknowledged."), Some(Milli::count(s.inflight))),
-        (("wasmqtt_oldest_queued_age_seconds", "gauge", "seconds", "Age of the oldest outgoing message queued or in flight."), Some(Milli(m.oldest_queued_age_ms))),
-        (("wasmqtt_held_bytes", "gauge", "bytes", "Bytes of messages held: outgoing queued or in flight, incoming awaiting their durable receipt."), Some(Milli::count(m.bytes_held))),
-        (("wasmqtt_held_growth_bytes", "gauge", "bytes", "Bytes held above the least held in the last minute."), Some(Milli::count(m.bytes_held_growth))),
-        (("wasmqtt_delivery_lag_p50_seconds", "gauge", "seconds", LAG_HELP), lag(m.delivery_lag_p50_ms)),
-        (("wasmqtt_delivery_lag_p99_seconds", "gauge", "seconds", LAG_HELP), lag(m.delivery_lag_p99_ms)),
-        (("wasmqtt_messages_per_second", "gauge", "", "Messages delivered a second, over the last few seconds."), Some(Milli::of(m.messages_per_second))),
-        (("wasmqtt_sent_messages", "counter", "", "Messages sent."), Some(Milli::count(s.sent))),
-        (("wasmqtt_received_messages", "counter", "", "Messages received."), Some(Milli::count(s.received))),
-        (("wasmqtt_reconnects", "counter", "", "Connections made after the first."), Some(Milli::count(s.reconnects))),
+        (
+            ("wasmqtt_connected", "gauge", "", "1 while connected."),
+            Some(Milli::count(u8::from(s.connected))),
+        ),
+        (
+            (
+                "wasmqtt_queued_messages",
+                "gauge",
+                "",
+                "Outgoing messages queued, not yet sent.",
+            ),
+            Some(Milli::count(s.queued)),
+        ),
+        (
+            (
+                "wasmqtt_inflight_messages",
+                "gauge",
+                "",
+                "Outgoing messages in flight.",
+            ),
+            Some(Milli::count(s.inflight)),
+        ),
+        (
+            (
+                "wasmqtt_oldest_queued_age_seconds",
+                "gauge",
+                "seconds",
+                "Age of the oldest unacknowledged outgoing message.",
+            ),
+            Some(Milli(m.oldest_queued_age_ms)),
+        ),
+        (
+            (
+                "wasmqtt_held_bytes",
+                "gauge",
+                "bytes",
+                "Bytes of messages held.",
+            ),
+            Some(Milli::count(m.bytes_held)),
+        ),
+        (
+            (
+                "wasmqtt_held_growth_bytes",
+                "gauge",
+                "bytes",
+                "Bytes held above the last minute's least.",
+            ),
+            Some(Milli::count(m.bytes_held_growth)),
+        ),
+        (
+            (
+                "wasmqtt_delivery_lag_p50_seconds",
+                "gauge",
+                "seconds",
+                LAG_HELP,
+            ),
+            lag(m.delivery_lag_p50_ms),
+        ),
+        (
+            (
+                "wasmqtt_delivery_lag_p99_seconds",
+                "gauge",
+                "seconds",
+                LAG_HELP,
+            ),
+            lag(m.delivery_lag_p99_ms),
+        ),
+        (
+            (
+                "wasmqtt_messages_per_second",
+                "gauge",
+                "",
+                "Messages delivered a second.",
+            ),
+            Some(Milli::of(m.messages_per_second)),
+        ),
+        (
+            ("wasmqtt_sent_messages", "counter", "", "Messages sent."),
+            Some(Milli::count(s.sent)),
+        ),
+        (
+            (
+                "wasmqtt_received_messages",
+                "counter",
+                "",
+                "Messages received.",
+            ),
+            Some(Milli::count(s.received)),
+        ),
+        (
+            (
+                "wasmqtt_reconnects",
+                "counter",
+                "",
+                "Connections made after the first.",
+            ),
+            Some(Milli::count(s.reconnects)),
+        ),
     ];
     let mut out = String::new();
     for (descriptor, value) in families {
@@ -89,9 +175,9 @@ pub fn render<'a>(
         })
         .unzip();
     if !raised.is_empty() {
-        let help = "Whether the alert on a metric is raised (1) or not (0).";
+        let help = "1 while the alert on a metric is raised.";
         family(&mut out, ("wasmqtt_alert", "gauge", "", help), &raised);
-        let help = "The threshold of the alert on a metric, in that metric's unit.";
+        let help = "The alert threshold, in the metric's unit.";
         family(
             &mut out,
             ("wasmqtt_alert_threshold", "gauge", "", help),

@@ -128,40 +128,28 @@ impl Redirects {
         }
         let from = self.current().unwrap_or_default().to_string();
         let reference = reference.unwrap_or_default();
-        let refused = |why: String| Some(Err(why));
-        if !self.config.follow {
-            return refused(format!(
-                "the broker at {from} sent the client to \"{reference}\"; followRedirects is off"
-            ));
-        }
-        if reference.trim().is_empty() {
-            return refused(format!(
-                "the broker at {from} said {} without a Server Reference",
+        let websocket = || {
+            reference
+                .split(' ')
+                .filter(|r| websocket_url_problem(r).is_none())
+        };
+        let unvisited = websocket().find(|r| !self.chain.iter().any(|c| c == r));
+        let why = if !self.config.follow {
+            "followRedirects is off"
+        } else if self.chain.len() > usize::from(self.config.max_hops) {
+            "maxRedirects were followed in this attempt already"
+        } else if unvisited.is_none() && websocket().next().is_some() {
+            "every WebSocket URL in it was visited in this chain already (a loop)"
+        } else if unvisited.is_none() {
+            "it names no ws:// or wss:// URL, all a browser can open"
+        } else {
+            ""
+        };
+        let Some(to) = unvisited.filter(|_| why.is_empty()) else {
+            return Some(Err(format!(
+                "the broker at {from} answered {} with Server Reference \"{reference}\": not followed, {why}",
                 reason::name(code)
-            ));
-        }
-        let hops = self.chain.len().saturating_sub(1);
-        if hops >= usize::from(self.config.max_hops) {
-            return refused(format!(
-                "the broker at {from} sent the client to \"{reference}\" after {hops} redirects already (at most {} per attempt)",
-                self.config.max_hops
-            ));
-        }
-        let mut websocket = reference
-            .split(' ')
-            .filter(|r| websocket_url_problem(r).is_none());
-        let Some(to) = websocket
-            .clone()
-            .find(|r| !self.chain.iter().any(|c| c == r))
-        else {
-            let why = if websocket.next().is_some() {
-                "every WebSocket URL in it was visited already in this chain (a loop)"
-            } else {
-                "it names no ws:// or wss:// URL, and a browser can open nothing else"
-            };
-            return refused(format!(
-                "the broker at {from} sent the client to \"{reference}\": not followed, {why}"
-            ));
+            )));
         };
         let permanent = code == reason::SERVER_MOVED;
         if permanent {
