@@ -442,6 +442,10 @@ mod tests {
                 "subscriptionIdentifiers",
             ),
             (r#"{"overlapCopies": "twice"}"#, "overlapCopies"),
+            (r#"{"followRedirects": "no"}"#, "followRedirects"),
+            (r#"{"maxRedirects": 0}"#, "maxRedirects"),
+            (r#"{"alerts": {"queued": -1}}"#, "alerts.queued"),
+            (r#"{"alerts": {"queue": 5}}"#, "queue"),
         ] {
             let error = read_json("ws://h", json)
                 .err()
@@ -450,6 +454,42 @@ mod tests {
         }
         assert!(read_json("http://h", "{}").is_err());
         assert!(read(&JsValue::from(3), &JsValue::UNDEFINED).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn redirects_and_alerts_have_defaults_and_can_be_set() {
+        let defaults = read_json("ws://h", "{}").unwrap();
+        assert_eq!(defaults.redirects, RedirectConfig::default());
+        assert_eq!(defaults.alerts, default_alert_rules());
+        let set = read_json(
+            "ws://h",
+            r#"{"followRedirects": false, "maxRedirects": 5, "alerts": {"queued": 10, "deliveryLagP99Ms": false, "bytesHeld": 1000}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            set.redirects,
+            RedirectConfig {
+                follow: false,
+                max_hops: 5
+            }
+        );
+        let rules: Vec<_> = set
+            .alerts
+            .iter()
+            .map(|r| (r.metric.name(), r.threshold))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("queued", 10.0),
+                ("bytesHeldGrowth", 8.0 * 1024.0 * 1024.0),
+                ("bytesHeld", 1000.0)
+            ]
+        );
+        assert!(read_json("ws://h", r#"{"alerts": false}"#)
+            .unwrap()
+            .alerts
+            .is_empty());
     }
 
     #[wasm_bindgen_test]
