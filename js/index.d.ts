@@ -143,6 +143,19 @@ export interface ClientOptions {
   connectTimeout?: number;
   /** Backoff between attempts, or false to never reconnect. */
   reconnect?: ReconnectOptions | FixedReconnectOptions | false;
+  /**
+   * Follow an MQTT 5 server redirect (CONNACK or DISCONNECT 0x9C / 0x9D with a ws:// or wss://
+   * Server Reference). Default true.
+   */
+  followRedirects?: boolean;
+  /** Redirects followed at most per attempt (1 to 16). Default 3. */
+  maxRedirects?: number;
+  /**
+   * Alert thresholds by metric name (see the 'alert' event), or false for none. A metric set to
+   * false drops its default. Defaults: `{ queued: 1000, deliveryLagP99Ms: 5000, bytesHeldGrowth:
+   * 8388608 }`; `oldestQueuedAgeMs` and `bytesHeld` may be added.
+   */
+  alerts?: AlertThresholds | false;
   /** Where the session is kept: 'indexeddb' (default) or 'memory'. */
   persistence?: 'indexeddb' | 'memory';
   /** Most QoS 1/2 messages in flight at once (also capped by the broker's Receive Maximum). Default 65535. */
@@ -204,6 +217,11 @@ export interface PublishOptions {
   properties?: Properties;
   /** An application message id for de-duplication; default: generated for QoS 1/2 when dedup is on. */
   messageId?: string;
+  /**
+   * MQTT 5: add the wall-clock time (ms since the epoch) as the user property 'wasmqtt-ts', so
+   * that wasmqtt receivers measure the delivery lag. Default false.
+   */
+  stamp?: boolean;
 }
 
 export interface PublishResult {
@@ -277,6 +295,27 @@ export interface Metrics {
   messagesPerSecond: number;
   /** Where the session is kept now (see the 'storage' event). */
   persistence: 'indexeddb' | 'memory';
+  /** Age of the oldest outgoing message queued or in flight, ms (0: none). */
+  oldestQueuedAgeMs: number;
+  /**
+   * Publish-to-handler lag of stamped messages received in the last minute, ms (absent with
+   * none). Across machines it includes their clock skew.
+   */
+  deliveryLagP50Ms?: number;
+  deliveryLagP99Ms?: number;
+  /** Bytes (topic and payload) of messages held: outgoing queued or in flight, incoming awaiting their durable receipt. */
+  bytesHeld: number;
+  /** Bytes held above the least held in the last minute (checked once a second). */
+  bytesHeldGrowth: number;
+}
+
+/** Alert thresholds, each in its metric's unit; false drops a default. */
+export interface AlertThresholds {
+  queued?: number | false;
+  oldestQueuedAgeMs?: number | false;
+  deliveryLagP99Ms?: number | false;
+  bytesHeld?: number | false;
+  bytesHeldGrowth?: number | false;
 }
 
 /** Every error wasmqtt raises, thrown or rejected or emitted: `error instanceof MqttError` holds. */
@@ -295,6 +334,10 @@ export class MqttError extends Error {
 
 export interface ConnectEvent { sessionPresent: boolean; reasonCode: number; properties: Properties }
 export interface ReconnectEvent { attempt: number; delayMs: number; url: string }
+/** A server redirect being followed; `permanent` (0x9D): `to` replaces the configured URL for this client's life. */
+export interface RedirectEvent { from: string; to: string; reasonCode: number; permanent: boolean }
+/** A metric crossed its threshold ('raised') or came back to 80 % of it or less ('cleared'). */
+export interface AlertEvent { metric: keyof AlertThresholds; value: number; threshold: number; state: 'raised' | 'cleared' }
 export interface CloseEvent { reason: string; code?: string; reasonCode?: number }
 export interface BackpressureEvent { high: boolean; queued: number; queuedBytes: number }
 export interface DuplicateEvent { messageId: string; topic: string }
@@ -310,6 +353,8 @@ export interface ReauthenticatedEvent { properties: Properties }
 export interface ClientEvents {
   connect: (event: ConnectEvent) => void;
   reconnect: (event: ReconnectEvent) => void;
+  redirect: (event: RedirectEvent) => void;
+  alert: (event: AlertEvent) => void;
   /** end() is done: the connection closed and everything released (as MQTT.js's 'end'). */
   end: () => void;
   offline: () => void;
@@ -344,6 +389,8 @@ export class MqttClient {
   /** MQTT 5 enhanced authentication: re-authenticates on the live connection; resolves with the broker's properties. */
   reauthenticate(data?: Uint8Array | string): Promise<Properties>;
   metrics(): Metrics;
+  /** The metrics in the OpenMetrics text format (ends with '# EOF'), for a Prometheus-style collector. */
+  metricsText(): string;
   end(options?: EndOptions): Promise<void>;
   /** MQTT.js's forms: end(force), end(force, cb), end(force, options, cb), end(cb). */
   end(force: boolean, callback?: (error?: MqttError) => void): Promise<void>;

@@ -96,10 +96,11 @@ export class MqttClient {
   }
 
   /**
-   * Adds a listener: 'connect', 'reconnect', 'offline', 'close', 'error', 'message', 'backpressure',
-   * 'duplicate', 'storage', 'reauthenticated', 'end'. A 'connect' listener added while connected (after
-   * `await connect()`) is called once at once with the current connection's details, so that
-   * MQTT.js's `client.on('connect', () => client.subscribe(...))` works here too.
+   * Adds a listener: 'connect', 'reconnect', 'redirect', 'offline', 'close', 'error', 'message',
+   * 'backpressure', 'alert', 'duplicate', 'storage', 'reauthenticated', 'end'. A 'connect'
+   * listener added while connected (after `await connect()`) is called once at once with the
+   * current connection's details, so that MQTT.js's `client.on('connect', () =>
+   * client.subscribe(...))` works here too.
    */
   on(event, listener) {
     if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
@@ -242,6 +243,11 @@ export class MqttClient {
   /** A snapshot of the client's counters. */
   metrics() {
     return this.#tabs?.follower ? this.#tabs.metrics() : this.#driver.metrics();
+  }
+
+  /** The metrics in the OpenMetrics text format, for a Prometheus-style collector. */
+  metricsText() {
+    return this.#tabs?.follower ? this.#tabs.metricsText() : this.#driver.metricsText();
   }
 
   /** Whether the client has a live connection to the broker now (in any tab sharing it). */

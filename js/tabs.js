@@ -32,6 +32,7 @@ export class TabLink {
   #calls = new Map();
   #nextCall = 1;
   #metrics = null;
+  #metricsText = null;
   // Leader side.
   #peers = false;
   #served = new Set();
@@ -207,6 +208,12 @@ export class TabLink {
     return { ...(this.#metrics ?? {}), connected: this.connected };
   }
 
+  /** The leader's metrics text as last heard (asking for a fresh one). */
+  metricsText() {
+    this.#post({ t: 'metrics?' });
+    return this.#metricsText ?? '# EOF\n';
+  }
+
   /** The leader's events, for the followers. */
   fanOut(event, detail) {
     if (this.follower || this.#left) return;
@@ -248,6 +255,7 @@ export class TabLink {
     switch (message.t) {
       case 'state':
         this.#metrics = message.metrics;
+        this.#metricsText = message.text;
         if (message.connect && !this.connected) this.#event('connect', message.connect);
         if (message.fatal) this.#event('error', fromWire(message.fatal));
         return;
@@ -271,6 +279,7 @@ export class TabLink {
         return;
       case 'metrics':
         this.#metrics = message.metrics;
+        this.#metricsText = message.text;
         return;
       case 'tentative':
         this.#tentative = message.items;
@@ -293,10 +302,10 @@ export class TabLink {
     switch (message.t) {
       case 'hello':
         this.#peers = true;
-        this.#post({ t: 'state', to: message.from, connect: this.#lastConnect, fatal: this.#fatal, metrics: this.#client.metrics() });
+        this.#post({ t: 'state', to: message.from, connect: this.#lastConnect, fatal: this.#fatal, metrics: this.#client.metrics(), text: this.#client.metricsText() });
         return;
       case 'metrics?':
-        this.#post({ t: 'metrics', to: message.from, metrics: this.#client.metrics() });
+        this.#post({ t: 'metrics', to: message.from, metrics: this.#client.metrics(), text: this.#client.metricsText() });
         return;
       case 'call': {
         const { from, id, op, args } = message;

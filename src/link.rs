@@ -173,6 +173,25 @@ impl Supervisor {
         }
     }
 
+    /// The broker sent the client to another server (see `client::redirect`): the attempt goes
+    /// on there at once, with a fresh connect timeout, no backoff and no attempt counted.
+    pub fn handle_redirect(&mut self, now: u64) {
+        if !matches!(self.state, State::Attempting { .. } | State::Up) {
+            return;
+        }
+        if !self.online {
+            self.state = State::Offline;
+            self.events.push_back(LinkEvent::Offline);
+            return;
+        }
+        self.state = State::Attempting {
+            deadline: now + u64::from(self.connect_timeout_ms),
+        };
+        self.actions.push_back(LinkAction::Open {
+            url_index: self.url_index,
+        });
+    }
+
     /// The browser's `online` / `offline` events.
     pub fn handle_online(&mut self, now: u64, online: bool) {
         if self.online == online {

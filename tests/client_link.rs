@@ -631,3 +631,197 @@ fn a_broker_that_breaks_the_protocol_gets_disconnect_with_the_reason_and_the_pag
     );
     assert!(w.sockets[&socket].closed);
 }
+
+// --- server redirect (MQTT 5.0 section 4.11) ---------------------------------------------------
+
+const C: &str = "wss://c.example:8884/mqtt";
+
+fn reference(to: &str) -> Properties {
+    Properties {
+        server_reference: Some(to.into()),
+        ..Properties::default()
+    }
+}
+
+fn redirects(w: &World) -> Vec<(String, String, u8, bool)> {
+    w.events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Redirect(r) => {
+                Some((r.from.clone(), r.to.clone(), r.reason_code, r.permanent))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn opened_urls(w: &World) -> Vec<String> {
+    w.sockets.values().map(|s| s.url.clone()).collect()
+}
+
+fn storage_name(w: &World) -> String {
+    wasmqtt::session::storage_name(w.client.store_url(), &w.config.session.client_id)
+}
+
+#[test]
+fn connack_use_another_server_is_followed_at_once_for_this_connection_only() {
+    let mut w = World::new(client_config(&[A]));
+    w.endpoints.insert(C.into(), Endpoint::Broker);
+    let name = storage_name(&w);
+    w.start();
+    // 3.2.2.3.16: CONNACK 0x9C with a Server Reference naming a WebSocket URL.
+    w.connack(reason::USE_ANOTHER_SERVER, reference(C));
+    assert_eq!(
+        redirects(&w),
+        [(A.into(), C.into(), reason::USE_ANOTHER_SERVER, false)]
+    );
+    assert_eq!(opened_urls(&w), [A, C], "opened at once, no backoff");
+    assert!(
+        w.errors().is_empty(),
+        "a followed redirect is no failure: {:?}",
+        w.errors()
+    );
+    w.connect();
+    assert!(w.client.is_connected());
+    assert_eq!(
+        storage_name(&w),
+        name,
+        "the session stays under the configured URL's name"
+    );
+    assert_eq!(w.client.store_url(), A);
+    // 0x9C is temporary: after this connection is lost, the next attempt goes to A again.
+    let socket = w.live();
+    w.drop_socket(socket);
+    w.advance(100);
+    assert_eq!(opened_urls(&w), [A, C, A]);
+}
+
+#[test]
+fn server_moved_replaces_the_configured_url_but_not_the_store_name() {
+    let mut w = World::new(client_config(&[A]));
+    w.endpoints.insert(C.into(), Endpoint::Broker);
+    let name = storage_name(&w);
+    w.start();
+    w.connack(reason::SERVER_MOVED, reference(C));
+    assert_eq!(
+        redirects(&w),
+        [(A.into(), C.into(), reason::SERVER_MOVED, true)]
+    );
+    w.connect();
+    let socket = w.live();
+    w.drop_socket(socket);
+    w.advance(100);
+    assert_eq!(
+        opened_urls(&w),
+        [A, C, C],
+        "0x9D: the rest of this client's life at C"
+    );
+    assert!(w
+        .events
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Reconnecting { url, .. } if url == C)));
+    assert_eq!(storage_name(&w), name);
+}
+
+#[test]
+fn disconnect_use_another_server_reconnects_there_at_once() {
+    let mut w = World::new(client_config(&[A]));
+    w.endpoints.insert(C.into(), Endpoint::Broker);
+    w.start();
+    let socket = w.connect();
+    let moved = Disconnect {
+        reason_code: reason::USE_ANOTHER_SERVER,
+        properties: reference(C),
+    };
+    w.deliver(socket, &[Packet::Disconnect(moved)]);
+    assert!(w.sockets[&socket].closed);
+    assert_eq!(opened_urls(&w), [A, C], "no backoff wait");
+    assert_eq!(
+        redirects(&w),
+        [(A.into(), C.into(), reason::USE_ANOTHER_SERVER, false)]
+    );
+    assert!(w.delays().is_empty());
+    w.connect();
+    assert!(w.client.is_connected());
+}
+
+#[test]
+fn a_redirect_back_to_a_url_of_the_chain_is_not_followed() {
+    let mut w = World::new(client_config(&[A]));
+    w.endpoints.insert(B.into(), Endpoint::Broker);
+    w.start();
+    w.connack(reason::USE_ANOTHER_SERVER, reference(B));
+    // B sends the client back to A: a loop.
+    w.connack(reason::USE_ANOTHER_SERVER, reference(A));
+    assert_eq!(redirects(&w).len(), 1);
+    assert_eq!(opened_urls(&w), [A, B]);
+    assert_eq!(
+        w.errors(),
+        [
+            ("REDIRECT_NOT_FOLLOWED".to_string(), false),
+            ("USE_ANOTHER_SERVER".to_string(), false)
+        ],
+        "reported, then handled as the transient refusal it is"
+    );
+    assert_eq!(w.delays(), [100], "the next attempt waits out the backoff");
+}
+
+#[test]
+fn at_most_max_hops_redirects_per_attempt() {
+    let hops: Vec<String> = (1..=5)
+        .map(|n| format!("ws://hop{n}.example/mqtt"))
+        .collect();
+    let mut w = World::new(client_config(&[A]));
+    for hop in &hops {
+        w.endpoints.insert(hop.clone(), Endpoint::Broker);
+    }
+    w.start();
+    // A, then each hop, sends the client on: the fourth redirect is one too many.
+    for hop in &hops[..4] {
+        w.connack(reason::USE_ANOTHER_SERVER, reference(hop));
+    }
+    assert_eq!(redirects(&w).len(), 3, "the default cap");
+    assert_eq!(opened_urls(&w), [A, &hops[0], &hops[1], &hops[2]]);
+    assert_eq!(w.errors()[0].0, "REDIRECT_NOT_FOLLOWED");
+}
+
+#[test]
+fn only_websocket_urls_are_followed_and_the_rest_reported() {
+    // The reference format is not fixed (4.11): host:port forms are skipped for a ws:// one.
+    let mut w = World::new(client_config(&[A]));
+    w.endpoints.insert(C.into(), Endpoint::Broker);
+    w.start();
+    w.connack(
+        reason::USE_ANOTHER_SERVER,
+        reference(&format!("c.example:1883 [fe80::1]:8883 {C}")),
+    );
+    assert_eq!(redirects(&w)[0].1, C);
+    // Nothing a browser can open: not followed, said so.
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    w.connack(
+        reason::SERVER_MOVED,
+        reference("c.example:1883 mqtts://c.example"),
+    );
+    assert!(redirects(&w).is_empty());
+    assert_eq!(opened_urls(&w), [A]);
+    assert_eq!(w.errors()[0].0, "REDIRECT_NOT_FOLLOWED");
+    w.advance(100);
+    assert_eq!(opened_urls(&w), [A, A], "A stays the URL: nothing moved");
+}
+
+#[test]
+fn with_follow_redirects_off_the_reference_is_reported_and_the_refusal_retried_in_place() {
+    let mut config = client_config(&[A]);
+    config.redirects.follow = false;
+    let mut w = World::new(config);
+    w.endpoints.insert(C.into(), Endpoint::Broker);
+    w.start();
+    w.connack(reason::SERVER_MOVED, reference(C));
+    assert!(redirects(&w).is_empty());
+    let errors = w.errors();
+    assert_eq!(errors[0].0, "REDIRECT_NOT_FOLLOWED");
+    assert_eq!(errors[1].0, "SERVER_MOVED");
+    w.advance(100);
+    assert_eq!(opened_urls(&w), [A, A]);
+}

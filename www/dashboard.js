@@ -10,6 +10,7 @@ const TITLES = { temperature: 'Temperature', humidity: 'Humidity', co2: 'CO₂' 
 const UNITS = { temperature: '°C', humidity: '%', co2: 'ppm' };
 const DIGITS = { temperature: 1, humidity: 1, co2: 0 };
 const KEEPALIVE_S = 10;
+const ALERT_LAG_MS = 5_000; // the client's default, the seed's consumer delay
 const $ = (id) => document.getElementById(id);
 
 const config = await (await fetch('/config.json')).json();
@@ -220,28 +221,59 @@ const TILES = [
   ['messagesPerSecond', 'messages / s'],
   ['received', 'received'],
   ['sent', 'sent'],
+  ['reconnects', 'reconnects'],
   ['inflight', 'in flight'],
   ['queued', 'queued'],
-  ['duplicatesDropped', 'duplicates dropped'],
-  ['reconnects', 'reconnects'],
-  ['rttMs', 'ping round trip', `measured at each PINGREQ/PINGRESP: the client pings when it has sent nothing for the keepalive (${KEEPALIVE_S} s); "—" until then`],
-  ['echoMs', 'echo round trip', 'a QoS 0 message to the broker and back, every 2 s'],
+  ['oldestQueuedAgeMs', 'queue age', 'age of the oldest outgoing message not yet acknowledged'],
+  ['bytesHeld', 'bytes held', 'topic and payload bytes of the messages the client holds: outgoing unacknowledged, incoming not yet durable'],
+  ['deliveryLagP50Ms', 'lag p50', 'publish to handler, from the simulator\'s wasmqtt-ts stamps, last minute (median)'],
+  ['deliveryLagP99Ms', 'lag p99', `publish to handler, last minute (99th percentile); an alert above ${ALERT_LAG_MS / 1000} s`],
+  ['rttMs', 'ping RTT', `measured at each PINGREQ/PINGRESP: the client pings when it has sent nothing for the keepalive (${KEEPALIVE_S} s); "—" until then`],
+  ['echoMs', 'echo RTT', 'a QoS 0 message to the broker and back, every 2 s'],
+  ['duplicatesDropped', 'duplicates', 'duplicates dropped by the client\'s de-duplication'],
+  ['alerts', 'alerts', 'the client\'s \'alert\' events: queue depth, delivery lag p99 and growth of the bytes held, each past its threshold'],
 ];
 $('metrics').replaceChildren(...TILES.map(([key, label, title]) => {
   const tile = document.createElement('div');
   tile.innerHTML = `<dt></dt><dd data-metric="${key}">–</dd>`;
   tile.firstChild.textContent = label;
   if (title) tile.title = title;
+  if (key === 'alerts') tile.className = 'alerts';
   return tile;
 }));
 const format = (value, key) => {
   if (value == null) return '—';
-  if (key.endsWith('Ms')) return `${Math.round(value)} ms`;
+  if (key.endsWith('Ms')) return value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
+  if (key === 'bytesHeld') return value >= 1e6 ? `${(value / 1e6).toFixed(1)} MB` : value >= 1e3 ? `${(value / 1e3).toFixed(1)} kB` : `${value} B`;
   return String(Number.isInteger(value) ? value : value.toFixed(1));
 };
+// --- alerts: the client's 'alert' events, raised past a threshold and cleared under 80 % of it.
+const ALERT_NAMES = { queued: 'queue depth', deliveryLagP99Ms: 'delivery lag p99', bytesHeldGrowth: 'bytes held growth' };
+const raisedAlerts = new Map(); // metric -> the 'raised' event
+const alertLog = []; // every alert event, for the page test
+client.on('alert', (alert) => {
+  alertLog.push({ ...alert, at: Date.now() });
+  if (alert.state === 'raised') raisedAlerts.set(alert.metric, alert);
+  else raisedAlerts.delete(alert.metric);
+  showMetrics();
+});
+function alertText() {
+  const shown = (metric, value) => (metric.endsWith('Ms') ? format(value, metric) : format(value, metric === 'queued' ? metric : 'bytesHeld'));
+  const raised = [...raisedAlerts.values()].map((a) => `${ALERT_NAMES[a.metric] ?? a.metric} ${shown(a.metric, a.value)} > ${shown(a.metric, a.threshold)}`);
+  if (raised.length) return raised.join(' · ');
+  const last = alertLog.at(-1);
+  return last ? `none (last cleared ${clock(last.at)})` : 'none';
+}
 function showMetrics() {
   const metrics = { ...client.metrics(), echoMs };
-  for (const dd of $('metrics').querySelectorAll('dd')) dd.textContent = format(metrics[dd.dataset.metric], dd.dataset.metric);
+  for (const dd of $('metrics').querySelectorAll('dd')) {
+    if (dd.dataset.metric === 'alerts') {
+      dd.textContent = alertText();
+      dd.dataset.state = raisedAlerts.size ? 'raised' : 'clear';
+    } else {
+      dd.textContent = format(metrics[dd.dataset.metric], dd.dataset.metric);
+    }
+  }
 }
 setInterval(showMetrics, 500);
 showMetrics();
@@ -258,7 +290,7 @@ for (const button of document.querySelectorAll('button[data-control]')) {
 }
 $('reload').addEventListener('click', () => location.reload());
 
-window.dashboard = { client, audit, charts };
+window.dashboard = { client, audit, charts, alerts: alertLog };
 // Routes before the SUBACK, so retained statuses find their handler; resolves with the SUBACK,
 // which waits for the connection.
 await Promise.all([

@@ -61,8 +61,9 @@ export async function startSensors({ brokerUrl, intervalMs = 500 }) {
         const value = level + SPREAD[metric] * Math.sin(phase) + (Math.random() - 0.5) * SPREAD[metric] * 0.2;
         client.publish(`sensors/${room}/${device}/${metric}`, JSON.stringify({ t: Date.now(), v: Number(value.toFixed(2)), seq, run }), {
           qos: 1,
-          // The id wasmqtt de-duplicates by, so a QoS 1 redelivery is not shown twice.
-          properties: { userProperties: { 'wasmqtt-id': `${run}/${key}/${seq}` } },
+          // The id wasmqtt de-duplicates by, so a QoS 1 redelivery is not shown twice, and the
+          // stamp a wasmqtt publisher's `stamp: true` adds, for the dashboard's delivery lag.
+          properties: { userProperties: { 'wasmqtt-id': `${run}/${key}/${seq}`, 'wasmqtt-ts': String(Date.now()) } },
         });
       }
     }

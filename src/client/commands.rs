@@ -40,6 +40,20 @@ impl Client {
         self.command(now, |s, now| s.publish(now, request))
     }
 
+    /// Publishes with a stamp of the wall clock (see `stamp`), for the receivers' delivery lag.
+    /// MQTT 5 only: the stamp is a user property.
+    pub fn publish_stamped(
+        &mut self,
+        now: u64,
+        mut request: PublishRequest,
+    ) -> Result<Token, CommandError> {
+        if !self.session.protocol().is_v5() {
+            return Err(CommandError::RequiresMqtt5);
+        }
+        super::stamp::stamp(&mut request.properties, self.wall(now));
+        self.publish(now, request)
+    }
+
     pub fn subscribe(
         &mut self,
         now: u64,

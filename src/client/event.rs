@@ -22,6 +22,10 @@ pub enum ClientEvent {
         delay_ms: u32,
         url: String,
     },
+    /// The broker sent the client to another server, which it opens now.
+    Redirect(super::Redirect),
+    /// A metric crossed its alert threshold (raised), or came back under it (cleared).
+    Alert(super::Alert),
     /// The browser is offline: attempts pause until it is back.
     Offline,
     /// The first connection is not up a connect timeout after start: the application waiting

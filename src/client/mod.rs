@@ -7,11 +7,16 @@
 //! [`Client::poll_timeout`]. At the end of each of its tasks the host calls [`Client::flush`]
 //! (see `transport`). Nothing here reads a clock, touches a socket or a database.
 
+mod alerts;
 mod commands;
 mod diagnosis;
 mod error;
 mod event;
+mod openmetrics;
+mod percentiles;
 mod reactions;
+mod redirect;
+mod stamp;
 mod storage;
 mod transport;
 
@@ -24,14 +29,20 @@ use crate::reconnect::BackoffConfig;
 use crate::session::{Config, Goodbye, Metrics, Session};
 use crate::store_sync::{Step, StoreSync};
 
+pub use alerts::{default_alert_rules, Alert, AlertMetric, AlertRule, CLEAR_RATIO};
 pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
 pub use event::{lost_reason_text, ClientEvent, Completion};
+pub use redirect::{websocket_url_problem, Redirect, RedirectConfig};
+pub use stamp::STAMP_PROPERTY;
 pub use storage::{StoreFailure, StoreJob};
 pub use transport::{SocketAction, FLUSH_AT_BYTES};
 
+use alerts::Alerts;
 use diagnosis::Diagnosis;
+use percentiles::{Growth, Samples};
+use redirect::Redirects;
 use transport::Transport;
 
 /// What the client is made from.
@@ -46,6 +57,10 @@ pub struct ClientConfig {
     pub reconnect: Option<BackoffConfig>,
     /// Seeds the backoff's jitter.
     pub seed: u64,
+    /// Whether and how far to follow a server's redirect (see `redirect`).
+    pub redirects: RedirectConfig,
+    /// The metrics alerted on (see `alerts`).
+    pub alerts: Vec<AlertRule>,
 }
 
 /// Counters for the application: the session's and the client's own.
@@ -56,6 +71,15 @@ pub struct ClientMetrics {
     pub messages_per_second: f64,
     /// Whether the session is kept in the store (false: in memory only).
     pub durable: bool,
+    /// Age of the oldest outgoing message queued or in flight (0: none).
+    pub oldest_queued_age_ms: u64,
+    /// Publish-to-handler lag of stamped messages in the last minute (see `stamp`).
+    pub delivery_lag_p50_ms: Option<u64>,
+    pub delivery_lag_p99_ms: Option<u64>,
+    /// Bytes of messages held (`Session::bytes_held`).
+    pub bytes_held: usize,
+    /// Bytes held above the least held in the last minute, as of the last alert check.
+    pub bytes_held_growth: u64,
 }
 
 /// Where `end()` is.
@@ -79,7 +103,9 @@ const END_STORE_GRACE_MS: u64 = 5_000;
 pub struct Client {
     session: Session,
     supervisor: Supervisor,
+    /// As configured: redirects never change it (see `redirect`).
     urls: Vec<String>,
+    redirects: Redirects,
     transport: Transport,
     diagnosis: Diagnosis,
     /// The probe to start (one runs at a time).
@@ -105,6 +131,12 @@ pub struct Client {
     ending: Ending,
     /// How `end()` says goodbye.
     goodbye: Goodbye,
+    /// The host's wall clock (ms since the Unix epoch) minus `now`, for publish stamps.
+    wall_offset: i64,
+    delivery_lag: Samples,
+    growth: Growth,
+    bytes_held_growth: u64,
+    alerts: Alerts,
 }
 
 impl Client {
@@ -120,6 +152,7 @@ impl Client {
                 config.seed,
             ),
             diagnosis: Diagnosis::new(config.urls.len()),
+            redirects: Redirects::new(config.redirects, config.urls.len()),
             urls: config.urls,
             session,
             transport,
@@ -137,6 +170,11 @@ impl Client {
             message_rate: RateWindow::default(),
             ending: Ending::Running,
             goodbye: Goodbye::Disconnect,
+            wall_offset: 0,
+            delivery_lag: Samples::default(),
+            growth: Growth::default(),
+            bytes_held_growth: 0,
+            alerts: Alerts::new(config.alerts),
         }
     }
 
@@ -167,6 +205,16 @@ impl Client {
         let error = failure.error();
         self.events.push_back(ClientEvent::Error(error.clone()));
         self.storage(false, Some(error));
+    }
+
+    /// The host's wall clock reads `wall_ms` (ms since the Unix epoch) at `now`: publish stamps
+    /// and delivery lags use it (call at start and whenever the wall clock may have jumped).
+    pub fn handle_wall_clock(&mut self, now: u64, wall_ms: u64) {
+        self.wall_offset = wall_ms as i64 - now as i64;
+    }
+
+    fn wall(&self, now: u64) -> u64 {
+        (now as i64 + self.wall_offset).max(0) as u64
     }
 
     /// Starts connecting (unless offline).
@@ -240,6 +288,8 @@ impl Client {
             self.supervisor.poll_timeout(),
             self.sync.poll_timeout(),
             end,
+            self.alerts
+                .poll_timeout(self.session.oldest_outgoing_since().is_some()),
         ]
         .into_iter()
         .flatten()
@@ -263,15 +313,51 @@ impl Client {
         self.session.is_connected()
     }
 
+    /// The URL the store is named after (`session::storage_name`): the first configured one,
+    /// never a redirect's target, so that the persistent session moves with the client id.
+    pub fn store_url(&self) -> &str {
+        &self.urls[0]
+    }
+
     pub fn session(&self) -> &Session {
         &self.session
     }
 
+    #[inline(never)]
     pub fn metrics(&self, now: u64) -> ClientMetrics {
+        let [p50, p99] = self.delivery_lag.quantiles(now, [0.5, 0.99]);
         ClientMetrics {
             session: self.session.metrics(),
             messages_per_second: self.message_rate.per_second(now),
             durable: self.sync.is_durable(),
+            oldest_queued_age_ms: self
+                .session
+                .oldest_outgoing_since()
+                .map_or(0, |since| now.saturating_sub(since)),
+            delivery_lag_p50_ms: p50,
+            delivery_lag_p99_ms: p99,
+            bytes_held: self.session.bytes_held(),
+            bytes_held_growth: self.bytes_held_growth,
+        }
+    }
+
+    /// The metrics in the OpenMetrics text format (see `openmetrics`).
+    pub fn metrics_text(&self, now: u64) -> String {
+        openmetrics::render(&self.metrics(now), self.alerts.states())
+    }
+
+    /// Checks the metrics against the alert rules, at most every `alerts::CHECK_EVERY_MS`.
+    /// Out of line: `pump` is inlined into every input.
+    #[inline(never)]
+    fn check_alerts(&mut self, now: u64) {
+        if !self.alerts.due(now) {
+            return;
+        }
+        let held = self.session.bytes_held() as u64;
+        self.bytes_held_growth = self.growth.read(now, held);
+        let metrics = self.metrics(now);
+        for alert in self.alerts.check(now, &metrics) {
+            self.events.push_back(ClientEvent::Alert(alert));
         }
     }
 
@@ -307,6 +393,7 @@ impl Client {
             }
         }
         self.encode_packets(now);
+        self.check_alerts(now);
     }
 
     /// Packets are encoded as soon as the session makes them, for the socket current then.

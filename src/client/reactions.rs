@@ -1,7 +1,7 @@
 //! How the client reacts to its socket, its link supervisor and its session: the rules that
 //! tie the three together (which failure is reported how, when the supervisor hears of it).
 
-use crate::codec::{self, reason};
+use crate::codec::{self, reason, Packet};
 use crate::link::{LinkAction, LinkEvent, StopReason};
 use crate::session::{Event, LostReason};
 
@@ -30,7 +30,14 @@ impl Client {
         self.transport.decoder.feed(bytes);
         loop {
             match self.transport.decoder.next_packet() {
-                Ok(Some(packet)) => self.session.handle_packet(now, packet),
+                Ok(Some(packet)) => {
+                    if let Packet::Disconnect(disconnect) = &packet {
+                        // For the redirect its `Lost` event may ask for (see `redirect`).
+                        self.redirects.disconnect_reference =
+                            disconnect.properties.server_reference.clone();
+                    }
+                    self.session.handle_packet(now, packet)
+                }
                 Ok(None) => break,
                 Err(error) => {
                     let code = error.reason_code();
@@ -59,7 +66,7 @@ impl Client {
             } else {
                 let message = format!(
                     "the WebSocket to {} closed before the broker accepted the connection (code {code}{}{reason})",
-                    self.urls[url_index],
+                    self.opened_url(url_index),
                     if reason.is_empty() { "" } else { ": " }
                 );
                 self.attempt_failed(ClientError::new("CONNECTION_FAILED", message));
@@ -75,7 +82,7 @@ impl Client {
         let Some(url_index) = self.transport.current(socket).map(|c| c.url_index) else {
             return;
         };
-        let message = format!("cannot open {}: {detail}", self.urls[url_index]);
+        let message = format!("cannot open {}: {detail}", self.opened_url(url_index));
         self.attempt_failed(ClientError::new("CONNECTION_FAILED", message));
         self.transport.detach();
         self.supervisor.handle_closed(now);
@@ -147,7 +154,7 @@ impl Client {
             Err(probe) => {
                 self.probe = Some(ProbeRequest {
                     id: probe.id,
-                    url: self.urls[url_index].clone(),
+                    url: self.opened_url(url_index).to_string(),
                 })
             }
         }
@@ -160,7 +167,34 @@ impl Client {
         } else {
             verdict
         };
-        self.attempt_failed(diagnosis::report(verdict, &self.urls[url_index]));
+        let report = diagnosis::report(verdict, self.opened_url(url_index));
+        self.attempt_failed(report);
+    }
+
+    /// The URL of the socket opened last for `urls[url_index]` (a redirect's target, maybe).
+    fn opened_url(&self, url_index: usize) -> &str {
+        self.redirects.current().unwrap_or(&self.urls[url_index])
+    }
+
+    /// The broker answered with `code` (and `reference`): true when it is a redirect the
+    /// client follows (see `redirect`); one it does not follow is reported, and the answer
+    /// is then handled as any other.
+    fn redirected(&mut self, now: u64, code: u8, reference: Option<&str>) -> bool {
+        let index = self.supervisor.url_index();
+        match self.redirects.decide(index, code, reference) {
+            None => false,
+            Some(Err(why)) => {
+                let error = ClientError::new("REDIRECT_NOT_FOLLOWED", why);
+                self.error(error.with_reason_code(Some(code)));
+                false
+            }
+            Some(Ok(redirect)) => {
+                self.events.push_back(ClientEvent::Redirect(redirect));
+                self.close_socket(now);
+                self.supervisor.handle_redirect(now);
+                true
+            }
+        }
     }
 
     /// An attempt to connect failed: reported now, and kept for the final error if the client
@@ -203,8 +237,8 @@ impl Client {
             LinkAction::Open { url_index } => {
                 self.close_socket(now);
                 let decoder = self.decoder();
-                self.transport
-                    .open(url_index, &self.urls[url_index], decoder);
+                let url = self.redirects.open(url_index, &self.urls[url_index]);
+                self.transport.open(url_index, &url, decoder);
             }
             LinkAction::Close => self.close_socket(now),
         }
@@ -219,13 +253,14 @@ impl Client {
             } => self.events.push_back(ClientEvent::Reconnecting {
                 attempt,
                 delay_ms,
-                url: self.urls[url_index].clone(),
+                url: (self.redirects.url(url_index, &self.urls[url_index])).to_string(),
             }),
             LinkEvent::Offline => self.events.push_back(ClientEvent::Offline),
             LinkEvent::AttemptTimedOut { url_index } => {
                 let message = format!(
                     "no answer from {} within the connect timeout ({} ms)",
-                    self.urls[url_index], self.connect_timeout_ms
+                    self.opened_url(url_index),
+                    self.connect_timeout_ms
                 );
                 self.attempt_failed(ClientError::new("CONNECT_TIMEOUT", message));
             }
@@ -279,6 +314,7 @@ impl Client {
                 }
                 self.ever_connected = true;
                 self.last_failure = None;
+                self.redirects.connected();
                 self.events.push_back(ClientEvent::Connected {
                     session_present,
                     properties,
@@ -287,8 +323,12 @@ impl Client {
             Event::Refused {
                 reason_code,
                 permanent,
-                ..
+                properties,
             } => {
+                let reference = properties.server_reference.as_deref();
+                if self.redirected(now, reason_code, reference) {
+                    return;
+                }
                 self.close_socket(now);
                 self.supervisor.handle_refused(now, permanent);
                 let message = format!(
@@ -302,9 +342,16 @@ impl Client {
             Event::Lost { reason } => {
                 // The session already knows; this only drops the transport and its buffer.
                 self.close_socket(now);
+                let reference = self.redirects.disconnect_reference.take();
+                let redirected = match reason {
+                    LostReason::ServerDisconnect(code) => {
+                        self.redirected(now, code, reference.as_deref())
+                    }
+                    _ => false,
+                };
                 if reason == LostReason::ServerDisconnect(reason::SESSION_TAKEN_OVER) {
                     self.taken_over();
-                } else if reason != LostReason::Requested {
+                } else if reason != LostReason::Requested && !redirected {
                     self.supervisor.handle_closed(now);
                 }
                 if let LostReason::ProtocolError(code) = reason {
@@ -324,6 +371,10 @@ impl Client {
             } => {
                 if primary {
                     self.message_rate.record(now);
+                    if let Some(sent) = super::stamp::stamped_at(&publish.properties) {
+                        let lag = self.wall(now).saturating_sub(sent);
+                        self.delivery_lag.record(now, lag);
+                    }
                 }
                 self.events.push_back(ClientEvent::Message {
                     publish,

@@ -317,6 +317,25 @@ impl Session {
         }
     }
 
+    /// Bytes of application messages held (topic and payload): outgoing ones queued or in
+    /// flight, and incoming ones waiting for their receipt to be durable before delivery.
+    pub fn bytes_held(&self) -> usize {
+        let incoming: usize = self
+            .gated
+            .iter()
+            .map(|(_, item)| match item {
+                Gated::Deliver(publish) => publish.topic.len() + publish.payload.len(),
+                _ => 0,
+            })
+            .sum();
+        self.outbound.held().1 + incoming
+    }
+
+    /// When the oldest outgoing message queued or in flight was published (or loaded).
+    pub fn oldest_outgoing_since(&self) -> Option<u64> {
+        self.outbound.oldest_since()
+    }
+
     // --- host inputs -------------------------------------------------------------------------
 
     /// The transport is open: CONNECT goes out. One that cannot be encoded (a configuration

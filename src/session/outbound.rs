@@ -35,6 +35,8 @@ struct Entry {
     /// When it left on this connection, on a first send: an acknowledgement's latency feeds the
     /// adaptive window (a resend's is ambiguous, so it has none).
     sent_at: Option<u64>,
+    /// When it was published (restored ones: when loaded), for the oldest message's age.
+    since: u64,
 }
 
 impl Entry {
@@ -138,6 +140,15 @@ impl Outbound {
         self.window
     }
 
+    /// When the oldest message queued or in flight was published (or loaded), if any.
+    pub(crate) fn oldest_since(&self) -> Option<u64> {
+        let first = |map: &BTreeMap<u64, Entry>| map.values().next().map(|e| e.since);
+        [first(&self.queue), first(&self.inflight)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
     pub(crate) fn set_window(&mut self, window: u16) {
         self.window = usize::from(window.max(1));
     }
@@ -219,6 +230,7 @@ impl Outbound {
             expires_at,
             size,
             sent_at: None,
+            since: now,
         };
         match stage {
             Stage::Queued => self.push_queued(entry),
@@ -276,6 +288,7 @@ impl Outbound {
             packet_id: 0,
             size,
             sent_at: None,
+            since: now,
         };
         if entry.persisted() {
             log.write(Write::Put(

@@ -35,8 +35,21 @@ pub(crate) fn read_publish(
     payload: &JsValue,
     options: &JsValue,
 ) -> Result<PublishRequest, JsValue> {
+    read_stamped_publish(topic, payload, options, None)
+}
+
+/// As [`read_publish`], and `stamp?` (into `stamp`) when a publish may be stamped.
+pub(crate) fn read_stamped_publish(
+    topic: String,
+    payload: &JsValue,
+    options: &JsValue,
+    stamp: Option<&mut bool>,
+) -> Result<PublishRequest, JsValue> {
     let payload = payload_bytes(payload).map_err(js)?;
     let mut fields = Fields::of(options, "options").map_err(js)?;
+    if let Some(stamp) = stamp {
+        *stamp = fields.bool("stamp").map_err(js)?.unwrap_or(false);
+    }
     let request = PublishRequest {
         topic,
         payload: Bytes::from(payload),

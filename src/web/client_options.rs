@@ -8,6 +8,9 @@ use wasm_bindgen::JsCast;
 
 use super::options::{Checked, Fields, InvalidArgument};
 use super::props;
+use crate::client::{
+    default_alert_rules, websocket_url_problem, AlertMetric, AlertRule, RedirectConfig,
+};
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
 use crate::session::{Config, CopyPolicy, DedupConfig, Keepalive, Overflow};
@@ -24,6 +27,8 @@ pub(crate) struct ClientOptions {
     pub(crate) session: Config,
     pub(crate) connect_timeout_ms: u32,
     pub(crate) reconnect: Option<BackoffConfig>,
+    pub(crate) redirects: RedirectConfig,
+    pub(crate) alerts: Vec<AlertRule>,
     pub(crate) persistence: Persistence,
 }
 
@@ -61,17 +66,8 @@ fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
         return Err(InvalidArgument("url list is empty".into()));
     }
     for url in &urls {
-        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-            return Err(InvalidArgument(format!(
-                "url \"{url}\" must start with ws:// or wss://"
-            )));
-        }
-        if url.contains('#') {
-            // A WebSocket URL has no fragment (RFC 6455 3): the browser would refuse it on
-            // every attempt.
-            return Err(InvalidArgument(format!(
-                "url \"{url}\" must not have a fragment (#...)"
-            )));
+        if let Some(problem) = websocket_url_problem(url) {
+            return Err(InvalidArgument(format!("url \"{url}\" {problem}")));
         }
     }
     Ok(urls)
@@ -172,6 +168,18 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         };
     }
     session.correlation_prefix = format!("{}-", random_suffix());
+    let mut redirects = RedirectConfig::default();
+    if let Some(on) = fields.bool("followRedirects")? {
+        redirects.follow = on;
+    }
+    if let Some(n) = fields.integer("maxRedirects", 1.0, 16.0)? {
+        redirects.max_hops = n as u8;
+    }
+    let alerts = match fields.get("alerts") {
+        Some(v) if v == JsValue::FALSE => Vec::new(),
+        Some(v) => read_alerts(&v)?,
+        None => default_alert_rules(),
+    };
     refuse_mqttjs_names(&fields)?;
     fields.finish()?;
     // The protocol's limits on every CONNECT field: the core's rule, named by option.
@@ -183,6 +191,8 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         session,
         connect_timeout_ms,
         reconnect,
+        redirects,
+        alerts,
         persistence,
     })
 }
@@ -239,6 +249,28 @@ fn refuse_mqttjs_names(fields: &Fields<'_>) -> Checked<()> {
         }
     }
     Ok(())
+}
+
+/// `alerts: { metricName: threshold | false }`: the defaults, with these thresholds changed,
+/// added, or (false) dropped.
+fn read_alerts(value: &JsValue) -> Checked<Vec<AlertRule>> {
+    let mut fields = Fields::of(value, "alerts")?;
+    let mut rules = default_alert_rules();
+    for metric in AlertMetric::ALL {
+        if fields
+            .get(metric.name())
+            .is_some_and(|v| v == JsValue::FALSE)
+        {
+            rules.retain(|rule| rule.metric != metric);
+        } else if let Some(threshold) = fields.number(metric.name(), 0.0, f64::MAX)? {
+            match rules.iter_mut().find(|rule| rule.metric == metric) {
+                Some(rule) => rule.threshold = threshold,
+                None => rules.push(AlertRule { metric, threshold }),
+            }
+        }
+    }
+    fields.finish()?;
+    Ok(rules)
 }
 
 fn read_will(value: &JsValue) -> Checked<LastWill> {
@@ -412,6 +444,10 @@ mod tests {
                 "subscriptionIdentifiers",
             ),
             (r#"{"overlapCopies": "twice"}"#, "overlapCopies"),
+            (r#"{"followRedirects": "no"}"#, "followRedirects"),
+            (r#"{"maxRedirects": 0}"#, "maxRedirects"),
+            (r#"{"alerts": {"queued": -1}}"#, "alerts.queued"),
+            (r#"{"alerts": {"queue": 5}}"#, "queue"),
         ] {
             let error = read_json("ws://h", json)
                 .err()
@@ -420,6 +456,42 @@ mod tests {
         }
         assert!(read_json("http://h", "{}").is_err());
         assert!(read(&JsValue::from(3), &JsValue::UNDEFINED).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn redirects_and_alerts_have_defaults_and_can_be_set() {
+        let defaults = read_json("ws://h", "{}").unwrap();
+        assert_eq!(defaults.redirects, RedirectConfig::default());
+        assert_eq!(defaults.alerts, default_alert_rules());
+        let set = read_json(
+            "ws://h",
+            r#"{"followRedirects": false, "maxRedirects": 5, "alerts": {"queued": 10, "deliveryLagP99Ms": false, "bytesHeld": 1000}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            set.redirects,
+            RedirectConfig {
+                follow: false,
+                max_hops: 5
+            }
+        );
+        let rules: Vec<_> = set
+            .alerts
+            .iter()
+            .map(|r| (r.metric.name(), r.threshold))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("queued", 10.0),
+                ("bytesHeldGrowth", 8.0 * 1024.0 * 1024.0),
+                ("bytesHeld", 1000.0)
+            ]
+        );
+        assert!(read_json("ws://h", r#"{"alerts": false}"#)
+            .unwrap()
+            .alerts
+            .is_empty());
     }
 
     #[wasm_bindgen_test]

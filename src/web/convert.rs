@@ -120,6 +120,27 @@ pub(crate) fn event(event: ClientEvent) -> Option<(&'static str, JsValue)> {
                 ("url", url.into()),
             ]),
         ),
+        ClientEvent::Redirect(redirect) => (
+            "redirect",
+            object(&[
+                ("from", redirect.from.into()),
+                ("to", redirect.to.into()),
+                ("reasonCode", redirect.reason_code.into()),
+                ("permanent", redirect.permanent.into()),
+            ]),
+        ),
+        ClientEvent::Alert(alert) => (
+            "alert",
+            object(&[
+                ("metric", alert.metric.into()),
+                ("value", alert.value.into()),
+                ("threshold", alert.threshold.into()),
+                (
+                    "state",
+                    (if alert.raised { "raised" } else { "cleared" }).into(),
+                ),
+            ]),
+        ),
         ClientEvent::Offline => ("offline", JsValue::UNDEFINED),
         ClientEvent::ConnectOverdue(error) => ("overdue", client_error(&error)),
         ClientEvent::Error(error) => ("error", client_error(&error)),
@@ -229,5 +250,19 @@ pub(crate) fn metrics(metrics: ClientMetrics) -> JsValue {
         "keepaliveIntervalMs",
         (m.keepalive_interval_ms as f64).into(),
     ));
+    entries.push((
+        "oldestQueuedAgeMs",
+        (metrics.oldest_queued_age_ms as f64).into(),
+    ));
+    for (name, value) in [
+        ("deliveryLagP50Ms", metrics.delivery_lag_p50_ms),
+        ("deliveryLagP99Ms", metrics.delivery_lag_p99_ms),
+    ] {
+        if let Some(ms) = value {
+            entries.push((name, (ms as f64).into()));
+        }
+    }
+    entries.push(("bytesHeld", (metrics.bytes_held as f64).into()));
+    entries.push(("bytesHeldGrowth", (metrics.bytes_held_growth as f64).into()));
     object(&entries)
 }

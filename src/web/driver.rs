@@ -267,6 +267,9 @@ fn install_page_listeners(state: &Rc<RefCell<State>>) {
     let weak = Rc::downgrade(state);
     let on_visible = move || {
         with_weak(&weak, |s| {
+            // The wall clock may have been set while the page slept.
+            s.client
+                .handle_wall_clock(now_ms(), js_sys::Date::now() as u64);
             s.client.handle_page_visible(now_ms());
             s.drive();
         })
@@ -284,14 +287,17 @@ impl Driver {
     #[wasm_bindgen(constructor)]
     pub fn new(url: JsValue, options: JsValue, emit: Function) -> Result<Driver, JsValue> {
         let options = client_options::read(&url, &options).map_err(|e| invalid_argument(&e.0))?;
-        let database = IdbStore::database_name(&options.urls[0], &options.session.client_id);
+        let client_id = options.session.client_id.clone();
         let client = Client::new(ClientConfig {
             session: options.session,
             urls: options.urls,
             connect_timeout_ms: options.connect_timeout_ms,
             reconnect: options.reconnect,
             seed: (js_sys::Math::random() * 2f64.powi(53)) as u64,
+            redirects: options.redirects,
+            alerts: options.alerts,
         });
+        let database = IdbStore::database_name(client.store_url(), &client_id);
         let state = Rc::new_cyclic(|me: &Weak<RefCell<State>>| {
             let weak = me.clone();
             RefCell::new(State {
@@ -347,6 +353,8 @@ impl Driver {
         }
         install_page_listeners(&self.state);
         with_state(&self.state, |s| {
+            s.client
+                .handle_wall_clock(now_ms(), js_sys::Date::now() as u64);
             s.client.start(now_ms());
             s.drive();
         });
@@ -360,8 +368,12 @@ impl Driver {
         payload: JsValue,
         options: JsValue,
     ) -> Result<u32, JsValue> {
-        let request = arguments::read_publish(topic, &payload, &options)?;
-        self.command(|client, now| client.publish(now, request))
+        let mut stamp = false;
+        let request = arguments::read_stamped_publish(topic, &payload, &options, Some(&mut stamp))?;
+        self.command(|client, now| match stamp {
+            true => client.publish_stamped(now, request),
+            false => client.publish(now, request),
+        })
     }
 
     /// `subscriptions`: `[{ topic, qos?, noLocal?, retainAsPublished?, retainHandling? }]`.
@@ -472,6 +484,12 @@ impl Driver {
 
     pub fn metrics(&self) -> JsValue {
         convert::metrics(self.state.borrow().client.metrics(now_ms()))
+    }
+
+    /// `metricsText()`: the metrics in the OpenMetrics text format.
+    #[wasm_bindgen(js_name = metricsText)]
+    pub fn metrics_text(&self) -> String {
+        self.state.borrow().client.metrics_text(now_ms())
     }
 
     /// Throws the `INVALID_ARGUMENT` error `end(options)` would reject with, before the facade

@@ -42,6 +42,8 @@ pub fn client_config(urls: &[&str]) -> ClientConfig {
         connect_timeout_ms: 3_000,
         reconnect: Some(fixed_backoff()),
         seed: 7,
+        redirects: Default::default(),
+        alerts: wasmqtt::client::default_alert_rules(),
     }
 }
 

@@ -98,6 +98,14 @@ test('the dashboard shows live charts per metric and every device online', async
   // the client's ping round trip (rttMs) as "—" until a PINGREQ/PINGRESP measured it.
   await waitEcho();
   assert.match(await text('dd[data-metric="rttMs"]'), /^(—|\d+ ms)$/);
+  // The consumer-lag panels (#18.4): the simulator stamps its telemetry (wasmqtt-ts), so the
+  // delivery lag is measured; queue age and bytes held are the client's own.
+  const duration = /^(\d+ ms|\d+\.\d s)$/;
+  await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('dd[data-metric="deliveryLagP99Ms"]').textContent), duration.source);
+  assert.match(await text('dd[data-metric="deliveryLagP50Ms"]'), duration);
+  assert.match(await text('dd[data-metric="oldestQueuedAgeMs"]'), duration);
+  assert.match(await text('dd[data-metric="bytesHeld"]'), /^\d+(\.\d)? ?(B|kB|MB)$/);
+  assert.match(await text('dd[data-metric="alerts"]'), /^(none|.+ > .+)/);
   await assertOnScreen('live');
 });
 
@@ -159,6 +167,20 @@ test('cutting the connection and reloading the page lose nothing and show nothin
   assert.ok(Date.now() - outageStart > 8_000, 'the outage refused connections for its 10 s');
   const resumed = await received();
   await page.waitForFunction((n) => window.dashboard.client.metrics().received > n + 50, resumed);
+  // What the broker kept for the 10 s away arrives late: the delivery lag p99 crosses its 5 s
+  // alert threshold, and the alerts panel says so while it is raised.
+  await page.waitForFunction(() => window.dashboard.alerts.some((a) => a.metric === 'deliveryLagP99Ms' && a.state === 'raised'), null, { timeout: 10_000 });
+  const lagAlert = await page.evaluate(() => {
+    const events = window.dashboard.alerts.filter((a) => a.metric === 'deliveryLagP99Ms');
+    const tile = document.querySelector('dd[data-metric="alerts"]');
+    return { first: events[0], last: events.at(-1), text: tile.textContent, state: tile.dataset.state };
+  });
+  assert.equal(lagAlert.first.threshold, 5000);
+  assert.ok(lagAlert.first.value > 5000, `lag p99 ${lagAlert.first.value} ms`);
+  if (lagAlert.last.state === 'raised') {
+    assert.equal(lagAlert.state, 'raised');
+    assert.match(lagAlert.text, /delivery lag p99 \d+\.\d s > 5\.0 s/);
+  }
 
   // The audit compares each series' sequence numbers across the cut, the reload and the outage.
   assert.equal(await text('#gaps'), '0', 'no telemetry lost');

@@ -50,6 +50,13 @@ async function main(): Promise<void> {
     return null;
   });
   await fixed?.end({ will: true });
+  const watched = await connect('ws://127.0.0.1:9001', { followRedirects: true, maxRedirects: 2, alerts: { queued: 500, deliveryLagP99Ms: false } });
+  watched.on('redirect', (r) => console.log(r.from, r.to, r.reasonCode, r.permanent));
+  watched.on('alert', (a) => console.log(a.metric, a.value, a.threshold, a.state === 'raised'));
+  await watched.publish('a/b', 'x', { qos: 1, stamp: true });
+  const lag: number | undefined = watched.metrics().deliveryLagP99Ms;
+  const text: string = watched.metricsText();
+  console.log(lag, text, watched.metrics().oldestQueuedAgeMs, watched.metrics().bytesHeld, watched.metrics().bytesHeldGrowth);
   await client.end({ force: false, timeout: 1000 });
 }
 void main;
