@@ -271,12 +271,39 @@ export interface Metrics {
   persistence: 'indexeddb' | 'memory';
 }
 
+/**
+ * Every `code` an MqttError can carry (README, Errors). tests/page/error-codes.test.mjs checks
+ * this list against the Rust and JavaScript source, both ways.
+ */
+export type ErrorCode =
+  // The client's own.
+  | 'INVALID_ARGUMENT' | 'NOT_LOADED' | 'WASM_LOAD_FAILED' | 'CLIENT_ENDED' | 'NOT_CONNECTED'
+  | 'CONNECTION_FAILED' | 'WRONG_SUBPROTOCOL' | 'CONNECT_TIMEOUT' | 'CONNECTION_LOST' | 'RECONNECT_GAVE_UP'
+  | 'PROTOCOL_ERROR' | 'QUEUE_FULL' | 'QUEUE_OVERFLOW' | 'MESSAGE_EXPIRED' | 'PACKET_TOO_LARGE'
+  | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED'
+  | 'SHARED_SUBSCRIPTIONS_NOT_SUPPORTED' | 'SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED' | 'NOT_SUPPORTED_BEFORE_MQTT5'
+  | 'REQUEST_TIMEOUT' | 'PUBLISH_FAILED' | 'SUBSCRIBE_FAILED'
+  | 'AUTHENTICATION_FAILED' | 'AUTHENTICATION_PROTOCOL_ERROR' | 'AUTHENTICATION_IN_PROGRESS'
+  | 'NO_AUTHENTICATION_CHALLENGE' | 'NO_AUTHENTICATION_METHOD'
+  | 'STORE_UNAVAILABLE' | 'STORE_BLOCKED' | 'STORE_QUOTA_EXCEEDED' | 'STORE_FAILED' | 'STORE_CORRUPT_RECORD'
+  | 'TABS_UNSUPPORTED' | 'LEADER_CHANGED' | 'NOT_LEADER_TAB'
+  // The codec's (wasmqtt/codec).
+  | 'INVALID_STATE'
+  // MQTT 5 reason codes 0x80 and above, by name (3.1.1's CONNACK codes map to these).
+  | 'UNSPECIFIED_ERROR' | 'MALFORMED_PACKET' | 'IMPLEMENTATION_SPECIFIC_ERROR' | 'UNSUPPORTED_PROTOCOL_VERSION'
+  | 'CLIENT_IDENTIFIER_NOT_VALID' | 'BAD_USER_NAME_OR_PASSWORD' | 'NOT_AUTHORIZED' | 'SERVER_UNAVAILABLE'
+  | 'SERVER_BUSY' | 'BANNED' | 'SERVER_SHUTTING_DOWN' | 'BAD_AUTHENTICATION_METHOD' | 'KEEP_ALIVE_TIMEOUT'
+  | 'SESSION_TAKEN_OVER' | 'TOPIC_FILTER_INVALID' | 'TOPIC_NAME_INVALID' | 'PACKET_IDENTIFIER_IN_USE'
+  | 'PACKET_IDENTIFIER_NOT_FOUND' | 'RECEIVE_MAXIMUM_EXCEEDED' | 'TOPIC_ALIAS_INVALID' | 'MESSAGE_RATE_TOO_HIGH'
+  | 'QUOTA_EXCEEDED' | 'ADMINISTRATIVE_ACTION' | 'PAYLOAD_FORMAT_INVALID' | 'USE_ANOTHER_SERVER' | 'SERVER_MOVED'
+  | 'CONNECTION_RATE_EXCEEDED' | 'MAXIMUM_CONNECT_TIME';
+
 /** Every error wasmqtt raises, thrown or rejected or emitted: `error instanceof MqttError` holds. */
 export class MqttError extends Error {
-  constructor(code: string, message: string, options?: { cause?: unknown });
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
   name: 'MqttError';
-  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED', 'SESSION_TAKEN_OVER', 'LEADER_CHANGED'. */
-  code: string;
+  /** Stable code (README, Errors): one of `ErrorCode`, so a typo in a comparison fails to compile. */
+  code: ErrorCode;
   /** The MQTT 5 reason code, where one applies. */
   reasonCode?: number;
   /** True when the client stopped for good (a permanent refusal or ended). */
