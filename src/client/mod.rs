@@ -7,6 +7,7 @@
 //! [`Client::poll_timeout`]. At the end of each of its tasks the host calls [`Client::flush`]
 //! (see `transport`). Nothing here reads a clock, touches a socket or a database.
 
+mod attempt;
 mod commands;
 mod diagnosis;
 mod error;
@@ -24,6 +25,7 @@ use crate::reconnect::BackoffConfig;
 use crate::session::{Config, Goodbye, Metrics, Session};
 use crate::store_sync::{Step, StoreSync};
 
+pub use attempt::{AttemptRequest, AttemptSetup};
 pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
@@ -31,6 +33,7 @@ pub use event::{lost_reason_text, ClientEvent, Completion};
 pub use storage::{StoreFailure, StoreJob};
 pub use transport::{SocketAction, FLUSH_AT_BYTES};
 
+use attempt::Preparation;
 use diagnosis::Diagnosis;
 use transport::Transport;
 
@@ -46,6 +49,8 @@ pub struct ClientConfig {
     pub reconnect: Option<BackoffConfig>,
     /// Seeds the backoff's jitter.
     pub seed: u64,
+    /// Each attempt's URL and credentials are computed by the host first (see `attempt`).
+    pub prepare_attempts: bool,
 }
 
 /// Counters for the application: the session's and the client's own.
@@ -105,12 +110,17 @@ pub struct Client {
     ending: Ending,
     /// How `end()` says goodbye.
     goodbye: Goodbye,
+    prepare_attempts: bool,
+    preparation: Preparation,
+    /// The configured user name and password, for the attempts whose setup leaves them out.
+    configured_credentials: (Option<String>, Option<bytes::Bytes>),
 }
 
 impl Client {
     pub fn new(config: ClientConfig) -> Client {
         assert!(!config.urls.is_empty(), "at least one broker URL");
         let session = Session::new(config.session);
+        let configured_credentials = session.credentials();
         let transport = Transport::new(session.protocol(), session.max_incoming_packet_size());
         Client {
             supervisor: Supervisor::new(
@@ -137,6 +147,9 @@ impl Client {
             message_rate: RateWindow::default(),
             ending: Ending::Running,
             goodbye: Goodbye::Disconnect,
+            prepare_attempts: config.prepare_attempts,
+            preparation: Preparation::default(),
+            configured_credentials,
         }
     }
 

@@ -53,9 +53,10 @@ impl Client {
             return;
         };
         let (opened, url_index) = (current.opened, current.url_index);
+        let opened_url = current.url.clone();
         if !self.supervisor.is_up() && code != 1000 {
             if code == 1006 && !opened {
-                self.handshake_failed(url_index, socket);
+                self.handshake_failed(url_index, socket, opened_url);
             } else {
                 let message = format!(
                     "the WebSocket to {} closed before the broker accepted the connection (code {code}{}{reason})",
@@ -140,14 +141,15 @@ impl Client {
         }
     }
 
-    /// Reports a failed handshake with `urls[url_index]`, now or once a probe has a verdict.
-    fn handshake_failed(&mut self, url_index: usize, socket: u32) {
+    /// Reports a failed handshake with `urls[url_index]`, now or once a probe (of the URL the
+    /// socket opened, which an attempt's setup may have computed) has a verdict.
+    fn handshake_failed(&mut self, url_index: usize, socket: u32, opened_url: String) {
         match self.diagnosis.failed(url_index, socket) {
             Ok(verdict) => self.report_handshake(url_index, verdict),
             Err(probe) => {
                 self.probe = Some(ProbeRequest {
                     id: probe.id,
-                    url: self.urls[url_index].clone(),
+                    url: opened_url,
                 })
             }
         }
@@ -165,7 +167,7 @@ impl Client {
 
     /// An attempt to connect failed: reported now, and kept for the final error if the client
     /// gives up.
-    fn attempt_failed(&mut self, error: ClientError) {
+    pub(super) fn attempt_failed(&mut self, error: ClientError) {
         self.last_failure = Some(error.clone());
         self.error(error);
     }
@@ -202,11 +204,12 @@ impl Client {
         match action {
             LinkAction::Open { url_index } => {
                 self.close_socket(now);
-                let decoder = self.decoder();
-                self.transport
-                    .open(url_index, &self.urls[url_index], decoder);
+                self.start_attempt(url_index);
             }
-            LinkAction::Close => self.close_socket(now),
+            LinkAction::Close => {
+                self.close_socket(now);
+                self.preparation.cancel();
+            }
         }
     }
 
@@ -304,7 +307,7 @@ impl Client {
                 self.close_socket(now);
                 if reason == LostReason::ServerDisconnect(reason::SESSION_TAKEN_OVER) {
                     self.taken_over();
-                } else if reason != LostReason::Requested {
+                } else if !matches!(reason, LostReason::Requested | LostReason::Reconnect) {
                     self.supervisor.handle_closed(now);
                 }
                 if let LostReason::ProtocolError(code) = reason {

@@ -100,6 +100,9 @@ pub enum LostReason {
     ServerDisconnect(u8),
     /// The application asked for the disconnect.
     Requested,
+    /// The application asked for a new connection (`reconnect()`): this one ended with
+    /// DISCONNECT, and the next attempt starts at once.
+    Reconnect,
     /// The application could not answer an authentication challenge; we sent DISCONNECT 0x80.
     AuthenticationAbandoned,
 }

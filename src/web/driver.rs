@@ -291,6 +291,7 @@ impl Driver {
             connect_timeout_ms: options.connect_timeout_ms,
             reconnect: options.reconnect,
             seed: (js_sys::Math::random() * 2f64.powi(53)) as u64,
+            prepare_attempts: false,
         });
         let state = Rc::new_cyclic(|me: &Weak<RefCell<State>>| {
             let weak = me.clone();

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::broker_model::Rng;
 use wasmqtt::client::{
-    Client, ClientConfig, ClientEvent, Completion, EndOptions, ProbeAnswer, ProbeRequest,
-    SocketAction, StoreFailure, StoreJob,
+    AttemptRequest, Client, ClientConfig, ClientEvent, Completion, EndOptions, ProbeAnswer,
+    ProbeRequest, SocketAction, StoreFailure, StoreJob,
 };
 use wasmqtt::codec::{
     self, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, StreamDecoder, SubAck,
@@ -42,6 +42,7 @@ pub fn client_config(urls: &[&str]) -> ClientConfig {
         connect_timeout_ms: 3_000,
         reconnect: Some(fixed_backoff()),
         seed: 7,
+        prepare_attempts: false,
     }
 }
 
@@ -140,6 +141,8 @@ pub struct World {
     pub events: Vec<ClientEvent>,
     /// Probes asked for and not answered.
     pub probes: Vec<ProbeRequest>,
+    /// Attempt setups asked for and not answered (with `prepare_attempts`).
+    pub attempts: Vec<AttemptRequest>,
     /// Socket actions in order, as `open N`, `send N`, `close N` (for ordering checks).
     pub log: Vec<String>,
     pub rng: Rng,
@@ -167,6 +170,7 @@ impl World {
             store: Some(SimStore::default()),
             events: Vec::new(),
             probes: Vec::new(),
+            attempts: Vec::new(),
             log: Vec::new(),
             rng: Rng(0x9E37_79B9_7F4A_7C15),
             loads: 0,
@@ -251,6 +255,10 @@ impl World {
                 moved = true;
                 self.probes.push(probe);
             }
+            while let Some(attempt) = self.client.poll_attempt() {
+                moved = true;
+                self.attempts.push(attempt);
+            }
             while let Some(event) = self.client.poll_event() {
                 moved = true;
                 self.events.push(event);
@@ -303,7 +311,14 @@ impl World {
                         decoder: StreamDecoder::new(protocol, 0),
                     },
                 );
-                match self.endpoints.get(&url).copied().unwrap_or(Endpoint::Dead) {
+                // A URL an attempt's setup computed (a signed query) is the same endpoint.
+                let endpoint = url.split('?').next().unwrap_or(&url);
+                match self
+                    .endpoints
+                    .get(endpoint)
+                    .copied()
+                    .unwrap_or(Endpoint::Dead)
+                {
                     Endpoint::Broker => {
                         self.sockets.get_mut(&socket).unwrap().opened = true;
                         self.client.handle_socket_open(self.now, socket);
