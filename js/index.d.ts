@@ -178,6 +178,22 @@ export interface ClientOptions {
    * attempt (an 'error' with code AUTHENTICATION_FAILED; reconnects follow).
    */
   authenticate?: (challenge: AuthChallenge) => Uint8Array | string | Promise<Uint8Array | string>;
+  /**
+   * As MQTT.js's: called before each connection attempt with the configured URL, the options as
+   * given and the client; returns (or resolves with) the URL to open for that attempt, e.g. a
+   * freshly signed one (AWS IoT SigV4, Azure SAS). Its time counts against `connectTimeout`;
+   * throwing or rejecting fails that attempt (an 'error' ATTEMPT_SETUP_FAILED) and the next one
+   * follows the backoff. The URL is used for that attempt only and never stored: the stored
+   * session stays named after the configured URL.
+   */
+  transformWsUrl?: (url: string, options: ClientOptions, client: MqttClient) => string | Promise<string>;
+  /**
+   * Called before each connection attempt (after `transformWsUrl`, with the URL it gave): the
+   * user name and password for that attempt's CONNECT, e.g. an expiring token. What it leaves
+   * out stays as configured (`username`, `password`). Failing is as for `transformWsUrl`; never
+   * stored.
+   */
+  credentials?: (attempt: { url: string }) => AttemptCredentials | Promise<AttemptCredentials>;
   /** Where to load wasmqtt_bg.wasm from, when the default (beside this module) does not fit. */
   wasmUrl?: string | URL;
   /**
@@ -187,6 +203,12 @@ export interface ClientOptions {
    * connects this tab on its own. Needs Web Locks: else 'TABS_UNSUPPORTED'.
    */
   shareAcrossTabs?: boolean;
+}
+
+/** What the `credentials` option returns for one attempt. */
+export interface AttemptCredentials {
+  username?: string;
+  password?: string | Uint8Array;
 }
 
 export interface PublishOptions {
@@ -364,6 +386,13 @@ export class MqttClient {
   /** MQTT 5 enhanced authentication: re-authenticates on the live connection; resolves with the broker's properties. */
   reauthenticate(data?: Uint8Array | string): Promise<Properties>;
   metrics(): Metrics;
+  /**
+   * As MQTT.js's: drops the current connection, if any (with DISCONNECT: the will is not
+   * published), and starts an attempt now, skipping the backoff wait, also after the client
+   * stopped trying; the session, queue and subscriptions stay. Throws CLIENT_ENDED after end():
+   * call connect() for a new client.
+   */
+  reconnect(): this;
   end(options?: EndOptions): Promise<void>;
   /** MQTT.js's forms: end(force), end(force, cb), end(force, options, cb), end(cb). */
   end(force: boolean, callback?: (error?: MqttError) => void): Promise<void>;

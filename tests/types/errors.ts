@@ -37,6 +37,10 @@ async function misuse(): Promise<void> {
     // @ts-expect-error: not a code the client produces
     if (error instanceof MqttError && error.code === 'QUEUE_FULLL') return;
   }
+  // @ts-expect-error: transformWsUrl returns the URL, not an object
+  await connect('ws://h', { transformWsUrl: () => ({ url: 'ws://h' }) });
+  // @ts-expect-error: credentials' password is a string or bytes
+  await connect('ws://h', { credentials: () => ({ password: 42 }) });
   // @ts-expect-error: ErrorCode is the union, not any string
   const code: ErrorCode = 'NOT_A_CODE';
   void code;
