@@ -512,3 +512,101 @@ fn whatever_the_limits_of_each_connection_nothing_breaks_them_and_every_publish_
         "the limits refused messages: {failures_seen}"
     );
 }
+
+/// A filter of `len` bytes: a packet carrying it is over a 100-byte Maximum Packet Size.
+fn long_filter(len: usize) -> String {
+    format!("a/{}", "f".repeat(len - 2))
+}
+
+fn unsubscribes(sent: &[Packet]) -> usize {
+    sent.iter()
+        .filter(|p| matches!(p, Packet::Unsubscribe(_)))
+        .count()
+}
+
+#[test]
+fn an_unsubscribe_resent_on_a_connection_with_a_smaller_maximum_packet_size_fails_and_is_never_sent(
+) {
+    // MQTT-3.2.2-15: the Client MUST NOT send packets exceeding the Maximum Packet Size. The
+    // UNSUBSCRIBE left on a connection without a limit; unanswered, it is asked again on the
+    // next one, whose CONNACK allows 100 bytes.
+    let mut h = Harness::v5();
+    h.connect();
+    let filter = long_filter(200);
+    let sent = {
+        h.subscribe(&[&filter], QoS::AtLeastOnce);
+        h.commit_then_sent()
+    };
+    h.grant(&sent, |_| 1);
+    h.commit();
+    h.events();
+    let token = h
+        .session
+        .unsubscribe(h.now, vec![filter.clone()], Properties::default())
+        .expect("fits the first connection");
+    assert_eq!(unsubscribes(&h.commit_then_sent()), 1);
+    let small = Properties {
+        maximum_packet_size: Some(100),
+        ..Properties::default()
+    };
+    let (events, sent) = reconnect(&mut h, true, small.clone());
+    assert_eq!(
+        unsubscribes(&sent),
+        0,
+        "never sent over the limit: {sent:?}"
+    );
+    let failures: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CommandFailed { token, error } => Some((*token, error.code())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures, [(token, "PACKET_TOO_LARGE")]);
+    // Not asked again, on this connection or any later one: no loop; the filter stays.
+    for _ in 0..3 {
+        let (events, sent) = reconnect(&mut h, true, small.clone());
+        assert_eq!(unsubscribes(&sent), 0);
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Event::CommandFailed { .. } | Event::Unsubscribed { .. })),
+            "{events:?}"
+        );
+    }
+    // After a reload too: the stored record no longer says it is leaving.
+    h.restart();
+    let (_, sent) = reconnect(&mut h, true, small);
+    assert_eq!(unsubscribes(&sent), 0);
+}
+
+#[test]
+fn a_subscribe_resent_on_a_connection_with_a_smaller_maximum_packet_size_is_refused_and_never_sent()
+{
+    let mut h = Harness::v5();
+    h.connect();
+    let filter = long_filter(200);
+    let token = h.subscribe(&[&filter], QoS::AtLeastOnce);
+    let first = h.commit_then_sent();
+    assert!(first.iter().any(|p| matches!(p, Packet::Subscribe(_))));
+    let small = Properties {
+        maximum_packet_size: Some(100),
+        ..Properties::default()
+    };
+    let (mut events, sent) = reconnect(&mut h, false, small.clone());
+    h.commit();
+    events.extend(h.events());
+    assert!(
+        !sent.iter().any(|p| matches!(p, Packet::Subscribe(_))),
+        "{sent:?}"
+    );
+    assert!(
+        events.contains(&Event::Subscribed {
+            token,
+            reason_codes: vec![reason::PACKET_TOO_LARGE]
+        }),
+        "{events:?}"
+    );
+    let (_, sent) = reconnect(&mut h, false, small);
+    assert!(!sent.iter().any(|p| matches!(p, Packet::Subscribe(_))));
+}

@@ -342,6 +342,7 @@ impl Client {
                 let message = format!("publish failed: {}", reason::name(reason_code));
                 self.failed(token, ClientError::reason(reason_code, message));
             }
+            Event::CommandFailed { token, error } => self.failed(token, error.into()),
             Event::PublishDropped { token } => self.failed(
                 token,
                 ClientError::new(
