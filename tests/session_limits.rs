@@ -610,3 +610,53 @@ fn a_subscribe_resent_on_a_connection_with_a_smaller_maximum_packet_size_is_refu
     let (_, sent) = reconnect(&mut h, false, small);
     assert!(!sent.iter().any(|p| matches!(p, Packet::Subscribe(_))));
 }
+
+#[test]
+fn packet_ids_the_broker_may_hold_stay_reserved_across_a_reload() {
+    // As above, and the page reloads afterwards: the held QoS 2 id, and the id of a QoS 1
+    // message still in flight, come back from the store and are not given to a new message
+    // while the broker's session lasts (MQTT-2.2.1-3: an id is reusable only once its exchange
+    // is complete).
+    let mut h = Harness::v5();
+    h.connect();
+    let token = h.publish("a", "two", QoS::ExactlyOnce);
+    let held = publish_ids(&h.commit_then_sent())[0];
+    h.publish("b", "one", QoS::AtLeastOnce);
+    let inflight = publish_ids(&h.commit_then_sent())[0];
+    let (events, _) = reconnect(
+        &mut h,
+        true,
+        Properties {
+            maximum_qos: Some(1),
+            ..Properties::default()
+        },
+    );
+    assert_eq!(failed(&events), [(token, reason::QOS_NOT_SUPPORTED)]);
+    h.commit();
+    h.restart();
+    assert_eq!(
+        h.session.snapshot(),
+        h.durable.clone().into_iter().collect::<Vec<_>>()
+    );
+    let (_, sent) = reconnect(&mut h, true, Properties::default());
+    assert_eq!(publish_ids(&sent), [inflight], "resent with its id");
+    for _ in 0..=u16::MAX {
+        h.publish("a", "one", QoS::AtLeastOnce);
+        let ids = publish_ids(&h.commit_then_sent());
+        assert_eq!(ids.len(), 1);
+        assert!(
+            ids[0] != held && ids[0] != inflight,
+            "id {} reused after the reload",
+            ids[0]
+        );
+        h.receive(Packet::PubAck(ack(ids[0])));
+    }
+    // A broker that lost the session holds nothing: the reservation ends, in the store too.
+    reconnect(&mut h, false, Properties::default());
+    h.commit();
+    assert!(
+        !h.durable.keys().any(|k| k.starts_with("r/")),
+        "{:?}",
+        h.durable.keys().collect::<Vec<_>>()
+    );
+}

@@ -222,6 +222,7 @@ impl Session {
                     self.inbound_qos2.insert(packet_id);
                     self.loaded_qos2.insert(packet_id);
                 }
+                Some(Record::ReservedId { packet_id }) => self.outbound.restore_reserved(packet_id),
                 Some(Record::Subscription {
                     filter,
                     subscription,
