@@ -49,7 +49,7 @@ pub use heartbeat::{Keepalive, ADAPTIVE_BASE_MS, MISSED_BEATS};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
-pub use store_name::{broker_identity, storage_name};
+pub use store_name::{broker_identity, earlier_storage_names, storage_name};
 
 use alias::{OutboundAliases, Use};
 use auth::AuthState;
