@@ -667,9 +667,7 @@ fn each_attempt_opens_the_url_and_sends_the_credentials_computed_for_it_and_stor
         first.url, A,
         "the application is asked with the configured URL"
     );
-    w.client
-        .handle_attempt_setup(w.now, first.id, Ok(signed(1, "token-one")));
-    w.settle();
+    w.answer_attempt(&first, Ok(signed(1, "token-one")));
     let socket = w.last_socket();
     assert_eq!(w.sockets[&socket].url, format!("{A}?X-Amz-Signature=1"));
     let connect = connect_packet(&mut w, socket);
@@ -683,9 +681,7 @@ fn each_attempt_opens_the_url_and_sends_the_credentials_computed_for_it_and_stor
         second.url, A,
         "asked again, with the configured URL, for the next attempt"
     );
-    w.client
-        .handle_attempt_setup(w.now, second.id, Ok(signed(2, "token-two")));
-    w.settle();
+    w.answer_attempt(&second, Ok(signed(2, "token-two")));
     let socket = w.last_socket();
     assert_eq!(w.sockets[&socket].url, format!("{A}?X-Amz-Signature=2"));
     assert_eq!(
@@ -716,9 +712,7 @@ fn what_the_setup_leaves_out_stays_as_configured() {
     let mut w = World::new(config);
     w.start();
     let request = w.attempts.remove(0);
-    w.client
-        .handle_attempt_setup(w.now, request.id, Ok(AttemptSetup::default()));
-    w.settle();
+    w.answer_attempt(&request, Ok(AttemptSetup::default()));
     let socket = w.last_socket();
     assert_eq!(w.sockets[&socket].url, A);
     let connect = connect_packet(&mut w, socket);
@@ -734,12 +728,7 @@ fn a_setup_that_failed_fails_its_attempt_with_a_typed_error_and_the_next_follows
     let mut w = World::new(preparing_config());
     w.start();
     let request = w.attempts.remove(0);
-    w.client.handle_attempt_setup(
-        w.now,
-        request.id,
-        Err("transformWsUrl threw: no token".into()),
-    );
-    w.settle();
+    w.answer_attempt(&request, Err("transformWsUrl threw: no token".into()));
     assert_eq!(w.errors(), [("ATTEMPT_SETUP_FAILED".to_string(), false)]);
     assert!(w.log.is_empty(), "no socket for that attempt");
     assert_eq!(w.delays(), [100], "the next attempt after the backoff");
@@ -752,16 +741,13 @@ fn a_setup_that_failed_fails_its_attempt_with_a_typed_error_and_the_next_follows
         username: Some("a\0b".into()),
         ..AttemptSetup::default()
     };
-    w.client.handle_attempt_setup(w.now, request.id, Ok(bad));
-    w.settle();
+    w.answer_attempt(&request, Ok(bad));
     let last = w.errors().pop().unwrap();
     assert_eq!(last, ("ATTEMPT_SETUP_FAILED".to_string(), false));
     assert_eq!(w.delays(), [100, 200]);
     w.advance(200);
     let request = w.attempts.remove(0);
-    w.client
-        .handle_attempt_setup(w.now, request.id, Ok(signed(3, "t")));
-    w.settle();
+    w.answer_attempt(&request, Ok(signed(3, "t")));
     w.connect();
     assert!(w.client.is_connected());
 }
@@ -779,9 +765,7 @@ fn a_setup_not_answered_within_the_connect_timeout_times_the_attempt_out_and_a_l
         w.errors()
     );
     assert_eq!(w.delays(), [100]);
-    w.client
-        .handle_attempt_setup(w.now, late.id, Ok(signed(1, "late")));
-    w.settle();
+    w.answer_attempt(&late, Ok(signed(1, "late")));
     assert!(
         w.log.is_empty(),
         "the timed-out attempt's answer opens nothing"
@@ -789,9 +773,7 @@ fn a_setup_not_answered_within_the_connect_timeout_times_the_attempt_out_and_a_l
     w.advance(100);
     let request = w.attempts.remove(0);
     assert_ne!(request.id, late.id);
-    w.client
-        .handle_attempt_setup(w.now, request.id, Ok(signed(2, "fresh")));
-    w.settle();
+    w.answer_attempt(&request, Ok(signed(2, "fresh")));
     assert_eq!(
         connect_packet(&mut w, 1).password.as_deref(),
         Some(&b"fresh"[..])

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::broker_model::Rng;
 use wasmqtt::client::{
-    AttemptRequest, Client, ClientConfig, ClientEvent, Completion, EndOptions, ProbeAnswer,
-    ProbeRequest, SocketAction, StoreFailure, StoreJob,
+    AttemptRequest, AttemptSetup, Client, ClientConfig, ClientEvent, Completion, EndOptions,
+    ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
 };
 use wasmqtt::codec::{
     self, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, StreamDecoder, SubAck,
@@ -441,6 +441,17 @@ impl World {
             self.client
                 .handle_probe_answer(self.now, probe.id, Some(answer));
         }
+        self.settle();
+    }
+
+    /// Answers the attempt setup `request` asked for, as the application's functions did.
+    pub fn answer_attempt(
+        &mut self,
+        request: &AttemptRequest,
+        answer: Result<AttemptSetup, String>,
+    ) {
+        self.client
+            .handle_attempt_setup(self.now, request.id, answer);
         self.settle();
     }
 
