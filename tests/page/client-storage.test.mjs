@@ -307,7 +307,7 @@ test('no credential of the URL or the options appears in any storage area (issue
     window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
   });
   const found = await everyStorageArea(page);
-  const name = databaseName(h.broker.wsUrl, options.clientId);
+  const name = databaseName(url, options.clientId);
   assert.ok(found.includes(`indexedDB name ${name}`), `the session is stored under ${name}: ${found.join('\n')}`);
   assert.ok(found.some((line) => line.startsWith(`lock ${name}`)), 'the tab lock has the same name');
   assert.ok(found.some((line) => line.includes('s/secrets/x')), `records were written: ${found.join('\n')}`);
