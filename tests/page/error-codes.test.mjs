@@ -53,7 +53,7 @@ function reasonCodeNames() {
 }
 
 /** Every code the Rust and JavaScript source can put in an MqttError's `code`. */
-export function producedCodes() {
+function producedCodes() {
   const found = new Map(); // code -> where it was seen
   const add = (codes, where) => codes.forEach((code) => found.set(code, found.get(code) ?? where));
   for (const file of filesUnder('src', '.rs')) {
