@@ -197,6 +197,22 @@ export interface ClientOptions {
    * attempt (an 'error' with code AUTHENTICATION_FAILED; reconnects follow).
    */
   authenticate?: (challenge: AuthChallenge) => Uint8Array | string | Promise<Uint8Array | string>;
+  /**
+   * As MQTT.js's: called before each connection attempt with the configured URL, the options as
+   * given and the client; returns (or resolves with) the URL to open for that attempt, e.g. a
+   * freshly signed one (AWS IoT SigV4, Azure SAS). Its time counts against `connectTimeout`;
+   * throwing or rejecting fails that attempt (an 'error' ATTEMPT_SETUP_FAILED) and the next one
+   * follows the backoff. The URL is used for that attempt only and never stored: the stored
+   * session stays named after the configured URL.
+   */
+  transformWsUrl?: (url: string, options: ClientOptions, client: MqttClient) => string | Promise<string>;
+  /**
+   * Called before each connection attempt (after `transformWsUrl`, with the URL it gave): the
+   * user name and password for that attempt's CONNECT, e.g. an expiring token. What it leaves
+   * out stays as configured (`username`, `password`). Failing is as for `transformWsUrl`; never
+   * stored.
+   */
+  credentials?: (attempt: { url: string }) => AttemptCredentials | Promise<AttemptCredentials>;
   /** Where to load wasmqtt_bg.wasm from, when the default (beside this module) does not fit. */
   wasmUrl?: string | URL;
   /**
@@ -206,6 +222,12 @@ export interface ClientOptions {
    * connects this tab on its own. Needs Web Locks: else 'TABS_UNSUPPORTED'.
    */
   shareAcrossTabs?: boolean;
+}
+
+/** What the `credentials` option returns for one attempt. */
+export interface AttemptCredentials {
+  username?: string;
+  password?: string | Uint8Array;
 }
 
 export interface PublishOptions {
@@ -318,12 +340,40 @@ export interface AlertThresholds {
   bytesHeldGrowth?: number | false;
 }
 
+/**
+ * Every `code` an MqttError can carry (README, Errors). tests/page/error-codes.test.mjs checks
+ * this list against the Rust and JavaScript source, both ways.
+ */
+export type ErrorCode =
+  // The client's own.
+  | 'INVALID_ARGUMENT' | 'NOT_LOADED' | 'WASM_LOAD_FAILED' | 'CLIENT_ENDED' | 'NOT_CONNECTED'
+  | 'CONNECTION_FAILED' | 'WRONG_SUBPROTOCOL' | 'CONNECT_TIMEOUT' | 'CONNECTION_LOST' | 'RECONNECT_GAVE_UP'
+  | 'ATTEMPT_SETUP_FAILED'
+  | 'PROTOCOL_ERROR' | 'QUEUE_FULL' | 'QUEUE_OVERFLOW' | 'MESSAGE_EXPIRED' | 'PACKET_TOO_LARGE'
+  | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED'
+  | 'SHARED_SUBSCRIPTIONS_NOT_SUPPORTED' | 'SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED' | 'NOT_SUPPORTED_BEFORE_MQTT5'
+  | 'REQUEST_TIMEOUT' | 'PUBLISH_FAILED' | 'SUBSCRIBE_FAILED'
+  | 'AUTHENTICATION_FAILED' | 'AUTHENTICATION_PROTOCOL_ERROR' | 'AUTHENTICATION_IN_PROGRESS'
+  | 'NO_AUTHENTICATION_CHALLENGE' | 'NO_AUTHENTICATION_METHOD'
+  | 'STORE_UNAVAILABLE' | 'STORE_BLOCKED' | 'STORE_QUOTA_EXCEEDED' | 'STORE_FAILED' | 'STORE_CORRUPT_RECORD'
+  | 'TABS_UNSUPPORTED' | 'LEADER_CHANGED' | 'NOT_LEADER_TAB'
+  // The codec's (wasmqtt/codec).
+  | 'INVALID_STATE'
+  // MQTT 5 reason codes 0x80 and above, by name (3.1.1's CONNACK codes map to these).
+  | 'UNSPECIFIED_ERROR' | 'MALFORMED_PACKET' | 'IMPLEMENTATION_SPECIFIC_ERROR' | 'UNSUPPORTED_PROTOCOL_VERSION'
+  | 'CLIENT_IDENTIFIER_NOT_VALID' | 'BAD_USER_NAME_OR_PASSWORD' | 'NOT_AUTHORIZED' | 'SERVER_UNAVAILABLE'
+  | 'SERVER_BUSY' | 'BANNED' | 'SERVER_SHUTTING_DOWN' | 'BAD_AUTHENTICATION_METHOD' | 'KEEP_ALIVE_TIMEOUT'
+  | 'SESSION_TAKEN_OVER' | 'TOPIC_FILTER_INVALID' | 'TOPIC_NAME_INVALID' | 'PACKET_IDENTIFIER_IN_USE'
+  | 'PACKET_IDENTIFIER_NOT_FOUND' | 'RECEIVE_MAXIMUM_EXCEEDED' | 'TOPIC_ALIAS_INVALID' | 'MESSAGE_RATE_TOO_HIGH'
+  | 'QUOTA_EXCEEDED' | 'ADMINISTRATIVE_ACTION' | 'PAYLOAD_FORMAT_INVALID' | 'USE_ANOTHER_SERVER' | 'SERVER_MOVED'
+  | 'CONNECTION_RATE_EXCEEDED' | 'MAXIMUM_CONNECT_TIME';
+
 /** Every error wasmqtt raises, thrown or rejected or emitted: `error instanceof MqttError` holds. */
 export class MqttError extends Error {
-  constructor(code: string, message: string, options?: { cause?: unknown });
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
   name: 'MqttError';
-  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED', 'SESSION_TAKEN_OVER', 'LEADER_CHANGED'. */
-  code: string;
+  /** Stable code (README, Errors): one of `ErrorCode`, so a typo in a comparison fails to compile. */
+  code: ErrorCode;
   /** The MQTT 5 reason code, where one applies. */
   reasonCode?: number;
   /** True when the client stopped for good (a permanent refusal or ended). */
@@ -391,6 +441,13 @@ export class MqttClient {
   metrics(): Metrics;
   /** The metrics in the OpenMetrics text format (ends with '# EOF'), for a Prometheus-style collector. */
   metricsText(): string;
+  /**
+   * As MQTT.js's: drops the current connection, if any (with DISCONNECT: the will is not
+   * published), and starts an attempt now, skipping the backoff wait, also after the client
+   * stopped trying; the session, queue and subscriptions stay. Throws CLIENT_ENDED after end():
+   * call connect() for a new client.
+   */
+  reconnect(): this;
   end(options?: EndOptions): Promise<void>;
   /** MQTT.js's forms: end(force), end(force, cb), end(force, options, cb), end(cb). */
   end(force: boolean, callback?: (error?: MqttError) => void): Promise<void>;

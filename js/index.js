@@ -50,6 +50,11 @@ export class MqttClient {
   #routes = new Map();
   #ended = false;
   #authenticate;
+  /** The application's per-attempt functions (MQTT.js's transformWsUrl, and credentials). */
+  #transformWsUrl;
+  #credentials;
+  /** The options as given, for transformWsUrl(url, options, client). */
+  #options;
   /** The pending reauthenticate() call, if any. */
   #reauth = null;
   /** The link to the other tabs sharing this connection (shareAcrossTabs), or null. */
@@ -67,10 +72,13 @@ export class MqttClient {
     if (!loaded) {
       throw mqttError('NOT_LOADED', 'new MqttClient needs the wasm module: call and await load() first, or use `await connect(url, options)`, which loads it');
     }
-    const { wasmUrl: _ignored, authenticate, shareAcrossTabs = true, ...driverOptions } = options ?? {};
-    if (authenticate !== undefined && typeof authenticate !== 'function') {
-      throw mqttError('INVALID_ARGUMENT', 'authenticate must be a function');
+    const { wasmUrl: _ignored, authenticate, shareAcrossTabs = true, transformWsUrl, credentials, ...driverOptions } = options ?? {};
+    for (const [name, value] of Object.entries({ authenticate, transformWsUrl, credentials })) {
+      if (value !== undefined && typeof value !== 'function') throw mqttError('INVALID_ARGUMENT', `${name} must be a function`);
     }
+    this.#transformWsUrl = transformWsUrl;
+    this.#credentials = credentials;
+    this.#options = options;
     if (typeof shareAcrossTabs !== 'boolean') throw mqttError('INVALID_ARGUMENT', 'shareAcrossTabs must be a boolean');
     this.#authenticate = authenticate;
     const clientId = driverOptions.clientId;
@@ -80,7 +88,9 @@ export class MqttClient {
     if (wanted && !shared) queueMicrotask(() => this.#emit('error', TabLink.unsupportedError()));
     // Validates every option; a follower tab keeps it unstarted (its routes live here) until
     // it becomes the leader.
-    this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail));
+    // With transformWsUrl or credentials, the core asks before each attempt (#prepareAttempt).
+    const prepare = transformWsUrl || credentials ? (attemptUrl) => this.#prepareAttempt(attemptUrl) : undefined;
+    this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail), prepare);
     const connected = new Promise((resolve, reject) => { this.#readiness = { resolve, reject }; });
     connected.catch(() => {});
     if (shared) {
@@ -292,6 +302,36 @@ export class MqttClient {
     }
     // As MQTT.js: 'end' once end() is done (the connection closed, everything released).
     this.#emit('end');
+  }
+
+  /**
+   * Drops the current connection, if any (with DISCONNECT, so the broker discards the will), and
+   * starts a new attempt now, skipping the backoff wait, also after the client stopped trying;
+   * the session, its queue and subscriptions stay. Returns the client, as MQTT.js's does. After
+   * end() it throws CLIENT_ENDED: an ended client let go of everything; connect() again.
+   */
+  reconnect() {
+    if (this.#ended) {
+      throw mqttError('CLIENT_ENDED', 'reconnect() after end(): an ended client has let go of its connection and store; call connect(url, options) (or new MqttClient) for a new one, which resumes the stored session');
+    }
+    if (this.#tabs?.follower) throw mqttError('NOT_LEADER_TAB', 'reconnect runs in the tab that holds the shared connection');
+    // Once the stored session is loaded (the core decides what reconnecting means).
+    this.#loaded.then(() => { if (!this.#ended) this.#driver.reconnect(); }, () => {});
+    return this;
+  }
+
+  /** For the core, before each attempt: the URL and credentials the application computes for it. */
+  async #prepareAttempt(url) {
+    const run = async (name, f) => {
+      try {
+        return await f();
+      } catch (error) {
+        throw new Error(`${name} failed: ${error?.message ?? error}`);
+      }
+    };
+    const wsUrl = this.#transformWsUrl ? await run('transformWsUrl', () => this.#transformWsUrl(url, this.#options, this)) : undefined;
+    const credentials = this.#credentials ? await run('credentials', () => this.#credentials({ url: wsUrl ?? url })) : undefined;
+    return { url: wsUrl, credentials };
   }
 
   /** Answers an authentication challenge through the `authenticate` option. */

@@ -253,6 +253,25 @@ impl Supervisor {
         self.events.push_back(LinkEvent::Stopped { reason });
     }
 
+    /// The application asks for a new connection now (`reconnect()`): the current connection or
+    /// attempt is closed, and an attempt starts at once from the first URL, skipping any backoff
+    /// wait. A stopped supervisor (given up, refused, reconnect off) starts again; the count of
+    /// attempts towards `max_attempts` starts again from this one.
+    pub fn reconnect_now(&mut self, now: u64) {
+        if matches!(self.state, State::Attempting { .. } | State::Up) {
+            self.actions.push_back(LinkAction::Close);
+        }
+        self.url_index = 0;
+        self.tried_this_round = 0;
+        self.attempts = 1;
+        self.events.push_back(LinkEvent::Reconnecting {
+            attempt: self.attempts,
+            delay_ms: 0,
+            url_index: self.url_index,
+        });
+        self.attempt(now);
+    }
+
     /// The earliest time [`Supervisor::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<u64> {
         let state = match self.state {

@@ -13,8 +13,10 @@ mod broker_model;
 mod client_harness;
 
 use client_harness::*;
-use wasmqtt::client::{lost_reason_text, ClientEvent, EndOptions, SocketAction, FLUSH_AT_BYTES};
-use wasmqtt::codec::{reason, Disconnect, Packet, Properties, QoS};
+use wasmqtt::client::{
+    lost_reason_text, AttemptSetup, ClientEvent, EndOptions, SocketAction, FLUSH_AT_BYTES,
+};
+use wasmqtt::codec::{self, reason, Disconnect, Packet, Properties, QoS};
 
 const A: &str = "ws://a.example/mqtt";
 const B: &str = "ws://b.example/mqtt";
@@ -824,4 +826,251 @@ fn with_follow_redirects_off_the_reference_is_reported_and_the_refusal_retried_i
     assert_eq!(errors[1].0, "SERVER_MOVED");
     w.advance(100);
     assert_eq!(opened_urls(&w), [A, A]);
+}
+
+// --- a URL and credentials computed for each attempt (MQTT.js transformWsUrl) ---------------
+
+fn signed(sig: u32, token: &str) -> AttemptSetup {
+    AttemptSetup {
+        url: Some(format!("{A}?X-Amz-Signature={sig}")),
+        username: Some("device".into()),
+        password: Some(token.as_bytes().to_vec().into()),
+    }
+}
+
+fn connect_packet(w: &mut World, socket: u32) -> codec::Connect {
+    match w.take(socket).into_iter().next() {
+        Some(Packet::Connect(connect)) => *connect,
+        other => panic!("MQTT-3.1.0-1: CONNECT first, got {other:?}"),
+    }
+}
+
+fn preparing_config() -> wasmqtt::client::ClientConfig {
+    let mut config = client_config(&[A]);
+    config.prepare_attempts = true;
+    config
+}
+
+#[test]
+fn each_attempt_opens_the_url_and_sends_the_credentials_computed_for_it_and_stores_neither() {
+    let mut w = World::new(preparing_config());
+    w.start();
+    assert!(w.log.is_empty(), "no socket before the setup is answered");
+    let first = w.attempts.remove(0);
+    assert_eq!(
+        first.url, A,
+        "the application is asked with the configured URL"
+    );
+    w.answer_attempt(&first, Ok(signed(1, "token-one")));
+    let socket = w.last_socket();
+    assert_eq!(w.sockets[&socket].url, format!("{A}?X-Amz-Signature=1"));
+    let connect = connect_packet(&mut w, socket);
+    assert_eq!(connect.username.as_deref(), Some("device"));
+    assert_eq!(connect.password.as_deref(), Some(&b"token-one"[..]));
+    w.publish("t", "kept", QoS::AtLeastOnce);
+    w.drop_socket(socket);
+    w.advance(100);
+    let second = w.attempts.remove(0);
+    assert_eq!(
+        second.url, A,
+        "asked again, with the configured URL, for the next attempt"
+    );
+    w.answer_attempt(&second, Ok(signed(2, "token-two")));
+    let socket = w.last_socket();
+    assert_eq!(w.sockets[&socket].url, format!("{A}?X-Amz-Signature=2"));
+    assert_eq!(
+        connect_packet(&mut w, socket).password.as_deref(),
+        Some(&b"token-two"[..])
+    );
+    let stored = w.store.as_ref().unwrap().records.clone();
+    assert!(
+        !stored.is_empty(),
+        "the session (its queued message) is stored"
+    );
+    for (key, value) in &stored {
+        for secret in ["X-Amz-Signature", "token-one", "token-two"] {
+            let value = String::from_utf8_lossy(value);
+            assert!(
+                !key.contains(secret) && !value.contains(secret),
+                "{secret} in the store"
+            );
+        }
+    }
+}
+
+#[test]
+fn what_the_setup_leaves_out_stays_as_configured() {
+    let mut config = preparing_config();
+    config.session.username = Some("configured".into());
+    config.session.password = Some(b"configured-password".to_vec().into());
+    let mut w = World::new(config);
+    w.start();
+    let request = w.attempts.remove(0);
+    w.answer_attempt(&request, Ok(AttemptSetup::default()));
+    let socket = w.last_socket();
+    assert_eq!(w.sockets[&socket].url, A);
+    let connect = connect_packet(&mut w, socket);
+    assert_eq!(connect.username.as_deref(), Some("configured"));
+    assert_eq!(
+        connect.password.as_deref(),
+        Some(&b"configured-password"[..])
+    );
+}
+
+#[test]
+fn a_setup_that_failed_fails_its_attempt_with_a_typed_error_and_the_next_follows_the_backoff() {
+    let mut w = World::new(preparing_config());
+    w.start();
+    let request = w.attempts.remove(0);
+    w.answer_attempt(&request, Err("transformWsUrl threw: no token".into()));
+    assert_eq!(w.errors(), [("ATTEMPT_SETUP_FAILED".to_string(), false)]);
+    assert!(w.log.is_empty(), "no socket for that attempt");
+    assert_eq!(w.delays(), [100], "the next attempt after the backoff");
+    w.advance(99);
+    assert!(w.attempts.is_empty());
+    w.advance(1);
+    let request = w.attempts.remove(0);
+    // A bad user name (U+0000 is not allowed in an MQTT string, MQTT-1.5.4-2) fails it too.
+    let bad = AttemptSetup {
+        username: Some("a\0b".into()),
+        ..AttemptSetup::default()
+    };
+    w.answer_attempt(&request, Ok(bad));
+    let last = w.errors().pop().unwrap();
+    assert_eq!(last, ("ATTEMPT_SETUP_FAILED".to_string(), false));
+    assert_eq!(w.delays(), [100, 200]);
+    w.advance(200);
+    let request = w.attempts.remove(0);
+    w.answer_attempt(&request, Ok(signed(3, "t")));
+    w.connect();
+    assert!(w.client.is_connected());
+}
+
+#[test]
+fn a_setup_not_answered_within_the_connect_timeout_times_the_attempt_out_and_a_late_answer_is_ignored(
+) {
+    let mut w = World::new(preparing_config());
+    w.start();
+    let late = w.attempts.remove(0);
+    w.advance(3_000);
+    assert!(
+        w.errors().iter().any(|(code, _)| code == "CONNECT_TIMEOUT"),
+        "the setup counts against the connect timeout: {:?}",
+        w.errors()
+    );
+    assert_eq!(w.delays(), [100]);
+    w.answer_attempt(&late, Ok(signed(1, "late")));
+    assert!(
+        w.log.is_empty(),
+        "the timed-out attempt's answer opens nothing"
+    );
+    w.advance(100);
+    let request = w.attempts.remove(0);
+    assert_ne!(request.id, late.id);
+    w.answer_attempt(&request, Ok(signed(2, "fresh")));
+    assert_eq!(
+        connect_packet(&mut w, 1).password.as_deref(),
+        Some(&b"fresh"[..])
+    );
+}
+
+// --- reconnect() ---------------------------------------------------------------------------
+
+#[test]
+fn reconnect_ends_the_connection_with_disconnect_and_opens_a_new_one_at_once_keeping_the_session() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let first = w.connect();
+    let token = w.publish("t", "in flight", QoS::AtLeastOnce);
+    w.take(first);
+    w.client
+        .reconnect(w.now)
+        .expect("reconnect while connected");
+    w.settle();
+    let last = w.sockets[&first].received.last().cloned();
+    assert!(
+        matches!(
+            last,
+            Some(Packet::Disconnect(Disconnect { reason_code: 0, .. }))
+        ),
+        "DISCONNECT 0x00 (the will is discarded), then close: {last:?}"
+    );
+    assert!(w.sockets[&first].closed);
+    let second = w.last_socket();
+    assert_eq!(second, 2, "a new socket at once, without waiting");
+    assert!(w
+        .events
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Reconnecting { delay_ms: 0, .. })));
+    assert!(w.events.iter().any(|e| matches!(
+        e,
+        ClientEvent::Closed { reason } if lost_reason_text(*reason) == "reconnect requested"
+    )));
+    let connect = connect_packet(&mut w, second);
+    assert!(!connect.clean_start, "the session is kept");
+    w.deliver(
+        second,
+        &[Packet::ConnAck(codec::ConnAck {
+            session_present: true,
+            code: 0,
+            properties: Properties::default(),
+        })],
+    );
+    let resent = w.take(second);
+    assert!(
+        resent
+            .iter()
+            .any(|p| matches!(p, Packet::Publish(p) if p.dup && p.qos == QoS::AtLeastOnce)),
+        "the unacknowledged QoS 1 message is resent (MQTT-4.4.0-1): {resent:?}"
+    );
+    assert_eq!(w.outcome(token), None, "still waiting for its PUBACK");
+    assert!(w.errors().is_empty(), "{:?}", w.errors());
+}
+
+#[test]
+fn reconnect_skips_the_backoff_wait_and_starts_again_after_the_client_gave_up() {
+    let mut config = client_config(&[A]);
+    config.reconnect.as_mut().unwrap().max_attempts = 1;
+    let mut w = World::new(config);
+    w.endpoints.insert(A.into(), Endpoint::Dead);
+    w.start();
+    w.answer_probes();
+    assert_eq!(w.delays(), [100]);
+    w.client.reconnect(w.now).unwrap();
+    w.settle();
+    assert_eq!(w.log, ["open 1", "close 1", "open 2", "close 2"], "no wait");
+    w.answer_probes();
+    w.advance(10_000);
+    assert!(
+        w.errors()
+            .iter()
+            .any(|(code, fatal)| code == "RECONNECT_GAVE_UP" && *fatal),
+        "{:?}",
+        w.errors()
+    );
+    let opened = w.log.iter().filter(|l| l.starts_with("open")).count();
+    w.endpoints.insert(A.into(), Endpoint::Broker);
+    w.client
+        .reconnect(w.now)
+        .expect("a client that gave up starts again");
+    w.settle();
+    assert_eq!(
+        w.log.iter().filter(|l| l.starts_with("open")).count(),
+        opened + 1
+    );
+    w.connect();
+    assert!(w.client.is_connected());
+}
+
+#[test]
+fn reconnect_after_end_is_refused_as_ended() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    w.connect();
+    w.end(false, 1_000);
+    assert_eq!(
+        w.client.reconnect(w.now),
+        Err(wasmqtt::session::CommandError::Ended)
+    );
+    assert_eq!(w.last_socket(), 1, "no new socket");
 }

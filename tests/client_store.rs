@@ -383,3 +383,52 @@ fn a_publish_queued_before_connack_that_exceeds_its_maximum_packet_size_fails_un
     );
     assert_eq!(w.outcome(token), Some(Err("PACKET_TOO_LARGE".to_string())));
 }
+
+#[test]
+fn mqtt_4_8_0_2_a_store_failure_while_an_inbound_packet_is_processed_does_not_stop_its_processing()
+{
+    // 3.1.1 MQTT-4.8.0-2: a Transient Error that keeps an inbound packet from being processed
+    // closes the connection it came on. The one failure the client meets on that path, the
+    // IndexedDB write the acknowledgement waits for, does not keep it from being processed: the
+    // session carries on in memory (a `storage` event says so). So the packet is processed, once:
+    // delivered, acknowledged, its copy (DUP) not delivered again, and the connection stays up.
+    // Closing instead would only bring the same packet back into the same full store, in a loop.
+    let mut config = client_config(&[A]);
+    config.session.protocol = wasmqtt::codec::ProtocolVersion::V3_1_1;
+    config.session.connect_properties = Properties::default();
+    let mut w = World::new(config);
+    w.start();
+    let socket = w.connect();
+    w.store.as_mut().unwrap().fail_next = 1;
+    let message = harness::inbound("t", "kept", QoS::ExactlyOnce, Some(3));
+    w.deliver(socket, &[Packet::Publish(message.clone())]);
+    assert_eq!(w.errors(), [("STORE_FAILED".to_string(), false)]);
+    assert_eq!(
+        storage_events(&w).last(),
+        Some(&(false, Some("STORE_FAILED".to_string())))
+    );
+    assert_eq!(w.delivered(), ["kept"], "processed in memory");
+    assert_eq!(w.take(socket), [Packet::PubRec(Ack::new(3))]);
+    let mut again = message;
+    again.dup = true;
+    w.deliver(socket, &[Packet::Publish(again)]);
+    w.deliver(socket, &[Packet::PubRel(Ack::new(3))]);
+    w.advance(1_000);
+    assert_eq!(
+        w.take(socket),
+        [Packet::PubRec(Ack::new(3)), Packet::PubComp(Ack::new(3))]
+    );
+    assert_eq!(w.delivered(), ["kept"], "MQTT-4.3.3-10: once");
+    assert!(
+        !w.events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Closed { .. })),
+        "the connection stays up"
+    );
+    assert!(w.client.is_connected() && !w.sockets[&socket].closed);
+    assert_eq!(
+        storage_events(&w).last(),
+        Some(&(true, None)),
+        "stored again once the store accepts writes"
+    );
+}

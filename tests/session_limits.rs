@@ -512,3 +512,151 @@ fn whatever_the_limits_of_each_connection_nothing_breaks_them_and_every_publish_
         "the limits refused messages: {failures_seen}"
     );
 }
+
+/// A filter of `len` bytes: a packet carrying it is over a 100-byte Maximum Packet Size.
+fn long_filter(len: usize) -> String {
+    format!("a/{}", "f".repeat(len - 2))
+}
+
+fn unsubscribes(sent: &[Packet]) -> usize {
+    sent.iter()
+        .filter(|p| matches!(p, Packet::Unsubscribe(_)))
+        .count()
+}
+
+#[test]
+fn an_unsubscribe_resent_on_a_connection_with_a_smaller_maximum_packet_size_fails_and_is_never_sent(
+) {
+    // MQTT-3.2.2-15: the Client MUST NOT send packets exceeding the Maximum Packet Size. The
+    // UNSUBSCRIBE left on a connection without a limit; unanswered, it is asked again on the
+    // next one, whose CONNACK allows 100 bytes.
+    let mut h = Harness::v5();
+    h.connect();
+    let filter = long_filter(200);
+    let sent = {
+        h.subscribe(&[&filter], QoS::AtLeastOnce);
+        h.commit_then_sent()
+    };
+    h.grant(&sent, |_| 1);
+    h.commit();
+    h.events();
+    let token = h
+        .session
+        .unsubscribe(h.now, vec![filter.clone()], Properties::default())
+        .expect("fits the first connection");
+    assert_eq!(unsubscribes(&h.commit_then_sent()), 1);
+    let small = Properties {
+        maximum_packet_size: Some(100),
+        ..Properties::default()
+    };
+    let (events, sent) = reconnect(&mut h, true, small.clone());
+    assert_eq!(
+        unsubscribes(&sent),
+        0,
+        "never sent over the limit: {sent:?}"
+    );
+    let failures: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CommandFailed { token, error } => Some((*token, error.code())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures, [(token, "PACKET_TOO_LARGE")]);
+    // Not asked again, on this connection or any later one: no loop; the filter stays.
+    for _ in 0..3 {
+        let (events, sent) = reconnect(&mut h, true, small.clone());
+        assert_eq!(unsubscribes(&sent), 0);
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Event::CommandFailed { .. } | Event::Unsubscribed { .. })),
+            "{events:?}"
+        );
+    }
+    // After a reload too: the stored record no longer says it is leaving.
+    h.restart();
+    let (_, sent) = reconnect(&mut h, true, small);
+    assert_eq!(unsubscribes(&sent), 0);
+}
+
+#[test]
+fn a_subscribe_resent_on_a_connection_with_a_smaller_maximum_packet_size_is_refused_and_never_sent()
+{
+    let mut h = Harness::v5();
+    h.connect();
+    let filter = long_filter(200);
+    let token = h.subscribe(&[&filter], QoS::AtLeastOnce);
+    let first = h.commit_then_sent();
+    assert!(first.iter().any(|p| matches!(p, Packet::Subscribe(_))));
+    let small = Properties {
+        maximum_packet_size: Some(100),
+        ..Properties::default()
+    };
+    let (mut events, sent) = reconnect(&mut h, false, small.clone());
+    h.commit();
+    events.extend(h.events());
+    assert!(
+        !sent.iter().any(|p| matches!(p, Packet::Subscribe(_))),
+        "{sent:?}"
+    );
+    assert!(
+        events.contains(&Event::Subscribed {
+            token,
+            reason_codes: vec![reason::PACKET_TOO_LARGE]
+        }),
+        "{events:?}"
+    );
+    let (_, sent) = reconnect(&mut h, false, small);
+    assert!(!sent.iter().any(|p| matches!(p, Packet::Subscribe(_))));
+}
+
+#[test]
+fn packet_ids_the_broker_may_hold_stay_reserved_across_a_reload() {
+    // As above, and the page reloads afterwards: the held QoS 2 id, and the id of a QoS 1
+    // message still in flight, come back from the store and are not given to a new message
+    // while the broker's session lasts (MQTT-2.2.1-3: an id is reusable only once its exchange
+    // is complete).
+    let mut h = Harness::v5();
+    h.connect();
+    let token = h.publish("a", "two", QoS::ExactlyOnce);
+    let held = publish_ids(&h.commit_then_sent())[0];
+    h.publish("b", "one", QoS::AtLeastOnce);
+    let inflight = publish_ids(&h.commit_then_sent())[0];
+    let (events, _) = reconnect(
+        &mut h,
+        true,
+        Properties {
+            maximum_qos: Some(1),
+            ..Properties::default()
+        },
+    );
+    assert_eq!(failed(&events), [(token, reason::QOS_NOT_SUPPORTED)]);
+    h.commit();
+    h.restart();
+    assert_eq!(
+        h.session.snapshot(),
+        h.durable.clone().into_iter().collect::<Vec<_>>()
+    );
+    let (_, sent) = reconnect(&mut h, true, Properties::default());
+    assert_eq!(publish_ids(&sent), [inflight], "resent with its id");
+    for _ in 0..=u16::MAX {
+        h.publish("a", "one", QoS::AtLeastOnce);
+        let ids = publish_ids(&h.commit_then_sent());
+        assert_eq!(ids.len(), 1);
+        assert!(
+            ids[0] != held && ids[0] != inflight,
+            "id {} reused after the reload",
+            ids[0]
+        );
+        h.receive(Packet::PubAck(ack(ids[0])));
+    }
+    // A broker that lost the session holds nothing: the reservation ends, in the store too.
+    reconnect(&mut h, false, Properties::default());
+    h.commit();
+    assert!(
+        !h.durable.keys().any(|k| k.starts_with("r/")),
+        "{:?}",
+        h.durable.keys().collect::<Vec<_>>()
+    );
+}

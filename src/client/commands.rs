@@ -36,6 +36,21 @@ impl Client {
         outcome
     }
 
+    /// The application's `reconnect()`: the current connection, if any, ends with DISCONNECT
+    /// (the broker discards the will: the client is coming back), and an attempt starts now,
+    /// skipping any backoff wait, even after the client stopped trying (given up, refused). The
+    /// session, its queue and subscriptions stay. After `end()`: `Ended`.
+    pub fn reconnect(&mut self, now: u64) -> Result<(), CommandError> {
+        // The old connection is gone (DISCONNECT out, socket closed) before the new one opens.
+        self.command(now, |s, now| {
+            s.disconnect_to_reconnect(now);
+            Ok(())
+        })?;
+        self.supervisor.reconnect_now(now);
+        self.pump(now);
+        Ok(())
+    }
+
     pub fn publish(&mut self, now: u64, request: PublishRequest) -> Result<Token, CommandError> {
         self.command(now, |s, now| s.publish(now, request))
     }

@@ -99,6 +99,7 @@ pub fn lost_reason_text(reason: LostReason) -> &'static str {
         LostReason::ProtocolError(_) => "protocol error",
         LostReason::ServerDisconnect(_) => "disconnected by the broker",
         LostReason::Requested => "ended",
+        LostReason::Reconnect => "reconnect requested",
         LostReason::AuthenticationAbandoned => "authentication abandoned",
     }
 }

@@ -8,6 +8,7 @@
 //! (see `transport`). Nothing here reads a clock, touches a socket or a database.
 
 mod alerts;
+mod attempt;
 mod commands;
 mod diagnosis;
 mod error;
@@ -30,6 +31,7 @@ use crate::session::{Config, Goodbye, Metrics, Session};
 use crate::store_sync::{Step, StoreSync};
 
 pub use alerts::{default_alert_rules, Alert, AlertMetric, AlertRule, CLEAR_RATIO};
+pub use attempt::{AttemptRequest, AttemptSetup};
 pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
@@ -40,6 +42,7 @@ pub use storage::{StoreFailure, StoreJob};
 pub use transport::{SocketAction, FLUSH_AT_BYTES};
 
 use alerts::Alerts;
+use attempt::Preparation;
 use diagnosis::Diagnosis;
 use percentiles::{Growth, Samples};
 use redirect::Redirects;
@@ -61,6 +64,8 @@ pub struct ClientConfig {
     pub redirects: RedirectConfig,
     /// The metrics alerted on (see `alerts`).
     pub alerts: Vec<AlertRule>,
+    /// Each attempt's URL and credentials are computed by the host first (see `attempt`).
+    pub prepare_attempts: bool,
 }
 
 /// Counters for the application: the session's and the client's own.
@@ -137,12 +142,17 @@ pub struct Client {
     growth: Growth,
     bytes_held_growth: u64,
     alerts: Alerts,
+    prepare_attempts: bool,
+    preparation: Preparation,
+    /// The configured user name and password, for the attempts whose setup leaves them out.
+    configured_credentials: (Option<String>, Option<bytes::Bytes>),
 }
 
 impl Client {
     pub fn new(config: ClientConfig) -> Client {
         assert!(!config.urls.is_empty(), "at least one broker URL");
         let session = Session::new(config.session);
+        let configured_credentials = session.credentials();
         let transport = Transport::new(session.protocol(), session.max_incoming_packet_size());
         Client {
             supervisor: Supervisor::new(
@@ -175,6 +185,9 @@ impl Client {
             growth: Growth::default(),
             bytes_held_growth: 0,
             alerts: Alerts::new(config.alerts),
+            prepare_attempts: config.prepare_attempts,
+            preparation: Preparation::default(),
+            configured_credentials,
         }
     }
 

@@ -60,9 +60,10 @@ impl Client {
             return;
         };
         let (opened, url_index) = (current.opened, current.url_index);
+        let opened_url = current.url.clone();
         if !self.supervisor.is_up() && code != 1000 {
             if code == 1006 && !opened {
-                self.handshake_failed(url_index, socket);
+                self.handshake_failed(url_index, socket, opened_url);
             } else {
                 let message = format!(
                     "the WebSocket to {} closed before the broker accepted the connection (code {code}{}{reason})",
@@ -147,14 +148,15 @@ impl Client {
         }
     }
 
-    /// Reports a failed handshake with `urls[url_index]`, now or once a probe has a verdict.
-    fn handshake_failed(&mut self, url_index: usize, socket: u32) {
+    /// Reports a failed handshake with `urls[url_index]`, now or once a probe (of the URL the
+    /// socket opened, which an attempt's setup may have computed) has a verdict.
+    fn handshake_failed(&mut self, url_index: usize, socket: u32, opened_url: String) {
         match self.diagnosis.failed(url_index, socket) {
             Ok(verdict) => self.report_handshake(url_index, verdict),
             Err(probe) => {
                 self.probe = Some(ProbeRequest {
                     id: probe.id,
-                    url: self.opened_url(url_index).to_string(),
+                    url: opened_url,
                 })
             }
         }
@@ -199,7 +201,7 @@ impl Client {
 
     /// An attempt to connect failed: reported now, and kept for the final error if the client
     /// gives up.
-    fn attempt_failed(&mut self, error: ClientError) {
+    pub(super) fn attempt_failed(&mut self, error: ClientError) {
         self.last_failure = Some(error.clone());
         self.error(error);
     }
@@ -236,11 +238,12 @@ impl Client {
         match action {
             LinkAction::Open { url_index } => {
                 self.close_socket(now);
-                let decoder = self.decoder();
-                let url = self.redirects.open(url_index, &self.urls[url_index]);
-                self.transport.open(url_index, &url, decoder);
+                self.start_attempt(url_index);
             }
-            LinkAction::Close => self.close_socket(now),
+            LinkAction::Close => {
+                self.close_socket(now);
+                self.preparation.cancel();
+            }
         }
     }
 
@@ -351,7 +354,9 @@ impl Client {
                 };
                 if reason == LostReason::ServerDisconnect(reason::SESSION_TAKEN_OVER) {
                     self.taken_over();
-                } else if reason != LostReason::Requested && !redirected {
+                } else if !matches!(reason, LostReason::Requested | LostReason::Reconnect)
+                    && !redirected
+                {
                     self.supervisor.handle_closed(now);
                 }
                 if let LostReason::ProtocolError(code) = reason {
@@ -390,6 +395,7 @@ impl Client {
                 let message = format!("publish failed: {}", reason::name(reason_code));
                 self.failed(token, ClientError::reason(reason_code, message));
             }
+            Event::CommandFailed { token, error } => self.failed(token, error.into()),
             Event::PublishDropped { token } => self.failed(
                 token,
                 ClientError::new(

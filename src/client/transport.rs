@@ -30,6 +30,8 @@ pub enum SocketAction {
 pub(crate) struct Current {
     pub(crate) id: u32,
     pub(crate) url_index: usize,
+    /// The URL it opened (an attempt's setup may have computed it).
+    pub(crate) url: String,
     /// Whether it reached `open`.
     pub(crate) opened: bool,
 }
@@ -73,6 +75,7 @@ impl Transport {
         self.current = Some(Current {
             id: self.last_id,
             url_index,
+            url: url.to_string(),
             opened: false,
         });
         self.decoder = fresh;

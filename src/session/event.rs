@@ -37,6 +37,10 @@ pub enum Event {
     Published { token: Token, reason_code: u8 },
     /// A publish failed for good (the broker refused it, or it expired while queued).
     PublishFailed { token: Token, reason_code: u8 },
+    /// A subscribe or unsubscribe accepted earlier cannot be sent on the connection it would go
+    /// on now (an UNSUBSCRIBE over this connection's Maximum Packet Size, MQTT-3.2.2-15): it
+    /// fails with `error` and is not sent again.
+    CommandFailed { token: Token, error: CommandError },
     /// A queued publish outlived its message expiry interval and was dropped unsent.
     PublishExpired { token: Token },
     /// A queued QoS 0 publish was dropped unsent to make room (`Overflow::DropOldestQos0`).
@@ -100,6 +104,9 @@ pub enum LostReason {
     ServerDisconnect(u8),
     /// The application asked for the disconnect.
     Requested,
+    /// The application asked for a new connection (`reconnect()`): this one ended with
+    /// DISCONNECT, and the next attempt starts at once.
+    Reconnect,
     /// The application could not answer an authentication challenge; we sent DISCONNECT 0x80.
     AuthenticationAbandoned,
 }

@@ -50,7 +50,7 @@ pub use heartbeat::{Keepalive, ADAPTIVE_BASE_MS, MISSED_BEATS};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{StoreOp, Write};
-pub use store_name::{broker_identity, storage_name};
+pub use store_name::{broker_identity, earlier_storage_names, storage_name};
 pub use window::INITIAL_WINDOW;
 
 use alias::{OutboundAliases, Use};
@@ -230,6 +230,7 @@ impl Session {
                     self.inbound_qos2.insert(packet_id);
                     self.loaded_qos2.insert(packet_id);
                 }
+                Some(Record::ReservedId { packet_id }) => self.outbound.restore_reserved(packet_id),
                 Some(Record::Subscription {
                     filter,
                     subscription,
@@ -606,6 +607,38 @@ impl Session {
     /// Ends the connection as the application asked (see [`Goodbye`]). What is persisted stays
     /// persisted.
     pub fn disconnect(&mut self, now: u64, goodbye: Goodbye) {
+        self.goodbye(now, goodbye, LostReason::Requested);
+    }
+
+    /// The credentials the next CONNECT carries (computed for each attempt by the application):
+    /// checked like the configured ones; on a bad one nothing changes. Kept in memory only.
+    pub fn set_credentials(
+        &mut self,
+        username: Option<String>,
+        password: Option<Bytes>,
+    ) -> Result<(), ConfigError> {
+        let old_username = std::mem::replace(&mut self.config.username, username);
+        let old_password = std::mem::replace(&mut self.config.password, password);
+        let checked = self.config.validate();
+        if checked.is_err() {
+            self.config.username = old_username;
+            self.config.password = old_password;
+        }
+        checked
+    }
+
+    /// The credentials configured, for the attempts whose application answer leaves them out.
+    pub fn credentials(&self) -> (Option<String>, Option<Bytes>) {
+        (self.config.username.clone(), self.config.password.clone())
+    }
+
+    /// Ends the connection for the application's `reconnect()`: DISCONNECT 0x00, so the broker
+    /// discards the will (the client is coming back, not lost); the session and its queue stay.
+    pub fn disconnect_to_reconnect(&mut self, now: u64) {
+        self.goodbye(now, Goodbye::Disconnect, LostReason::Reconnect);
+    }
+
+    fn goodbye(&mut self, now: u64, goodbye: Goodbye, reason: LostReason) {
         if self.link == Link::Up {
             let v5 = self.config.protocol.is_v5();
             let reason_code = match goodbye {
@@ -622,7 +655,7 @@ impl Session {
             }
         }
         if self.link != Link::Down {
-            self.connection_over(LostReason::Requested);
+            self.connection_over(reason);
         }
     }
 

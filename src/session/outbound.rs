@@ -64,7 +64,8 @@ pub(crate) struct Outbound {
     unsent: BTreeSet<u64>,
     /// Packet ids of QoS 2 messages given up while the broker may hold them (PUBLISH sent, no
     /// PUBREC seen, session present): not reused while that session lasts, for the broker
-    /// would take a new message under one for its old one (MQTT-4.3.3-9 on its side).
+    /// would take a new message under one for its old one (MQTT-4.3.3-9 on its side). Stored,
+    /// so that a reload keeps them too.
     reserved: HashSet<u16>,
     window: usize,
     /// Orders of the messages sent since the host last flushed: they leave then (see
@@ -196,7 +197,8 @@ impl Outbound {
 
     /// The store records of the messages kept (QoS 1 and 2), queued and in flight.
     pub(crate) fn records(&self) -> Vec<(String, Vec<u8>)> {
-        self.queue
+        let messages = self
+            .queue
             .values()
             .chain(self.inflight.values())
             .filter(|entry| entry.persisted())
@@ -205,8 +207,17 @@ impl Outbound {
                     store::outgoing_key(entry.order),
                     store::outgoing_value(entry.stage, entry.packet_id, &entry.publish),
                 )
-            })
-            .collect()
+            });
+        let reserved = self
+            .reserved
+            .iter()
+            .map(|id| (store::reserved_key(*id), Vec::new()));
+        messages.chain(reserved).collect()
+    }
+
+    /// Puts back a reserved packet id read from the store.
+    pub(crate) fn restore_reserved(&mut self, packet_id: u16) {
+        self.reserved.insert(packet_id);
     }
 
     /// Puts back a message read from the store.
@@ -347,8 +358,11 @@ impl Outbound {
                 };
                 if let Some(code) = limits.publish_refusal(&publish, protocol) {
                     // Bounded, so that ids are always left to allocate.
-                    if publish.qos == QoS::ExactlyOnce && self.reserved.len() < 4096 {
-                        self.reserved.insert(entry.packet_id);
+                    if publish.qos == QoS::ExactlyOnce
+                        && self.reserved.len() < 4096
+                        && self.reserved.insert(entry.packet_id)
+                    {
+                        log.write(Write::Put(store::reserved_key(entry.packet_id), Vec::new()));
                     }
                     let entry = self.take_inflight(order);
                     fail(entry, code, log, events);
@@ -499,7 +513,9 @@ impl Outbound {
         let inflight = std::mem::take(&mut self.inflight);
         self.by_packet_id.clear();
         self.unsent.clear();
-        self.reserved.clear();
+        for id in std::mem::take(&mut self.reserved) {
+            log.write(Write::Delete(store::reserved_key(id)));
+        }
         self.inflight_bytes = 0;
         for (_, mut entry) in inflight {
             if entry.stage == Stage::Released && !resend_released {

@@ -87,6 +87,10 @@ pub(crate) enum Record {
     InboundQos2 {
         packet_id: u16,
     },
+    /// The id of an outgoing QoS 2 message given up while the broker may hold it.
+    ReservedId {
+        packet_id: u16,
+    },
     Subscription {
         filter: String,
         subscription: Subscription,
@@ -102,6 +106,10 @@ pub(crate) fn outgoing_key(order: u64) -> String {
 
 pub(crate) fn inbound_key(packet_id: u16) -> String {
     format!("i/{packet_id:04x}")
+}
+
+pub(crate) fn reserved_key(packet_id: u16) -> String {
+    format!("r/{packet_id:04x}")
 }
 
 pub(crate) fn subscription_key(filter: &str) -> String {
@@ -175,6 +183,9 @@ pub(crate) fn parse(key: &str, value: &[u8]) -> Option<Record> {
             })
         }
         "i" => Some(Record::InboundQos2 {
+            packet_id: u16::from_str_radix(rest, 16).ok().filter(|id| *id != 0)?,
+        }),
+        "r" => Some(Record::ReservedId {
             packet_id: u16::from_str_radix(rest, 16).ok().filter(|id| *id != 0)?,
         }),
         "s" => {
@@ -315,6 +326,11 @@ mod tests {
             parse(&inbound_key(65535), &[]),
             Some(Record::InboundQos2 { packet_id: 65535 })
         );
+        assert_eq!(
+            parse(&reserved_key(7), &[]),
+            Some(Record::ReservedId { packet_id: 7 })
+        );
+        assert_eq!(parse(&reserved_key(0), &[]), None, "packet id 0");
         assert_eq!(
             parse(&seen_id_key("x-1"), &[]),
             Some(Record::SeenId { id: "x-1".into() })

@@ -265,6 +265,31 @@ impl Session {
             }
             return;
         }
+        // The choke point for every UNSUBSCRIBE, first sent or asked again on a later connection:
+        // one over this connection's Maximum Packet Size is never sent (MQTT-3.2.2-15). Its call
+        // fails, and the filters stay subscribed, so nothing asks again on every connection.
+        let probe = Packet::Unsubscribe(Unsubscribe {
+            packet_id: 1,
+            properties: properties.clone(),
+            filters: filters.clone(),
+        });
+        if let Some(max) = self.server.maximum_packet_size {
+            if self
+                .server
+                .size_refusal(&probe, self.config.protocol)
+                .is_some()
+            {
+                for filter in &filters {
+                    self.keep_subscription(filter);
+                }
+                if let Some(token) = token {
+                    let size = crate::codec::encoded_len(&probe, self.config.protocol);
+                    let error = CommandError::PacketTooLarge { size, max };
+                    self.gate(now, Gated::Report(Event::CommandFailed { token, error }));
+                }
+                return;
+            }
+        }
         let packet_id = self.outbound.allocate_packet_id(&self.requests);
         let packet = Unsubscribe {
             packet_id,
@@ -505,6 +530,21 @@ impl Session {
             let subscription = Subscription {
                 leaving: true,
                 held: false,
+                ..current
+            };
+            self.put_subscription(filter, subscription);
+        }
+    }
+
+    /// Undoes `mark_leaving`: the UNSUBSCRIBE will not be sent, so the broker keeps it.
+    fn keep_subscription(&mut self, filter: &str) {
+        let Some(&current) = self.subscriptions.get(filter) else {
+            return;
+        };
+        if current.leaving {
+            let subscription = Subscription {
+                leaving: false,
+                held: current.confirmed || current.id.is_some(),
                 ..current
             };
             self.put_subscription(filter, subscription);

@@ -9,7 +9,8 @@ use wasm_bindgen::JsCast;
 use super::options::{Checked, Fields, InvalidArgument};
 use super::props;
 use crate::client::{
-    default_alert_rules, websocket_url_problem, AlertMetric, AlertRule, RedirectConfig,
+    default_alert_rules, websocket_url_problem, AlertMetric, AlertRule, AttemptSetup,
+    RedirectConfig,
 };
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
@@ -71,6 +72,34 @@ fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
         }
     }
     Ok(urls)
+}
+
+/// The facade's answer for one attempt (see `client::attempt`): `{ url, credentials }`, what
+/// `transformWsUrl` returned (a URL, or undefined) and what `credentials` returned (`{ username?,
+/// password? }`, or undefined), each checked as the options they stand in for.
+pub(crate) fn read_attempt_setup(answer: &JsValue) -> Checked<AttemptSetup> {
+    let mut fields = Fields::of(answer, "")?;
+    let url = match fields.get("url") {
+        None => None,
+        Some(url) if url.is_string() => read_urls(&url)
+            .map_err(|e| InvalidArgument(format!("transformWsUrl returned a bad {}", e.0)))?
+            .pop(),
+        Some(_) => {
+            return Err(InvalidArgument(
+                "transformWsUrl must return a URL string".into(),
+            ))
+        }
+    };
+    let credentials = fields.get("credentials").unwrap_or(JsValue::UNDEFINED);
+    fields.finish()?;
+    let mut credentials = Fields::of(&credentials, "credentials()")?;
+    let setup = AttemptSetup {
+        url,
+        username: credentials.string("username")?,
+        password: credentials.bytes("password")?.map(Bytes::from),
+    };
+    credentials.finish()?;
+    Ok(setup)
 }
 
 pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {

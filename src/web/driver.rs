@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::arguments;
 use super::client_options::{self, Persistence};
@@ -21,7 +21,9 @@ use super::idb::{DatabaseName, IdbStore};
 use super::page::PageListeners;
 use super::socket::{Probe, Socket, SocketEvent};
 use super::timer::Timer;
-use crate::client::{Client, ClientConfig, ClientEvent, ProbeRequest, SocketAction, StoreJob};
+use crate::client::{
+    AttemptRequest, Client, ClientConfig, ClientEvent, ProbeRequest, SocketAction, StoreJob,
+};
 use crate::codec;
 use crate::session::CommandError;
 
@@ -39,6 +41,10 @@ struct State {
     frame: Vec<u8>,
     timer: Option<Timer>,
     emit: Function,
+    /// The facade's `(url) => { url, credentials }` (or a Promise of it) computing each
+    /// attempt's URL and credentials, when the application gave `transformWsUrl` or
+    /// `credentials`.
+    prepare: Option<Function>,
     /// Events for JavaScript, emitted once the state is released.
     outbox: Vec<(&'static str, JsValue)>,
     /// Resolves the Promise of `end()`; called once the core says it has ended.
@@ -103,6 +109,10 @@ impl State {
             while let Some(probe) = self.client.poll_probe() {
                 moved = true;
                 self.start_probe(probe);
+            }
+            while let Some(attempt) = self.client.poll_attempt() {
+                moved = true;
+                self.start_attempt_setup(attempt);
             }
             while let Some(event) = self.client.poll_event() {
                 self.on_event(event);
@@ -185,6 +195,28 @@ impl State {
             Ok(running) => self.probe = Some(running),
             Err(_) => self.client.handle_probe_answer(now_ms(), id, None),
         }
+    }
+
+    /// Asks the facade for an attempt's URL and credentials and feeds the answer back. The
+    /// application's functions run in a task of their own, with the state released.
+    fn start_attempt_setup(&mut self, request: AttemptRequest) {
+        let Some(prepare) = self.prepare.clone() else {
+            return; // only a client made with `prepare` asks
+        };
+        let weak = self.me.clone();
+        spawn_local(async move {
+            let answer = match prepare.call1(&JsValue::NULL, &JsValue::from_str(&request.url)) {
+                Ok(value) => JsFuture::from(js_sys::Promise::resolve(&value)).await,
+                Err(error) => Err(error),
+            };
+            let setup = answer
+                .map_err(|e| error_text(&e))
+                .and_then(|value| client_options::read_attempt_setup(&value).map_err(|e| e.0));
+            with_weak(&weak, |s| {
+                s.client.handle_attempt_setup(now_ms(), request.id, setup);
+                s.drive();
+            });
+        });
     }
 
     /// Runs one store job (one transaction) and feeds its outcome back.
@@ -285,7 +317,12 @@ impl Driver {
     /// Validates the options (throws an `MqttError` with code `INVALID_ARGUMENT` naming the bad
     /// one). Nothing connects until `start`.
     #[wasm_bindgen(constructor)]
-    pub fn new(url: JsValue, options: JsValue, emit: Function) -> Result<Driver, JsValue> {
+    pub fn new(
+        url: JsValue,
+        options: JsValue,
+        emit: Function,
+        prepare: Option<Function>,
+    ) -> Result<Driver, JsValue> {
         let options = client_options::read(&url, &options).map_err(|e| invalid_argument(&e.0))?;
         let client_id = options.session.client_id.clone();
         let client = Client::new(ClientConfig {
@@ -296,6 +333,7 @@ impl Driver {
             seed: (js_sys::Math::random() * 2f64.powi(53)) as u64,
             redirects: options.redirects,
             alerts: options.alerts,
+            prepare_attempts: prepare.is_some(),
         });
         let database = IdbStore::database_name(client.store_url(), &client_id);
         let state = Rc::new_cyclic(|me: &Weak<RefCell<State>>| {
@@ -311,6 +349,7 @@ impl Driver {
                 frame: Vec::new(),
                 timer: Some(Timer::new(move || with_weak(&weak, |s| s.on_timer()))),
                 emit,
+                prepare,
                 outbox: Vec::new(),
                 end_waiter: None,
                 ended: false,
@@ -359,6 +398,12 @@ impl Driver {
             s.drive();
         });
         Ok(())
+    }
+
+    /// `reconnect()`: drops the current connection, if any, and starts an attempt now (see
+    /// `Client::reconnect`).
+    pub fn reconnect(&self) -> Result<(), JsValue> {
+        self.command(|client, now| client.reconnect(now))
     }
 
     /// Queues a publish; returns the token its `done` / `failed` event will carry.
@@ -530,6 +575,14 @@ impl Driver {
             s.drive();
         });
         outcome.expect("the command ran")
+    }
+}
+
+/// What a thrown or rejected value says: an Error's message, or the value as text.
+fn error_text(error: &JsValue) -> String {
+    match error.dyn_ref::<js_sys::Error>() {
+        Some(error) => String::from(error.message()),
+        None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
     }
 }
 

@@ -127,19 +127,20 @@ async fn transaction_result(tx: &IdbTransaction) -> Result<(), StoreError> {
 }
 
 /// The database of one session (per broker identity and client id, see
-/// `session::storage_name`), and the name earlier versions gave it, built from the full URL,
-/// credentials and all: a session found under that name is moved, and the old database deleted.
+/// `session::storage_name`), and the names earlier versions gave it (the path written out; the
+/// full URL, credentials and all): a session found under one is moved, and the old database
+/// deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DatabaseName {
     pub(crate) name: String,
-    legacy: String,
+    legacy: Vec<String>,
 }
 
 impl IdbStore {
     pub(crate) fn database_name(broker: &str, client_id: &str) -> DatabaseName {
         DatabaseName {
             name: crate::session::storage_name(broker, client_id),
-            legacy: format!("wasmqtt:{broker}:{client_id}"),
+            legacy: crate::session::earlier_storage_names(broker, client_id),
         }
     }
 
@@ -148,12 +149,15 @@ impl IdbStore {
         Self::open_version(name, SCHEMA_VERSION).await
     }
 
-    /// Opens a session's database, first moving into it a session stored under the legacy
-    /// name. A move that fails leaves the old database as it was, for the next load to move.
+    /// Opens a session's database, first moving into it a session stored under an earlier
+    /// name (the newest first: a session already moved is newer than an older one). A move that
+    /// fails leaves the old database as it was, for the next load to move.
     pub(crate) async fn open_session(name: &DatabaseName) -> Result<IdbStore, StoreError> {
         let store = Self::open(&name.name).await?;
-        if name.legacy != name.name && database_exists(&name.legacy).await {
-            let _ = store.migrate_from(&name.legacy).await;
+        for legacy in &name.legacy {
+            if *legacy != name.name && database_exists(legacy).await {
+                let _ = store.migrate_from(legacy).await;
+            }
         }
         Ok(store)
     }

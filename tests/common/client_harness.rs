@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::broker_model::Rng;
 use wasmqtt::client::{
-    Client, ClientConfig, ClientEvent, Completion, EndOptions, ProbeAnswer, ProbeRequest,
-    SocketAction, StoreFailure, StoreJob,
+    AttemptRequest, AttemptSetup, Client, ClientConfig, ClientEvent, Completion, EndOptions,
+    ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
 };
 use wasmqtt::codec::{
     self, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, StreamDecoder, SubAck,
@@ -44,6 +44,7 @@ pub fn client_config(urls: &[&str]) -> ClientConfig {
         seed: 7,
         redirects: Default::default(),
         alerts: wasmqtt::client::default_alert_rules(),
+        prepare_attempts: false,
     }
 }
 
@@ -142,6 +143,8 @@ pub struct World {
     pub events: Vec<ClientEvent>,
     /// Probes asked for and not answered.
     pub probes: Vec<ProbeRequest>,
+    /// Attempt setups asked for and not answered (with `prepare_attempts`).
+    pub attempts: Vec<AttemptRequest>,
     /// Socket actions in order, as `open N`, `send N`, `close N` (for ordering checks).
     pub log: Vec<String>,
     pub rng: Rng,
@@ -169,6 +172,7 @@ impl World {
             store: Some(SimStore::default()),
             events: Vec::new(),
             probes: Vec::new(),
+            attempts: Vec::new(),
             log: Vec::new(),
             rng: Rng(0x9E37_79B9_7F4A_7C15),
             loads: 0,
@@ -253,6 +257,10 @@ impl World {
                 moved = true;
                 self.probes.push(probe);
             }
+            while let Some(attempt) = self.client.poll_attempt() {
+                moved = true;
+                self.attempts.push(attempt);
+            }
             while let Some(event) = self.client.poll_event() {
                 moved = true;
                 self.events.push(event);
@@ -305,7 +313,14 @@ impl World {
                         decoder: StreamDecoder::new(protocol, 0),
                     },
                 );
-                match self.endpoints.get(&url).copied().unwrap_or(Endpoint::Dead) {
+                // A URL an attempt's setup computed (a signed query) is the same endpoint.
+                let endpoint = url.split('?').next().unwrap_or(&url);
+                match self
+                    .endpoints
+                    .get(endpoint)
+                    .copied()
+                    .unwrap_or(Endpoint::Dead)
+                {
                     Endpoint::Broker => {
                         self.sockets.get_mut(&socket).unwrap().opened = true;
                         self.client.handle_socket_open(self.now, socket);
@@ -428,6 +443,17 @@ impl World {
             self.client
                 .handle_probe_answer(self.now, probe.id, Some(answer));
         }
+        self.settle();
+    }
+
+    /// Answers the attempt setup `request` asked for, as the application's functions did.
+    pub fn answer_attempt(
+        &mut self,
+        request: &AttemptRequest,
+        answer: Result<AttemptSetup, String>,
+    ) {
+        self.client
+            .handle_attempt_setup(self.now, request.id, answer);
         self.settle();
     }
 

@@ -29,14 +29,28 @@ async function observer(topic, show = (payload) => payload.toString()) {
   return { seen, end: () => client.endAsync() };
 }
 
-/**
- * The IndexedDB database of one persistent session: the broker's identity (scheme, host, port,
- * path) and the client id, as src/session/store_name.rs builds it.
- */
-const databaseName = (url, clientId) => {
+/** 64-bit FNV-1a of `text`'s UTF-8 bytes, as 16 hex digits. */
+const fnv1a64 = (text) => {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return hash.toString(16).padStart(16, '0');
+};
+
+/** Origin and path of `url` as src/session/store_name.rs reads them (the port always written). */
+const identity = (url) => {
   const u = new URL(url);
   const port = u.port || (u.protocol === 'wss:' ? '443' : '80');
-  return `wasmqtt:${u.protocol}//${u.hostname}:${port}${u.pathname}:${clientId}`;
+  return { origin: `${u.protocol}//${u.hostname}:${port}`, path: u.pathname };
+};
+
+/**
+ * The IndexedDB database of one persistent session: the broker's identity (scheme, host, port,
+ * and a digest of the path, which may hold a token) and the client id, as
+ * src/session/store_name.rs builds it.
+ */
+const databaseName = (url, clientId) => {
+  const { origin, path } = identity(url);
+  return `wasmqtt:${origin}/#${fnv1a64(path)}:${clientId}`;
 };
 
 /** Every entry of the session's object store, as [key, value] with values made printable. */
@@ -278,7 +292,8 @@ test('no credential of the URL or the options appears in any storage area (issue
   const context = await h.browser.newContext();
   const page = await h.page({ context });
   const port = new URL(h.broker.wsUrl).port;
-  const url = `ws://URLUSERx1:URLPASSx1@127.0.0.1:${port}/?access_token=TOKENx1`;
+  // A token in the path too, as some services give one (wss://host/mqtt/TOKEN).
+  const url = `ws://URLUSERx1:URLPASSx1@127.0.0.1:${port}/mqtt/PATHTOKENx1?access_token=TOKENx1`;
   const options = { clientId: 'no-secrets', clean: false, username: 'OPTUSERx1', password: 'OPTPASSx1' };
   await startClient(page, url, options);
   assert.deepEqual((await log(page)).filter((e) => e.event === 'connect').length, 1, 'connected to mosquitto');
@@ -292,11 +307,11 @@ test('no credential of the URL or the options appears in any storage area (issue
     window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
   });
   const found = await everyStorageArea(page);
-  const name = databaseName(h.broker.wsUrl, options.clientId);
+  const name = databaseName(url, options.clientId);
   assert.ok(found.includes(`indexedDB name ${name}`), `the session is stored under ${name}: ${found.join('\n')}`);
   assert.ok(found.some((line) => line.startsWith(`lock ${name}`)), 'the tab lock has the same name');
   assert.ok(found.some((line) => line.includes('s/secrets/x')), `records were written: ${found.join('\n')}`);
-  for (const secret of ['URLUSERx1', 'URLPASSx1', 'TOKENx1', 'OPTPASSx1']) {
+  for (const secret of ['URLUSERx1', 'URLPASSx1', 'TOKENx1', 'PATHTOKENx1', 'OPTPASSx1']) {
     const leaks = found.filter((line) => line.includes(secret));
     assert.deepEqual(leaks, [], `${secret} stored`);
   }
@@ -304,12 +319,15 @@ test('no credential of the URL or the options appears in any storage area (issue
   await context.close();
 });
 
-test('a session stored under the old URL-derived name is moved and the old database deleted', async () => {
+for (const [what, earlierName] of [
+  ['the whole URL (credentials and all)', (url, clientId) => `wasmqtt:${url}:${clientId}`],
+  ['the URL with its path written out', (url, clientId) => `wasmqtt:${identity(url).origin}${identity(url).path}:${clientId}`],
+]) test(`a session stored under the earlier name from ${what} is moved and the old database deleted`, async () => {
   const context = await h.browser.newContext();
   const page = await h.page({ context });
-  const url = `${h.broker.wsUrl}?access_token=OLDTOKENx2`;
+  const url = `${h.broker.wsUrl}/mqtt/PATHTOKENx2?access_token=OLDTOKENx2`;
   const clientId = 'migrated-1';
-  const legacy = `wasmqtt:${url}:${clientId}`;
+  const legacy = earlierName(url, clientId);
   // An unconfirmed QoS 1 subscription, as an earlier version stored it (src/session/store.rs).
   await page.evaluate(async (legacy) => {
     const db = await new Promise((resolve, reject) => {

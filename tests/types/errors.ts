@@ -1,6 +1,7 @@
 // Misuse the typings must reject: each line below carries @ts-expect-error, so tsc fails if a
 // typo or a wrong type would be accepted.
-import { connect } from 'wasmqtt';
+import { connect, MqttError } from 'wasmqtt';
+import type { ErrorCode } from 'wasmqtt';
 
 async function misuse(): Promise<void> {
   // @ts-expect-error: QoS 3 does not exist
@@ -24,5 +25,24 @@ async function misuse(): Promise<void> {
   await connect('ws://h', { reconnect: { period: 1000, minDelay: 5 } });
   // @ts-expect-error: end's options are checked too
   await client.end({ forse: true });
+  client.on('error', (error) => {
+    // @ts-expect-error: a typo'd error code (CONECTION_FAILED) is no ErrorCode
+    if (error.code === 'CONECTION_FAILED') return;
+    // A real one compiles.
+    if (error.code === 'CONNECTION_FAILED') return;
+  });
+  try {
+    await client.publish('a', 'x');
+  } catch (error) {
+    // @ts-expect-error: not a code the client produces
+    if (error instanceof MqttError && error.code === 'QUEUE_FULLL') return;
+  }
+  // @ts-expect-error: transformWsUrl returns the URL, not an object
+  await connect('ws://h', { transformWsUrl: () => ({ url: 'ws://h' }) });
+  // @ts-expect-error: credentials' password is a string or bytes
+  await connect('ws://h', { credentials: () => ({ password: 42 }) });
+  // @ts-expect-error: ErrorCode is the union, not any string
+  const code: ErrorCode = 'NOT_A_CODE';
+  void code;
 }
 void misuse;

@@ -21,6 +21,12 @@ async function main(): Promise<void> {
     properties: { authenticationMethod: 'SCRAM-SHA-256', authenticationData: new Uint8Array([1]) },
     authenticate: async ({ method, data, reasonCode }: AuthChallenge) => new Uint8Array([method.length, data?.[0] ?? 0, reasonCode]),
   });
+  // A URL signed afresh and a token for each attempt (sync, as MQTT.js's, or async).
+  const signed = await connect('wss://iot.example/mqtt', {
+    transformWsUrl: (url, options, c) => `${url}?X-Amz-Signature=${options.clientId ?? ''}${c.connected}`,
+    credentials: async ({ url }) => ({ username: 'device', password: url.length > 0 ? 'token' : new Uint8Array(1) }),
+  });
+  signed.reconnect().on('connect', () => {});
   const renewed: Properties = await secure.reauthenticate('token-2');
   secure.on('reauthenticated', ({ properties }) => void properties.authenticationData);
   const reply: Message = await client.request('svc/time', 'now?', { qos: 1, timeout: 5_000, properties: { contentType: 'text/plain' } });

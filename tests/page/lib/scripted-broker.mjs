@@ -117,6 +117,8 @@ export function startScriptedBroker(handler, { protocolVersion = 5 } = {}) {
       '', '',
     ].join('\r\n'));
     const connection = new Connection(socket, protocolVersion);
+    // The path and query the client asked for (a signed URL's, say).
+    connection.url = req.url;
     connections.push(connection);
     socket.on('close', () => { connection.closed = true; });
     // What mqtt-packet cannot read is kept as such: the test sees it among the packets.
