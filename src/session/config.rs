@@ -20,6 +20,41 @@ pub enum Overflow {
     DropOldestQos0,
 }
 
+/// When an inbound message is acknowledged (see processing.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AckMode {
+    /// As soon as its receipt is durable; the handler is called then (at most once for it).
+    #[default]
+    OnReceipt,
+    /// Only once its handlers have settled and the mark that they ran is durable.
+    AfterHandler,
+}
+
+/// How handlers run in [`AckMode::AfterHandler`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandlerConfig {
+    /// Most messages whose handlers run (or wait to retry) at once.
+    pub concurrency: usize,
+    /// Further attempts after a handler fails, before the message is dead-lettered.
+    pub retries: u32,
+    /// The delay before the first retry; each next one doubles it.
+    pub retry_delay_ms: u64,
+    /// Most payload and topic bytes of QoS 0 messages waiting for a handler; the oldest go.
+    pub queue_max_bytes: usize,
+}
+
+impl Default for HandlerConfig {
+    fn default() -> HandlerConfig {
+        HandlerConfig {
+            // One at a time keeps the order the broker sent them in (4.6).
+            concurrency: 1,
+            retries: 3,
+            retry_delay_ms: 1_000,
+            queue_max_bytes: 1024 * 1024,
+        }
+    }
+}
+
 /// Application-level de-duplication by a message id carried in a user property (MQTT 5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DedupConfig {
@@ -75,6 +110,9 @@ pub struct Config {
     /// Prefix of the Correlation Data of this client's requests; the host makes it unique per
     /// page load, so that a late reply to an earlier page's request cannot match a new one.
     pub correlation_prefix: String,
+    /// When inbound messages are acknowledged, unless their route says otherwise.
+    pub ack: AckMode,
+    pub handlers: HandlerConfig,
 }
 
 impl Config {
@@ -108,6 +146,8 @@ impl Config {
             subscription_identifiers: true,
             copies: CopyPolicy::Collapse,
             correlation_prefix: String::new(),
+            ack: AckMode::OnReceipt,
+            handlers: HandlerConfig::default(),
         }
     }
 
@@ -149,11 +189,26 @@ impl Config {
             .unwrap_or(DEFAULT_MAXIMUM_PACKET_SIZE)
     }
 
+    /// The Receive Maximum this client sends (MQTT 5; absent: 65,535). Acknowledging after the
+    /// handler, the broker's unacknowledged QoS 1 and 2 messages wait in memory for a handler:
+    /// unless the application chose, a few per handler slot bound them, so a slow handler
+    /// slows the broker down (3.3.4) instead of growing the queue.
+    pub fn receive_maximum(&self) -> Option<u16> {
+        let chosen = self.connect_properties.receive_maximum;
+        match self.ack {
+            AckMode::AfterHandler => chosen.or(Some(
+                (self.handlers.concurrency.saturating_mul(2)).clamp(16, 65_535) as u16,
+            )),
+            AckMode::OnReceipt => chosen,
+        }
+    }
+
     /// The CONNECT this configuration sends.
     pub(crate) fn connect(&self) -> Connect {
         let properties = if self.protocol.is_v5() {
             Properties {
                 maximum_packet_size: Some(self.incoming_packet_limit()),
+                receive_maximum: self.receive_maximum(),
                 ..self.connect_properties.clone()
             }
         } else {
