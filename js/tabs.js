@@ -214,6 +214,12 @@ export class TabLink {
     if (event === 'close') this.#lastConnect = null;
     if (event === 'error' && detail?.fatal) this.#fatal = toWire(detail);
     if (!this.#peers || this.#handedOver || LEADER_ONLY.has(event)) return;
+    if (event === 'handle') {
+      // ack: 'after-handler' holds the acknowledgement for this tab's handlers; other tabs'
+      // are called once, as on receipt.
+      if (detail.attempt !== 1) return;
+      event = 'message';
+    }
     if (event === 'message') {
       const { message, primary } = detail;
       // Routing info: the core's primary flag, and which named subscriptions this copy is for.

@@ -8,9 +8,10 @@ use wasm_bindgen::JsCast;
 
 use super::error::invalid_argument;
 use super::options::{payload_bytes, Checked, Fields, InvalidArgument};
+use super::client_options::read_ack;
 use super::props;
 use crate::codec::{Properties, Publish, QoS, RetainHandling, SubscriptionOptions};
-use crate::session::{PublishRequest, RequestSpec};
+use crate::session::{AckMode, PublishRequest, RequestSpec};
 
 fn js(error: InvalidArgument) -> JsValue {
     invalid_argument(&error.0)
@@ -83,6 +84,8 @@ pub(crate) fn read_subscriptions(
     let mut fields = Fields::of(options, "options").map_err(js)?;
     let default_qos = qos(&mut fields, QoS::AtMostOnce).map_err(js)?;
     let properties = properties(&mut fields).map_err(js)?;
+    // The subscription's own acknowledgement mode goes to its routes (`read_route`).
+    read_ack(&mut fields).map_err(js)?;
     fields.finish().map_err(js)?;
     let mut filters = Vec::new();
     for item in list.iter() {
@@ -107,6 +110,14 @@ pub(crate) fn read_subscriptions(
         f.finish().map_err(js)?;
     }
     Ok((filters, properties))
+}
+
+/// `{ ack? }` for a route: the subscription's own acknowledgement mode.
+pub(crate) fn read_route(options: &JsValue) -> Result<Option<AckMode>, JsValue> {
+    let mut fields = Fields::of(options, "options").map_err(js)?;
+    let ack = read_ack(&mut fields).map_err(js)?;
+    fields.finish().map_err(js)?;
+    Ok(ack)
 }
 
 /// A list of filters and `{ properties? }`.
