@@ -6,9 +6,9 @@ use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::client_options::read_ack;
 use super::error::invalid_argument;
 use super::options::{payload_bytes, Checked, Fields, InvalidArgument};
-use super::client_options::read_ack;
 use super::props;
 use crate::codec::{Properties, Publish, QoS, RetainHandling, SubscriptionOptions};
 use crate::session::{AckMode, PublishRequest, RequestSpec};
