@@ -303,29 +303,42 @@ fn handler_latency_percentiles_come_from_the_hosts_now() {
 }
 
 #[test]
-fn receive_maximum_bounds_what_the_broker_sends_unless_the_application_chose() {
-    for (chosen, sent) in [(None, Some(16)), (Some(3), Some(3))] {
-        let mut config = after_handler();
-        config.session.connect_properties.receive_maximum = chosen;
-        let mut w = World::new(config);
-        w.start();
-        let socket = w.live();
-        let connect = w.take(socket);
-        let Some(Packet::Connect(connect)) = connect.first() else {
-            panic!("CONNECT first");
-        };
-        assert_eq!(connect.properties.receive_maximum, sent);
-    }
-    let mut w = World::new(client_config(&[A]));
-    w.start();
-    let socket = w.live();
-    let Some(Packet::Connect(connect)) = w.take(socket).first().cloned() else {
-        panic!("CONNECT first");
-    };
-    assert_eq!(
-        connect.properties.receive_maximum, None,
-        "on receipt: unchanged"
+fn held_acknowledgements_count_against_the_receive_maximum_the_application_chose() {
+    // MQTT-3.3.4-9: the broker sends no more unacknowledged QoS 1/2 than our Receive Maximum,
+    // and a withheld PUBACK / PUBREC keeps its message unacknowledged: a slow handler holds
+    // the broker back. One over it is a protocol error (0x93), as on receipt.
+    let mut config = after_handler();
+    config.session.connect_properties.receive_maximum = Some(2);
+    let (mut w, socket) = world(config);
+    w.deliver(
+        socket,
+        &[
+            Packet::Publish(message("a", QoS::AtLeastOnce, 1, None)),
+            Packet::Publish(message("b", QoS::ExactlyOnce, 2, None)),
+        ],
     );
+    assert_eq!(w.client.metrics(w.now).session.handlers_waiting, 1);
+    w.handler_done(1, Ok(()));
+    w.advance(10);
+    assert_eq!(acks(&w.take(socket)), [Packet::PubAck(Ack::new(1))]);
+    // The slot PUBACK 1 freed is taken again; PUBREC 2 is still held.
+    w.deliver(
+        socket,
+        &[Packet::Publish(message("c", QoS::AtLeastOnce, 3, None))],
+    );
+    assert!(w.client.is_connected());
+    w.deliver(
+        socket,
+        &[Packet::Publish(message("d", QoS::AtLeastOnce, 4, None))],
+    );
+    assert!(
+        !w.client.is_connected(),
+        "a third unacknowledged one exceeds it"
+    );
+    assert!(w
+        .errors()
+        .iter()
+        .any(|(code, _)| code == "RECEIVE_MAXIMUM_EXCEEDED"));
 }
 
 #[test]

@@ -189,26 +189,11 @@ impl Config {
             .unwrap_or(DEFAULT_MAXIMUM_PACKET_SIZE)
     }
 
-    /// The Receive Maximum this client sends (MQTT 5; absent: 65,535). Acknowledging after the
-    /// handler, the broker's unacknowledged QoS 1 and 2 messages wait in memory for a handler:
-    /// unless the application chose, a few per handler slot bound them, so a slow handler
-    /// slows the broker down (3.3.4) instead of growing the queue.
-    pub fn receive_maximum(&self) -> Option<u16> {
-        let chosen = self.connect_properties.receive_maximum;
-        match self.ack {
-            AckMode::AfterHandler => chosen.or(Some(
-                (self.handlers.concurrency.saturating_mul(2)).clamp(16, 65_535) as u16,
-            )),
-            AckMode::OnReceipt => chosen,
-        }
-    }
-
     /// The CONNECT this configuration sends.
     pub(crate) fn connect(&self) -> Connect {
         let properties = if self.protocol.is_v5() {
             Properties {
                 maximum_packet_size: Some(self.incoming_packet_limit()),
-                receive_maximum: self.receive_maximum(),
                 ..self.connect_properties.clone()
             }
         } else {

@@ -28,7 +28,11 @@ impl Session {
             // MQTT-3.3.4-9: the server sends no more than our Receive Maximum QoS 1 and 2
             // PUBLISH packets that we have not acknowledged (PUBACK, PUBCOMP) on this
             // connection; more is a protocol error (4.9), whatever their QoS.
-            let limit = self.config.receive_maximum().unwrap_or(u16::MAX);
+            let limit = self
+                .config
+                .connect_properties
+                .receive_maximum
+                .unwrap_or(u16::MAX);
             if self.inbound_unacknowledged.insert(id)
                 && self.inbound_unacknowledged.len() > usize::from(limit)
             {
