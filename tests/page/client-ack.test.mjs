@@ -156,3 +156,23 @@ test('a handler that rejects is retried, then dead-lettered with its own error; 
   assert.equal(metrics.handlersWaiting, 0);
   await page.evaluate(() => window.client.end());
 });
+
+test('ack and the handler options are checked, naming the option', async () => {
+  const page = await h.page();
+  const errors = await page.evaluate(async (url) => {
+    const caught = (f) => { try { f(); return null; } catch (e) { return `${e.code}: ${e.message}`; } };
+    const out = [
+      caught(() => new window.wasmqtt.MqttClient(url, { ack: 'later' })),
+      caught(() => new window.wasmqtt.MqttClient(url, { handlerConcurrency: 0 })),
+      caught(() => new window.wasmqtt.MqttClient(url, { handlerRetries: -1 })),
+    ];
+    const client = new window.wasmqtt.MqttClient(url, { ack: 'after-handler' });
+    out.push(await client.subscribe('a/b', { ack: 'sometimes' }).then(() => null, (e) => `${e.code}: ${e.message}`));
+    await client.end({ force: true });
+    return out;
+  }, h.broker.wsUrl);
+  assert.match(errors[0], /^INVALID_ARGUMENT: .*ack must be one of on-receipt, after-handler/);
+  assert.match(errors[1], /^INVALID_ARGUMENT: .*handlerConcurrency/);
+  assert.match(errors[2], /^INVALID_ARGUMENT: .*handlerRetries/);
+  assert.match(errors[3], /^INVALID_ARGUMENT: .*options\.ack must be one of/);
+});
