@@ -23,7 +23,8 @@ pub enum Overflow {
 /// When an inbound message is acknowledged (see processing.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AckMode {
-    /// As soon as its receipt is durable; the handler is called then (at most once for it).
+    /// As soon as its receipt is durable; the handler is called then, and a page that dies
+    /// inside it loses the message.
     #[default]
     OnReceipt,
     /// Only once its handlers have settled and the mark that they ran is durable.

@@ -12,6 +12,8 @@
 //! Acknowledgements that promise durability (PUBREC and, with de-duplication, PUBACK for inbound
 //! messages; PUBREL and PUBCOMP) and the delivery of inbound messages wait until the writes
 //! before them are committed, so a crash can neither lose a message nor deliver it twice.
+//! Acknowledging after the handler (processing.rs), the acknowledgement also waits for the
+//! application's handlers and the durable mark that they ran.
 
 mod alias;
 mod auth;
