@@ -3,8 +3,9 @@
 // same origin), while an async handler runs, at QoS 1 and 2, with and without de-duplication
 // ids. Handler starts and completions are recorded in the origin's localStorage, which outlives
 // the page, so they are counted across pages. README, "What is guaranteed": each message's
-// handler completes exactly once here (the page never dies in the window between a handler's
-// end and its mark being durable: the kill comes while the handler is still running).
+// handler completes exactly once here, at least once for QoS 1 without ids (the page never
+// dies in the window between a handler's end and its mark being durable: the kill comes while
+// the handler is still running).
 //
 // ACK_TEST_MODE=on-receipt runs the same scenarios with the acknowledgement on receipt (the
 // behaviour before #17): the handler killed mid-way never completes, and the test fails.
@@ -110,8 +111,13 @@ for (const how of ['reload', 'crash']) {
           }, 30_000, 'every handler completed');
           await sleep(500); // time for a second completion to show up
           const list = await records(page);
+          // README: QoS 1 without an id is at least once (a PUBACK the page took with it runs
+          // the handler again); the rest exactly once, the kill being mid-handler.
+          const atLeastOnce = qos === 1 && !dedup;
           for (const m of sent) {
-            assert.equal(count(list, `done:${m}`), 1, `${m}: its handler completed exactly once (${list.join(' ')})`);
+            const n = count(list, `done:${m}`);
+            if (atLeastOnce) assert.ok(n >= 1, `${m}: its handler completed (${list.join(' ')})`);
+            else assert.equal(n, 1, `${m}: its handler completed exactly once (${list.join(' ')})`);
           }
           assert.equal(count(list, `start:${SLOW}`), 2, 'the handler cut short ran again on the next page');
           const metrics = await page.evaluate(() => window.client.metrics());
