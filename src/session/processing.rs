@@ -15,8 +15,6 @@
 //! with its de-duplication id) joins it and is acknowledged with it: a handler never runs twice
 //! at once for one message.
 
-use std::collections::{BTreeMap, VecDeque};
-
 use super::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +26,7 @@ enum Stage {
 
 #[derive(Debug)]
 struct Delivery {
+    id: u64,
     publish: Publish,
     key: Option<String>,
     routes: Vec<u32>,
@@ -41,17 +40,21 @@ struct Delivery {
 /// How many handler durations the latency percentiles are taken over (the latest).
 const LATENCY_SAMPLES: usize = 512;
 
+/// The deliveries in a plain vector in id order (ids only grow), not a map: no further copy of
+/// the map code in the wasm, and they are few (the broker's window, QoS 0 within its bound).
 #[derive(Debug, Default)]
 pub(crate) struct Processing {
-    deliveries: BTreeMap<u64, Delivery>,
-    /// Deliveries waiting for a slot, oldest first.
-    waiting: VecDeque<u64>,
+    deliveries: Vec<Delivery>,
+    /// How many of them wait for a slot.
+    waiting: usize,
     /// Topic and payload bytes of the QoS 0 deliveries waiting.
     waiting_qos0_bytes: usize,
     by_key: HashMap<String, u64>,
     by_packet: HashMap<u16, u64>,
     next_id: u64,
-    latencies: VecDeque<u64>,
+    /// The latest handler durations, a ring of LATENCY_SAMPLES.
+    latencies: Vec<u64>,
+    next_latency: usize,
     qos0_dropped: u64,
 }
 
@@ -62,31 +65,33 @@ fn qos0_bytes(publish: &Publish) -> usize {
 impl Processing {
     /// Deliveries holding a slot: running, or waiting to retry.
     pub(crate) fn running(&self) -> usize {
-        self.deliveries.len() - self.waiting.len()
+        self.deliveries.len() - self.waiting
     }
 
     pub(crate) fn waiting(&self) -> usize {
-        self.waiting.len()
+        self.waiting
     }
 
     pub(crate) fn qos0_dropped(&self) -> u64 {
         self.qos0_dropped
     }
 
-    /// The `percent` percentile of the latest handler durations (nearest rank).
+    /// The `percent` percentile of the latest handler durations (nearest rank): the smallest
+    /// of them that at least that share do not exceed. Counted rather than sorted (512 x 512
+    /// comparisons, on demand): no copy of a sort in the wasm for it.
     pub(crate) fn latency(&self, percent: usize) -> Option<u64> {
-        if self.latencies.is_empty() {
-            return None;
-        }
-        let mut sorted: Vec<u64> = self.latencies.iter().copied().collect();
-        sort::sort_by(&mut sorted, u64::cmp);
-        let rank = (sorted.len() * percent).div_ceil(100).max(1);
-        Some(sorted[rank - 1])
+        let rank = (self.latencies.len() * percent).div_ceil(100).max(1);
+        let within = |v: u64| self.latencies.iter().filter(|x| **x <= v).count();
+        self.latencies
+            .iter()
+            .copied()
+            .filter(|v| within(*v) >= rank)
+            .min()
     }
 
     pub(crate) fn next_retry(&self) -> Option<u64> {
         self.deliveries
-            .values()
+            .iter()
             .filter_map(|d| match d.stage {
                 Stage::Retrying { at } => Some(at),
                 _ => None,
@@ -99,7 +104,7 @@ impl Processing {
     /// and their de-duplication ids are still marked).
     pub(crate) fn forget_acks(&mut self) {
         self.by_packet.clear();
-        for delivery in self.deliveries.values_mut() {
+        for delivery in &mut self.deliveries {
             delivery.acks.clear();
         }
     }
@@ -111,56 +116,81 @@ impl Processing {
         by_packet.or_else(by_key).copied()
     }
 
-    fn add(&mut self, delivery: Delivery) -> u64 {
+    fn index(&self, id: u64) -> Option<usize> {
+        self.deliveries.binary_search_by_key(&id, |d| d.id).ok()
+    }
+
+    fn get(&mut self, id: u64) -> Option<&mut Delivery> {
+        let at = self.index(id)?;
+        Some(&mut self.deliveries[at])
+    }
+
+    fn add(&mut self, mut delivery: Delivery) {
         self.next_id += 1;
-        let id = self.next_id;
+        delivery.id = self.next_id;
         if let Some(key) = &delivery.key {
-            self.by_key.insert(key.clone(), id);
+            self.by_key.insert(key.clone(), delivery.id);
         }
         for (_, packet) in &delivery.acks {
-            self.by_packet.insert(*packet, id);
+            self.by_packet.insert(*packet, delivery.id);
         }
         if delivery.publish.qos == QoS::AtMostOnce {
             self.waiting_qos0_bytes += qos0_bytes(&delivery.publish);
         }
-        self.deliveries.insert(id, delivery);
-        self.waiting.push_back(id);
-        id
+        self.waiting += 1;
+        self.deliveries.push(delivery);
+    }
+
+    /// The oldest delivery waiting for a slot (of QoS 0 only, with `qos0`).
+    fn first_waiting(&self, qos0: bool) -> Option<u64> {
+        self.deliveries
+            .iter()
+            .find(|d| d.stage == Stage::Waiting && (!qos0 || d.publish.qos == QoS::AtMostOnce))
+            .map(|d| d.id)
     }
 
     /// Drops the oldest waiting QoS 0 deliveries until they fit in `max_bytes`.
     fn bound_qos0(&mut self, max_bytes: usize) {
         while self.waiting_qos0_bytes > max_bytes {
-            let oldest = self
-                .waiting
-                .iter()
-                .position(|id| self.deliveries[id].publish.qos == QoS::AtMostOnce);
-            let Some(at) = oldest else { break };
-            let id = self.waiting.remove(at).expect("position exists");
+            let Some(id) = self.first_waiting(true) else {
+                break;
+            };
             self.remove(id);
             self.qos0_dropped += 1;
         }
     }
 
+    /// Delivery `at` no longer waits for a slot.
+    fn leave_waiting(&mut self, at: usize) {
+        let d = &self.deliveries[at];
+        if d.stage == Stage::Waiting {
+            self.waiting -= 1;
+            if d.publish.qos == QoS::AtMostOnce {
+                self.waiting_qos0_bytes -= qos0_bytes(&d.publish);
+            }
+        }
+    }
+
     fn remove(&mut self, id: u64) -> Option<Delivery> {
-        let delivery = self.deliveries.remove(&id)?;
+        let at = self.index(id)?;
+        self.leave_waiting(at);
+        let delivery = self.deliveries.remove(at);
         if let Some(key) = &delivery.key {
             self.by_key.remove(key);
         }
         for (_, packet) in &delivery.acks {
             self.by_packet.remove(packet);
         }
-        if delivery.stage == Stage::Waiting && delivery.publish.qos == QoS::AtMostOnce {
-            self.waiting_qos0_bytes -= qos0_bytes(&delivery.publish);
-        }
         Some(delivery)
     }
 
     fn record_latency(&mut self, ms: u64) {
-        if self.latencies.len() == LATENCY_SAMPLES {
-            self.latencies.pop_front();
+        if self.latencies.len() < LATENCY_SAMPLES {
+            self.latencies.push(ms);
+        } else {
+            self.latencies[self.next_latency] = ms;
         }
-        self.latencies.push_back(ms);
+        self.next_latency = (self.next_latency + 1) % LATENCY_SAMPLES;
     }
 }
 
@@ -206,10 +236,12 @@ impl Session {
         }
         if let Some(id) = self.processing.in_progress(packet, key.as_deref()) {
             // A copy of a message whose handler runs or waits: acknowledged with it.
-            let delivery = self.processing.deliveries.get_mut(&id).expect("indexed");
+            let processing = &mut self.processing;
+            let at = processing.index(id).expect("indexed");
+            let delivery = &mut processing.deliveries[at];
             if let Some(packet) = packet.filter(|p| !delivery.acks.contains(p)) {
                 delivery.acks.push(packet);
-                self.processing.by_packet.insert(packet.1, id);
+                processing.by_packet.insert(packet.1, id);
             }
             // Another message with its id, not a resend of the same packet.
             if key.is_some() && publish.packet_id != delivery.publish.packet_id {
@@ -223,6 +255,7 @@ impl Session {
             return self.acknowledge(now, packet);
         }
         self.processing.add(Delivery {
+            id: 0, // given by `add`
             publish,
             key,
             routes,
@@ -238,7 +271,7 @@ impl Session {
 
     /// The application's handlers for `delivery` settled: Ok, or failed with `error`.
     pub fn handle_handler_done(&mut self, now: u64, delivery: u64, outcome: Result<(), String>) {
-        let Some(d) = self.processing.deliveries.get_mut(&delivery) else {
+        let Some(d) = self.processing.get(delivery) else {
             return; // a late report for a delivery already given up
         };
         let Stage::Running { since } = d.stage else {
@@ -251,11 +284,7 @@ impl Session {
         match outcome {
             Ok(()) => self.finish_delivery(now, delivery),
             Err(_) if attempts <= retries => {
-                let d = self
-                    .processing
-                    .deliveries
-                    .get_mut(&delivery)
-                    .expect("exists");
+                let d = self.processing.get(delivery).expect("exists");
                 let factor = 1u64 << (attempts - 1).min(20);
                 let delay = self.config.handlers.retry_delay_ms.saturating_mul(factor);
                 d.stage = Stage::Retrying {
@@ -263,7 +292,12 @@ impl Session {
                 };
             }
             Err(error) => {
-                let publish = self.processing.deliveries[&delivery].publish.clone();
+                let publish = self
+                    .processing
+                    .get(delivery)
+                    .expect("exists")
+                    .publish
+                    .clone();
                 self.events.push_back(Event::DeadLetter {
                     delivery,
                     publish,
@@ -281,8 +315,8 @@ impl Session {
             .processing
             .deliveries
             .iter()
-            .filter(|(_, d)| matches!(d.stage, Stage::Retrying { at } if at <= now))
-            .map(|(id, _)| *id)
+            .filter(|d| matches!(d.stage, Stage::Retrying { at } if at <= now))
+            .map(|d| d.id)
             .collect();
         for id in due {
             self.run_handler(now, id);
@@ -293,19 +327,18 @@ impl Session {
     fn pump_handlers(&mut self, now: u64) {
         let slots = self.config.handlers.concurrency.max(1);
         while self.processing.running() < slots {
-            let Some(id) = self.processing.waiting.pop_front() else {
+            let Some(id) = self.processing.first_waiting(false) else {
                 break;
             };
-            let d = &self.processing.deliveries[&id];
-            if d.publish.qos == QoS::AtMostOnce {
-                self.processing.waiting_qos0_bytes -= qos0_bytes(&d.publish);
-            }
             self.run_handler(now, id);
         }
     }
 
     fn run_handler(&mut self, now: u64, id: u64) {
-        let d = self.processing.deliveries.get_mut(&id).expect("exists");
+        let processing = &mut self.processing;
+        let at = processing.index(id).expect("exists");
+        processing.leave_waiting(at);
+        let d = &mut processing.deliveries[at];
         d.attempt += 1;
         d.stage = Stage::Running { since: now };
         if d.attempt == 1 && d.primary {
