@@ -49,8 +49,6 @@ pub(crate) struct Processing {
     waiting: usize,
     /// Topic and payload bytes of the QoS 0 deliveries waiting.
     waiting_qos0_bytes: usize,
-    by_key: HashMap<String, u64>,
-    by_packet: HashMap<u16, u64>,
     next_id: u64,
     /// The latest handler durations, a ring of LATENCY_SAMPLES.
     latencies: Vec<u64>,
@@ -103,7 +101,6 @@ impl Processing {
     /// ids for new messages, so nothing is acknowledged for them (their handlers still finish
     /// and their de-duplication ids are still marked).
     pub(crate) fn forget_acks(&mut self) {
-        self.by_packet.clear();
         for delivery in &mut self.deliveries {
             delivery.acks.clear();
         }
@@ -111,9 +108,15 @@ impl Processing {
 
     /// The delivery in progress that a copy with `packet` or `key` belongs to.
     fn in_progress(&self, packet: Option<(QoS, u16)>, key: Option<&str>) -> Option<u64> {
-        let by_packet = packet.and_then(|(_, id)| self.by_packet.get(&id));
-        let by_key = || key.and_then(|k| self.by_key.get(k));
-        by_packet.or_else(by_key).copied()
+        // Scanned, not indexed: they are few, and an index map is another copy of map code.
+        let has_packet =
+            |d: &&Delivery| packet.is_some_and(|(_, id)| d.acks.iter().any(|(_, a)| *a == id));
+        let has_key = |d: &&Delivery| key.is_some() && d.key.as_deref() == key;
+        let mut all = self.deliveries.iter();
+        all.clone()
+            .find(has_packet)
+            .or_else(|| all.find(has_key))
+            .map(|d| d.id)
     }
 
     fn index(&self, id: u64) -> Option<usize> {
@@ -128,12 +131,6 @@ impl Processing {
     fn add(&mut self, mut delivery: Delivery) {
         self.next_id += 1;
         delivery.id = self.next_id;
-        if let Some(key) = &delivery.key {
-            self.by_key.insert(key.clone(), delivery.id);
-        }
-        for (_, packet) in &delivery.acks {
-            self.by_packet.insert(*packet, delivery.id);
-        }
         if delivery.publish.qos == QoS::AtMostOnce {
             self.waiting_qos0_bytes += qos0_bytes(&delivery.publish);
         }
@@ -174,14 +171,7 @@ impl Processing {
     fn remove(&mut self, id: u64) -> Option<Delivery> {
         let at = self.index(id)?;
         self.leave_waiting(at);
-        let delivery = self.deliveries.remove(at);
-        if let Some(key) = &delivery.key {
-            self.by_key.remove(key);
-        }
-        for (_, packet) in &delivery.acks {
-            self.by_packet.remove(packet);
-        }
-        Some(delivery)
+        Some(self.deliveries.remove(at))
     }
 
     fn record_latency(&mut self, ms: u64) {
@@ -214,6 +204,8 @@ impl Session {
     }
 
     /// An inbound PUBLISH whose handlers run before it is acknowledged (see the module docs).
+    /// Out of line, as the others here: inlined, each came again in every host entry point.
+    #[inline(never)]
     pub(super) fn receive_for_handler(
         &mut self,
         now: u64,
@@ -241,7 +233,6 @@ impl Session {
             let delivery = &mut processing.deliveries[at];
             if let Some(packet) = packet.filter(|p| !delivery.acks.contains(p)) {
                 delivery.acks.push(packet);
-                processing.by_packet.insert(packet.1, id);
             }
             // Another message with its id, not a resend of the same packet.
             if key.is_some() && publish.packet_id != delivery.publish.packet_id {
@@ -270,6 +261,7 @@ impl Session {
     }
 
     /// The application's handlers for `delivery` settled: Ok, or failed with `error`.
+    #[inline(never)]
     pub fn handle_handler_done(&mut self, now: u64, delivery: u64, outcome: Result<(), String>) {
         let Some(d) = self.processing.get(delivery) else {
             return; // a late report for a delivery already given up
@@ -310,6 +302,7 @@ impl Session {
     }
 
     /// Runs again the deliveries whose retry is due.
+    #[inline(never)]
     pub(super) fn retry_handlers(&mut self, now: u64) {
         let due: Vec<u64> = self
             .processing
@@ -334,6 +327,7 @@ impl Session {
         }
     }
 
+    #[inline(never)]
     fn run_handler(&mut self, now: u64, id: u64) {
         let processing = &mut self.processing;
         let at = processing.index(id).expect("exists");
