@@ -191,6 +191,23 @@ export interface ClientOptions {
    */
   overlapCopies?: 'collapse' | 'deliver';
   /**
+   * When an inbound QoS 1/2 message is acknowledged (README, "What is guaranteed"):
+   * 'on-receipt' (default) once its receipt is durable, before the handler; 'after-handler'
+   * only once its handlers (and the 'message' listeners, for the primary copy) settled, which
+   * may be async. Then QoS 1's PUBACK and QoS 2's PUBREC wait for them and for the durable mark
+   * that they ran; a page that dies first gets the message again. A subscription's own `ack`
+   * wins for its messages.
+   */
+  ack?: AckMode;
+  /** With 'after-handler': messages handled at once (the rest wait, in order). Default 1, which keeps the broker's order. */
+  handlerConcurrency?: number;
+  /** With 'after-handler': further attempts after a handler throws or rejects, before the 'dead-letter' event. Default 3. */
+  handlerRetries?: number;
+  /** With 'after-handler': ms before the first retry; each next one doubles. Default 1000. */
+  handlerRetryDelay?: number;
+  /** With 'after-handler': most topic and payload bytes of QoS 0 messages waiting for a handler; the oldest are dropped (metrics().handlerQos0Dropped). Default 1 MiB. */
+  handlerQueueMaxBytes?: number;
+  /**
    * MQTT 5 enhanced authentication: answers the broker's challenges (set
    * `properties.authenticationMethod`, and `authenticationData` if the method starts with
    * data). Returns (or resolves with) the data to send back; throwing abandons the connection
@@ -251,10 +268,15 @@ export interface PublishResult {
   reasonCode: number;
 }
 
+/** See `ClientOptions.ack`. */
+export type AckMode = 'on-receipt' | 'after-handler';
+
 export interface SubscribeOptions {
   /** Default 0; applies to filters given as strings. */
   qos?: QoS;
   properties?: Properties;
+  /** This subscription's own acknowledgement mode; default: the client's `ack`. */
+  ack?: AckMode;
 }
 
 export interface Subscription {
@@ -329,6 +351,15 @@ export interface Metrics {
   bytesHeld: number;
   /** Bytes held above the least held in the last minute (checked once a second). */
   bytesHeldGrowth: number;
+  /** ack: 'after-handler': messages whose handlers run or wait to retry. */
+  handlersRunning: number;
+  /** ack: 'after-handler': messages waiting for a handler slot (handlerConcurrency). */
+  handlersWaiting: number;
+  /** ack: 'after-handler': median and 99th percentile of the latest 512 handler durations, ms (null until one finished). */
+  handlerLatencyP50Ms: number | null;
+  handlerLatencyP99Ms: number | null;
+  /** ack: 'after-handler': QoS 0 messages dropped from the handlers' queue (handlerQueueMaxBytes). */
+  handlerQos0Dropped: number;
 }
 
 /** Alert thresholds, each in its metric's unit; false drops a default. */
@@ -399,6 +430,8 @@ export interface DuplicateEvent { messageId: string; topic: string }
  */
 export interface StorageEvent { persistence: 'indexeddb' | 'memory'; error?: MqttError }
 export interface ReauthenticatedEvent { properties: Properties }
+/** ack: 'after-handler': a message whose handlers failed `attempts` times; it is acknowledged and marked now. */
+export interface DeadLetterEvent { message: Message; error: unknown; attempts: number }
 
 export interface ClientEvents {
   connect: (event: ConnectEvent) => void;
@@ -410,7 +443,9 @@ export interface ClientEvents {
   offline: () => void;
   close: (event: CloseEvent) => void;
   error: (error: MqttError) => void;
-  message: (topic: string, payload: Uint8Array, message: Message) => void;
+  /** With ack: 'after-handler', a Promise returned here is awaited before the acknowledgement. */
+  message: (topic: string, payload: Uint8Array, message: Message) => void | Promise<unknown>;
+  'dead-letter': (event: DeadLetterEvent) => void;
   backpressure: (event: BackpressureEvent) => void;
   duplicate: (event: DuplicateEvent) => void;
   storage: (event: StorageEvent) => void;
@@ -427,8 +462,8 @@ export class MqttClient {
   publish(topic: string, payload: Payload, options?: PublishOptions): Promise<PublishResult>;
   subscribe(
     filters: string | Subscription | Array<string | Subscription>,
-    options?: SubscribeOptions | ((message: Message) => void),
-    handler?: (message: Message) => void,
+    options?: SubscribeOptions | ((message: Message) => void | Promise<unknown>),
+    handler?: (message: Message) => void | Promise<unknown>,
   ): Promise<SubscriptionResult[]>;
   unsubscribe(filters: string | string[], options?: { properties?: Properties }): Promise<number[]>;
   messages(filter: string): AsyncIterableIterator<Message>;

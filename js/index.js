@@ -48,6 +48,8 @@ export class MqttClient {
   /** Settlements that arrived while the call that made their token was still running. */
   #early = new Map();
   #routes = new Map();
+  /** ack: 'after-handler': the last error of each delivery whose handler failed. */
+  #handlerErrors = new Map();
   #ended = false;
   #authenticate;
   /** The application's per-attempt functions (MQTT.js's transformWsUrl, and credentials). */
@@ -161,8 +163,11 @@ export class MqttClient {
       throw mqttError('INVALID_ARGUMENT', "subscribe's handler is called with each message, handler(message); for the outcome, await subscribe(...) (it resolves with [{ topic, qos, reasonCode }] or rejects), as MQTT.js's (error, granted) callback would have told");
     }
     const list = (Array.isArray(filters) ? filters : [filters]).map((f) => (typeof f === 'string' ? { topic: f } : f));
-    // Routes first, so that retained messages arriving with the SUBACK find their handler.
-    const routes = handler ? list.map(({ topic }) => this.#addRoute(topic, handler)) : [];
+    // Routes first, so that retained messages arriving with the SUBACK find their handler. A
+    // subscription with its own `ack` gets a route even without a handler: the mode is its.
+    const ack = options?.ack;
+    const routed = handler || ack !== undefined;
+    const routes = routed ? list.map(({ topic }) => this.#addRoute(topic, handler, ack)) : [];
     try {
       const codes = await this.#call('subscribe', [list, options]);
       return list.map(({ topic }, i) => ({ topic, qos: codes[i] < 0x80 ? codes[i] : undefined, reasonCode: codes[i] }));
@@ -424,7 +429,7 @@ export class MqttClient {
       const reached = !carried ? topicMatches(route.filter, message.topic)
         : named.has(route.filter) ? named.get(route.filter)
           : detail.primary && topicMatches(route.filter, message.topic);
-      if (reached) callSafely(route.handler, message);
+      if (reached && route.handler) callSafely(route.handler, message);
     }
     if (detail.primary) this.#emit('message', message.topic, message.payload, message);
   }
@@ -456,8 +461,8 @@ export class MqttClient {
     });
   }
 
-  #addRoute(filter, handler) {
-    const id = this.#driver.addRoute(filter);
+  #addRoute(filter, handler, ack) {
+    const id = this.#driver.addRoute(filter, { ack });
     this.#routes.set(id, { filter, handler });
     return id;
   }
@@ -521,15 +526,57 @@ export class MqttClient {
         const message = asMessage(detail.message);
         for (const id of detail.routes) {
           const route = this.#routes.get(id);
-          if (route) callSafely(route.handler, message);
+          if (route?.handler) callSafely(route.handler, message);
         }
         // A further copy for another overlapping subscription reaches only its own handlers.
         if (detail.primary) this.#emit('message', message.topic, message.payload, message);
         return;
       }
+      case 'handle':
+        this.#runHandlers(detail);
+        return;
+      case 'dead-letter': {
+        // The handler's own error (the core only has its description).
+        const error = this.#handlerErrors.get(detail.delivery) ?? new Error(detail.error);
+        this.#handlerErrors.delete(detail.delivery);
+        this.#emit('dead-letter', { message: asMessage(detail.message), error, attempts: detail.attempts });
+        return;
+      }
       default:
         this.#emit(event, detail);
     }
+  }
+
+  /**
+   * ack: 'after-handler': calls the handlers the core routed this delivery to, and the
+   * 'message' listeners for its primary copy, awaits what they return, and tells the core how
+   * they settled. The core decides what follows (the acknowledgement, a retry, a dead letter).
+   */
+  #runHandlers({ delivery, message, routes, primary }) {
+    message = asMessage(message);
+    const calls = [];
+    for (const id of routes) {
+      const handler = this.#routes.get(id)?.handler;
+      if (handler) calls.push(() => handler(message));
+    }
+    if (primary) {
+      for (const listener of this.#listeners.get('message') ?? []) calls.push(() => listener(message.topic, message.payload, message));
+    }
+    const settled = calls.map((call) => {
+      try {
+        return call();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    });
+    Promise.allSettled(settled).then((outcomes) => {
+      const failure = outcomes.find((o) => o.status === 'rejected');
+      if (failure) this.#handlerErrors.set(delivery, failure.reason);
+      else this.#handlerErrors.delete(delivery);
+      if (this.#released) return;
+      const why = failure && String(failure.reason?.message ?? failure.reason);
+      this.#driver.handlerDone(delivery, why);
+    });
   }
 
   #emit(event, ...args) {

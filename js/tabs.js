@@ -221,6 +221,12 @@ export class TabLink {
     if (event === 'close') this.#lastConnect = null;
     if (event === 'error' && detail?.fatal) this.#fatal = toWire(detail);
     if (!this.#peers || this.#handedOver || LEADER_ONLY.has(event)) return;
+    if (event === 'handle') {
+      // ack: 'after-handler' holds the acknowledgement for this tab's handlers; other tabs'
+      // are called once, as on receipt.
+      if (detail.attempt !== 1) return;
+      event = 'message';
+    }
     if (event === 'message') {
       const { message, primary } = detail;
       // Routing info: the core's primary flag, and which named subscriptions this copy is for.
@@ -338,8 +344,8 @@ export class TabLink {
 
 /** What a follower may ask the leader to run. */
 const CALLS = new Set(['publish', 'subscribe', 'unsubscribe', 'request', 'respond']);
-/** Events that concern only the leader tab's driver. */
-const LEADER_ONLY = new Set(['done', 'failed', 'response', 'auth']);
+/** Events that concern only the leader tab's driver (a dead letter: its handlers failed). */
+const LEADER_ONLY = new Set(['done', 'failed', 'response', 'auth', 'dead-letter']);
 
 function randomId() {
   return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;

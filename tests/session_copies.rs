@@ -22,8 +22,8 @@ fn overlapping(config: Config) -> (Harness, u32, u32) {
             ..Default::default()
         },
     );
-    let hash = h.session.add_route("s/#").unwrap();
-    let plus = h.session.add_route("s/+").unwrap();
+    let hash = h.session.add_route("s/#", None).unwrap();
+    let plus = h.session.add_route("s/+", None).unwrap();
     h.subscribe(&["s/#", "s/+"], QoS::AtLeastOnce);
     let sent = h.commit_then_sent();
     h.grant(&sent, |f| if f == "s/#" { 1 } else { 0 });

@@ -91,7 +91,7 @@ struct Seen {
 fn with_routes(mut session: Session, filters: &[&str]) -> (Session, Vec<u32>) {
     let routes = filters
         .iter()
-        .map(|f| session.add_route(f).expect("route"))
+        .map(|f| session.add_route(f, None).expect("route"))
         .collect();
     (session, routes)
 }

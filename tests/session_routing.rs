@@ -54,7 +54,7 @@ fn subscribed(
     let routes = filters
         .iter()
         .chain(loose)
-        .map(|f| h.session.add_route(f).unwrap())
+        .map(|f| h.session.add_route(f, None).unwrap())
         .collect();
     let token = h.subscribe(filters, QoS::AtLeastOnce);
     let sent = h.commit_then_sent();
@@ -181,8 +181,8 @@ fn without_server_support_no_identifier_is_sent_and_topics_route() {
             ..Default::default()
         },
     );
-    let hash = h.session.add_route("s/#").unwrap();
-    let plus = h.session.add_route("s/+").unwrap();
+    let hash = h.session.add_route("s/#", None).unwrap();
+    let plus = h.session.add_route("s/+", None).unwrap();
     h.subscribe(&["s/#", "s/+"], QoS::AtMostOnce);
     let sent = h.commit_then_sent();
     let packets = subscribes(&sent);

@@ -167,6 +167,13 @@ export const SCENARIOS = {
     limited: true,
     run: (ctl) => every(ctl, 200, 600, faults.slowSubscribers),
   },
+  'slow-handlers': {
+    what: 'subscribers acknowledge after their handlers (wasmqtt ack: \'after-handler\', MQTT.js customHandleAcks), which take 0-20 ms and fail 1 time in 10 (retried), while a subscriber page reloads mid-handler every 0.6-1.2 s; published at 30 a second',
+    rate: 30,
+    drainMs: 30_000,
+    subscriber: { handlers: { maxMs: 20, failPercent: 10 } },
+    run: (ctl) => every(ctl, 600, 1_200, faults.reloadSubscriber),
+  },
   mixed: {
     what: 'all of the above at random, 0.3-1.2 s apart',
     run: (ctl) => every(ctl, 300, 1_200, (c) => pick([
@@ -386,7 +393,7 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
   const qosList = [0, 1, 2];
   const tracker = new Tracker(qosList, subscribers);
   const topic = (qos) => `fault/${runId}/q${qos}`;
-  const subscriberOptions = (i) => ({ url, clientId: `${runId}-s${i}`, filter: `fault/${runId}/#`, qos: 2, ...clientSettings(size) });
+  const subscriberOptions = (i) => ({ url, clientId: `${runId}-s${i}`, filter: `fault/${runId}/#`, qos: 2, ...clientSettings(size), ...scenario.subscriber });
   const [publisher, ...subs] = await Promise.all([
     env.agent(lib, 'publisher', (batch) => tracker.publisher(batch)),
     ...Array.from({ length: subscribers }, (_, i) => env.agent(lib, `subscriber ${i}`, (batch) => tracker.subscriber(i, batch))),
@@ -404,7 +411,7 @@ async function openGroup(env, lib, runId, url, size, scenario, subscribers) {
       return { stream: `q${qos}`, topic: topic(qos), qos, from: s.maxAttempted + 1, to: size.perStream };
     });
     return publisher.page.evaluate((o) => window.agent.publisher(o), {
-      url, clientId: publisherId, streams, rate: size.rate, bursts: scenario.bursts, ...clientSettings(size),
+      url, clientId: publisherId, streams, rate: scenario.rate ?? size.rate, bursts: scenario.bursts, ...clientSettings(size),
     });
   };
   return {
@@ -484,7 +491,8 @@ export async function runScenario(env, name, libs = ['wasmqtt', 'mqttjs'], sizeN
   // that trickles on cannot end the other's drain early. (A shorter limit after the first client
   // done was tried: an MQTT.js that had published next to nothing was "done" at once and cut
   // wasmqtt's drain short.)
-  const drainEnd = publishedAt + size.drainMs;
+  // Slow handlers drain slower: a scenario may give them longer.
+  const drainEnd = publishedAt + Math.max(size.drainMs, scenario.drainMs ?? 0);
   const drained = (g) => {
     const quiet = Date.now() - Math.max(publishedAt, g.tracker.lastReport);
     return (g.tracker.complete() && quiet > 1_000) || quiet > size.quietMs;

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::codec::{Properties, Publish, QoS, SubscriptionOptions};
 use crate::link::StopReason;
-use crate::session::{CommandError, Goodbye, PublishRequest, RequestSpec, Session, Token};
+use crate::session::{AckMode, CommandError, Goodbye, PublishRequest, RequestSpec, Session, Token};
 
 use super::event::ClientEvent;
 use super::{Client, Ending, END_STORE_GRACE_MS};
@@ -125,9 +125,16 @@ impl Client {
         self.command(now, |s, now| s.reauthenticate(now, data))
     }
 
-    /// Registers a handler route for `filter`; messages report the routes they match.
-    pub fn add_route(&mut self, filter: &str) -> Result<u32, CommandError> {
-        self.session.add_route(filter)
+    /// Registers a handler route for `filter` (with its own acknowledgement mode, or the
+    /// client's); messages report the routes they match.
+    pub fn add_route(&mut self, filter: &str, ack: Option<AckMode>) -> Result<u32, CommandError> {
+        self.session.add_route(filter, ack)
+    }
+
+    /// The handlers of `delivery` (a `Handle` event) settled: Ok, or failed with `error`.
+    pub fn handle_handler_done(&mut self, now: u64, delivery: u64, outcome: Result<(), String>) {
+        self.session.handle_handler_done(now, delivery, outcome);
+        self.pump(now);
     }
 
     pub fn remove_route(&mut self, id: u32) {
@@ -187,7 +194,9 @@ impl Client {
         match self.ending {
             Ending::Draining { deadline } => {
                 let metrics = self.session.metrics();
-                let busy = metrics.inflight + metrics.queued > 0;
+                // Handlers still running owe their acknowledgements: they get the time too.
+                let handlers = metrics.handlers_running + metrics.handlers_waiting;
+                let busy = metrics.inflight + metrics.queued + handlers > 0;
                 if busy && self.session.is_connected() && now < deadline {
                     return false;
                 }

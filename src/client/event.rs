@@ -38,6 +38,22 @@ pub enum ClientEvent {
         routes: Vec<u32>,
         primary: bool,
     },
+    /// Acknowledging after the handler: run the handlers of `delivery` (see
+    /// `session::Event::Handle`), then report with `Client::handle_handler_done`.
+    Handle {
+        delivery: u64,
+        attempt: u32,
+        publish: Publish,
+        routes: Vec<u32>,
+        primary: bool,
+    },
+    /// The handlers of `delivery` failed `attempts` times: given up, and acknowledged.
+    DeadLetter {
+        delivery: u64,
+        publish: Publish,
+        error: String,
+        attempts: u32,
+    },
     /// The call `token` succeeded.
     Done {
         token: Token,

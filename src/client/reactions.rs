@@ -387,6 +387,35 @@ impl Client {
                     primary,
                 });
             }
+            Event::Handle {
+                delivery,
+                attempt,
+                publish,
+                routes,
+                primary,
+            } => {
+                if primary && attempt == 1 {
+                    self.message_rate.record(now);
+                }
+                self.events.push_back(ClientEvent::Handle {
+                    delivery,
+                    attempt,
+                    publish,
+                    routes,
+                    primary,
+                });
+            }
+            Event::DeadLetter {
+                delivery,
+                publish,
+                error,
+                attempts,
+            } => self.events.push_back(ClientEvent::DeadLetter {
+                delivery,
+                publish,
+                error,
+                attempts,
+            }),
             Event::Published { token, reason_code } => {
                 self.done(token, Completion::Published { reason_code })
             }

@@ -20,6 +20,42 @@ pub enum Overflow {
     DropOldestQos0,
 }
 
+/// When an inbound message is acknowledged (see processing.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AckMode {
+    /// As soon as its receipt is durable; the handler is called then, and a page that dies
+    /// inside it loses the message.
+    #[default]
+    OnReceipt,
+    /// Only once its handlers have settled and the mark that they ran is durable.
+    AfterHandler,
+}
+
+/// How handlers run in [`AckMode::AfterHandler`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandlerConfig {
+    /// Most messages whose handlers run (or wait to retry) at once.
+    pub concurrency: usize,
+    /// Further attempts after a handler fails, before the message is dead-lettered.
+    pub retries: u32,
+    /// The delay before the first retry; each next one doubles it.
+    pub retry_delay_ms: u64,
+    /// Most payload and topic bytes of QoS 0 messages waiting for a handler; the oldest go.
+    pub queue_max_bytes: usize,
+}
+
+impl Default for HandlerConfig {
+    fn default() -> HandlerConfig {
+        HandlerConfig {
+            // One at a time keeps the order the broker sent them in (4.6).
+            concurrency: 1,
+            retries: 3,
+            retry_delay_ms: 1_000,
+            queue_max_bytes: 1024 * 1024,
+        }
+    }
+}
+
 /// Application-level de-duplication by a message id carried in a user property (MQTT 5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DedupConfig {
@@ -77,6 +113,9 @@ pub struct Config {
     /// Prefix of the Correlation Data of this client's requests; the host makes it unique per
     /// page load, so that a late reply to an earlier page's request cannot match a new one.
     pub correlation_prefix: String,
+    /// When inbound messages are acknowledged, unless their route says otherwise.
+    pub ack: AckMode,
+    pub handlers: HandlerConfig,
 }
 
 impl Config {
@@ -111,6 +150,8 @@ impl Config {
             subscription_identifiers: true,
             copies: CopyPolicy::Collapse,
             correlation_prefix: String::new(),
+            ack: AckMode::OnReceipt,
+            handlers: HandlerConfig::default(),
         }
     }
 

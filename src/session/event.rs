@@ -33,6 +33,24 @@ pub enum Event {
         routes: Vec<u32>,
         primary: bool,
     },
+    /// Acknowledging after the handler: run the handlers of delivery `delivery` (attempt
+    /// `attempt`, from 1) with this message, then report with
+    /// [`super::Session::handle_handler_done`]. Routes and `primary` as for `Message`.
+    Handle {
+        delivery: u64,
+        attempt: u32,
+        publish: Publish,
+        routes: Vec<u32>,
+        primary: bool,
+    },
+    /// A message whose handlers failed `attempts` times (the last with `error`): it is given up
+    /// and acknowledged now, never silently.
+    DeadLetter {
+        delivery: u64,
+        publish: Publish,
+        error: String,
+        attempts: u32,
+    },
     /// The broker acknowledged a publish (QoS 0: it was handed to the transport).
     Published { token: Token, reason_code: u8 },
     /// A publish failed for good (the broker refused it, or it expired while queued).

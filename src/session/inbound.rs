@@ -39,6 +39,9 @@ impl Session {
                 return self.protocol_error(now, reason::RECEIVE_MAXIMUM_EXCEEDED);
             }
         }
+        if let Some(routing) = self.handler_routing(&publish) {
+            return self.receive_for_handler(now, publish, message_id, routing);
+        }
         match (publish.qos, publish.packet_id) {
             (QoS::AtMostOnce, _) => self.deliver_once(now, publish, message_id),
             (QoS::AtLeastOnce, Some(id)) => {
@@ -84,7 +87,7 @@ impl Session {
 
     /// A further copy for another overlapping subscription, told apart without identifiers
     /// (see copies.rs). Identifiers, when the broker sends them, say it exactly (router.rs).
-    fn is_unnamed_copy(&mut self, now: u64, publish: &Publish) -> bool {
+    pub(super) fn is_unnamed_copy(&mut self, now: u64, publish: &Publish) -> bool {
         if self.config.copies != CopyPolicy::Collapse
             || !publish.properties.subscription_identifiers.is_empty()
         {
@@ -108,24 +111,28 @@ impl Session {
         }
         if let Some(id) = key {
             if self.seen.contains(&id) {
-                self.duplicates_dropped += 1;
-                let message_id = self
-                    .config
-                    .dedup()
-                    .and_then(|d| publish.properties.user_property(&d.key))
-                    .unwrap_or_default()
-                    .to_string();
-                self.events.push_back(Event::DuplicateDropped {
-                    message_id,
-                    topic: publish.topic,
-                });
-                return;
+                return self.drop_duplicate(publish);
             }
             self.seen.insert(&id, now);
             self.write(Write::Put(store::seen_id_key(&id), Vec::new()));
             self.evict_seen(now);
         }
         self.gate(now, Gated::Deliver(publish));
+    }
+
+    /// Counts and reports a message not delivered because its id was seen.
+    pub(super) fn drop_duplicate(&mut self, publish: Publish) {
+        self.duplicates_dropped += 1;
+        let message_id = self
+            .config
+            .dedup()
+            .and_then(|d| publish.properties.user_property(&d.key))
+            .unwrap_or_default()
+            .to_string();
+        self.events.push_back(Event::DuplicateDropped {
+            message_id,
+            topic: publish.topic,
+        });
     }
 
     pub(super) fn evict_seen(&mut self, now: u64) {

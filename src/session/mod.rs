@@ -12,6 +12,8 @@
 //! Acknowledgements that promise durability (PUBREC and, with de-duplication, PUBACK for inbound
 //! messages; PUBREL and PUBCOMP) and the delivery of inbound messages wait until the writes
 //! before them are committed, so a crash can neither lose a message nor deliver it twice.
+//! Acknowledging after the handler (processing.rs), the acknowledgement also waits for the
+//! application's handlers and the durable mark that they ran.
 
 mod alias;
 mod auth;
@@ -23,6 +25,7 @@ mod heartbeat;
 mod inbound;
 mod limits;
 mod outbound;
+mod processing;
 mod request;
 mod router;
 mod store;
@@ -43,7 +46,7 @@ use crate::sort;
 use crate::topic;
 
 pub use auth::AuthError;
-pub use config::{Config, ConfigError, DedupConfig, Overflow};
+pub use config::{AckMode, Config, ConfigError, DedupConfig, HandlerConfig, Overflow};
 pub use copies::CopyPolicy;
 pub use event::{is_permanent_refusal, CommandError, Event, Goodbye, LostReason, Token};
 pub use heartbeat::{Keepalive, ADAPTIVE_BASE_MS, MISSED_BEATS};
@@ -60,6 +63,7 @@ use dedup::SeenIds;
 use heartbeat::{Beat, Heartbeat};
 use limits::ServerLimits;
 use outbound::{Outbound, PubRec};
+use processing::Processing;
 use request::Requests;
 use router::Router;
 use store::{Record, StoreLog};
@@ -116,6 +120,15 @@ pub struct Metrics {
     /// Most QoS 1/2 messages in flight now: the cap, min(`max_inflight`, Receive Maximum),
     /// or below it what the adaptive window allows.
     pub window: usize,
+    /// Acknowledging after the handler: messages whose handlers run or wait to retry, and
+    /// those waiting for a slot.
+    pub handlers_running: usize,
+    pub handlers_waiting: usize,
+    /// The median and 99th percentile of the latest handler durations, once measured.
+    pub handler_latency_p50_ms: Option<u64>,
+    pub handler_latency_p99_ms: Option<u64>,
+    /// QoS 0 messages dropped, oldest first, from the handlers' queue over its byte bound.
+    pub handler_qos0_dropped: u64,
 }
 
 pub struct Session {
@@ -158,6 +171,7 @@ pub struct Session {
     seen: SeenIds,
     next_message_id: u64,
     router: Router,
+    processing: Processing,
 
     received: u64,
     duplicates_dropped: u64,
@@ -196,6 +210,7 @@ impl Session {
             seen: SeenIds::default(),
             next_message_id: 0,
             router: Router::default(),
+            processing: Processing::default(),
             received: 0,
             duplicates_dropped: 0,
             copies_dropped: 0,
@@ -315,6 +330,11 @@ impl Session {
             topic_alias_hits: self.outbound_aliases.hits(),
             copies_dropped: self.copies_dropped,
             window: self.outbound.window(),
+            handlers_running: self.processing.running(),
+            handlers_waiting: self.processing.waiting(),
+            handler_latency_p50_ms: self.processing.latency(50),
+            handler_latency_p99_ms: self.processing.latency(99),
+            handler_qos0_dropped: self.processing.qos0_dropped(),
         }
     }
 
@@ -461,6 +481,7 @@ impl Session {
         }
         self.expire_requests(now);
         self.evict_seen(now);
+        self.retry_handlers(now);
         self.check_backpressure();
     }
 
@@ -659,10 +680,11 @@ impl Session {
         }
     }
 
-    /// Registers a handler route for `filter`; messages report the routes they match.
-    pub fn add_route(&mut self, filter: &str) -> Result<u32, CommandError> {
+    /// Registers a handler route for `filter`; messages report the routes they match. `ack`:
+    /// the route's own acknowledgement mode (None: the client's).
+    pub fn add_route(&mut self, filter: &str, ack: Option<AckMode>) -> Result<u32, CommandError> {
         topic::validate_topic_filter(filter).map_err(CommandError::InvalidFilter)?;
-        Ok(self.router.add(filter))
+        Ok(self.router.add(filter, ack))
     }
 
     pub fn remove_route(&mut self, id: u32) -> bool {
@@ -737,10 +759,17 @@ impl Session {
             .dedup()
             .and_then(|d| self.seen.next_expiry(d.window_ms));
         let requests = self.pending_requests.next_deadline();
-        [keepalive, self.outbound.next_expiry(), dedup, requests]
-            .into_iter()
-            .flatten()
-            .min()
+        let retry = self.processing.next_retry();
+        [
+            keepalive,
+            self.outbound.next_expiry(),
+            dedup,
+            requests,
+            retry,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     // --- internals ---------------------------------------------------------------------------
@@ -961,6 +990,7 @@ impl Session {
             for id in std::mem::take(&mut self.inbound_qos2) {
                 self.write(Write::Delete(store::inbound_key(id)));
             }
+            self.processing.forget_acks();
             let resend_released = self.config.dedup().is_some();
             for event in self.outbound.session_lost(&mut self.log, resend_released) {
                 self.events.push_back(event);

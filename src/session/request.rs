@@ -271,11 +271,18 @@ impl Session {
     /// A delivered message that answers a pending request: settles it, and is not delivered
     /// as an ordinary message.
     pub(super) fn take_response(&mut self, publish: Publish) -> Option<Publish> {
-        let Some(correlation) = &publish.properties.correlation_data else {
+        let Some(token) = self.response_token(&publish) else {
             return Some(publish);
         };
-        let token = self
-            .pending_requests
+        self.pending_requests.pending.remove(&token);
+        self.events.push_back(Event::Response { token, publish });
+        None
+    }
+
+    /// The request `publish` is the reply to, if any.
+    pub(super) fn response_token(&self, publish: &Publish) -> Option<Token> {
+        let correlation = publish.properties.correlation_data.as_ref()?;
+        self.pending_requests
             .pending
             .iter()
             .find(|(_, p)| {
@@ -283,13 +290,7 @@ impl Session {
                     && p.correlation == correlation
                     && p.response_topic == publish.topic
             })
-            .map(|(t, _)| *t);
-        let Some(token) = token else {
-            return Some(publish);
-        };
-        self.pending_requests.pending.remove(&token);
-        self.events.push_back(Event::Response { token, publish });
-        None
+            .map(|(t, _)| *t)
     }
 
     /// Fails the requests whose timeout has passed.

@@ -10,26 +10,58 @@
 //! takes one copy: the "primary" one, which carries the lowest identifier among the matching
 //! subscriptions the broker holds, so that exactly one copy qualifies either way.
 
+use super::config::AckMode;
 use super::subscriptions::Subscriptions;
 use crate::topic;
 
 #[derive(Debug, Default)]
 pub(crate) struct Router {
     routes: Vec<(u32, String)>,
+    /// The routes that chose their own acknowledgement mode (a subscription's `ack` option).
+    modes: Vec<(u32, AckMode)>,
     next_id: u32,
 }
 
 impl Router {
-    pub(crate) fn add(&mut self, filter: &str) -> u32 {
+    pub(crate) fn add(&mut self, filter: &str, ack: Option<AckMode>) -> u32 {
         self.next_id += 1;
         self.routes.push((self.next_id, filter.to_string()));
+        if let Some(mode) = ack {
+            self.modes.push((self.next_id, mode));
+        }
         self.next_id
     }
 
     pub(crate) fn remove(&mut self, id: u32) -> bool {
         let before = self.routes.len();
         self.routes.retain(|(route, _)| *route != id);
+        self.modes.retain(|(route, _)| *route != id);
         self.routes.len() != before
+    }
+
+    /// Whether any route chose its own acknowledgement mode.
+    pub(crate) fn has_modes(&self) -> bool {
+        !self.modes.is_empty()
+    }
+
+    /// The mode for a message reaching `routes`: a route's own choice wins over `default`, and
+    /// among routes that chose, acknowledging after the handler wins (the stronger promise).
+    pub(crate) fn ack_mode(&self, routes: &[u32], default: AckMode) -> AckMode {
+        let mut chosen = self
+            .modes
+            .iter()
+            .filter(|(id, _)| routes.contains(id))
+            .map(|(_, mode)| *mode);
+        match chosen.next() {
+            None => default,
+            Some(first) => chosen.fold(first, |a, b| {
+                if a == AckMode::AfterHandler || b == AckMode::AfterHandler {
+                    AckMode::AfterHandler
+                } else {
+                    AckMode::OnReceipt
+                }
+            }),
+        }
     }
 
     /// Appends the routes a PUBLISH on `topic` carrying the subscription identifiers `carried`
@@ -109,10 +141,10 @@ mod tests {
     #[test]
     fn a_message_reaches_each_matching_route_once() {
         let mut router = Router::default();
-        let all = router.add("#");
-        let kitchen = router.add("sensors/kitchen/+/+");
-        let shared = router.add("$share/g/sensors/#");
-        let other = router.add("lights/#");
+        let all = router.add("#", None);
+        let kitchen = router.add("sensors/kitchen/+/+", None);
+        let shared = router.add("$share/g/sensors/#", None);
+        let other = router.add("lights/#", None);
         let mut out = vec![];
         router.matching("sensors/kitchen/t1/temp", &mut out);
         assert_eq!(out, [all, kitchen, shared]);
@@ -124,6 +156,21 @@ mod tests {
         out.clear();
         router.matching("lights/a", &mut out);
         assert_eq!(out, [all, other]);
+    }
+
+    #[test]
+    fn a_routes_own_ack_mode_wins_and_after_handler_wins_among_them() {
+        use AckMode::*;
+        let mut router = Router::default();
+        let plain = router.add("a/#", None);
+        let late = router.add("a/b", Some(AfterHandler));
+        let early = router.add("a/+", Some(OnReceipt));
+        assert_eq!(router.ack_mode(&[plain], AfterHandler), AfterHandler);
+        assert_eq!(router.ack_mode(&[plain], OnReceipt), OnReceipt);
+        assert_eq!(router.ack_mode(&[plain, early], AfterHandler), OnReceipt);
+        assert_eq!(router.ack_mode(&[early, late], OnReceipt), AfterHandler);
+        router.remove(late);
+        assert_eq!(router.ack_mode(&[late], OnReceipt), OnReceipt);
     }
 
     #[test]
@@ -142,9 +189,9 @@ mod tests {
             );
         }
         let mut router = Router::default();
-        let hash = router.add("s/#");
-        let plus = router.add("s/+");
-        let loose = router.add("s/x"); // not a subscription of its own
+        let hash = router.add("s/#", None);
+        let plus = router.add("s/+", None);
+        let loose = router.add("s/x", None); // not a subscription of its own
         let mut out = vec![];
         // MQTT-3.3.4-5: two copies, one identifier each.
         assert!(!router.route("s/x", &[9], &subscriptions, &mut out));

@@ -6,11 +6,12 @@ use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::client_options::read_ack;
 use super::error::invalid_argument;
 use super::options::{payload_bytes, Checked, Fields, InvalidArgument};
 use super::props;
 use crate::codec::{Properties, Publish, QoS, RetainHandling, SubscriptionOptions};
-use crate::session::{PublishRequest, RequestSpec};
+use crate::session::{AckMode, PublishRequest, RequestSpec};
 
 fn js(error: InvalidArgument) -> JsValue {
     invalid_argument(&error.0)
@@ -96,6 +97,8 @@ pub(crate) fn read_subscriptions(
     let mut fields = Fields::of(options, "options").map_err(js)?;
     let default_qos = qos(&mut fields, QoS::AtMostOnce).map_err(js)?;
     let properties = properties(&mut fields).map_err(js)?;
+    // The subscription's own acknowledgement mode goes to its routes (`read_route`).
+    read_ack(&mut fields).map_err(js)?;
     fields.finish().map_err(js)?;
     let mut filters = Vec::new();
     for item in list.iter() {
@@ -120,6 +123,14 @@ pub(crate) fn read_subscriptions(
         f.finish().map_err(js)?;
     }
     Ok((filters, properties))
+}
+
+/// `{ ack? }` for a route: the subscription's own acknowledgement mode.
+pub(crate) fn read_route(options: &JsValue) -> Result<Option<AckMode>, JsValue> {
+    let mut fields = Fields::of(options, "options").map_err(js)?;
+    let ack = read_ack(&mut fields).map_err(js)?;
+    fields.finish().map_err(js)?;
+    Ok(ack)
 }
 
 /// A list of filters and `{ properties? }`.

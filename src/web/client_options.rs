@@ -14,7 +14,7 @@ use crate::client::{
 };
 use crate::codec::{LastWill, ProtocolVersion, QoS};
 use crate::reconnect::BackoffConfig;
-use crate::session::{Config, CopyPolicy, DedupConfig, Keepalive, Overflow};
+use crate::session::{AckMode, Config, CopyPolicy, DedupConfig, Keepalive, Overflow};
 
 /// Where the session is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +196,7 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
             CopyPolicy::Deliver
         };
     }
+    read_handlers(&mut fields, &mut session)?;
     session.correlation_prefix = format!("{}-", random_suffix());
     let mut redirects = RedirectConfig::default();
     if let Some(on) = fields.bool("followRedirects")? {
@@ -224,6 +225,38 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         alerts,
         persistence,
     })
+}
+
+/// `ack` (also a subscription's option, see `read_ack`) and how handlers run with it.
+fn read_handlers(fields: &mut Fields<'_>, session: &mut Config) -> Checked<()> {
+    if let Some(mode) = read_ack(fields)? {
+        session.ack = mode;
+    }
+    let handlers = &mut session.handlers;
+    if let Some(n) = fields.integer("handlerConcurrency", 1.0, 65535.0)? {
+        handlers.concurrency = n as usize;
+    }
+    if let Some(n) = fields.integer("handlerRetries", 0.0, 100.0)? {
+        handlers.retries = n as u32;
+    }
+    if let Some(n) = fields.integer("handlerRetryDelay", 1.0, 3_600_000.0)? {
+        handlers.retry_delay_ms = n as u64;
+    }
+    if let Some(n) = fields.integer("handlerQueueMaxBytes", 0.0, f64::from(u32::MAX))? {
+        handlers.queue_max_bytes = n as usize;
+    }
+    Ok(())
+}
+
+/// The `ack` option: 'on-receipt' or 'after-handler'.
+pub(crate) fn read_ack(fields: &mut Fields<'_>) -> Checked<Option<AckMode>> {
+    Ok(
+        match fields.choice("ack", &["on-receipt", "after-handler"])? {
+            Some("after-handler") => Some(AckMode::AfterHandler),
+            Some(_) => Some(AckMode::OnReceipt),
+            None => None,
+        },
+    )
 }
 
 /// MQTT.js option names that mean something else here or nothing, each with what to write

@@ -156,6 +156,36 @@ pub(crate) fn event(event: ClientEvent) -> Option<(&'static str, JsValue)> {
                 ("primary", primary.into()),
             ]),
         ),
+        ClientEvent::Handle {
+            delivery,
+            attempt,
+            publish,
+            routes,
+            primary,
+        } => (
+            "handle",
+            object(&[
+                ("delivery", (delivery as f64).into()),
+                ("attempt", attempt.into()),
+                ("message", message_object(&publish)),
+                ("routes", Uint32Array::from(&routes[..]).into()),
+                ("primary", primary.into()),
+            ]),
+        ),
+        ClientEvent::DeadLetter {
+            delivery,
+            publish,
+            error,
+            attempts,
+        } => (
+            "dead-letter",
+            object(&[
+                ("delivery", (delivery as f64).into()),
+                ("message", message_object(&publish)),
+                ("error", error.into()),
+                ("attempts", attempts.into()),
+            ]),
+        ),
         ClientEvent::Done { token, result } => {
             let (name, key, value) = match result {
                 Completion::Published { reason_code } => (
@@ -246,6 +276,12 @@ pub(crate) fn metrics(metrics: ClientMetrics) -> JsValue {
     if let Some(rtt) = m.rtt_ms {
         entries.push(("rttMs", (rtt as f64).into()));
     }
+    entries.push(("handlersRunning", (m.handlers_running as u32).into()));
+    entries.push(("handlersWaiting", (m.handlers_waiting as u32).into()));
+    entries.push(("handlerQos0Dropped", (m.handler_qos0_dropped as f64).into()));
+    let ms = |v: Option<u64>| v.map_or(JsValue::NULL, |v| (v as f64).into());
+    entries.push(("handlerLatencyP50Ms", ms(m.handler_latency_p50_ms)));
+    entries.push(("handlerLatencyP99Ms", ms(m.handler_latency_p99_ms)));
     entries.push((
         "keepaliveIntervalMs",
         (m.keepalive_interval_ms as f64).into(),

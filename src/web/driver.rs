@@ -478,10 +478,24 @@ impl Driver {
         self.command(|client, now| client.reauthenticate(now, data))
     }
 
+    /// `options`: `{ ack? }`, the subscription's own acknowledgement mode.
     #[wasm_bindgen(js_name = addRoute)]
-    pub fn add_route(&self, filter: String) -> Result<u32, JsValue> {
+    pub fn add_route(&self, filter: String, options: JsValue) -> Result<u32, JsValue> {
+        let ack = arguments::read_route(&options)?;
         let mut s = self.state.borrow_mut();
-        s.client.add_route(&filter).map_err(command_error)
+        s.client.add_route(&filter, ack).map_err(command_error)
+    }
+
+    /// The handlers of `delivery` (a `handle` event) settled: `error` (a description) when
+    /// one threw or rejected.
+    #[wasm_bindgen(js_name = handlerDone)]
+    pub fn handler_done(&self, delivery: f64, error: Option<String>) {
+        with_state(&self.state, |s| {
+            let outcome = error.map_or(Ok(()), Err);
+            s.client
+                .handle_handler_done(now_ms(), delivery as u64, outcome);
+            s.drive();
+        });
     }
 
     #[wasm_bindgen(js_name = removeRoute)]

@@ -556,6 +556,33 @@ impl World {
             })
             .collect()
     }
+
+    /// Handler runs the client asked for so far (every page): (delivery, attempt, payload).
+    pub fn handler_runs(&self) -> Vec<(u64, u32, String)> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Handle {
+                    delivery,
+                    attempt,
+                    publish,
+                    ..
+                } => Some((
+                    *delivery,
+                    *attempt,
+                    String::from_utf8_lossy(&publish.payload).into_owned(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The application's handlers for `delivery` settled.
+    pub fn handler_done(&mut self, delivery: u64, outcome: Result<(), &str>) {
+        let outcome = outcome.map_err(str::to_string);
+        self.client.handle_handler_done(self.now, delivery, outcome);
+        self.settle();
+    }
 }
 
 /// Answers what the broker received like a plain broker: PUBACK / PUBREC / PUBCOMP, SUBACK

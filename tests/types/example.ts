@@ -63,6 +63,12 @@ async function main(): Promise<void> {
   const lag: number | undefined = watched.metrics().deliveryLagP99Ms;
   const text: string = watched.metricsText();
   console.log(lag, text, watched.metrics().oldestQueuedAgeMs, watched.metrics().bytesHeld, watched.metrics().bytesHeldGrowth);
+  const orders = new MqttClient('ws://127.0.0.1:9001', { clientId: 'orders', clean: false, ack: 'after-handler', handlerConcurrency: 4, handlerRetries: 2, handlerRetryDelay: 500, handlerQueueMaxBytes: 65_536 });
+  orders.on('dead-letter', ({ message, error, attempts }) => console.log(message.topic, error, attempts));
+  orders.on('message', async (topic: string) => { await Promise.resolve(topic); });
+  await orders.subscribe('orders/#', { qos: 2, ack: 'after-handler' }, async (message: Message) => { await Promise.resolve(message.text); });
+  const load: Metrics = orders.metrics();
+  console.log(load.handlersRunning, load.handlersWaiting, load.handlerLatencyP50Ms, load.handlerLatencyP99Ms, load.handlerQos0Dropped);
   await client.end({ force: false, timeout: 1000 });
 }
 void main;
