@@ -369,6 +369,8 @@ export interface AlertThresholds {
   deliveryLagP99Ms?: number | false;
   bytesHeld?: number | false;
   bytesHeldGrowth?: number | false;
+  /** With ack: 'after-handler': handler duration p99, ms. */
+  handlerLatencyP99Ms?: number | false;
 }
 
 /**

@@ -509,3 +509,29 @@ fn a_graceful_end_waits_for_running_handlers_within_its_timeout() {
         "then goodbye: {sent:?}"
     );
 }
+
+#[test]
+fn a_slow_handler_raises_the_handler_latency_alert_the_application_asked_for() {
+    let mut config = after_handler();
+    config.alerts = vec![wasmqtt::client::AlertRule {
+        metric: wasmqtt::client::AlertMetric::HandlerLatencyP99Ms,
+        threshold: 500.0,
+    }];
+    let (mut w, socket) = world(config);
+    w.deliver(
+        socket,
+        &[Packet::Publish(message("slow", QoS::AtLeastOnce, 1, None))],
+    );
+    w.advance(2_000);
+    w.handler_done(1, Ok(()));
+    w.advance(1_000);
+    let raised: Vec<_> = w
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Alert(a) => Some((a.metric, a.value, a.raised)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(raised, [("handlerLatencyP99Ms", 2_000.0, true)]);
+}

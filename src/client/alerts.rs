@@ -20,15 +20,18 @@ pub enum AlertMetric {
     BytesHeld,
     /// How much more is held than at the least in the last minute (the seed's memory growth).
     BytesHeldGrowth,
+    /// Handler duration p99 with `ack: 'after-handler'` (a consumer slower than its producers).
+    HandlerLatencyP99Ms,
 }
 
 impl AlertMetric {
-    pub const ALL: [AlertMetric; 5] = [
+    pub const ALL: [AlertMetric; 6] = [
         AlertMetric::Queued,
         AlertMetric::OldestQueuedAgeMs,
         AlertMetric::DeliveryLagP99Ms,
         AlertMetric::BytesHeld,
         AlertMetric::BytesHeldGrowth,
+        AlertMetric::HandlerLatencyP99Ms,
     ];
 
     /// Its name in `metrics()`, in the `alerts` option and in the `alert` event.
@@ -39,6 +42,7 @@ impl AlertMetric {
             AlertMetric::DeliveryLagP99Ms => "deliveryLagP99Ms",
             AlertMetric::BytesHeld => "bytesHeld",
             AlertMetric::BytesHeldGrowth => "bytesHeldGrowth",
+            AlertMetric::HandlerLatencyP99Ms => "handlerLatencyP99Ms",
         }
     }
 
@@ -54,6 +58,9 @@ impl AlertMetric {
             AlertMetric::DeliveryLagP99Ms => m.delivery_lag_p99_ms.unwrap_or(0) as f64,
             AlertMetric::BytesHeld => m.bytes_held as f64,
             AlertMetric::BytesHeldGrowth => m.bytes_held_growth as f64,
+            AlertMetric::HandlerLatencyP99Ms => {
+                m.session.handler_latency_p99_ms.unwrap_or(0) as f64
+            }
         }
     }
 }

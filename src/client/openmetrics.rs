@@ -61,7 +61,7 @@ pub fn render<'a>(
 ) -> String {
     let s = &m.session;
     let lag = |ms: Option<u64>| ms.map(Milli);
-    let families: [(Family, Option<Milli>); 12] = [
+    let families: [(Family, Option<Milli>); 15] = [
         (
             ("wasmqtt_connected", "gauge", "", "1 while connected."),
             Some(Milli::count(u8::from(s.connected))),
@@ -128,6 +128,33 @@ pub fn render<'a>(
                 LAG_HELP,
             ),
             lag(m.delivery_lag_p99_ms),
+        ),
+        (
+            (
+                "wasmqtt_handlers_running",
+                "gauge",
+                "",
+                "Messages whose handlers run or wait to retry (ack after the handler).",
+            ),
+            Some(Milli::count(s.handlers_running)),
+        ),
+        (
+            (
+                "wasmqtt_handlers_waiting",
+                "gauge",
+                "",
+                "Messages waiting for a handler slot (ack after the handler).",
+            ),
+            Some(Milli::count(s.handlers_waiting)),
+        ),
+        (
+            (
+                "wasmqtt_handler_latency_p99_seconds",
+                "gauge",
+                "seconds",
+                "Handler duration, 99th percentile of the latest ones (ack after the handler).",
+            ),
+            lag(s.handler_latency_p99_ms),
         ),
         (
             (
