@@ -37,7 +37,17 @@ impl Client {
     }
 
     pub fn publish(&mut self, now: u64, request: PublishRequest) -> Result<Token, CommandError> {
+        self.check_journal(request.qos)?;
         self.command(now, |s, now| s.publish(now, request))
+    }
+
+    /// A QoS 1/2 message is refused while the journal is full: accepted, it would not be safe
+    /// from a reload until the store commits it (see `journal`).
+    fn check_journal(&self, qos: QoS) -> Result<(), CommandError> {
+        if qos != QoS::AtMostOnce && self.journal.is_full() {
+            return Err(CommandError::JournalFull);
+        }
+        Ok(())
     }
 
     pub fn subscribe(
@@ -60,6 +70,7 @@ impl Client {
 
     /// Publishes a request (MQTT 5); its reply settles `token` (see `Session::request`).
     pub fn request(&mut self, now: u64, spec: RequestSpec) -> Result<Token, CommandError> {
+        self.check_journal(spec.qos)?;
         self.command(now, |s, now| s.request(now, spec))
     }
 
@@ -70,6 +81,7 @@ impl Client {
         request: &Publish,
         reply: PublishRequest,
     ) -> Result<Token, CommandError> {
+        self.check_journal(reply.qos)?;
         self.command(now, |s, now| s.respond(now, request, reply))
     }
 

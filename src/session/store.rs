@@ -62,6 +62,38 @@ impl StoreLog {
     }
 }
 
+/// Lays the journal's entries (the host's synchronous copy of outgoing records not yet known to
+/// be committed, see `client::journal`) over the records the store returned. An entry is the
+/// latest write of its key, so it wins over the store's copy: a value replaces the record, an
+/// empty value (the record was deleted: the message was acknowledged or given up) removes it.
+/// Returns the records to load, the writes that bring the store up to date with them, and the
+/// keys of the entries not taken (not an outgoing record, or unreadable: the store's copy, if
+/// any, stands).
+pub(crate) fn merge_journal(
+    records: Vec<(String, Vec<u8>)>,
+    journal: Vec<(String, Vec<u8>)>,
+) -> (Vec<(String, Vec<u8>)>, Vec<Write>, Vec<String>) {
+    let mut merged: std::collections::BTreeMap<String, Vec<u8>> = records.into_iter().collect();
+    let (mut drain, mut dropped) = (Vec::new(), Vec::new());
+    for (key, value) in journal {
+        if !is_outgoing_key(&key) || !(value.is_empty() || parse(&key, &value).is_some()) {
+            dropped.push(key);
+        } else if value.is_empty() {
+            merged.remove(&key);
+            drain.push(Write::Delete(key));
+        } else {
+            merged.insert(key.clone(), value.clone());
+            drain.push(Write::Put(key, value));
+        }
+    }
+    (merged.into_iter().collect(), drain, dropped)
+}
+
+/// Whether `key` is an outgoing message's record: what the journal keeps.
+pub fn is_outgoing_key(key: &str) -> bool {
+    key.starts_with("o/")
+}
+
 const FORMAT: u8 = 1;
 
 /// Where an outgoing message is in its life.
