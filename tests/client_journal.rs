@@ -110,7 +110,8 @@ fn a_publish_survives_a_reload_at_every_step_and_is_never_sent_again_after_its_a
     for qos in [QoS::AtLeastOnce, QoS::ExactlyOnce] {
         for commits in [false, true] {
             for reload_at in 0..10 {
-                let case = format!("QoS {qos:?}, reload before step {reload_at}, commits {commits}");
+                let case =
+                    format!("QoS {qos:?}, reload before step {reload_at}, commits {commits}");
                 let (far, w) = walk(World::new(client_config(&[A])), qos, reload_at, commits);
                 assert!(!far.forwarded.is_empty(), "{case}: lost");
                 if qos == QoS::ExactlyOnce {
@@ -120,15 +121,19 @@ fn a_publish_survives_a_reload_at_every_step_and_is_never_sent_again_after_its_a
                     !far.sent_after_ack,
                     "{case}: sent again after its acknowledgement"
                 );
-                assert_eq!(outgoing_left(&w), 0, "{case}: store and journal empty at the end");
+                assert_eq!(
+                    outgoing_left(&w),
+                    0,
+                    "{case}: store and journal empty at the end"
+                );
             }
         }
     }
 }
 
 #[test]
-fn without_a_journal_a_reload_before_the_commit_loses_the_publish_and_one_after_the_ack_resends_it(
-) {
+fn without_a_journal_a_reload_before_the_commit_loses_the_publish_and_one_after_the_ack_resends_it()
+{
     // What the journal closes (a Worker has none): the message lost when the page goes before
     // its transaction commits, and a QoS 1 message sent again after its PUBACK when the page
     // goes before the deletion commits.
@@ -152,7 +157,10 @@ fn without_a_journal_a_reload_before_the_commit_loses_the_publish_and_one_after_
         2,
         false,
     );
-    assert!(far.sent_after_ack, "resurrected from the store after its PUBACK");
+    assert!(
+        far.sent_after_ack,
+        "resurrected from the store after its PUBACK"
+    );
 }
 
 #[test]
@@ -166,7 +174,10 @@ fn entries_in_both_the_journal_and_the_store_resume_from_the_journal_in_publish_
         w.publish("t", &format!("m{i}"), QoS::AtLeastOnce);
     }
     let first = publishes(&w.take(socket));
-    w.deliver(socket, &[Packet::PubAck(Ack::new(first[1].packet_id.unwrap()))]);
+    w.deliver(
+        socket,
+        &[Packet::PubAck(Ack::new(first[1].packet_id.unwrap()))],
+    );
     assert_eq!(
         w.journal.as_ref().unwrap().entries.len(),
         3,
@@ -176,7 +187,11 @@ fn entries_in_both_the_journal_and_the_store_resume_from_the_journal_in_publish_
     let socket = w.connect();
     let again = publishes(&w.take(socket));
     let payloads: Vec<_> = again.iter().map(|p| p.payload.clone()).collect();
-    assert_eq!(payloads, ["m0", "m2"], "in order; the acknowledged one not again");
+    assert_eq!(
+        payloads,
+        ["m0", "m2"],
+        "in order; the acknowledged one not again"
+    );
     assert!(again.iter().all(|p| p.dup), "MQTT-4.4.0-1: resent with DUP");
     w.deliver(socket, &answers(&w.sockets[&socket].received.clone()));
     w.advance(5 * LATENCY);
@@ -207,7 +222,10 @@ fn a_full_journal_refuses_qos_1_and_2_until_the_store_has_taken_it() {
     );
     assert!(accepted >= JOURNAL_MAX_BYTES / (64 * 1024), "{accepted}");
     let qos0 = harness::publish_request("t", "q0", QoS::AtMostOnce);
-    assert!(w.client.publish(w.now, qos0).is_ok(), "QoS 0 is never journaled");
+    assert!(
+        w.client.publish(w.now, qos0).is_ok(),
+        "QoS 0 is never journaled"
+    );
     w.advance(LATENCY);
     let request = harness::publish_request("t", "later", QoS::ExactlyOnce);
     assert!(
@@ -233,7 +251,11 @@ fn a_journal_write_the_page_refuses_is_reported_and_the_message_still_reaches_th
             _ => None,
         })
         .collect();
-    assert_eq!(failures.len(), 1, "one error, naming the record: {failures:?}");
+    assert_eq!(
+        failures.len(),
+        1,
+        "one error, naming the record: {failures:?}"
+    );
     assert!(w.journal.as_ref().unwrap().entries.is_empty());
     w.advance(LATENCY);
     assert_eq!(outgoing_left(&w), 1, "in the store");

@@ -212,8 +212,8 @@ fn a_reload_before_the_puback_resends_the_stored_message_once_with_its_packet_id
 }
 
 #[test]
-fn a_reload_during_the_commit_keeps_the_message_through_the_journal_and_without_one_never_sent_it(
-) {
+fn a_reload_during_the_commit_keeps_the_message_through_the_journal_and_without_one_never_sent_it()
+{
     for (journal, commits) in [(true, false), (true, true), (false, false), (false, true)] {
         let config = client_config(&[A]);
         let mut w = if journal {

@@ -230,7 +230,8 @@ impl Client {
     /// error says.
     pub fn handle_journal_failed(&mut self, _now: u64, key: &str) {
         self.journal.failed(key);
-        self.events.push_back(ClientEvent::Error(journal::failed_error(key)));
+        self.events
+            .push_back(ClientEvent::Error(journal::failed_error(key)));
     }
 
     /// The store job last polled finished.

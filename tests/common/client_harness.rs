@@ -305,7 +305,10 @@ impl World {
     }
 
     fn journal_op(&mut self, op: JournalOp) {
-        let journal = self.journal.as_mut().expect("journal ops only with a journal");
+        let journal = self
+            .journal
+            .as_mut()
+            .expect("journal ops only with a journal");
         match op {
             JournalOp::Put(key, value) => {
                 let old = journal.entries.get(&key).map_or(0, |v| key.len() + v.len());
