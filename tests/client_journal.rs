@@ -20,7 +20,7 @@ use client_harness::*;
 use harness::publishes;
 use wasmqtt::client::{ClientEvent, JOURNAL_MAX_BYTES};
 use wasmqtt::codec::{Ack, Packet, QoS};
-use wasmqtt::session::{CommandError, PublishRequest};
+use wasmqtt::session::CommandError;
 
 const A: &str = "ws://a.example/mqtt";
 const LATENCY: u64 = 10;

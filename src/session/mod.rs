@@ -253,12 +253,12 @@ impl Session {
         journal: Vec<(String, Vec<u8>)>,
         now: u64,
     ) -> Vec<String> {
-        let (records, drain, dropped) = store::merge_journal(records, journal);
-        self.load(records, now);
-        for write in drain {
+        let merged = store::merge_journal(records, journal);
+        self.load(merged.records, now);
+        for write in merged.drain {
             self.write(write);
         }
-        dropped
+        merged.dropped
     }
 
     /// Every record of the session's durable state as it is now, in key order: what a store

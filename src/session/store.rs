@@ -66,13 +66,10 @@ impl StoreLog {
 /// be committed, see `client::journal`) over the records the store returned. An entry is the
 /// latest write of its key, so it wins over the store's copy: a value replaces the record, an
 /// empty value (the record was deleted: the message was acknowledged or given up) removes it.
-/// Returns the records to load, the writes that bring the store up to date with them, and the
-/// keys of the entries not taken (not an outgoing record, or unreadable: the store's copy, if
-/// any, stands).
 pub(crate) fn merge_journal(
     records: Vec<(String, Vec<u8>)>,
     journal: Vec<(String, Vec<u8>)>,
-) -> (Vec<(String, Vec<u8>)>, Vec<Write>, Vec<String>) {
+) -> Merged {
     let mut merged: std::collections::BTreeMap<String, Vec<u8>> = records.into_iter().collect();
     let (mut drain, mut dropped) = (Vec::new(), Vec::new());
     for (key, value) in journal {
@@ -86,7 +83,21 @@ pub(crate) fn merge_journal(
             drain.push(Write::Put(key, value));
         }
     }
-    (merged.into_iter().collect(), drain, dropped)
+    Merged {
+        records: merged.into_iter().collect(),
+        drain,
+        dropped,
+    }
+}
+
+/// The store's records with the journal laid over them.
+pub(crate) struct Merged {
+    pub(crate) records: Vec<(String, Vec<u8>)>,
+    /// The writes that bring the store up to date with `records`.
+    pub(crate) drain: Vec<Write>,
+    /// Keys of the entries not taken (not an outgoing record, or unreadable: the store's copy,
+    /// if any, stands).
+    pub(crate) dropped: Vec<String>,
 }
 
 /// Whether `key` is an outgoing message's record: what the journal keeps.
@@ -351,6 +362,42 @@ mod tests {
             parse(&seen_id_key("x-1"), &[]),
             Some(Record::SeenId { id: "x-1".into() })
         );
+    }
+
+    #[test]
+    fn the_journal_wins_over_the_store_and_a_deletion_in_it_removes_the_record() {
+        let sent = outgoing_value(Stage::Sent, 3, &publish(QoS::AtLeastOnce));
+        let queued = outgoing_value(Stage::Queued, 0, &publish(QoS::AtLeastOnce));
+        let records = vec![
+            (outgoing_key(1), queued.clone()),
+            (outgoing_key(2), queued.clone()),
+            (subscription_key("a"), vec![FORMAT, 1]),
+        ];
+        let journal = vec![
+            (outgoing_key(1), sent.clone()),   // a later step of a stored message
+            (outgoing_key(2), Vec::new()),     // acknowledged: its stale copy must go
+            (outgoing_key(3), queued.clone()), // never committed
+            (outgoing_key(4), vec![9]),        // unreadable: dropped
+            ("s/b".into(), vec![FORMAT, 1]),   // not journaled by the client: dropped
+        ];
+        let merged = merge_journal(records, journal);
+        assert_eq!(
+            merged.records,
+            [
+                (outgoing_key(1), sent.clone()),
+                (outgoing_key(3), queued.clone()),
+                (subscription_key("a"), vec![FORMAT, 1]),
+            ]
+        );
+        assert_eq!(
+            merged.drain,
+            [
+                Write::Put(outgoing_key(1), sent),
+                Write::Delete(outgoing_key(2)),
+                Write::Put(outgoing_key(3), queued),
+            ]
+        );
+        assert_eq!(merged.dropped, [outgoing_key(4), "s/b".to_string()]);
     }
 
     #[test]
