@@ -269,13 +269,15 @@ export interface Metrics {
   messagesPerSecond: number;
   /** Where the session is kept now (see the 'storage' event). */
   persistence: 'indexeddb' | 'memory';
+  /** Bytes of QoS 1/2 records in the publish journal (localStorage), not yet committed to IndexedDB. */
+  journalBytes: number;
 }
 
 /** Every error wasmqtt raises, thrown or rejected or emitted: `error instanceof MqttError` holds. */
 export class MqttError extends Error {
   constructor(code: string, message: string, options?: { cause?: unknown });
   name: 'MqttError';
-  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED', 'SESSION_TAKEN_OVER', 'LEADER_CHANGED'. */
+  /** Stable code, e.g. 'INVALID_ARGUMENT', 'NOT_AUTHORIZED', 'QUEUE_FULL', 'JOURNAL_FULL', 'CONNECTION_FAILED', 'WRONG_SUBPROTOCOL', 'STORE_QUOTA_EXCEEDED', 'SESSION_TAKEN_OVER', 'LEADER_CHANGED'. */
   code: string;
   /** The MQTT 5 reason code, where one applies. */
   reasonCode?: number;
