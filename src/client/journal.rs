@@ -11,7 +11,7 @@
 //! laid over the store's records (`Session::load_journaled`), so an acknowledged message is
 //! never resurrected and an uncommitted one is never lost.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::session::{is_outgoing_key, StoreOp, Write};
 
@@ -60,10 +60,10 @@ pub(crate) fn failed_error(key: &str) -> ClientError {
 #[derive(Debug, Default)]
 pub(crate) struct Journal {
     enabled: bool,
-    /// Record key -> (sequence number of its latest write, bytes held).
-    entries: HashMap<String, (u64, usize)>,
-    /// The same entries by sequence number, for removal in commit order.
-    by_seq: BTreeMap<u64, String>,
+    /// Record key -> (sequence number of its latest write, bytes held). One map (each map type
+    /// instantiated costs wasm size); a commit walks it, and it holds at most
+    /// [`JOURNAL_MAX_BYTES`].
+    entries: BTreeMap<String, (u64, usize)>,
     bytes: usize,
     ops: VecDeque<JournalOp>,
 }
@@ -109,28 +109,28 @@ impl Journal {
         let size = key.len() + value.len();
         self.bytes += size;
         self.entries.insert(key.clone(), (op.seq, size));
-        self.by_seq.insert(op.seq, key.clone());
         self.ops.push_back(JournalOp::Put(key.clone(), value));
     }
 
     fn untrack(&mut self, key: &str) -> bool {
-        let Some((seq, size)) = self.entries.remove(key) else {
+        let Some((_, size)) = self.entries.remove(key) else {
             return false;
         };
         self.bytes -= size;
-        self.by_seq.remove(&seq);
         true
     }
 
     /// The store committed every write up to `seq`: entries whose latest write it holds go.
     pub(crate) fn committed(&mut self, seq: u64) {
-        let kept = self.by_seq.split_off(&(seq + 1));
-        for key in std::mem::replace(&mut self.by_seq, kept).into_values() {
-            if let Some((_, size)) = self.entries.remove(&key) {
-                self.bytes -= size;
+        let (ops, bytes) = (&mut self.ops, &mut self.bytes);
+        self.entries.retain(|key, (latest, size)| {
+            if *latest > seq {
+                return true;
             }
-            self.ops.push_back(JournalOp::Remove(key));
-        }
+            *bytes -= *size;
+            ops.push_back(JournalOp::Remove(key.clone()));
+            false
+        });
     }
 
     /// The host could not write `key` (its quota is used up): the entry is dropped, and the

@@ -70,7 +70,11 @@ pub(crate) fn merge_journal(
     records: Vec<(String, Vec<u8>)>,
     journal: Vec<(String, Vec<u8>)>,
 ) -> Merged {
-    let mut merged: std::collections::BTreeMap<String, Vec<u8>> = records.into_iter().collect();
+    // Inserted one by one: collecting would instantiate another sort (wasm size, src/sort.rs).
+    let mut merged = std::collections::BTreeMap::new();
+    for (key, value) in records {
+        merged.insert(key, value);
+    }
     let (mut drain, mut dropped) = (Vec::new(), Vec::new());
     for (key, value) in journal {
         if !is_outgoing_key(&key) || !(value.is_empty() || parse(&key, &value).is_some()) {
