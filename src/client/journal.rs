@@ -11,7 +11,7 @@
 //! laid over the store's records (`Session::load_journaled`), so an acknowledged message is
 //! never resurrected and an uncommitted one is never lost.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::session::{is_outgoing_key, StoreOp, Write};
 
@@ -64,6 +64,8 @@ pub(crate) struct Journal {
     /// instantiated costs wasm size); a commit walks it, and it holds at most
     /// [`JOURNAL_MAX_BYTES`].
     entries: BTreeMap<String, (u64, usize)>,
+    /// Keys of messages whose entry the host refused, reported once each, until they are done.
+    refused: BTreeSet<String>,
     bytes: usize,
     ops: VecDeque<JournalOp>,
 }
@@ -100,7 +102,10 @@ impl Journal {
     pub(crate) fn record(&mut self, op: &StoreOp) {
         let (key, value) = match &op.write {
             Write::Put(key, value) => (key, value.clone()),
-            Write::Delete(key) => (key, Vec::new()),
+            Write::Delete(key) => {
+                self.refused.remove(key);
+                (key, Vec::new())
+            }
         };
         if !self.enabled || !is_outgoing_key(key) {
             return;
@@ -134,11 +139,13 @@ impl Journal {
     }
 
     /// The host could not write `key` (its quota is used up): the entry is dropped, and the
-    /// host forgets any older value it holds for the key.
-    pub(crate) fn failed(&mut self, key: &str) {
+    /// host forgets any older value it holds for the key. True the first time for a message:
+    /// the application hears of it once.
+    pub(crate) fn failed(&mut self, key: &str) -> bool {
         if self.untrack(key) {
             self.ops.push_back(JournalOp::Remove(key.to_string()));
         }
+        self.refused.insert(key.to_string())
     }
 
     pub(crate) fn poll(&mut self) -> Option<JournalOp> {
@@ -186,7 +193,8 @@ mod tests {
     fn entries_not_taken_at_load_go_and_a_failed_write_forgets_the_key() {
         let mut j = Journal::loaded(vec!["x/1".into()]);
         j.record(&op(1, Write::Put("o/3".into(), vec![1])));
-        j.failed("o/3");
+        assert!(j.failed("o/3"), "reported");
+        assert!(!j.failed("o/3"), "once");
         j.failed("o/9");
         assert_eq!(
             drain(&mut j),

@@ -227,11 +227,12 @@ impl Client {
     /// The host could not write the journal entry of `key` (a record key of
     /// [`JournalOp::Put`]): its quota is used up. The message stays in the session and reaches
     /// the store with the next commit; until then a reload loses it, which a `JOURNAL_FAILED`
-    /// error says.
+    /// error says (once a message).
     pub fn handle_journal_failed(&mut self, _now: u64, key: &str) {
-        self.journal.failed(key);
-        self.events
-            .push_back(ClientEvent::Error(journal::failed_error(key)));
+        if self.journal.failed(key) {
+            self.events
+                .push_back(ClientEvent::Error(journal::failed_error(key)));
+        }
     }
 
     /// The store job last polled finished.

@@ -187,3 +187,33 @@ test("a follower tab's QoS 1/2 calls are all published once when the leader relo
   await watcher.end();
   await context.close();
 });
+
+test('a journal entry localStorage refuses (quota) is reported as JOURNAL_FAILED and the publish still goes out', async () => {
+  const watcher = await observer('journal/quota');
+  const context = await h.browser.newContext();
+  const page = await h.page({ context });
+  await start(page, 'journal-quota');
+  const outcome = await page.evaluate(async () => {
+    // The application filled the origin's localStorage.
+    const chunk = 'x'.repeat(256 * 1024);
+    let i = 0;
+    try {
+      for (; i < 100; i++) localStorage.setItem(`filler-${i}`, chunk);
+    } catch { /* full */ }
+    for (let size = 32 * 1024; size >= 1; size >>= 1) {
+      try {
+        for (;; i++) localStorage.setItem(`filler-${i}`, 'x'.repeat(size));
+      } catch { /* full at this size */ }
+    }
+    const payload = 'q'.repeat(4096);
+    const result = await window.client.publish('journal/quota', payload, { qos: 1 }).then(() => 'resolved', (e) => e.code);
+    for (const key of Object.keys(localStorage)) if (key.startsWith('filler-')) localStorage.removeItem(key);
+    return { result, errors: window.errors };
+  });
+  assert.equal(outcome.result, 'resolved');
+  assert.deepEqual(outcome.errors, ['JOURNAL_FAILED'], 'said so, once');
+  await until(() => watcher.copies.size === 1, 5_000, 'published');
+  await page.evaluate(() => window.client.end());
+  await watcher.end();
+  await context.close();
+});
