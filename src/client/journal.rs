@@ -11,7 +11,7 @@
 //! laid over the store's records (`Session::load_journaled`), so an acknowledged message is
 //! never resurrected and an uncommitted one is never lost.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::session::{is_outgoing_key, StoreOp, Write};
 
@@ -57,15 +57,24 @@ pub(crate) fn failed_error(key: &str) -> ClientError {
     }
 }
 
+#[derive(Debug)]
+struct Entry {
+    key: String,
+    /// The sequence number of the key's latest write.
+    seq: u64,
+    /// Bytes held: key and value.
+    size: usize,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Journal {
     enabled: bool,
-    /// Record key -> (sequence number of its latest write, bytes held). One map (each map type
-    /// instantiated costs wasm size); a commit walks it, and it holds at most
-    /// [`JOURNAL_MAX_BYTES`].
-    entries: BTreeMap<String, (u64, usize)>,
+    /// The entries, sorted by key: a list, not a map (each map type instantiated costs wasm
+    /// size). Keys grow with publish order, so a new one goes at the end; a commit walks it,
+    /// and it holds at most [`JOURNAL_MAX_BYTES`].
+    entries: Vec<Entry>,
     /// Keys of messages whose entry the host refused, reported once each, until they are done.
-    refused: BTreeSet<String>,
+    refused: Vec<String>,
     bytes: usize,
     ops: VecDeque<JournalOp>,
 }
@@ -103,37 +112,56 @@ impl Journal {
         let (key, value) = match &op.write {
             Write::Put(key, value) => (key, value.clone()),
             Write::Delete(key) => {
-                self.refused.remove(key);
+                if !self.refused.is_empty() {
+                    self.refused.retain(|k| k != key);
+                }
                 (key, Vec::new())
             }
         };
         if !self.enabled || !is_outgoing_key(key) {
             return;
         }
-        self.untrack(key);
         let size = key.len() + value.len();
         self.bytes += size;
-        self.entries.insert(key.clone(), (op.seq, size));
+        match self.find(key) {
+            Ok(i) => {
+                let entry = &mut self.entries[i];
+                self.bytes -= entry.size;
+                (entry.seq, entry.size) = (op.seq, size);
+            }
+            Err(i) => self.entries.insert(
+                i,
+                Entry {
+                    key: key.clone(),
+                    seq: op.seq,
+                    size,
+                },
+            ),
+        }
         self.ops.push_back(JournalOp::Put(key.clone(), value));
     }
 
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|e| e.key.as_str().cmp(key))
+    }
+
     fn untrack(&mut self, key: &str) -> bool {
-        let Some((_, size)) = self.entries.remove(key) else {
+        let Ok(i) = self.find(key) else {
             return false;
         };
-        self.bytes -= size;
+        self.bytes -= self.entries.remove(i).size;
         true
     }
 
     /// The store committed every write up to `seq`: entries whose latest write it holds go.
     pub(crate) fn committed(&mut self, seq: u64) {
         let (ops, bytes) = (&mut self.ops, &mut self.bytes);
-        self.entries.retain(|key, (latest, size)| {
-            if *latest > seq {
+        self.entries.retain(|entry| {
+            if entry.seq > seq {
                 return true;
             }
-            *bytes -= *size;
-            ops.push_back(JournalOp::Remove(key.clone()));
+            *bytes -= entry.size;
+            ops.push_back(JournalOp::Remove(entry.key.clone()));
             false
         });
     }
@@ -145,7 +173,11 @@ impl Journal {
         if self.untrack(key) {
             self.ops.push_back(JournalOp::Remove(key.to_string()));
         }
-        self.refused.insert(key.to_string())
+        if self.refused.iter().any(|k| k == key) {
+            return false;
+        }
+        self.refused.push(key.to_string());
+        true
     }
 
     pub(crate) fn poll(&mut self) -> Option<JournalOp> {

@@ -70,25 +70,32 @@ pub(crate) fn merge_journal(
     records: Vec<(String, Vec<u8>)>,
     journal: Vec<(String, Vec<u8>)>,
 ) -> Merged {
-    // Inserted one by one: collecting would instantiate another sort (wasm size, src/sort.rs).
-    let mut merged = std::collections::BTreeMap::new();
-    for (key, value) in records {
-        merged.insert(key, value);
-    }
-    let (mut drain, mut dropped) = (Vec::new(), Vec::new());
+    let (mut taken, mut dropped) = (Vec::new(), Vec::new());
     for (key, value) in journal {
-        if !is_outgoing_key(&key) || !(value.is_empty() || parse(&key, &value).is_some()) {
+        if is_outgoing_key(&key) && (value.is_empty() || parse(&key, &value).is_some()) {
+            taken.push((key, value));
+        } else {
             dropped.push(key);
-        } else if value.is_empty() {
-            merged.remove(&key);
+        }
+    }
+    // A sorted list, not a map: each map type instantiated costs wasm size.
+    crate::sort::sort_by(&mut taken, |a, b| a.0.cmp(&b.0));
+    let in_journal = |key: &str| taken.binary_search_by(|e| e.0.as_str().cmp(key)).is_ok();
+    let mut merged: Vec<(String, Vec<u8>)> = records
+        .into_iter()
+        .filter(|(key, _)| !in_journal(key))
+        .collect();
+    let mut drain = Vec::new();
+    for (key, value) in taken {
+        if value.is_empty() {
             drain.push(Write::Delete(key));
         } else {
-            merged.insert(key.clone(), value.clone());
+            merged.push((key.clone(), value.clone()));
             drain.push(Write::Put(key, value));
         }
     }
     Merged {
-        records: merged.into_iter().collect(),
+        records: merged,
         drain,
         dropped,
     }
@@ -388,9 +395,9 @@ mod tests {
         assert_eq!(
             merged.records,
             [
+                (subscription_key("a"), vec![FORMAT, 1]),
                 (outgoing_key(1), sent.clone()),
                 (outgoing_key(3), queued.clone()),
-                (subscription_key("a"), vec![FORMAT, 1]),
             ]
         );
         assert_eq!(
