@@ -201,6 +201,8 @@ pub(crate) fn subscription_value(subscription: &Subscription) -> Vec<u8> {
 }
 
 /// Reads one record; None when it is not one of ours or is damaged (the caller reports it).
+/// Out of line: loading and the journal's merge share one copy (wasm size).
+#[inline(never)]
 pub(crate) fn parse(key: &str, value: &[u8]) -> Option<Record> {
     let (kind, rest) = key.split_once('/')?;
     match kind {
