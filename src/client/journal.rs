@@ -168,12 +168,15 @@ impl Journal {
 
     /// The host could not write `key` (its quota is used up): the entry is dropped, and the
     /// host forgets any older value it holds for the key. True the first time for a message:
-    /// the application hears of it once.
+    /// the application hears of it once. A refused deletion is not news: the message is done.
     pub(crate) fn failed(&mut self, key: &str) -> bool {
+        let deletion = self
+            .find(key)
+            .is_ok_and(|i| self.entries[i].size == key.len());
         if self.untrack(key) {
             self.ops.push_back(JournalOp::Remove(key.to_string()));
         }
-        if self.refused.iter().any(|k| k == key) {
+        if deletion || self.refused.iter().any(|k| k == key) {
             return false;
         }
         self.refused.push(key.to_string());
@@ -227,12 +230,16 @@ mod tests {
         j.record(&op(1, Write::Put("o/3".into(), vec![1])));
         assert!(j.failed("o/3"), "reported");
         assert!(!j.failed("o/3"), "once");
+        j.record(&op(2, Write::Delete("o/3".into())));
+        assert!(!j.failed("o/3"), "a deletion is not news");
         j.failed("o/9");
         assert_eq!(
             drain(&mut j),
             [
                 JournalOp::Remove("x/1".into()),
                 JournalOp::Put("o/3".into(), vec![1]),
+                JournalOp::Remove("o/3".into()),
+                JournalOp::Put("o/3".into(), vec![]),
                 JournalOp::Remove("o/3".into())
             ]
         );
