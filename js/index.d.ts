@@ -360,6 +360,8 @@ export interface Metrics {
   handlerLatencyP99Ms: number | null;
   /** ack: 'after-handler': QoS 0 messages dropped from the handlers' queue (handlerQueueMaxBytes). */
   handlerQos0Dropped: number;
+  /** Bytes of QoS 1/2 records in the publish journal (localStorage), not yet committed to IndexedDB. */
+  journalBytes: number;
 }
 
 /** Alert thresholds, each in its metric's unit; false drops a default. */
@@ -382,7 +384,7 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT' | 'NOT_LOADED' | 'WASM_LOAD_FAILED' | 'CLIENT_ENDED' | 'NOT_CONNECTED'
   | 'CONNECTION_FAILED' | 'WRONG_SUBPROTOCOL' | 'CONNECT_TIMEOUT' | 'CONNECTION_LOST' | 'RECONNECT_GAVE_UP'
   | 'ATTEMPT_SETUP_FAILED'
-  | 'REDIRECT_NOT_FOLLOWED'
+  | 'REDIRECT_NOT_FOLLOWED' | 'JOURNAL_FULL' | 'JOURNAL_FAILED'
   | 'PROTOCOL_ERROR' | 'QUEUE_FULL' | 'QUEUE_OVERFLOW' | 'MESSAGE_EXPIRED' | 'PACKET_TOO_LARGE'
   | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED'
   | 'SHARED_SUBSCRIPTIONS_NOT_SUPPORTED' | 'SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED' | 'NOT_SUPPORTED_BEFORE_MQTT5'

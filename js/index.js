@@ -69,6 +69,8 @@ export class MqttClient {
   #connection = null;
 
   #loaded;
+  /** The stored session is loaded in this tab's driver: calls reach the core at once. */
+  #started = false;
 
   constructor(url, options = {}) {
     if (!loaded) {
@@ -101,7 +103,7 @@ export class MqttClient {
       this.#loaded = this.#tabs.elect();
     } else {
       // The stored session is loaded before anything else may touch the driver.
-      this.#loaded = this.#driver.start();
+      this.#loaded = this.#start();
     }
     this.ready = this.#loaded.then(() => connected);
     this.ready.catch(() => {});
@@ -363,7 +365,14 @@ export class MqttClient {
   }
 
   /** Runs a driver call here, or, in a follower tab, in the leader tab. */
-  async #call(op, args) {
+  #call(op, args) {
+    // Once loaded, a call reaches the core before it returns: a QoS 1/2 publish is then in the
+    // journal, safe from a reload (README, reliability).
+    if (this.#started) return this._request(op, args);
+    return this.#callLater(op, args);
+  }
+
+  async #callLater(op, args) {
     await this.#tabs?.elected;
     if (this.#tabs?.follower) {
       if (this.#ended) throw closedError();
@@ -375,8 +384,12 @@ export class MqttClient {
 
   /** For TabLink: the tab won the election; loads the stored session and connects. */
   _lead() {
-    this.#loaded = this.#driver.start();
+    this.#loaded = this.#start();
     return this.#loaded;
+  }
+
+  #start() {
+    return this.#driver.start().then(() => { this.#started = true; });
   }
 
   /** For TabLink: what another tab needs to route a message here as the core would. */
@@ -445,9 +458,13 @@ export class MqttClient {
     else pending.reject(value);
   }
 
-  async #request(start) {
-    await this.#loaded;
-    if (this.#ended) throw closedError();
+  #request(start) {
+    if (this.#started) return this.#requestNow(start);
+    return this.#loaded.then(() => this.#requestNow(start));
+  }
+
+  #requestNow(start) {
+    if (this.#ended) return Promise.reject(closedError());
     return new Promise((resolve, reject) => {
       const token = start(); // throws on a bad argument: the Promise rejects with it
       const early = this.#early.get(token);

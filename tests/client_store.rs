@@ -212,9 +212,15 @@ fn a_reload_before_the_puback_resends_the_stored_message_once_with_its_packet_id
 }
 
 #[test]
-fn a_reload_during_the_commit_either_keeps_the_message_whole_or_never_sent_it() {
-    for commits in [false, true] {
-        let mut w = World::new(client_config(&[A]));
+fn a_reload_during_the_commit_keeps_the_message_through_the_journal_and_without_one_never_sent_it()
+{
+    for (journal, commits) in [(true, false), (true, true), (false, false), (false, true)] {
+        let config = client_config(&[A]);
+        let mut w = if journal {
+            World::new(config)
+        } else {
+            World::without_journal(config)
+        };
         w.store.as_mut().unwrap().latency = 30;
         w.start();
         let socket = w.connect();
@@ -229,8 +235,8 @@ fn a_reload_during_the_commit_either_keeps_the_message_whole_or_never_sent_it() 
         let sent = publishes(&w.take(socket));
         assert_eq!(
             sent.len(),
-            usize::from(commits),
-            "committed: resumed; not committed: never left (commits = {commits})"
+            usize::from(journal || commits),
+            "journaled or committed: resumed; neither: never left (journal {journal}, commits {commits})"
         );
     }
 }

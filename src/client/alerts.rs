@@ -173,6 +173,7 @@ mod tests {
             delivery_lag_p99_ms: None,
             bytes_held: 0,
             bytes_held_growth: 0,
+            journal_bytes: 0,
         };
         m.session.queued = n;
         m

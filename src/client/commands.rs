@@ -52,6 +52,7 @@ impl Client {
     }
 
     pub fn publish(&mut self, now: u64, request: PublishRequest) -> Result<Token, CommandError> {
+        self.check_journal(request.qos)?;
         self.command(now, |s, now| s.publish(now, request))
     }
 
@@ -67,6 +68,15 @@ impl Client {
         }
         super::stamp::stamp(&mut request.properties, self.wall(now));
         self.publish(now, request)
+    }
+
+    /// A QoS 1/2 message is refused while the journal is full: accepted, it would not be safe
+    /// from a reload until the store commits it (see `journal`).
+    fn check_journal(&self, qos: QoS) -> Result<(), CommandError> {
+        if qos != QoS::AtMostOnce && self.journal.is_full() {
+            return Err(CommandError::JournalFull);
+        }
+        Ok(())
     }
 
     pub fn subscribe(
@@ -89,6 +99,7 @@ impl Client {
 
     /// Publishes a request (MQTT 5); its reply settles `token` (see `Session::request`).
     pub fn request(&mut self, now: u64, spec: RequestSpec) -> Result<Token, CommandError> {
+        self.check_journal(spec.qos)?;
         self.command(now, |s, now| s.request(now, spec))
     }
 
@@ -99,6 +110,7 @@ impl Client {
         request: &Publish,
         reply: PublishRequest,
     ) -> Result<Token, CommandError> {
+        self.check_journal(reply.qos)?;
         self.command(now, |s, now| s.respond(now, request, reply))
     }
 

@@ -13,6 +13,7 @@ mod commands;
 mod diagnosis;
 mod error;
 mod event;
+mod journal;
 mod openmetrics;
 mod percentiles;
 mod reactions;
@@ -27,7 +28,7 @@ use crate::codec::StreamDecoder;
 use crate::link::Supervisor;
 use crate::rate::RateWindow;
 use crate::reconnect::BackoffConfig;
-use crate::session::{Config, Goodbye, Metrics, Session};
+use crate::session::{is_outgoing_key, Config, Goodbye, Metrics, Session};
 use crate::store_sync::{Step, StoreSync};
 
 pub use alerts::{default_alert_rules, Alert, AlertMetric, AlertRule, CLEAR_RATIO};
@@ -36,6 +37,7 @@ pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
 pub use event::{lost_reason_text, ClientEvent, Completion};
+pub use journal::{journal_key, record_key, JournalOp, JOURNAL_MAX_BYTES};
 pub use redirect::{websocket_url_problem, Redirect, RedirectConfig};
 pub use stamp::STAMP_PROPERTY;
 pub use storage::{StoreFailure, StoreJob};
@@ -44,6 +46,7 @@ pub use transport::{SocketAction, FLUSH_AT_BYTES};
 use alerts::Alerts;
 use attempt::Preparation;
 use diagnosis::Diagnosis;
+use journal::Journal;
 use percentiles::{Growth, Samples};
 use redirect::Redirects;
 use transport::Transport;
@@ -85,6 +88,8 @@ pub struct ClientMetrics {
     pub bytes_held: usize,
     /// Bytes held above the least held in the last minute, as of the last alert check.
     pub bytes_held_growth: u64,
+    /// Bytes in the journal: outgoing records the store has not committed yet.
+    pub journal_bytes: usize,
 }
 
 /// Where `end()` is.
@@ -124,6 +129,10 @@ pub struct Client {
     store_error: Option<StoreFailure>,
     /// The store job to start (the store sync runs one at a time).
     job: Option<StoreJob>,
+    /// The host's synchronous copy of outgoing records not yet committed (see `journal`).
+    journal: Journal,
+    /// Entries of the host's journal, until the store's records are loaded with them.
+    journal_loaded: Option<Vec<(String, Vec<u8>)>>,
     /// Why the last attempt failed, for the error if the first connection is overdue or the
     /// client gives up.
     last_failure: Option<ClientError>,
@@ -172,6 +181,8 @@ impl Client {
             committed_seq: 0,
             store_error: None,
             job: None,
+            journal: Journal::default(),
+            journal_loaded: None,
             last_failure: None,
             connect_timeout_ms: config.connect_timeout_ms,
             ever_connected: false,
@@ -193,6 +204,13 @@ impl Client {
 
     // --- start-up -----------------------------------------------------------------------------
 
+    /// The host keeps a journal (see `journal`) and it holds these entries (record key, value;
+    /// empty for a deleted record). Call before [`Client::handle_store_loaded`]; from then on
+    /// the host carries out [`Client::poll_journal`] before it returns to the page.
+    pub fn handle_journal_loaded(&mut self, entries: Vec<(String, Vec<u8>)>) {
+        self.journal_loaded = Some(entries);
+    }
+
     /// The host's store opened and returned these records (`unreadable`: keys of entries that
     /// are not records). Call before [`Client::start`]; from now on the session's writes become
     /// store jobs.
@@ -200,9 +218,17 @@ impl Client {
         &mut self,
         now: u64,
         records: Vec<(String, Vec<u8>)>,
-        unreadable: Vec<String>,
+        mut unreadable: Vec<String>,
     ) {
-        self.session.load(records, now);
+        match self.journal_loaded.take() {
+            Some(entries) => {
+                let dropped = self.session.load_journaled(records, entries, now);
+                let outgoing = dropped.iter().filter(|key| is_outgoing_key(key));
+                unreadable.extend(outgoing.cloned());
+                self.journal = Journal::loaded(dropped);
+            }
+            None => self.session.load(records, now),
+        }
         self.store = true;
         self.sync = StoreSync::new(true);
         self.storage(true, None);
@@ -214,6 +240,8 @@ impl Client {
     /// The host's store could not be opened or read: the session runs in memory.
     pub fn handle_store_unavailable(&mut self, _now: u64, failure: StoreFailure) {
         self.store = false;
+        self.journal_loaded = None;
+        self.journal.disable();
         self.sync = StoreSync::new(false);
         let error = failure.error();
         self.events.push_back(ClientEvent::Error(error.clone()));
@@ -257,6 +285,17 @@ impl Client {
         self.handle_timeout(now);
     }
 
+    /// The host could not write the journal entry of `key` (a record key of
+    /// [`JournalOp::Put`]): its quota is used up. The message stays in the session and reaches
+    /// the store with the next commit; until then a reload loses it, which a `JOURNAL_FAILED`
+    /// error says (once a message).
+    pub fn handle_journal_failed(&mut self, _now: u64, key: &str) {
+        if self.journal.failed(key) {
+            self.events
+                .push_back(ClientEvent::Error(journal::failed_error(key)));
+        }
+    }
+
     /// The store job last polled finished.
     pub fn handle_store_done(&mut self, now: u64, outcome: Result<(), StoreFailure>) {
         let ok = outcome.is_ok();
@@ -278,6 +317,12 @@ impl Client {
     /// The store job to start, if any; call after every input.
     pub fn poll_store(&mut self) -> Option<StoreJob> {
         self.job.take()
+    }
+
+    /// The next journal operation; call until None after every input, and carry each out
+    /// before returning to the page (see `journal`).
+    pub fn poll_journal(&mut self) -> Option<JournalOp> {
+        self.journal.poll()
     }
 
     /// The probe to start, if any; call after every input.
@@ -351,6 +396,7 @@ impl Client {
             delivery_lag_p99_ms: p99,
             bytes_held: self.session.bytes_held(),
             bytes_held_growth: self.bytes_held_growth,
+            journal_bytes: self.journal.bytes(),
         }
     }
 
@@ -395,6 +441,10 @@ impl Client {
                 self.on_link_event(event);
             }
             while let Some(op) = self.session.poll_store() {
+                if self.sync.is_durable() {
+                    // While the store is behind, the session runs in memory: nothing to journal.
+                    self.journal.record(&op);
+                }
                 self.sync.push(op);
             }
             let step = self.sync.poll(now);
@@ -434,6 +484,7 @@ impl Client {
         let mut released = false;
         if let Some(seq) = step.committed.filter(|seq| *seq > self.committed_seq) {
             self.committed_seq = seq;
+            self.journal.committed(seq);
             self.session.handle_store_committed(now, seq);
             released = true;
         }

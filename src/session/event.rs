@@ -186,6 +186,9 @@ pub enum CommandError {
     },
     /// The offline queue is at its limit.
     QueueFull,
+    /// The journal that keeps QoS 1 and 2 publishes safe from a reload until the store has
+    /// committed them is at its limit (`client::journal::JOURNAL_MAX_BYTES`).
+    JournalFull,
     /// A property the client manages itself (topic alias, subscription identifier in PUBLISH).
     PropertyNotAllowed(&'static str),
     /// A field longer than this client accepts (`what`, as the application names it).
@@ -231,6 +234,7 @@ impl CommandError {
             CommandError::SubscriptionIdsNotSupported => "SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED",
             CommandError::PacketTooLarge { .. } => "PACKET_TOO_LARGE",
             CommandError::QueueFull => "QUEUE_FULL",
+            CommandError::JournalFull => "JOURNAL_FULL",
             CommandError::Encode(_)
             | CommandError::PropertyNotAllowed(_)
             | CommandError::TooLong { .. }
@@ -274,6 +278,9 @@ impl fmt::Display for CommandError {
                 )
             }
             CommandError::QueueFull => f.write_str("the offline queue is full"),
+            CommandError::JournalFull => f.write_str(
+                "the publish journal is full until IndexedDB has stored what it holds; try again",
+            ),
             CommandError::PropertyNotAllowed(what) => {
                 write!(f, "{what} may not be set by the application")
             }

@@ -52,7 +52,7 @@ pub use event::{is_permanent_refusal, CommandError, Event, Goodbye, LostReason, 
 pub use heartbeat::{Keepalive, ADAPTIVE_BASE_MS, MISSED_BEATS};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
-pub use store::{StoreOp, Write};
+pub use store::{is_outgoing_key, StoreOp, Write};
 pub use store_name::{broker_identity, earlier_storage_names, storage_name};
 pub use window::INITIAL_WINDOW;
 
@@ -266,6 +266,23 @@ impl Session {
         for (order, stage, packet_id, publish) in outgoing {
             self.outbound.restore(order, stage, packet_id, publish, now);
         }
+    }
+
+    /// As [`Session::load`], with the host's journal laid over the store's records (see
+    /// `store::merge_journal`); the journaled writes go into the store with the next commit.
+    /// Returns the keys of the journal entries not taken.
+    pub fn load_journaled(
+        &mut self,
+        records: Vec<(String, Vec<u8>)>,
+        journal: Vec<(String, Vec<u8>)>,
+        now: u64,
+    ) -> Vec<String> {
+        let merged = store::merge_journal(records, journal);
+        self.load(merged.records, now);
+        for write in merged.drain {
+            self.write(write);
+        }
+        merged.dropped
     }
 
     /// Every record of the session's durable state as it is now, in key order: what a store

@@ -62,6 +62,60 @@ impl StoreLog {
     }
 }
 
+/// Lays the journal's entries (the host's synchronous copy of outgoing records not yet known to
+/// be committed, see `client::journal`) over the records the store returned. An entry is the
+/// latest write of its key, so it wins over the store's copy: a value replaces the record, an
+/// empty value (the record was deleted: the message was acknowledged or given up) removes it.
+pub(crate) fn merge_journal(
+    records: Vec<(String, Vec<u8>)>,
+    journal: Vec<(String, Vec<u8>)>,
+) -> Merged {
+    let (mut taken, mut dropped) = (Vec::new(), Vec::new());
+    for (key, value) in journal {
+        if is_outgoing_key(&key) && (value.is_empty() || parse(&key, &value).is_some()) {
+            taken.push((key, value));
+        } else {
+            dropped.push(key);
+        }
+    }
+    // A sorted list, not a map: each map type instantiated costs wasm size.
+    crate::sort::sort_by(&mut taken, |a, b| a.0.cmp(&b.0));
+    let in_journal = |key: &str| taken.binary_search_by(|e| e.0.as_str().cmp(key)).is_ok();
+    let mut merged: Vec<(String, Vec<u8>)> = records
+        .into_iter()
+        .filter(|(key, _)| !in_journal(key))
+        .collect();
+    let mut drain = Vec::new();
+    for (key, value) in taken {
+        if value.is_empty() {
+            drain.push(Write::Delete(key));
+        } else {
+            merged.push((key.clone(), value.clone()));
+            drain.push(Write::Put(key, value));
+        }
+    }
+    Merged {
+        records: merged,
+        drain,
+        dropped,
+    }
+}
+
+/// The store's records with the journal laid over them.
+pub(crate) struct Merged {
+    pub(crate) records: Vec<(String, Vec<u8>)>,
+    /// The writes that bring the store up to date with `records`.
+    pub(crate) drain: Vec<Write>,
+    /// Keys of the entries not taken (not an outgoing record, or unreadable: the store's copy,
+    /// if any, stands).
+    pub(crate) dropped: Vec<String>,
+}
+
+/// Whether `key` is an outgoing message's record: what the journal keeps.
+pub fn is_outgoing_key(key: &str) -> bool {
+    key.starts_with("o/")
+}
+
 const FORMAT: u8 = 1;
 
 /// Where an outgoing message is in its life.
@@ -155,6 +209,8 @@ pub(crate) fn subscription_value(subscription: &Subscription) -> Vec<u8> {
 }
 
 /// Reads one record; None when it is not one of ours or is damaged (the caller reports it).
+/// Out of line: loading and the journal's merge share one copy (wasm size).
+#[inline(never)]
 pub(crate) fn parse(key: &str, value: &[u8]) -> Option<Record> {
     let (kind, rest) = key.split_once('/')?;
     match kind {
@@ -335,6 +391,42 @@ mod tests {
             parse(&seen_id_key("x-1"), &[]),
             Some(Record::SeenId { id: "x-1".into() })
         );
+    }
+
+    #[test]
+    fn the_journal_wins_over_the_store_and_a_deletion_in_it_removes_the_record() {
+        let sent = outgoing_value(Stage::Sent, 3, &publish(QoS::AtLeastOnce));
+        let queued = outgoing_value(Stage::Queued, 0, &publish(QoS::AtLeastOnce));
+        let records = vec![
+            (outgoing_key(1), queued.clone()),
+            (outgoing_key(2), queued.clone()),
+            (subscription_key("a"), vec![FORMAT, 1]),
+        ];
+        let journal = vec![
+            (outgoing_key(1), sent.clone()),   // a later step of a stored message
+            (outgoing_key(2), Vec::new()),     // acknowledged: its stale copy must go
+            (outgoing_key(3), queued.clone()), // never committed
+            (outgoing_key(4), vec![9]),        // unreadable: dropped
+            ("s/b".into(), vec![FORMAT, 1]),   // not journaled by the client: dropped
+        ];
+        let merged = merge_journal(records, journal);
+        assert_eq!(
+            merged.records,
+            [
+                (subscription_key("a"), vec![FORMAT, 1]),
+                (outgoing_key(1), sent.clone()),
+                (outgoing_key(3), queued.clone()),
+            ]
+        );
+        assert_eq!(
+            merged.drain,
+            [
+                Write::Put(outgoing_key(1), sent),
+                Write::Delete(outgoing_key(2)),
+                Write::Put(outgoing_key(3), queued),
+            ]
+        );
+        assert_eq!(merged.dropped, [outgoing_key(4), "s/b".to_string()]);
     }
 
     #[test]

@@ -272,6 +272,7 @@ pub(crate) fn metrics(metrics: ClientMetrics) -> JsValue {
         ("window", (m.window as f64).into()),
         ("messagesPerSecond", metrics.messages_per_second.into()),
         ("persistence", persistence(metrics.durable)),
+        ("journalBytes", (metrics.journal_bytes as u32).into()),
     ];
     if let Some(rtt) = m.rtt_ms {
         entries.push(("rttMs", (rtt as f64).into()));

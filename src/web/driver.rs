@@ -18,6 +18,7 @@ use super::clock::now_ms;
 use super::convert::{self, command_error, routing_object, store_failure};
 use super::error::invalid_argument;
 use super::idb::{DatabaseName, IdbStore};
+use super::journal::WebJournal;
 use super::page::PageListeners;
 use super::socket::{Probe, Socket, SocketEvent};
 use super::timer::Timer;
@@ -32,6 +33,8 @@ struct State {
     persistence: Persistence,
     database: DatabaseName,
     store: Option<Rc<IdbStore>>,
+    /// `localStorage`, for the journal of publishes not yet committed (absent in a Worker).
+    journal: Option<WebJournal>,
     /// The socket the core opened last, by its number.
     socket: Option<(u32, Socket)>,
     probe: Option<Probe>,
@@ -98,6 +101,11 @@ impl State {
     fn drive(&mut self) {
         loop {
             let mut moved = false;
+            // First, and before this returns to the page: what the journal must hold.
+            while let Some(op) = self.client.poll_journal() {
+                moved = true;
+                self.journal_op(op);
+            }
             while let Some(action) = self.client.poll_socket() {
                 moved = true;
                 self.socket_action(action);
@@ -217,6 +225,17 @@ impl State {
                 s.drive();
             });
         });
+    }
+
+    fn journal_op(&mut self, op: crate::client::JournalOp) {
+        let Some(journal) = &self.journal else {
+            return; // only a client given a journal asks for this
+        };
+        if !journal.apply(&op) {
+            if let crate::client::JournalOp::Put(key, _) = &op {
+                self.client.handle_journal_failed(now_ms(), key);
+            }
+        }
     }
 
     /// Runs one store job (one transaction) and feeds its outcome back.
@@ -343,6 +362,7 @@ impl Driver {
                 persistence: options.persistence,
                 database,
                 store: None,
+                journal: None,
                 socket: None,
                 probe: None,
                 flush_queued: false,
@@ -382,6 +402,10 @@ impl Driver {
             with_state(&self.state, |s| match loaded {
                 Ok((store, loaded)) => {
                     s.store = Some(Rc::new(store));
+                    s.journal = WebJournal::open(&s.database.name);
+                    if let Some(journal) = &s.journal {
+                        s.client.handle_journal_loaded(journal.load());
+                    }
                     s.client
                         .handle_store_loaded(now_ms(), loaded.records, loaded.unreadable);
                 }

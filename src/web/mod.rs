@@ -21,6 +21,8 @@ mod driver;
 mod error;
 #[cfg(feature = "client")]
 mod idb;
+#[cfg(feature = "client")]
+mod journal;
 // Shared: an item one entry does not use is dead code in the other's build.
 #[cfg_attr(not(all(feature = "client", feature = "codec-api")), allow(dead_code))]
 mod options;

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::broker_model::Rng;
 use wasmqtt::client::{
     AttemptRequest, AttemptSetup, Client, ClientConfig, ClientEvent, Completion, EndOptions,
-    ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
+    JournalOp, ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
 };
 use wasmqtt::codec::{
     self, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, StreamDecoder, SubAck,
@@ -131,6 +131,23 @@ impl SimStore {
     }
 }
 
+/// The page's `localStorage` journal (see `client::journal`), by record key: written at once,
+/// so it survives a reload whatever the store's transaction did.
+#[derive(Default)]
+pub struct SimJournal {
+    pub entries: BTreeMap<String, Vec<u8>>,
+    /// Refuse a write that would leave more than this many bytes (as a full `localStorage`).
+    pub quota: Option<usize>,
+    /// The most bytes it ever held.
+    pub peak: usize,
+}
+
+impl SimJournal {
+    fn bytes(&self) -> usize {
+        self.entries.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+}
+
 pub struct World {
     pub client: Client,
     pub now: u64,
@@ -139,6 +156,8 @@ pub struct World {
     pub sockets: BTreeMap<u32, SimSocket>,
     /// None: the client runs in memory.
     pub store: Option<SimStore>,
+    /// None: no journal (a Worker, which has no `localStorage`).
+    pub journal: Option<SimJournal>,
     /// Every event so far, in order.
     pub events: Vec<ClientEvent>,
     /// Probes asked for and not answered.
@@ -170,6 +189,7 @@ impl World {
             endpoints,
             sockets: BTreeMap::new(),
             store: Some(SimStore::default()),
+            journal: Some(SimJournal::default()),
             events: Vec::new(),
             probes: Vec::new(),
             attempts: Vec::new(),
@@ -183,6 +203,14 @@ impl World {
     pub fn memory(config: ClientConfig) -> World {
         let mut world = World::new(config);
         world.store = None;
+        world.journal = None;
+        world
+    }
+
+    /// A world whose pages have no journal (as in a Worker).
+    pub fn without_journal(config: ClientConfig) -> World {
+        let mut world = World::new(config);
+        world.journal = None;
         world
     }
 
@@ -197,6 +225,10 @@ impl World {
                 };
                 self.client.handle_store_unavailable(self.now, failure);
             } else {
+                if let Some(journal) = &self.journal {
+                    let entries = journal.entries.clone().into_iter().collect();
+                    self.client.handle_journal_loaded(entries);
+                }
                 let records = store.records.clone().into_iter().collect();
                 self.client
                     .handle_store_loaded(self.now, records, Vec::new());
@@ -243,6 +275,10 @@ impl World {
     pub fn settle(&mut self) {
         loop {
             let mut moved = false;
+            while let Some(op) = self.client.poll_journal() {
+                moved = true;
+                self.journal_op(op);
+            }
             while let Some(action) = self.client.poll_socket() {
                 moved = true;
                 self.socket_action(action);
@@ -274,6 +310,28 @@ impl World {
                     continue;
                 }
                 break;
+            }
+        }
+    }
+
+    fn journal_op(&mut self, op: JournalOp) {
+        let journal = self
+            .journal
+            .as_mut()
+            .expect("journal ops only with a journal");
+        match op {
+            JournalOp::Put(key, value) => {
+                let old = journal.entries.get(&key).map_or(0, |v| key.len() + v.len());
+                let next = journal.bytes() - old + key.len() + value.len();
+                if journal.quota.is_some_and(|quota| next > quota) {
+                    self.client.handle_journal_failed(self.now, &key);
+                    return;
+                }
+                journal.entries.insert(key, value);
+                journal.peak = journal.peak.max(next);
+            }
+            JournalOp::Remove(key) => {
+                journal.entries.remove(&key);
             }
         }
     }

@@ -288,7 +288,7 @@ const everyStorageArea = (page) => page.evaluate(async () => {
   return found;
 });
 
-test('no credential of the URL or the options appears in any storage area (issue #15.3)', async () => {
+test('no credential of the URL or the options appears in any storage area, the publish journal included (issues #15.3, #17.3)', async () => {
   const context = await h.browser.newContext();
   const page = await h.page({ context });
   const port = new URL(h.broker.wsUrl).port;
@@ -301,12 +301,17 @@ test('no credential of the URL or the options appears in any storage area (issue
     await window.client.subscribe('secrets/x', { qos: 1 }, () => {});
     await window.client.publish('secrets/x', 'stored', { qos: 1 });
   });
-  // A message waiting in the outbox, and the tab's hand-over written at page hide, too.
-  await page.evaluate(() => {
+  // A message waiting in the outbox, its journal entry (read in the task of the call, before
+  // IndexedDB committed it and the entry went), and the tab's hand-over written at page hide.
+  const journal = await page.evaluate(() => {
     window.client.publish('secrets/y', 'queued', { qos: 2 }).catch(() => {});
+    const entries = Object.keys(localStorage).filter((key) => key.includes('|journal|'))
+      .map((key) => `localStorage ${key} = ${localStorage.getItem(key)}`);
     window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    return entries;
   });
-  const found = await everyStorageArea(page);
+  assert.ok(journal.some((line) => line.includes('secrets/y')), `the publish was journaled: ${journal.join('\n')}`);
+  const found = [...journal, ...await everyStorageArea(page)];
   const name = databaseName(url, options.clientId);
   assert.ok(found.includes(`indexedDB name ${name}`), `the session is stored under ${name}: ${found.join('\n')}`);
   assert.ok(found.some((line) => line.startsWith(`lock ${name}`)), 'the tab lock has the same name');

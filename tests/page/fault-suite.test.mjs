@@ -36,6 +36,13 @@ for (const [name, scenario] of Object.entries(SCENARIOS)) {
       const reliableLost = ours.perQos.filter((p) => p.qos > 0).some((p) => p.lost > 0);
       assert.ok(!reliableLost || ours.brokerDrops > 0, 'a QoS 1 / 2 loss here is mosquitto dropping, and it says so');
     }
+    if (name === 'publisher-reload' || name === 'mixed') {
+      // Issue #17.3: every QoS 1/2 call made before a reload is published (acknowledged, or in
+      // the store or the journal when the page went); a refused call said so with an error.
+      for (const p of ours.perQos.filter((q) => q.qos > 0)) {
+        assert.equal(p.attempted, p.published + p.failed, `${name} QoS ${p.qos}: calls = published + refused`);
+      }
+    }
     assert.deepEqual(violations(ours), []);
   });
 }
