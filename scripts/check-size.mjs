@@ -7,7 +7,7 @@ import { minimalAppBundle } from './lib/minimal-app.mjs';
 // budget is the size measured after the codec API left the client bundle, rounded up to the next
 // KiB: a ratchet that stops growth. Lower it as the bundle shrinks (bench/SIZE.md, which says
 // what each raise paid for).
-export const BUDGET_KIB = 999;
+export const BUDGET_KIB = 174;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { assets, gzip } = minimalAppBundle();
