@@ -10,10 +10,15 @@
 //! entry leaves once the commit holding its latest write has completed. At load the entries are
 //! laid over the store's records (`Session::load_journaled`), so an acknowledged message is
 //! never resurrected and an uncommitted one is never lost.
+//!
+//! When messages are acknowledged after their handlers, the marks written as a handler finishes
+//! (an incoming QoS 2 packet id, a de-duplication id) go in too, so that a page that dies before
+//! IndexedDB commits them does not run the handler again for the broker's redelivery. A mark has
+//! no value; its entry holds one byte while it is set, and is empty once it is deleted.
 
 use std::collections::VecDeque;
 
-use crate::session::{is_outgoing_key, StoreOp, Write};
+use crate::session::{is_mark_key, is_outgoing_key, StoreOp, Write};
 
 use super::error::ClientError;
 
@@ -107,9 +112,11 @@ impl Journal {
         self.bytes
     }
 
-    /// A write of the session is on its way to the store: outgoing records go in at once.
-    pub(crate) fn record(&mut self, op: &StoreOp) {
+    /// A write of the session is on its way to the store: outgoing records go in at once, and
+    /// the processed marks too with `marks` (acknowledging after the handler).
+    pub(crate) fn record(&mut self, op: &StoreOp, marks: bool) {
         let (key, value) = match &op.write {
+            Write::Put(key, _) if is_mark_key(key) => (key, vec![1]),
             Write::Put(key, value) => (key, value.clone()),
             Write::Delete(key) => {
                 if !self.refused.is_empty() {
@@ -118,7 +125,7 @@ impl Journal {
                 (key, Vec::new())
             }
         };
-        if !self.enabled || !is_outgoing_key(key) {
+        if !self.enabled || !(is_outgoing_key(key) || (marks && is_mark_key(key))) {
             return;
         }
         let size = key.len() + value.len();
@@ -203,9 +210,9 @@ mod tests {
     #[test]
     fn an_entry_stays_until_the_commit_of_its_latest_write() {
         let mut j = Journal::loaded(Vec::new());
-        j.record(&op(1, Write::Put("o/1".into(), vec![1, 2])));
-        j.record(&op(2, Write::Put("s/a".into(), vec![1])));
-        j.record(&op(3, Write::Put("o/1".into(), vec![3])));
+        j.record(&op(1, Write::Put("o/1".into(), vec![1, 2])), false);
+        j.record(&op(2, Write::Put("s/a".into(), vec![1])), false);
+        j.record(&op(3, Write::Put("o/1".into(), vec![3])), false);
         assert_eq!(
             drain(&mut j),
             [
@@ -216,7 +223,7 @@ mod tests {
         );
         j.committed(2);
         assert_eq!(drain(&mut j), [], "its latest write is not committed");
-        j.record(&op(4, Write::Delete("o/1".into())));
+        j.record(&op(4, Write::Delete("o/1".into())), false);
         assert_eq!(drain(&mut j), [JournalOp::Put("o/1".into(), vec![])]);
         assert_eq!(j.bytes(), 3, "a tombstone holds its key");
         j.committed(4);
@@ -227,10 +234,10 @@ mod tests {
     #[test]
     fn entries_not_taken_at_load_go_and_a_failed_write_forgets_the_key() {
         let mut j = Journal::loaded(vec!["x/1".into()]);
-        j.record(&op(1, Write::Put("o/3".into(), vec![1])));
+        j.record(&op(1, Write::Put("o/3".into(), vec![1])), false);
         assert!(j.failed("o/3"), "reported");
         assert!(!j.failed("o/3"), "once");
-        j.record(&op(2, Write::Delete("o/3".into())));
+        j.record(&op(2, Write::Delete("o/3".into())), false);
         assert!(!j.failed("o/3"), "a deletion is not news");
         j.failed("o/9");
         assert_eq!(
@@ -252,12 +259,12 @@ mod tests {
     fn it_is_full_at_its_cap_and_never_without_a_host_journal() {
         let mut j = Journal::loaded(Vec::new());
         let big = vec![1; JOURNAL_MAX_BYTES];
-        j.record(&op(1, Write::Put("o/1".into(), big.clone())));
+        j.record(&op(1, Write::Put("o/1".into(), big.clone())), false);
         assert!(j.is_full());
         j.committed(1);
         assert!(!j.is_full());
         let mut off = Journal::default();
-        off.record(&op(1, Write::Put("o/1".into(), big)));
+        off.record(&op(1, Write::Put("o/1".into(), big)), false);
         assert!(!off.is_full() && off.poll().is_none());
     }
 

@@ -440,10 +440,11 @@ impl Client {
                 progressed = true;
                 self.on_link_event(event);
             }
+            let marks = self.session.acks_after_handler();
             while let Some(op) = self.session.poll_store() {
                 if self.sync.is_durable() {
                     // While the store is behind, the session runs in memory: nothing to journal.
-                    self.journal.record(&op);
+                    self.journal.record(&op, marks);
                 }
                 self.sync.push(op);
             }

@@ -52,7 +52,7 @@ pub use event::{is_permanent_refusal, CommandError, Event, Goodbye, LostReason, 
 pub use heartbeat::{Keepalive, ADAPTIVE_BASE_MS, MISSED_BEATS};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
-pub use store::{is_outgoing_key, StoreOp, Write};
+pub use store::{is_mark_key, is_outgoing_key, StoreOp, Write};
 pub use store_name::{broker_identity, earlier_storage_names, storage_name};
 pub use window::INITIAL_WINDOW;
 
@@ -308,6 +308,12 @@ impl Session {
         );
         sort::sort_by(&mut records, |a, b| a.0.cmp(&b.0));
         records
+    }
+
+    /// Whether some message may be acknowledged only after its handlers (the client's mode, or
+    /// a subscription's own).
+    pub fn acks_after_handler(&self) -> bool {
+        self.config.ack == AckMode::AfterHandler || self.router.has_modes()
     }
 
     pub fn protocol(&self) -> ProtocolVersion {

@@ -74,6 +74,9 @@ pub(crate) fn merge_journal(
     for (key, value) in journal {
         if is_outgoing_key(&key) && (value.is_empty() || parse(&key, &value).is_some()) {
             taken.push((key, value));
+        } else if is_mark_key(&key) {
+            // A mark's entry is non-empty while it is set (see `client::journal`).
+            taken.push((key, value));
         } else {
             dropped.push(key);
         }
@@ -86,10 +89,13 @@ pub(crate) fn merge_journal(
         .filter(|(key, _)| !in_journal(key))
         .collect();
     let mut drain = Vec::new();
-    for (key, value) in taken {
+    for (key, mut value) in taken {
         if value.is_empty() {
             drain.push(Write::Delete(key));
         } else {
+            if is_mark_key(&key) {
+                value.clear();
+            }
             merged.push((key.clone(), value.clone()));
             drain.push(Write::Put(key, value));
         }
@@ -114,6 +120,12 @@ pub(crate) struct Merged {
 /// Whether `key` is an outgoing message's record: what the journal keeps.
 pub fn is_outgoing_key(key: &str) -> bool {
     key.starts_with("o/")
+}
+
+/// A record that marks an incoming message as processed: its QoS 2 packet id (`i/`) or its
+/// de-duplication id (`d/`). Both hold no value.
+pub fn is_mark_key(key: &str) -> bool {
+    key.starts_with("i/") || key.starts_with("d/")
 }
 
 const FORMAT: u8 = 1;
