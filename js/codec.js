@@ -7,6 +7,7 @@
 import init, { CodecEncoder, CodecParser, recordLayout, setErrorClass } from './wasmqtt_codec.js';
 import { mqttError } from './errors.js';
 import { wasmLoader } from './load.js';
+import { pack, unpack } from './pack.js';
 
 export { MqttError } from './errors.js';
 
@@ -129,9 +130,9 @@ function parse(raw, bytes) {
   carried = words[record + CARRIED];
   let properties = null;
   if ((flags & PROPERTIES) !== 0) {
-    // Made by props.rs for the whole chunk at once, before the record is read: this call may
+    // Packed by src/api/props.rs for the whole chunk at once, before the record is read: this call may
     // grow wasm memory, which moves the views.
-    properties = raw.properties();
+    properties = unpack(raw.properties());
     refresh();
   }
   const w = words;
@@ -526,7 +527,7 @@ export function encodePacket(packet, version = 5) {
   const willProperties = will?.properties;
   const len = properties === undefined && willProperties === undefined
     ? encoder.encode(version)
-    : encoder.encode_with_properties(version, properties, willProperties);
+    : encoder.encode_with_properties(version, pack(properties, willProperties));
   if (len === REFUSED) throw encoder.error();
   refresh();
   const at = encoder.out_ptr();

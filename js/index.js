@@ -1,9 +1,11 @@
 // wasmqtt's JavaScript API: a thin, Promise-based facade over the wasm driver. All protocol
 // behaviour (and option validation) lives in the Rust core; this file only turns the driver's
-// events into Promises, listeners and async iterators.
-import init, { Driver, topicMatches, setErrorClass } from './wasmqtt.js';
+// events into Promises, listeners and async iterators. What crosses to the driver is packed
+// (js/pack.js): a call's arguments in, its result and the events it made out.
+import init, { Driver } from './wasmqtt.js';
 import { MqttError, mqttError, closedError } from './errors.js';
 import { wasmLoader } from './load.js';
+import { pack, unpack, isError } from './pack.js';
 import { TabLink } from './tabs.js';
 
 export { MqttError };
@@ -16,7 +18,6 @@ let loaded = false;
  */
 export const load = wasmLoader({
   init,
-  setErrorClass,
   file: 'wasmqtt_bg.wasm',
   defaultUrl: () => new URL('wasmqtt_bg.wasm', import.meta.url),
   loaded: () => { loaded = true; },
@@ -45,8 +46,6 @@ export class MqttClient {
   #driver;
   #listeners = new Map();
   #pending = new Map();
-  /** Settlements that arrived while the call that made their token was still running. */
-  #early = new Map();
   #routes = new Map();
   /** ack: 'after-handler': the last error of each delivery whose handler failed. */
   #handlerErrors = new Map();
@@ -93,8 +92,12 @@ export class MqttClient {
     // Validates every option; a follower tab keeps it unstarted (its routes live here) until
     // it becomes the leader.
     // With transformWsUrl or credentials, the core asks before each attempt (#prepareAttempt).
-    const prepare = transformWsUrl || credentials ? (attemptUrl) => this.#prepareAttempt(attemptUrl) : undefined;
-    this.#driver = new Driver(url, driverOptions, (event, detail) => this.#dispatch(event, detail), prepare);
+    const prepare = Boolean(transformWsUrl || credentials);
+    try {
+      this.#driver = new Driver(pack(url, driverOptions, prepare), (batch) => this.#dispatchAll(unpack(batch, KINDS)));
+    } catch (error) {
+      throw error instanceof Uint8Array ? unpack(error)[0] : error;
+    }
     const connected = new Promise((resolve, reject) => { this.#readiness = { resolve, reject }; });
     connected.catch(() => {});
     if (shared) {
@@ -222,8 +225,13 @@ export class MqttClient {
     if (this.#ended) throw closedError();
     if (this.#tabs?.follower) throw mqttError('NOT_LEADER_TAB', 'reauthenticate runs in the tab that holds the shared connection');
     return new Promise((resolve, reject) => {
-      this.#driver.reauthenticate(data); // throws a typed MqttError: the Promise rejects
       this.#reauth = { resolve, reject };
+      try {
+        this.#sync('reauthenticate', data);
+      } catch (error) {
+        this.#reauth = null;
+        throw error; // a typed MqttError: the Promise rejects
+      }
     });
   }
 
@@ -259,12 +267,12 @@ export class MqttClient {
 
   /** A snapshot of the client's counters. */
   metrics() {
-    return this.#tabs?.follower ? this.#tabs.metrics() : this.#driver.metrics();
+    return this.#tabs?.follower ? this.#tabs.metrics() : this.#sync('metrics');
   }
 
   /** The metrics in the OpenMetrics text format, for a Prometheus-style collector. */
   metricsText() {
-    return this.#tabs?.follower ? this.#tabs.metricsText() : this.#driver.metricsText();
+    return this.#tabs?.follower ? this.#tabs.metricsText() : this.#sync('metricsText');
   }
 
   /** Whether the client has a live connection to the broker now (in any tab sharing it). */
@@ -291,13 +299,17 @@ export class MqttClient {
   }
 
   async #end(options) {
-    Driver.checkEndOptions(options);
+    try {
+      Driver.checkEnd(pack(options));
+    } catch (error) {
+      throw error instanceof Uint8Array ? unpack(error)[0] : error;
+    }
     if (this.#ended) return;
     this.#ended = true;
     await this.#tabs?.elected;
     await this.#loaded.catch(() => {});
     try {
-      if (!this.#tabs?.follower) await this.#driver.end(options);
+      if (!this.#tabs?.follower) await this.#driver.end(pack(options));
     } finally {
       this.#tabs?.leave();
       this.#driver.free();
@@ -323,12 +335,24 @@ export class MqttClient {
     }
     if (this.#tabs?.follower) throw mqttError('NOT_LEADER_TAB', 'reconnect runs in the tab that holds the shared connection');
     // Once the stored session is loaded (the core decides what reconnecting means).
-    this.#loaded.then(() => { if (!this.#ended) this.#driver.reconnect(); }, () => {});
+    this.#loaded.then(() => { if (!this.#ended) this.#sync('reconnect'); }, () => {});
     return this;
   }
 
-  /** For the core, before each attempt: the URL and credentials the application computes for it. */
-  async #prepareAttempt(url) {
+  /** For the core, before each attempt (an 'attempt' event): the URL and credentials the
+   * application computes for it, or why they could not be computed. */
+  async #prepareAttempt({ id, url }) {
+    let answer;
+    try {
+      answer = await this.#computeAttempt(url);
+    } catch (error) {
+      if (!this.#released) this.#sync('attemptSetup', id, undefined, String(error?.message ?? error));
+      return;
+    }
+    if (!this.#released) this.#sync('attemptSetup', id, answer);
+  }
+
+  async #computeAttempt(url) {
     const run = async (name, f) => {
       try {
         return await f();
@@ -349,17 +373,17 @@ export class MqttClient {
       answer = await this.#authenticate({ method, data, reasonCode, properties });
     } catch (error) {
       if (this.#ended) return;
-      this.#driver.abortAuthentication();
+      this.#sync('abortAuthentication');
       this.#emit('error', mqttError('AUTHENTICATION_FAILED', `the broker's authentication challenge was not answered: ${error?.message ?? error}`));
       return;
     }
     if (this.#ended) return;
     try {
-      this.#driver.authenticate(exchange, answer);
+      this.#sync('authenticate', exchange, answer);
     } catch (error) {
       // A challenge of a connection that is gone needs no answer; bad data ends the exchange.
       if (error.code === 'NO_AUTHENTICATION_CHALLENGE') return;
-      this.#driver.abortAuthentication();
+      this.#sync('abortAuthentication');
       this.#emit('error', error);
     }
   }
@@ -394,12 +418,12 @@ export class MqttClient {
 
   /** For TabLink: what another tab needs to route a message here as the core would. */
   _namedRoutes(message) {
-    return this.#driver.namedRoutes(message.topic, carriedIds(message)).named;
+    return this.#sync('namedRoutes', message.topic, message.properties?.subscriptionIdentifier).named;
   }
 
   /** For TabLink: messages received but not yet delivered, for the next leader if this tab goes. */
   _pendingDeliveries() {
-    return this.#driver.pendingDeliveries();
+    return this.#sync('pendingDeliveries');
   }
 
   /** For TabLink: the page is going and the next leader takes over: stop at once, with no
@@ -418,80 +442,80 @@ export class MqttClient {
   /** For TabLink: whether `item`, handed over by the page that went, is this page's to deliver
    * (its receipt was stored when the session was loaded); true once per item. */
   _claimHandedOver(item) {
-    return this.#driver.claimHandedOver(item.qos, item.packetId, item.key);
+    return this.#sync('claimHandedOver', item.qos, item.packetId, item.key);
   }
 
   /** For TabLink: runs a call for another tab (or for this one, when it became the leader);
    * `accepted()` is called once the session took it. */
   _request(op, args, accepted) {
-    return this.#request(() => {
-      const token = this.#driver[op](...args);
-      accepted?.();
-      return token;
-    });
+    if (this.#started) return this.#requestNow(op, args, accepted);
+    return this.#loaded.then(() => this.#requestNow(op, args, accepted));
   }
 
   /** For TabLink: an event the leader tab sent out. */
   _remote(event, detail) {
     if (event !== 'message') return this.#dispatch(event, detail);
     const message = asMessage(detail.message);
-    const named = new Map(detail.named);
-    const carried = carriedIds(message).length > 0;
-    // The core's routing (router.rs), with the leader's subscriptions.
-    for (const route of this.#routes.values()) {
-      const reached = !carried ? topicMatches(route.filter, message.topic)
-        : named.has(route.filter) ? named.get(route.filter)
-          : detail.primary && topicMatches(route.filter, message.topic);
-      if (reached && route.handler) callSafely(route.handler, message);
+    // This tab's routes, by the core's rule, from the leader's routing of the message.
+    const routes = this.#sync('routeRemote', message.topic, message.properties?.subscriptionIdentifier, detail.primary, detail.named);
+    for (const id of routes) {
+      const route = this.#routes.get(id);
+      if (route?.handler) callSafely(route.handler, message);
     }
     if (detail.primary) this.#emit('message', message.topic, message.payload, message);
   }
 
   #settle(token, ok, value) {
     const pending = this.#pending.get(token);
-    if (!pending) {
-      this.#early.set(token, { ok, value });
-      return;
-    }
+    if (!pending) return;
     this.#pending.delete(token);
     if (ok) pending.resolve(value);
     else pending.reject(value);
   }
 
-  #request(start) {
-    if (this.#started) return this.#requestNow(start);
-    return this.#loaded.then(() => this.#requestNow(start));
+  /** A call that the core settles later: its Promise is held under the call's token before
+   * the events the call made (which may settle it at once) are dispatched. */
+  #requestNow(op, args, accepted) {
+    if (this.#ended) return Promise.reject(closedError());
+    const [result, ...events] = unpack(this.#driver.call(pack(op, ...args)), KINDS);
+    let settled;
+    if (isError(result)) {
+      settled = Promise.reject(result); // a bad argument or a refused call
+    } else {
+      accepted?.();
+      settled = new Promise((resolve, reject) => this.#pending.set(result, { resolve, reject }));
+    }
+    this.#dispatchAll(events);
+    return settled;
   }
 
-  #requestNow(start) {
-    if (this.#ended) return Promise.reject(closedError());
-    return new Promise((resolve, reject) => {
-      const token = start(); // throws on a bad argument: the Promise rejects with it
-      const early = this.#early.get(token);
-      if (!early) {
-        this.#pending.set(token, { resolve, reject });
-        return;
-      }
-      this.#early.delete(token);
-      if (early.ok) resolve(early.value);
-      else reject(early.value);
-    });
+  /** A call the core answers at once: its result, or its error thrown. */
+  #sync(op, ...args) {
+    const [result, ...events] = unpack(this.#driver.call(pack(op, ...args)), KINDS);
+    this.#dispatchAll(events);
+    if (isError(result)) throw result;
+    return result;
   }
 
   #addRoute(filter, handler, ack) {
-    const id = this.#driver.addRoute(filter, { ack });
+    const id = this.#sync('addRoute', filter, { ack });
     this.#routes.set(id, { filter, handler });
     return id;
   }
 
   #removeRoute(id) {
-    if (this.#routes.delete(id)) this.#driver.removeRoute(id);
+    if (this.#routes.delete(id)) this.#sync('removeRoute', id);
   }
 
   #settleReady(error) {
     if (error) this.#readiness?.reject(error);
     else this.#readiness?.resolve();
     this.#readiness = null;
+  }
+
+  /** A batch of events from the driver: `[name, detail, name, detail, ...]`. */
+  #dispatchAll(events) {
+    for (let i = 0; i < events.length; i += 2) this.#dispatch(events[i], events[i + 1]);
   }
 
   #dispatch(event, detail) {
@@ -519,7 +543,10 @@ export class MqttClient {
         this.#settle(detail.token, false, detail.error);
         return;
       case 'response':
-        this.#settle(detail.token, true, asMessage(detail.message));
+        this.#settle(detail.token, true, detail.message);
+        return;
+      case 'attempt':
+        this.#prepareAttempt(detail);
         return;
       case 'auth':
         this.#answer(detail);
@@ -540,7 +567,7 @@ export class MqttClient {
         this.#emit(event, detail);
         return;
       case 'message': {
-        const message = asMessage(detail.message);
+        const { message } = detail;
         for (const id of detail.routes) {
           const route = this.#routes.get(id);
           if (route?.handler) callSafely(route.handler, message);
@@ -556,7 +583,7 @@ export class MqttClient {
         // The handler's own error (the core only has its description).
         const error = this.#handlerErrors.get(detail.delivery) ?? new Error(detail.error);
         this.#handlerErrors.delete(detail.delivery);
-        this.#emit('dead-letter', { message: asMessage(detail.message), error, attempts: detail.attempts });
+        this.#emit('dead-letter', { message: detail.message, error, attempts: detail.attempts });
         return;
       }
       default:
@@ -570,7 +597,6 @@ export class MqttClient {
    * they settled. The core decides what follows (the acknowledgement, a retry, a dead letter).
    */
   #runHandlers({ delivery, message, routes, primary }) {
-    message = asMessage(message);
     const calls = [];
     for (const id of routes) {
       const handler = this.#routes.get(id)?.handler;
@@ -592,7 +618,7 @@ export class MqttClient {
       else this.#handlerErrors.delete(delivery);
       if (this.#released) return;
       const why = failure && String(failure.reason?.message ?? failure.reason);
-      this.#driver.handlerDone(delivery, why);
+      this.#sync('handlerDone', delivery, why);
     });
   }
 
@@ -612,31 +638,27 @@ const decoder = new TextDecoder();
 const MESSAGE = Object.freeze({ get text() { return decoder.decode(this.payload); } });
 
 /**
- * The prototype of every delivered payload: a Uint8Array whose toString() decodes it (UTF-8, or
- * 'hex' / 'base64'), as MQTT.js's Buffer payloads do, instead of listing byte values.
+ * Every delivered payload: a Uint8Array whose toString() decodes it (UTF-8, or 'hex' /
+ * 'base64'), as MQTT.js's Buffer payloads do, instead of listing byte values.
  */
-const PAYLOAD = Object.create(Uint8Array.prototype, {
-  toString: {
-    value(encoding = 'utf8') {
-      switch (encoding) {
-        case 'utf8': case 'utf-8': return decoder.decode(this);
-        case 'hex': return Array.from(this, (b) => b.toString(16).padStart(2, '0')).join('');
-        case 'base64': return btoa(Array.from(this, (b) => String.fromCharCode(b)).join(''));
-        default: throw mqttError('INVALID_ARGUMENT', `payload.toString: encoding must be 'utf8', 'hex' or 'base64', not ${encoding}`);
-      }
-    },
-  },
-});
-
-/** Gives a message from the driver (or another tab) its prototypes. */
-function asMessage(message) {
-  Object.setPrototypeOf(message.payload, PAYLOAD);
-  return Object.setPrototypeOf(message, MESSAGE);
+class Payload extends Uint8Array {
+  toString(encoding = 'utf8') {
+    switch (encoding) {
+      case 'utf8': case 'utf-8': return decoder.decode(this);
+      case 'hex': return Array.from(this, (b) => b.toString(16).padStart(2, '0')).join('');
+      case 'base64': return btoa(Array.from(this, (b) => String.fromCharCode(b)).join(''));
+      default: throw mqttError('INVALID_ARGUMENT', `payload.toString: encoding must be 'utf8', 'hex' or 'base64', not ${encoding}`);
+    }
+  }
 }
 
-/** A message's subscription identifiers as an array: `properties.subscriptionIdentifier` is a
- * number, or an array when it carries several (as in MQTT.js). */
-const carriedIds = (message) => [].concat(message.properties?.subscriptionIdentifier ?? []);
+/** How the driver's messages are built (js/pack.js). */
+const KINDS = { message: MESSAGE, Payload };
+
+/** A message from another tab (structured cloning keeps no prototype) as this tab's. */
+function asMessage(message) {
+  return Object.assign(Object.create(MESSAGE), message, { payload: new Payload(message.payload) });
+}
 
 function callSafely(listener, ...args) {
   try {

@@ -5,7 +5,7 @@ import { MqttError, mqttError } from './errors.js';
 
 /**
  * Makes an entry's `load(wasmUrl)`: runs wasm-bindgen's `init` once (again after a failure),
- * registers MqttError with the wasm (`setErrorClass`), then `loaded(wasm)`. `defaultUrl()` gives
+ * registers MqttError with the wasm (`setErrorClass`, for an entry whose wasm makes errors itself), then `loaded(wasm)`. `defaultUrl()` gives
  * `file` beside the entry (written as `new URL('...', import.meta.url)` in the entry, which
  * bundlers recognise and emit).
  */
@@ -14,7 +14,7 @@ export function wasmLoader({ init, setErrorClass, file, defaultUrl, loaded }) {
   return (wasmUrl) => {
     const url = wasmUrl ?? defaultUrl();
     loading ??= init({ module_or_path: localBytes(url) ?? url }).then((wasm) => {
-      setErrorClass(MqttError);
+      setErrorClass?.(MqttError);
       loaded(wasm);
       return wasm;
     }, (cause) => {

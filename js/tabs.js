@@ -344,8 +344,8 @@ export class TabLink {
 
 /** What a follower may ask the leader to run. */
 const CALLS = new Set(['publish', 'subscribe', 'unsubscribe', 'request', 'respond']);
-/** Events that concern only the leader tab's driver (a dead letter: its handlers failed). */
-const LEADER_ONLY = new Set(['done', 'failed', 'response', 'auth', 'dead-letter']);
+/** Events that concern only the leader tab's driver (a dead letter: its handlers failed; an attempt's URL and credentials). */
+const LEADER_ONLY = new Set(['done', 'failed', 'response', 'auth', 'dead-letter', 'attempt']);
 
 function randomId() {
   return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;

@@ -46,4 +46,4 @@ build() { # features, out name
 build client wasmqtt
 build codec-api wasmqtt_codec
 # The JavaScript facade and its types sit beside the generated bindings.
-cp js/index.js js/codec.js js/errors.js js/load.js js/tabs.js js/index.d.ts js/codec.d.ts pkg/
+cp js/index.js js/codec.js js/errors.js js/load.js js/tabs.js js/pack.js js/index.d.ts js/codec.d.ts pkg/

@@ -582,7 +582,7 @@ fn after_max_attempts_failed_reconnects_in_a_row_the_client_gives_up_naming_the_
     let mut config = client_config(&[A]);
     config.reconnect = config
         .reconnect
-        .map(|backoff| wasmqtt::reconnect::BackoffConfig {
+        .map(|backoff| wasmqtt::client::reconnect::BackoffConfig {
             max_attempts: 3,
             ..backoff
         });

@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 
+use crate::client::link::StopReason;
 use crate::codec::{Properties, Publish, QoS, SubscriptionOptions};
-use crate::link::StopReason;
 use crate::session::{AckMode, CommandError, Goodbye, PublishRequest, RequestSpec, Session, Token};
 
 use super::event::ClientEvent;

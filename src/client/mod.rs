@@ -14,22 +14,26 @@ mod diagnosis;
 mod error;
 mod event;
 mod journal;
+pub mod link;
 mod openmetrics;
 mod percentiles;
+pub mod rate;
 mod reactions;
+pub mod reconnect;
 mod redirect;
 mod stamp;
 mod storage;
+pub mod store_sync;
 mod transport;
 
 use std::collections::VecDeque;
 
+use crate::client::link::Supervisor;
+use crate::client::rate::RateWindow;
+use crate::client::reconnect::BackoffConfig;
+use crate::client::store_sync::{Step, StoreSync};
 use crate::codec::StreamDecoder;
-use crate::link::Supervisor;
-use crate::rate::RateWindow;
-use crate::reconnect::BackoffConfig;
 use crate::session::{is_outgoing_key, Config, Goodbye, Metrics, Session};
-use crate::store_sync::{Step, StoreSync};
 
 pub use alerts::{default_alert_rules, Alert, AlertMetric, AlertRule, CLEAR_RATIO};
 pub use attempt::{AttemptRequest, AttemptSetup};
@@ -508,8 +512,8 @@ impl Client {
         released
     }
 
-    fn start_store_job(&mut self, job: crate::store_sync::Job) {
-        use crate::store_sync::Job;
+    fn start_store_job(&mut self, job: crate::client::store_sync::Job) {
+        use crate::client::store_sync::Job;
         if !self.store {
             return; // only a sync made with a store has jobs
         }

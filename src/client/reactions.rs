@@ -1,8 +1,8 @@
 //! How the client reacts to its socket, its link supervisor and its session: the rules that
 //! tie the three together (which failure is reported how, when the supervisor hears of it).
 
+use crate::client::link::{LinkAction, LinkEvent, StopReason};
 use crate::codec::{self, reason, Packet};
-use crate::link::{LinkAction, LinkEvent, StopReason};
 use crate::session::{Event, LostReason};
 
 use super::diagnosis::{self, ProbeAnswer, ProbeRequest, Verdict};

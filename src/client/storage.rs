@@ -1,8 +1,8 @@
 //! The client's store: what the host must write (one job at a time, see `store_sync`), how a
 //! failed store is reported, and the session's records loaded at start.
 
+use crate::client::store_sync::Change;
 use crate::session::Write;
-use crate::store_sync::Change;
 
 use super::error::ClientError;
 

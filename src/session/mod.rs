@@ -720,6 +720,21 @@ impl Session {
         Router::named(topic, carried, &self.subscriptions)
     }
 
+    /// The routes of this session that a message another tab's session routed reaches: what
+    /// `named_routes` gave there, applied here by the same rule (`Router::route_named`).
+    pub fn route_remote(
+        &self,
+        topic: &str,
+        carried: &[u32],
+        primary: bool,
+        named: &[(String, bool)],
+    ) -> Vec<u32> {
+        let mut routes = Vec::new();
+        self.router
+            .route_named(topic, !carried.is_empty(), primary, named, &mut routes);
+        routes
+    }
+
     /// The received messages still waiting for their store commit before delivery, each with
     /// its de-duplication key: what a host that is going away hands to the one that resumes
     /// the session (a tab to the next tab or to its own next load, js/tabs.js), which asks `claim_handed_over`.

@@ -78,16 +78,50 @@ impl Router {
             return true;
         }
         let primary = Self::is_primary(topic, carried, subscriptions);
+        self.reach(topic, primary, out, |filter| {
+            let id = subscriptions.get(filter).and_then(|s| s.routing_id())?;
+            Some(carried.contains(&id))
+        });
+        primary
+    }
+
+    /// As [`Router::route`], for a message another tab's session routed ([`Router::named`]
+    /// there; `carried`: whether the copy carries identifiers): this tab's routes it reaches.
+    pub(crate) fn route_named(
+        &self,
+        topic: &str,
+        carried: bool,
+        primary: bool,
+        named: &[(String, bool)],
+        out: &mut Vec<u32>,
+    ) {
+        if !carried {
+            self.matching(topic, out);
+            return;
+        }
+        self.reach(topic, primary, out, |filter| {
+            named.iter().find(|(f, _)| f == filter).map(|(_, n)| *n)
+        });
+    }
+
+    /// The one rule of both: a route whose filter is a named subscription is reached when this
+    /// copy names it (`named_by`), any other matching route by the primary copy only.
+    fn reach(
+        &self,
+        topic: &str,
+        primary: bool,
+        out: &mut Vec<u32>,
+        named_by: impl Fn(&str) -> Option<bool>,
+    ) {
         for (route, filter) in &self.routes {
-            let reached = match subscriptions.get(filter).and_then(|s| s.routing_id()) {
-                Some(id) => carried.contains(&id),
+            let reached = match named_by(filter) {
+                Some(named) => named,
                 None => primary && topic::matches(filter, topic),
             };
             if reached {
                 out.push(*route);
             }
         }
-        primary
     }
 
     /// For routes kept elsewhere (another tab's, see js/tabs.js): whether a PUBLISH on `topic`
@@ -215,5 +249,26 @@ mod tests {
         );
         assert!(Router::named("s/x", &[7], &subscriptions).0);
         assert!(Router::named("t/x", &[9], &subscriptions).1.is_empty());
+        // Another tab's routes for the same filters, routed from what `named` says, reach the
+        // routes this tab's own routing reaches, copy by copy.
+        let mut follower = Router::default();
+        for filter in ["s/#", "s/+", "s/x"] {
+            follower.add(filter, None);
+        }
+        for (topic, carried) in [
+            ("s/x", &[9][..]),
+            ("s/x", &[7]),
+            ("s/x", &[9, 7]),
+            ("s/x", &[]),
+            ("t/x", &[]),
+        ] {
+            let mut here = vec![];
+            let primary = router.route(topic, carried, &subscriptions, &mut here);
+            let (named_primary, named) = Router::named(topic, carried, &subscriptions);
+            assert_eq!(primary, named_primary);
+            let mut there = vec![];
+            follower.route_named(topic, !carried.is_empty(), primary, &named, &mut there);
+            assert_eq!(here, there, "{topic} carrying {carried:?}");
+        }
     }
 }

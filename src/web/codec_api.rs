@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::codec_record::{self, type_name, BadRecord, ToEncode};
 use super::error::{invalid_argument, mqtt_error};
-use super::props;
+use crate::api::{props, unpack, Value, Writer};
 use crate::client::reason_code_name;
 use crate::codec::{
     self, DecodeError, EncodeError, Packet, Properties, ProtocolVersion, StreamDecoder,
@@ -159,14 +159,19 @@ impl CodecParser {
         self.record.as_ptr()
     }
 
-    /// The properties objects of the last chunk's packets, in the order their records flag them.
-    pub fn properties(&self) -> Array {
-        self.packets
+    /// The properties objects of the last chunk's packets, in the order their records flag them,
+    /// packed (src/api/value.rs; js/pack.js reads them).
+    pub fn properties(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        for p in self
+            .packets
             .iter()
             .flat_map(codec_record::properties_of)
             .flatten()
-            .map(|p| JsValue::from(props::to_js(p)))
-            .collect()
+        {
+            props::write(&mut w, p);
+        }
+        w.take()
     }
 
     /// The error that stopped decoding (an `MqttError` with the MQTT 5 reason code), if any.
@@ -242,18 +247,13 @@ impl CodecEncoder {
     }
 
     /// `encode` for a packet with properties (objects read by props.rs).
-    pub fn encode_with_properties(
-        &mut self,
-        version: u8,
-        properties: &JsValue,
-        will_properties: &JsValue,
-    ) -> u32 {
-        let read = |value: &JsValue, path: &str| {
-            if value.is_undefined() {
-                Ok(Properties::default())
-            } else {
-                props::from_js(value, path).map_err(|e| invalid_argument(&e.0))
-            }
+    pub fn encode_with_properties(&mut self, version: u8, packed: &[u8]) -> u32 {
+        // Packed `[properties, willProperties]` (either may be undefined).
+        let mut values = unpack(packed).unwrap_or_default();
+        values.resize(2, Value::Undefined);
+        let (properties, will_properties) = (&values[0], &values[1]);
+        let read = |value: &Value, path: &str| {
+            props::read(value, path).map_err(|e| invalid_argument(&e.0))
         };
         let outcome = read(properties, "packet.properties").and_then(|properties| {
             let will_properties = read(will_properties, "packet.will.properties")?;

@@ -1,32 +1,29 @@
 //! The driver: the browser side of the client core (src/client). It opens the sockets, probes,
 //! IndexedDB transactions and the timer the core asks for, feeds their events in with `now`, and
-//! turns the core's events into the ones the JavaScript facade (js/index.js) listens to, through
-//! one callback. It decides nothing. Every entry point does its work with the state borrowed,
-//! then releases the borrow and only then calls into JavaScript, so application code may call
-//! back in.
+//! hands the facade (js/index.js) the core's events and results as packed bytes (src/api): one
+//! batch per turn, through one callback, or as the return value of the call that made them. It
+//! decides nothing. Every entry point does its work with the state borrowed, then releases the
+//! borrow and only then calls into JavaScript, so application code may call back in.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Function};
+use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::spawn_local;
 
-use super::arguments;
-use super::client_options::{self, Persistence};
 use super::clock::now_ms;
-use super::convert::{self, command_error, routing_object, store_failure};
-use super::error::invalid_argument;
-use super::idb::{DatabaseName, IdbStore};
+use super::idb::{DatabaseName, IdbStore, StoreError};
 use super::journal::WebJournal;
 use super::page::PageListeners;
 use super::socket::{Probe, Socket, SocketEvent};
 use super::timer::Timer;
+use crate::api::options::{self, Persistence};
+use crate::api::{arguments, events, unpack, Value, Writer};
 use crate::client::{
-    AttemptRequest, Client, ClientConfig, ClientEvent, ProbeRequest, SocketAction, StoreJob,
+    AttemptRequest, Client, ClientConfig, ClientEvent, ProbeRequest, SocketAction, StoreFailure,
+    StoreJob,
 };
-use crate::codec;
-use crate::session::CommandError;
 
 struct State {
     client: Client,
@@ -43,13 +40,10 @@ struct State {
     /// Reused for each inbound frame, so the hot path allocates nothing per frame.
     frame: Vec<u8>,
     timer: Option<Timer>,
+    /// The facade's `(batch: Uint8Array) => void`, given the events of a turn.
     emit: Function,
-    /// The facade's `(url) => { url, credentials }` (or a Promise of it) computing each
-    /// attempt's URL and credentials, when the application gave `transformWsUrl` or
-    /// `credentials`.
-    prepare: Option<Function>,
-    /// Events for JavaScript, emitted once the state is released.
-    outbox: Vec<(&'static str, JsValue)>,
+    /// Events for JavaScript (name, detail; packed), emitted once the state is released.
+    outbox: Writer,
     /// Resolves the Promise of `end()`; called once the core says it has ended.
     end_waiter: Option<Function>,
     ended: bool,
@@ -73,14 +67,21 @@ fn with_state(state: &Rc<RefCell<State>>, f: impl FnOnce(&mut State)) {
 /// (each its own copy of the generic `with_state`) shares this one.
 #[inline(never)]
 fn send_outbox(state: &Rc<RefCell<State>>) {
-    let (outbox, emit, ended) = {
-        let mut s = state.borrow_mut();
-        let ended = if s.ended { s.end_waiter.take() } else { None };
-        (std::mem::take(&mut s.outbox), s.emit.clone(), ended)
-    };
-    for (event, detail) in outbox {
-        let _ = emit.call2(&JsValue::NULL, &JsValue::from_str(event), &detail);
+    let (outbox, emit, ended) = take_outbox(state);
+    if !outbox.is_empty() {
+        let _ = emit.call1(&JsValue::NULL, &Uint8Array::from(&outbox[..]));
     }
+    settle_end(ended);
+}
+
+/// The events gathered, and the end's waiter once the client has ended.
+fn take_outbox(state: &Rc<RefCell<State>>) -> (Vec<u8>, Function, Option<Function>) {
+    let mut s = state.borrow_mut();
+    let ended = if s.ended { s.end_waiter.take() } else { None };
+    (s.outbox.take(), s.emit.clone(), ended)
+}
+
+fn settle_end(ended: Option<Function>) {
     if let Some(resolve) = ended {
         let _ = resolve.call0(&JsValue::NULL);
     }
@@ -93,10 +94,6 @@ fn with_weak(weak: &Weak<RefCell<State>>, f: impl FnOnce(&mut State)) {
 }
 
 impl State {
-    fn emit(&mut self, event: &'static str, detail: JsValue) {
-        self.outbox.push((event, detail));
-    }
-
     /// Carries out everything the core asks for, then arms the flush and the timer.
     fn drive(&mut self) {
         loop {
@@ -205,26 +202,15 @@ impl State {
         }
     }
 
-    /// Asks the facade for an attempt's URL and credentials and feeds the answer back. The
-    /// application's functions run in a task of their own, with the state released.
+    /// Asks the facade for an attempt's URL and credentials (an `attempt` event); it answers
+    /// with the `attemptSetup` call.
     fn start_attempt_setup(&mut self, request: AttemptRequest) {
-        let Some(prepare) = self.prepare.clone() else {
-            return; // only a client made with `prepare` asks
-        };
-        let weak = self.me.clone();
-        spawn_local(async move {
-            let answer = match prepare.call1(&JsValue::NULL, &JsValue::from_str(&request.url)) {
-                Ok(value) => JsFuture::from(js_sys::Promise::resolve(&value)).await,
-                Err(error) => Err(error),
-            };
-            let setup = answer
-                .map_err(|e| error_text(&e))
-                .and_then(|value| client_options::read_attempt_setup(&value).map_err(|e| e.0));
-            with_weak(&weak, |s| {
-                s.client.handle_attempt_setup(now_ms(), request.id, setup);
-                s.drive();
-            });
-        });
+        let w = &mut self.outbox;
+        w.str("attempt")
+            .object()
+            .key("id")
+            .uint(u64::from(request.id));
+        w.key("url").str(&request.url).end_object();
     }
 
     fn journal_op(&mut self, op: crate::client::JournalOp) {
@@ -291,9 +277,8 @@ impl State {
     }
 
     fn on_event(&mut self, event: ClientEvent) {
-        match convert::event(event) {
-            Some((name, detail)) => self.emit(name, detail),
-            None => self.release(),
+        if !events::event(&mut self.outbox, &event) {
+            self.release();
         }
     }
 
@@ -331,28 +316,51 @@ fn install_page_listeners(state: &Rc<RefCell<State>>) {
     s.client.handle_online(now_ms(), online);
 }
 
+/// Reads what the facade packed; a failure is the facade's bug, never the application's.
+fn unpacked(args: &[u8]) -> Vec<Value> {
+    unpack(args).unwrap_or_default()
+}
+
+/// A packed `MqttError` thrown to the facade, which rebuilds it (js/pack.js).
+fn thrown(error: impl FnOnce(&mut Writer)) -> JsValue {
+    let mut w = Writer::new();
+    error(&mut w);
+    Uint8Array::from(&w.take()[..]).into()
+}
+
+fn invalid(message: &str) -> JsValue {
+    thrown(|w| events::error(w, "INVALID_ARGUMENT", message, None, false))
+}
+
+fn store_failure(error: StoreError) -> StoreFailure {
+    StoreFailure {
+        code: error.code(),
+        message: error.message(),
+    }
+}
+
 #[wasm_bindgen]
 impl Driver {
-    /// Validates the options (throws an `MqttError` with code `INVALID_ARGUMENT` naming the bad
-    /// one). Nothing connects until `start`.
+    /// `args`: packed `[url, options, prepare]` (`prepare`: the facade answers an `attempt` event
+    /// before each attempt, for `transformWsUrl` or `credentials`), validated (throws a packed `INVALID_ARGUMENT` error
+    /// naming the bad option). `emit(batch)` is given each turn's events. Nothing connects until
+    /// `start`.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        url: JsValue,
-        options: JsValue,
-        emit: Function,
-        prepare: Option<Function>,
-    ) -> Result<Driver, JsValue> {
-        let options = client_options::read(&url, &options).map_err(|e| invalid_argument(&e.0))?;
+    pub fn new(args: &[u8], emit: Function) -> Result<Driver, JsValue> {
+        let mut args = unpacked(args);
+        args.resize(3, Value::Undefined);
+        let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
+        let options = options::read(&args[0], &args[1], seed).map_err(|e| invalid(&e.0))?;
         let client_id = options.session.client_id.clone();
         let client = Client::new(ClientConfig {
             session: options.session,
             urls: options.urls,
             connect_timeout_ms: options.connect_timeout_ms,
             reconnect: options.reconnect,
-            seed: (js_sys::Math::random() * 2f64.powi(53)) as u64,
+            seed: seed.rotate_left(17),
             redirects: options.redirects,
             alerts: options.alerts,
-            prepare_attempts: prepare.is_some(),
+            prepare_attempts: args[2] == Value::Bool(true),
         });
         let database = IdbStore::database_name(client.store_url(), &client_id);
         let state = Rc::new_cyclic(|me: &Weak<RefCell<State>>| {
@@ -369,8 +377,7 @@ impl Driver {
                 frame: Vec::new(),
                 timer: Some(Timer::new(move || with_weak(&weak, |s| s.on_timer()))),
                 emit,
-                prepare,
-                outbox: Vec::new(),
+                outbox: Writer::new(),
                 end_waiter: None,
                 ended: false,
                 me: me.clone(),
@@ -424,140 +431,23 @@ impl Driver {
         Ok(())
     }
 
-    /// `reconnect()`: drops the current connection, if any, and starts an attempt now (see
-    /// `Client::reconnect`).
-    pub fn reconnect(&self) -> Result<(), JsValue> {
-        self.command(|client, now| client.reconnect(now))
-    }
-
-    /// Queues a publish; returns the token its `done` / `failed` event will carry.
-    pub fn publish(
-        &self,
-        topic: String,
-        payload: JsValue,
-        options: JsValue,
-    ) -> Result<u32, JsValue> {
-        let mut stamp = false;
-        let request = arguments::read_stamped_publish(topic, &payload, &options, Some(&mut stamp))?;
-        self.command(|client, now| match stamp {
-            true => client.publish_stamped(now, request),
-            false => client.publish(now, request),
-        })
-    }
-
-    /// `subscriptions`: `[{ topic, qos?, noLocal?, retainAsPublished?, retainHandling? }]`.
-    pub fn subscribe(&self, subscriptions: JsValue, options: JsValue) -> Result<u32, JsValue> {
-        let (filters, properties) = arguments::read_subscriptions(subscriptions, &options)?;
-        self.command(|client, now| client.subscribe(now, filters, properties))
-    }
-
-    pub fn unsubscribe(&self, topics: JsValue, options: JsValue) -> Result<u32, JsValue> {
-        let (filters, properties) = arguments::read_unsubscribe(topics, &options)?;
-        self.command(|client, now| client.unsubscribe(now, filters, properties))
-    }
-
-    /// Publishes a request (MQTT 5); returns the token its `response` / `failed` event will
-    /// carry. `options`: `{ qos?, properties?, timeout? (ms), responseTopic? }`.
-    pub fn request(
-        &self,
-        topic: String,
-        payload: JsValue,
-        options: JsValue,
-    ) -> Result<u32, JsValue> {
-        let spec = arguments::read_request(topic, &payload, &options)?;
-        self.command(|client, now| client.request(now, spec))
-    }
-
-    /// Publishes `payload` as the response to `message` (a delivered message): to its
-    /// `properties.responseTopic`, with its `properties.correlationData`.
-    pub fn respond(
-        &self,
-        message: JsValue,
-        payload: JsValue,
-        options: JsValue,
-    ) -> Result<u32, JsValue> {
-        let reply = arguments::read_publish(String::new(), &payload, &options)?;
-        let request = arguments::read_request_message(&message)?;
-        self.command(|client, now| client.respond(now, &request, reply))
-    }
-
-    /// Answers the authentication challenge `exchange` (from an `auth` event) with `data`.
-    pub fn authenticate(&self, exchange: u32, data: JsValue) -> Result<(), JsValue> {
-        let data = arguments::read_auth_data(&data)?;
-        self.command(|client, now| client.authenticate(now, exchange, data))
-    }
-
-    /// Gives up an authentication exchange the application cannot answer.
-    #[wasm_bindgen(js_name = abortAuthentication)]
-    pub fn abort_authentication(&self) {
-        let _ = self.command(|client, now| {
-            client.abort_authentication(now);
-            Ok(())
-        });
-    }
-
-    /// Starts a re-authentication with `data`; a `reauthenticated` event settles it.
-    pub fn reauthenticate(&self, data: JsValue) -> Result<(), JsValue> {
-        let data = arguments::read_auth_data(&data)?;
-        self.command(|client, now| client.reauthenticate(now, data))
-    }
-
-    /// `options`: `{ ack? }`, the subscription's own acknowledgement mode.
-    #[wasm_bindgen(js_name = addRoute)]
-    pub fn add_route(&self, filter: String, options: JsValue) -> Result<u32, JsValue> {
-        let ack = arguments::read_route(&options)?;
-        let mut s = self.state.borrow_mut();
-        s.client.add_route(&filter, ack).map_err(command_error)
-    }
-
-    /// The handlers of `delivery` (a `handle` event) settled: `error` (a description) when
-    /// one threw or rejected.
-    #[wasm_bindgen(js_name = handlerDone)]
-    pub fn handler_done(&self, delivery: f64, error: Option<String>) {
-        with_state(&self.state, |s| {
-            let outcome = error.map_or(Ok(()), Err);
-            s.client
-                .handle_handler_done(now_ms(), delivery as u64, outcome);
+    /// A call by name (`src/api/calls.rs`): packed `[op, ...args]` in; packed out: its result
+    /// (a value or an `MqttError`), then the events it made, so that the facade holds the
+    /// call's Promise before any of them settles it.
+    pub fn call(&self, args: &[u8]) -> Vec<u8> {
+        let args = unpacked(args);
+        let mut out = Writer::new();
+        {
+            let mut s = self.state.borrow_mut();
+            let s = &mut *s;
+            crate::api::call(&mut s.client, now_ms(), args, &mut out);
             s.drive();
-        });
-    }
-
-    #[wasm_bindgen(js_name = removeRoute)]
-    pub fn remove_route(&self, id: u32) {
-        self.state.borrow_mut().client.remove_route(id);
-    }
-
-    /// For another tab's routes (js/tabs.js fans messages out to the tabs sharing this
-    /// connection): `{ primary, named: [[filter, named], ...] }`, see `Session::named_routes`.
-    #[wasm_bindgen(js_name = namedRoutes)]
-    pub fn named_routes(&self, topic: String, carried: Vec<u32>) -> JsValue {
-        let s = self.state.borrow();
-        let (primary, named) = s.client.session().named_routes(&topic, &carried);
-        routing_object(primary, named)
-    }
-
-    /// The received messages still waiting for the store before delivery, for the tab that
-    /// resumes the session if this one goes: `[{ message, qos, packetId?, key?, primary, named }]`.
-    #[wasm_bindgen(js_name = pendingDeliveries)]
-    pub fn pending_deliveries(&self) -> Array {
-        let s = self.state.borrow();
-        let session = s.client.session();
-        let items = session.pending_deliveries().into_iter();
-        items
-            .map(|(p, key)| convert::pending(session, p, key))
-            .collect()
-    }
-
-    /// Whether this message (from `pendingDeliveries` of the page that went) is this page's to
-    /// deliver: its receipt was stored when the session was loaded, so the broker's
-    /// redelivery will not be delivered here. True once per message.
-    #[wasm_bindgen(js_name = claimHandedOver)]
-    pub fn claim_handed_over(&self, qos: u8, packet_id: Option<u16>, key: Option<String>) -> bool {
-        let Some(qos) = codec::QoS::from_u8(qos) else {
-            return false;
-        };
-        let mut s = self.state.borrow_mut();
-        s.client.claim_handed_over(qos, packet_id, key.as_deref())
+        }
+        let (events, _, ended) = take_outbox(&self.state);
+        settle_end(ended);
+        let mut out = out.take();
+        out.extend_from_slice(&events);
+        out
     }
 
     #[wasm_bindgen(getter)]
@@ -565,27 +455,27 @@ impl Driver {
         self.state.borrow().client.is_connected()
     }
 
-    pub fn metrics(&self) -> JsValue {
-        convert::metrics(self.state.borrow().client.metrics(now_ms()))
+    /// Throws the packed `INVALID_ARGUMENT` error `end(options)` would reject with, before the
+    /// facade starts ending anything.
+    #[wasm_bindgen(js_name = checkEnd)]
+    pub fn check_end(args: &[u8]) -> Result<(), JsValue> {
+        let options = unpacked(args)
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Undefined);
+        arguments::read_end(&options)
+            .map(|_| ())
+            .map_err(|e| invalid(&e.0))
     }
 
-    /// `metricsText()`: the metrics in the OpenMetrics text format.
-    #[wasm_bindgen(js_name = metricsText)]
-    pub fn metrics_text(&self) -> String {
-        self.state.borrow().client.metrics_text(now_ms())
-    }
-
-    /// Throws the `INVALID_ARGUMENT` error `end(options)` would reject with, before the facade
-    /// starts ending anything.
-    #[wasm_bindgen(js_name = checkEndOptions)]
-    pub fn check_end_options(options: JsValue) -> Result<(), JsValue> {
-        arguments::read_end(&options).map(|_| ())
-    }
-
-    /// `end({ force?, timeout?, will? })` (see `Client::end`); resolves once the socket is
-    /// closed and the last store commit is done.
-    pub async fn end(&self, options: JsValue) -> Result<(), JsValue> {
-        let options = arguments::read_end(&options)?;
+    /// `end({ force?, timeout?, will? })` (packed; see `Client::end`); resolves once the socket
+    /// is closed and the last store commit is done.
+    pub async fn end(&self, args: &[u8]) -> Result<(), JsValue> {
+        let options = unpacked(args)
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Undefined);
+        let options = arguments::read_end(&options).map_err(|e| invalid(&e.0))?;
         if self.state.borrow().ended {
             return Ok(());
         }
@@ -598,29 +488,6 @@ impl Driver {
         });
         wasm_bindgen_futures::JsFuture::from(ended).await?;
         Ok(())
-    }
-}
-
-impl Driver {
-    /// Runs a command of the core, then carries out whatever it made ready.
-    fn command<T>(
-        &self,
-        f: impl FnOnce(&mut Client, u64) -> Result<T, CommandError>,
-    ) -> Result<T, JsValue> {
-        let mut outcome = None;
-        with_state(&self.state, |s| {
-            outcome = Some(f(&mut s.client, now_ms()).map_err(command_error));
-            s.drive();
-        });
-        outcome.expect("the command ran")
-    }
-}
-
-/// What a thrown or rejected value says: an Error's message, or the value as text.
-fn error_text(error: &JsValue) -> String {
-    match error.dyn_ref::<js_sys::Error>() {
-        Some(error) => String::from(error.message()),
-        None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
     }
 }
 

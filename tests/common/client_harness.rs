@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::broker_model::Rng;
+use wasmqtt::client::reconnect::BackoffConfig;
 use wasmqtt::client::{
     AttemptRequest, AttemptSetup, Client, ClientConfig, ClientEvent, Completion, EndOptions,
     JournalOp, ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
@@ -15,7 +16,6 @@ use wasmqtt::codec::{
     self, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, StreamDecoder, SubAck,
     UnsubAck,
 };
-use wasmqtt::reconnect::BackoffConfig;
 use wasmqtt::session::Write;
 
 /// Backoff without jitter: 100, 200, 400 ... up to 1 600 ms.

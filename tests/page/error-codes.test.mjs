@@ -61,6 +61,7 @@ function producedCodes() {
     const text = read(file).split('#[cfg(test)]')[0];
     add(all(text, /ClientError::new\(\s*"([A-Z0-9_]+)"/g), file);
     add(all(text, /mqtt_error\(\s*"([A-Z0-9_]+)"/g), file);
+    add(all(text, /\berror\(\s*\w+,\s*"([A-Z0-9_]+)"/g), file);
     add(all(text, /\bcode: "([A-Z0-9_]+)"/g), file);
     for (const body of codeFunctionBodies(text)) add(all(body, /"([A-Z0-9_]+)"/g), file);
   }

@@ -64,7 +64,7 @@ async function receivedIn(url) {
 
 test('the package ships the two wasm modules, the facade and the types, and nothing else', () => {
   assert.deepEqual([...tarball.files].sort(), [
-    'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'package.json', 'pkg/errors.js', 'pkg/index.d.ts', 'pkg/index.js', 'pkg/load.js', 'pkg/tabs.js',
+    'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'package.json', 'pkg/errors.js', 'pkg/index.d.ts', 'pkg/index.js', 'pkg/load.js', 'pkg/pack.js', 'pkg/tabs.js',
     'pkg/wasmqtt.d.ts', 'pkg/wasmqtt.js', 'pkg/wasmqtt_bg.wasm', 'pkg/wasmqtt_bg.wasm.d.ts',
     'pkg/codec.d.ts', 'pkg/codec.js', 'pkg/wasmqtt_codec.d.ts', 'pkg/wasmqtt_codec.js', 'pkg/wasmqtt_codec_bg.wasm', 'pkg/wasmqtt_codec_bg.wasm.d.ts',
   ].sort());

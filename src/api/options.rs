@@ -2,59 +2,57 @@
 //! [`Config`] and the driver's own settings. Defaults are documented in js/index.d.ts.
 
 use bytes::Bytes;
-use js_sys::Array;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::options::{Checked, Fields, InvalidArgument};
+use super::fields::{Checked, Fields, InvalidArgument};
 use super::props;
+use super::value::Value;
+use crate::client::reconnect::BackoffConfig;
 use crate::client::{
     default_alert_rules, websocket_url_problem, AlertMetric, AlertRule, AttemptSetup,
     RedirectConfig,
 };
 use crate::codec::{LastWill, ProtocolVersion, QoS};
-use crate::reconnect::BackoffConfig;
 use crate::session::{AckMode, Config, CopyPolicy, DedupConfig, Keepalive, Overflow};
 
 /// Where the session is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Persistence {
+pub enum Persistence {
     IndexedDb,
     Memory,
 }
 
-pub(crate) struct ClientOptions {
-    pub(crate) urls: Vec<String>,
-    pub(crate) session: Config,
-    pub(crate) connect_timeout_ms: u32,
-    pub(crate) reconnect: Option<BackoffConfig>,
-    pub(crate) redirects: RedirectConfig,
-    pub(crate) alerts: Vec<AlertRule>,
-    pub(crate) persistence: Persistence,
+pub struct ClientOptions {
+    pub urls: Vec<String>,
+    pub session: Config,
+    pub connect_timeout_ms: u32,
+    pub reconnect: Option<BackoffConfig>,
+    pub redirects: RedirectConfig,
+    pub alerts: Vec<AlertRule>,
+    pub persistence: Persistence,
 }
 
 /// Session expiry for `clean: false` on MQTT 5 when none is given: without one the broker
 /// would drop the session at the first disconnect, which defeats asking for it.
 const DEFAULT_SESSION_EXPIRY_S: u32 = 3600;
 
-fn random_suffix() -> String {
-    format!(
-        "{:08x}",
-        (js_sys::Math::random() * f64::from(u32::MAX)) as u32
-    )
+/// Eight hex digits from `seed` and `n` (the random source is the caller's, so that the reading
+/// is deterministic on the host).
+fn random_suffix(seed: u64, n: u64) -> String {
+    format!("{:08x}", crate::client::reconnect::mix(seed ^ n) as u32)
 }
 
 fn qos(n: f64) -> QoS {
     QoS::from_u8(n as u8).unwrap_or_default()
 }
 
-fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
-    let urls: Vec<String> = if let Some(one) = url.as_string() {
-        vec![one]
-    } else if let Some(list) = url.dyn_ref::<Array>() {
+fn read_urls(url: &Value) -> Checked<Vec<String>> {
+    let urls: Vec<String> = if let Some(one) = url.as_str() {
+        vec![one.to_owned()]
+    } else if let Value::Array(list) = url {
         list.iter()
             .map(|u| {
-                u.as_string()
+                u.as_str()
+                    .map(str::to_owned)
                     .ok_or_else(|| InvalidArgument("url list must hold strings".into()))
             })
             .collect::<Checked<_>>()?
@@ -77,11 +75,11 @@ fn read_urls(url: &JsValue) -> Checked<Vec<String>> {
 /// The facade's answer for one attempt (see `client::attempt`): `{ url, credentials }`, what
 /// `transformWsUrl` returned (a URL, or undefined) and what `credentials` returned (`{ username?,
 /// password? }`, or undefined), each checked as the options they stand in for.
-pub(crate) fn read_attempt_setup(answer: &JsValue) -> Checked<AttemptSetup> {
+pub fn read_attempt_setup(answer: &Value) -> Checked<AttemptSetup> {
     let mut fields = Fields::of(answer, "")?;
     let url = match fields.get("url") {
         None => None,
-        Some(url) if url.is_string() => read_urls(&url)
+        Some(url) if url.as_str().is_some() => read_urls(url)
             .map_err(|e| InvalidArgument(format!("transformWsUrl returned a bad {}", e.0)))?
             .pop(),
         Some(_) => {
@@ -90,9 +88,9 @@ pub(crate) fn read_attempt_setup(answer: &JsValue) -> Checked<AttemptSetup> {
             ))
         }
     };
-    let credentials = fields.get("credentials").unwrap_or(JsValue::UNDEFINED);
+    let credentials = fields.get("credentials").unwrap_or(&Value::Undefined);
     fields.finish()?;
-    let mut credentials = Fields::of(&credentials, "credentials()")?;
+    let mut credentials = Fields::of(credentials, "credentials()")?;
     let setup = AttemptSetup {
         url,
         username: credentials.string("username")?,
@@ -102,7 +100,9 @@ pub(crate) fn read_attempt_setup(answer: &JsValue) -> Checked<AttemptSetup> {
     Ok(setup)
 }
 
-pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
+/// Reads `connect(url, options)`; `seed` makes the random parts (a client id when none is given,
+/// the de-duplication and correlation prefixes).
+pub fn read(url: &Value, options: &Value, seed: u64) -> Checked<ClientOptions> {
     let urls = read_urls(url)?;
     let mut fields = Fields::of(options, "")?;
     let protocol = match fields.integer("protocolVersion", 3.0, 5.0)? {
@@ -112,14 +112,11 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     };
     let client_id = fields
         .string("clientId")?
-        .unwrap_or_else(|| format!("wasmqtt-{}", random_suffix()));
+        .unwrap_or_else(|| format!("wasmqtt-{}", random_suffix(seed, 1)));
     let mut session = Config::new(protocol, client_id);
     session.clean_start = fields.bool("clean")?.unwrap_or(true);
     // 'auto': the adaptive heartbeat, within a Keep Alive of 60 s told to the broker.
-    let adaptive = fields
-        .get("keepalive")
-        .and_then(|v| v.as_string())
-        .is_some();
+    let adaptive = fields.get("keepalive").and_then(|v| v.as_str()).is_some();
     session.keep_alive = if adaptive {
         fields.choice("keepalive", &["auto"])?;
         60
@@ -131,10 +128,10 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     session.username = fields.string("username")?;
     session.password = fields.bytes("password")?.map(Bytes::from);
     if let Some(will) = fields.get("will") {
-        session.will = Some(read_will(&will)?);
+        session.will = Some(read_will(will)?);
     }
     if let Some(properties) = fields.get("properties") {
-        session.connect_properties = props::from_js(&properties, "properties")?;
+        session.connect_properties = props::read(properties, "properties")?;
     }
     if protocol.is_v5()
         && !session.clean_start
@@ -163,8 +160,8 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     session.adaptive_window =
         fields.choice("inflightWindow", &["fixed", "adaptive"])? == Some("adaptive");
     let reconnect = match fields.get("reconnect") {
-        Some(v) if v == JsValue::FALSE => None,
-        Some(v) => Some(read_backoff(&v)?),
+        Some(Value::Bool(false)) => None,
+        Some(v) => Some(read_backoff(v)?),
         None => Some(BackoffConfig::default()),
     };
     let persistence = match fields.choice("persistence", &["indexeddb", "memory"])? {
@@ -173,15 +170,15 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
     };
     session.persistent = persistence == Persistence::IndexedDb;
     if let Some(queue) = fields.get("queue") {
-        read_queue(&queue, &mut session)?;
+        read_queue(queue, &mut session)?;
     }
     match fields.get("dedup") {
-        Some(v) if v == JsValue::FALSE => session.dedup = None,
-        Some(v) => read_dedup(&v, &mut session)?,
+        Some(Value::Bool(false)) => session.dedup = None,
+        Some(v) => read_dedup(v, &mut session)?,
         None => {}
     }
     if let Some(dedup) = session.dedup.as_mut() {
-        dedup.id_prefix = format!("{}-", random_suffix());
+        dedup.id_prefix = format!("{}-", random_suffix(seed, 2));
     }
     if let Some(n) = fields.integer("topicAliases", 0.0, 65535.0)? {
         session.topic_aliases = n as u16;
@@ -197,7 +194,7 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         };
     }
     read_handlers(&mut fields, &mut session)?;
-    session.correlation_prefix = format!("{}-", random_suffix());
+    session.correlation_prefix = format!("{}-", random_suffix(seed, 3));
     let mut redirects = RedirectConfig::default();
     if let Some(on) = fields.bool("followRedirects")? {
         redirects.follow = on;
@@ -206,8 +203,8 @@ pub(crate) fn read(url: &JsValue, options: &JsValue) -> Checked<ClientOptions> {
         redirects.max_hops = n as u8;
     }
     let alerts = match fields.get("alerts") {
-        Some(v) if v == JsValue::FALSE => Vec::new(),
-        Some(v) => read_alerts(&v)?,
+        Some(Value::Bool(false)) => Vec::new(),
+        Some(v) => read_alerts(v)?,
         None => default_alert_rules(),
     };
     refuse_mqttjs_names(&fields)?;
@@ -249,7 +246,7 @@ fn read_handlers(fields: &mut Fields<'_>, session: &mut Config) -> Checked<()> {
 }
 
 /// The `ack` option: 'on-receipt' or 'after-handler'.
-pub(crate) fn read_ack(fields: &mut Fields<'_>) -> Checked<Option<AckMode>> {
+pub fn read_ack(fields: &mut Fields<'_>) -> Checked<Option<AckMode>> {
     Ok(
         match fields.choice("ack", &["on-receipt", "after-handler"])? {
             Some("after-handler") => Some(AckMode::AfterHandler),
@@ -315,13 +312,13 @@ fn refuse_mqttjs_names(fields: &Fields<'_>) -> Checked<()> {
 
 /// `alerts: { metricName: threshold | false }`: the defaults, with these thresholds changed,
 /// added, or (false) dropped.
-fn read_alerts(value: &JsValue) -> Checked<Vec<AlertRule>> {
+fn read_alerts(value: &Value) -> Checked<Vec<AlertRule>> {
     let mut fields = Fields::of(value, "alerts")?;
     let mut rules = default_alert_rules();
     for metric in AlertMetric::ALL {
         if fields
             .get(metric.name())
-            .is_some_and(|v| v == JsValue::FALSE)
+            .is_some_and(|v| *v == Value::Bool(false))
         {
             rules.retain(|rule| rule.metric != metric);
         } else if let Some(threshold) = fields.number(metric.name(), 0.0, f64::MAX)? {
@@ -335,7 +332,7 @@ fn read_alerts(value: &JsValue) -> Checked<Vec<AlertRule>> {
     Ok(rules)
 }
 
-fn read_will(value: &JsValue) -> Checked<LastWill> {
+fn read_will(value: &Value) -> Checked<LastWill> {
     let mut fields = Fields::of(value, "will")?;
     let topic = fields
         .string("topic")?
@@ -346,7 +343,7 @@ fn read_will(value: &JsValue) -> Checked<LastWill> {
         .map_or(QoS::AtMostOnce, qos);
     let retain = fields.bool("retain")?.unwrap_or(false);
     let properties = match fields.get("properties") {
-        Some(p) => props::from_js(&p, "will.properties")?,
+        Some(p) => props::read(p, "will.properties")?,
         None => Default::default(),
     };
     fields.finish()?;
@@ -359,7 +356,7 @@ fn read_will(value: &JsValue) -> Checked<LastWill> {
     })
 }
 
-fn read_backoff(value: &JsValue) -> Checked<BackoffConfig> {
+fn read_backoff(value: &Value) -> Checked<BackoffConfig> {
     let mut fields = Fields::of(value, "reconnect")?;
     let default = BackoffConfig::default();
     let max_attempts = fields
@@ -396,7 +393,7 @@ fn read_backoff(value: &JsValue) -> Checked<BackoffConfig> {
     Ok(config)
 }
 
-fn read_queue(value: &JsValue, session: &mut Config) -> Checked<()> {
+fn read_queue(value: &Value, session: &mut Config) -> Checked<()> {
     let mut fields = Fields::of(value, "queue")?;
     if let Some(n) = fields.integer("maxMessages", 1.0, 10_000_000.0)? {
         session.queue_max_messages = n as usize;
@@ -425,7 +422,7 @@ fn read_queue(value: &JsValue, session: &mut Config) -> Checked<()> {
     fields.finish()
 }
 
-fn read_dedup(value: &JsValue, session: &mut Config) -> Checked<()> {
+fn read_dedup(value: &Value, session: &mut Config) -> Checked<()> {
     let mut fields = Fields::of(value, "dedup")?;
     let mut dedup = session.dedup.clone().unwrap_or(DedupConfig {
         key: "wasmqtt-id".into(),
@@ -454,15 +451,13 @@ fn read_dedup(value: &JsValue, session: &mut Config) -> Checked<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::*;
+    use crate::api::value::json;
 
-    wasm_bindgen_test_configure!(run_in_browser);
-
-    fn read_json(url: &str, json: &str) -> Checked<ClientOptions> {
-        read(&JsValue::from_str(url), &js_sys::JSON::parse(json).unwrap())
+    fn read_json(url: &str, text: &str) -> Checked<ClientOptions> {
+        read(&Value::String(url.into()), &json(text), 7)
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn defaults_and_a_persistent_v5_session_get_an_expiry() {
         let options = read_json(
             "ws://127.0.0.1:1",
@@ -478,28 +473,63 @@ mod tests {
         assert!(options.reconnect.is_some());
         let clean = read_json("ws://h", r#"{}"#).unwrap();
         assert!(clean.session.client_id.starts_with("wasmqtt-"));
+        assert_eq!(clean.session.client_id.len(), "wasmqtt-".len() + 8);
         assert_eq!(
             clean.session.connect_properties.session_expiry_interval,
             None
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
+    fn the_random_parts_come_from_the_seed() {
+        let one = read(&Value::String("ws://h".into()), &Value::Undefined, 1).unwrap();
+        let again = read(&Value::String("ws://h".into()), &Value::Undefined, 1).unwrap();
+        let other = read(&Value::String("ws://h".into()), &Value::Undefined, 2).unwrap();
+        assert_eq!(one.session.client_id, again.session.client_id);
+        assert_ne!(one.session.client_id, other.session.client_id);
+        assert_ne!(
+            one.session.correlation_prefix,
+            other.session.correlation_prefix
+        );
+        let dedup = |o: &ClientOptions| o.session.dedup.as_ref().unwrap().id_prefix.clone();
+        assert_ne!(dedup(&one), dedup(&other));
+        assert_ne!(one.session.correlation_prefix, dedup(&one));
+    }
+
+    #[test]
     fn bad_options_are_refused_with_their_name() {
-        for (json, needle) in [
+        for (text, needle) in [
             (r#"{"keepalive": 70000}"#, "keepalive"),
+            (
+                r#"{"keepalive": "sometimes"}"#,
+                "keepalive must be one of auto",
+            ),
+            (
+                r#"{"keepalive": "auto", "pingTimeout": 5}"#,
+                "pingTimeout goes with a fixed keepalive",
+            ),
             (
                 r#"{"will": {"topic": "a/+", "payload": "x"}}"#,
                 "will.topic",
             ),
             (r#"{"will": {"topic": "a", "qos": 3}}"#, "will.qos"),
+            (r#"{"will": {"payload": "x"}}"#, "will.topic is required"),
             (r#"{"keepAlive": 5}"#, "unknown option keepAlive"),
             (
                 r#"{"reconnect": {"minDelay": 5000, "maxDelay": 10}}"#,
                 "minDelay",
             ),
+            (
+                r#"{"reconnect": {"period": 5000, "factor": 2}}"#,
+                "reconnect.period is a fixed delay",
+            ),
             (r#"{"persistence": "disk"}"#, "persistence"),
             (r#"{"queue": {"overflow": "drop-all"}}"#, "queue.overflow"),
+            (
+                r#"{"queue": {"lowWatermark": 0.9, "highWatermark": 0.5}}"#,
+                "lowWatermark",
+            ),
+            (r#"{"dedup": {"key": ""}}"#, "dedup.key must not be empty"),
             (r#"{"topicAliases": -1}"#, "topicAliases"),
             (
                 r#"{"subscriptionIdentifiers": "yes"}"#,
@@ -510,17 +540,26 @@ mod tests {
             (r#"{"maxRedirects": 0}"#, "maxRedirects"),
             (r#"{"alerts": {"queued": -1}}"#, "alerts.queued"),
             (r#"{"alerts": {"queue": 5}}"#, "queue"),
+            (
+                r#"{"reconnectPeriod": 1000}"#,
+                "reconnectPeriod is an MQTT.js option",
+            ),
+            (r#"{"ack": "later"}"#, "ack must be one of"),
+            (r#"{"handlerConcurrency": 0}"#, "handlerConcurrency"),
+            (r#"{"clientId": 5}"#, "clientId must be a string"),
         ] {
-            let error = read_json("ws://h", json)
+            let error = read_json("ws://h", text)
                 .err()
-                .unwrap_or_else(|| panic!("{json} accepted"));
-            assert!(error.0.contains(needle), "{json}: {}", error.0);
+                .unwrap_or_else(|| panic!("{text} accepted"));
+            assert!(error.0.contains(needle), "{text}: {}", error.0);
         }
         assert!(read_json("http://h", "{}").is_err());
-        assert!(read(&JsValue::from(3), &JsValue::UNDEFINED).is_err());
+        assert!(read(&Value::Number(3.0), &Value::Undefined, 0).is_err());
+        assert!(read(&Value::Array(vec![]), &Value::Undefined, 0).is_err());
+        assert!(read(&Value::String("ws://h".into()), &Value::Number(1.0), 0).is_err());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn redirects_and_alerts_have_defaults_and_can_be_set() {
         let defaults = read_json("ws://h", "{}").unwrap();
         assert_eq!(defaults.redirects, RedirectConfig::default());
@@ -556,7 +595,7 @@ mod tests {
             .is_empty());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn aliases_identifiers_and_copies_have_defaults_and_can_be_set() {
         let defaults = read_json("ws://h", "{}").unwrap().session;
         assert_eq!(defaults.topic_aliases, 16);
@@ -574,18 +613,39 @@ mod tests {
         assert_eq!(set.copies, CopyPolicy::Deliver);
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_url_list_reconnect_off_memory_and_no_dedup() {
-        let list = Array::of2(&"ws://a".into(), &"wss://b".into());
-        let options =
-            js_sys::JSON::parse(r#"{"reconnect": false, "persistence": "memory", "dedup": false}"#)
-                .unwrap();
-        let options = read(&list.into(), &options).unwrap();
+        let list = json(r#"["ws://a", "wss://b"]"#);
+        let options = json(r#"{"reconnect": false, "persistence": "memory", "dedup": false}"#);
+        let options = read(&list, &options, 0).unwrap();
         assert_eq!(options.urls, ["ws://a", "wss://b"]);
         assert!(
             options.reconnect.is_none()
                 && options.session.dedup.is_none()
                 && !options.session.persistent
         );
+    }
+
+    #[test]
+    fn an_attempt_setup_is_checked_as_the_options_it_stands_in_for() {
+        let setup = read_attempt_setup(&json(
+            r#"{"url": "wss://b/mqtt", "credentials": {"username": "u", "password": "p"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(setup.url.as_deref(), Some("wss://b/mqtt"));
+        assert_eq!(setup.username.as_deref(), Some("u"));
+        assert_eq!(setup.password.as_deref(), Some(&b"p"[..]));
+        assert!(read_attempt_setup(&json(r#"{"url": "http://b"}"#))
+            .unwrap_err()
+            .0
+            .starts_with("transformWsUrl returned a bad url"));
+        assert!(read_attempt_setup(&json(r#"{"url": 5}"#)).is_err());
+        assert!(
+            read_attempt_setup(&json(r#"{"credentials": {"user": "u"}}"#))
+                .unwrap_err()
+                .0
+                .contains("credentials().user")
+        );
+        assert_eq!(read_attempt_setup(&json("{}")).unwrap().url, None);
     }
 }

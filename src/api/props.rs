@@ -5,57 +5,48 @@
 //! an array when a PUBLISH carries several (MQTT-3.3.4-4), as in MQTT.js.
 
 use bytes::Bytes;
-use js_sys::{Array, Object, Reflect, Uint8Array};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::options::{Checked, Fields, InvalidArgument};
+use super::fields::{Checked, Fields, InvalidArgument};
+use super::value::{Value, Writer};
 use crate::codec::Properties;
-
-fn set(object: &Object, key: &str, value: JsValue) {
-    let _ = Reflect::set(object, &JsValue::from_str(key), &value);
-}
 
 macro_rules! properties_table {
     ($($field:ident : $kind:ident = $name:literal),* $(,)?) => {
-        /// The properties as a plain object (absent ones omitted).
-        pub(crate) fn to_js(properties: &Properties) -> Object {
-            let object = Object::new();
-            $( if let Some(value) = &properties.$field { set(&object, $name, properties_table!(@out $kind value)); } )*
-            if let Some(ids) = subscription_ids_to_js(&properties.subscription_identifiers) {
-                set(&object, SUBSCRIPTION_IDENTIFIER, ids);
-            }
+        /// Writes the properties as a plain object (absent ones omitted).
+        pub fn write(w: &mut Writer, properties: &Properties) {
+            w.object();
+            $( if let Some(value) = &properties.$field { w.key($name); properties_table!(@out w $kind value); } )*
+            write_subscription_ids(w, &properties.subscription_identifiers);
             if !properties.user_properties.is_empty() {
-                let pairs: Array = properties
-                    .user_properties
-                    .iter()
-                    .map(|(k, v)| JsValue::from(Array::of2(&k.into(), &v.into())))
-                    .collect();
-                set(&object, "userProperties", pairs.into());
+                w.key("userProperties").array();
+                for (k, v) in &properties.user_properties {
+                    w.array().str(k).str(v).end_array();
+                }
+                w.end_array();
             }
-            object
+            w.end_object();
         }
 
         /// Reads a properties object; `path` names it in errors (e.g. "will.properties").
-        pub(crate) fn from_js(value: &JsValue, path: &str) -> Checked<Properties> {
+        pub fn read(value: &Value, path: &str) -> Checked<Properties> {
             let mut fields = Fields::of(value, path)?;
             let mut properties = Properties::default();
             $( properties.$field = properties_table!(@in $kind fields $name)?; )*
             if let Some(ids) = fields.get(SUBSCRIPTION_IDENTIFIER) {
-                properties.subscription_identifiers = read_subscription_ids(&ids, path)?;
+                properties.subscription_identifiers = read_subscription_ids(ids, path)?;
             }
             if let Some(user) = fields.get("userProperties") {
-                properties.user_properties = read_user_properties(&user, path)?;
+                properties.user_properties = read_user_properties(user, path)?;
             }
             fields.finish()?;
             Ok(properties)
         }
     };
-    (@out byte $v:ident) => { JsValue::from(*$v) };
-    (@out u16 $v:ident) => { JsValue::from(*$v) };
-    (@out u32 $v:ident) => { JsValue::from(*$v) };
-    (@out string $v:ident) => { JsValue::from_str($v) };
-    (@out bytes $v:ident) => { Uint8Array::from(&$v[..]).into() };
+    (@out $w:ident byte $v:ident) => { $w.uint(u64::from(*$v)) };
+    (@out $w:ident u16 $v:ident) => { $w.uint(u64::from(*$v)) };
+    (@out $w:ident u32 $v:ident) => { $w.uint(u64::from(*$v)) };
+    (@out $w:ident string $v:ident) => { $w.str($v) };
+    (@out $w:ident bytes $v:ident) => { $w.bytes($v) };
     (@in byte $f:ident $name:literal) => { $f.integer($name, 0.0, 255.0).map(|v| v.map(|n| n as u8)) };
     (@in u16 $f:ident $name:literal) => { $f.integer($name, 0.0, 65535.0).map(|v| v.map(|n| n as u16)) };
     (@in u32 $f:ident $name:literal) => { $f.integer($name, 0.0, 4294967295.0).map(|v| v.map(|n| n as u32)) };
@@ -103,21 +94,24 @@ fn bad(path: &str, key: &str, what: &str) -> InvalidArgument {
 const SUBSCRIPTION_IDENTIFIER: &str = "subscriptionIdentifier";
 
 /// One identifier as a number, several as an array, none as nothing.
-fn subscription_ids_to_js(ids: &[u32]) -> Option<JsValue> {
+fn write_subscription_ids(w: &mut Writer, ids: &[u32]) {
     match ids {
-        [] => None,
-        [id] => Some(JsValue::from(*id)),
-        _ => Some(
-            ids.iter()
-                .map(|id| JsValue::from(*id))
-                .collect::<Array>()
-                .into(),
-        ),
+        [] => {}
+        [id] => {
+            w.key(SUBSCRIPTION_IDENTIFIER).uint(u64::from(*id));
+        }
+        _ => {
+            w.key(SUBSCRIPTION_IDENTIFIER).array();
+            for id in ids {
+                w.uint(u64::from(*id));
+            }
+            w.end_array();
+        }
     }
 }
 
 /// A number or an array of numbers, each from 1 to 268435455 (3.3.2.3.8).
-fn read_subscription_ids(value: &JsValue, path: &str) -> Checked<Vec<u32>> {
+fn read_subscription_ids(value: &Value, path: &str) -> Checked<Vec<u32>> {
     let error = || {
         bad(
             path,
@@ -125,17 +119,17 @@ fn read_subscription_ids(value: &JsValue, path: &str) -> Checked<Vec<u32>> {
             "a whole number from 1 to 268435455, or an array of them",
         )
     };
-    let id = |v: JsValue| match v.as_f64() {
+    let id = |v: &Value| match v.as_f64() {
         Some(n) if n.fract() == 0.0 && (1.0..=268_435_455.0).contains(&n) => Ok(n as u32),
         _ => Err(error()),
     };
-    match value.dyn_ref::<Array>() {
-        Some(array) => array.iter().map(id).collect(),
-        None => Ok(vec![id(value.clone())?]),
+    match value {
+        Value::Array(items) => items.iter().map(id).collect(),
+        one => Ok(vec![id(one)?]),
     }
 }
 
-fn read_user_properties(value: &JsValue, path: &str) -> Checked<Vec<(String, String)>> {
+fn read_user_properties(value: &Value, path: &str) -> Checked<Vec<(String, String)>> {
     let error = || {
         bad(
             path,
@@ -143,97 +137,91 @@ fn read_user_properties(value: &JsValue, path: &str) -> Checked<Vec<(String, Str
             "an array of [key, value] string pairs or an object of strings",
         )
     };
-    if let Some(pairs) = value.dyn_ref::<Array>() {
-        return pairs
+    let text = |v: &Value| v.as_str().map(str::to_owned).ok_or_else(error);
+    match value {
+        Value::Array(pairs) => pairs
             .iter()
-            .map(|pair| {
-                let pair = pair.dyn_into::<Array>().map_err(|_| error())?;
-                match (
-                    pair.length(),
-                    pair.get(0).as_string(),
-                    pair.get(1).as_string(),
-                ) {
-                    (2, Some(k), Some(v)) => Ok((k, v)),
-                    _ => Err(error()),
-                }
+            .map(|pair| match pair {
+                Value::Array(kv) if kv.len() == 2 => Ok((text(&kv[0])?, text(&kv[1])?)),
+                _ => Err(error()),
             })
-            .collect();
-    }
-    let object = value
-        .dyn_ref::<Object>()
-        .filter(|_| value.is_object())
-        .ok_or_else(error)?;
-    let mut out = Vec::new();
-    for entry in Object::entries(object).iter() {
-        let entry: Array = entry.unchecked_into();
-        let key = entry.get(0).as_string().ok_or_else(error)?;
-        let value = entry.get(1);
-        match value.dyn_ref::<Array>() {
-            Some(values) => {
-                for v in values.iter() {
-                    out.push((key.clone(), v.as_string().ok_or_else(error)?));
+            .collect(),
+        Value::Object(entries) => {
+            let mut out = Vec::new();
+            for (key, value) in entries {
+                match value {
+                    Value::Array(values) => {
+                        for v in values {
+                            out.push((key.clone(), text(v)?));
+                        }
+                    }
+                    one => out.push((key.clone(), text(one)?)),
                 }
             }
-            None => out.push((key, value.as_string().ok_or_else(error)?)),
+            Ok(out)
         }
+        _ => Err(error()),
     }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::*;
+    use crate::api::value::{json, unpack};
 
-    wasm_bindgen_test_configure!(run_in_browser);
+    fn written(properties: &Properties) -> Value {
+        let mut w = Writer::new();
+        write(&mut w, properties);
+        unpack(&w.take()).unwrap().remove(0)
+    }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn properties_round_trip_through_a_plain_object() {
-        let mut properties = Properties {
+        let properties = Properties {
             message_expiry_interval: Some(60),
             content_type: Some("application/json".into()),
             correlation_data: Some(Bytes::from_static(&[1, 2, 3])),
             topic_alias: Some(4),
             subscription_identifiers: vec![7, 9],
+            user_properties: vec![
+                ("a".into(), "1".into()),
+                ("a".into(), "2".into()),
+                ("b".into(), "3".into()),
+            ],
             ..Default::default()
         };
-        properties.user_properties = vec![
-            ("a".into(), "1".into()),
-            ("a".into(), "2".into()),
-            ("b".into(), "3".into()),
-        ];
-        let object = to_js(&properties);
-        assert_eq!(Object::keys(&object).length(), 6);
-        assert_eq!(from_js(&object.into(), "properties"), Ok(properties));
+        let object = written(&properties);
+        let Value::Object(fields) = &object else {
+            panic!("an object")
+        };
+        assert_eq!(fields.len(), 6);
+        assert_eq!(read(&object, "properties"), Ok(properties));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn one_subscription_identifier_is_a_number_and_several_an_array() {
         let one = Properties {
             subscription_identifiers: vec![7],
             ..Default::default()
         };
-        let object = to_js(&one);
-        let get = |o: &Object| Reflect::get(o, &"subscriptionIdentifier".into()).unwrap();
-        assert_eq!(get(&object).as_f64(), Some(7.0));
-        assert_eq!(from_js(&object.into(), "properties"), Ok(one));
-        let several = to_js(&Properties {
+        let object = written(&one);
+        assert_eq!(object.get("subscriptionIdentifier"), &Value::Number(7.0));
+        assert_eq!(read(&object, "properties"), Ok(one));
+        let several = written(&Properties {
             subscription_identifiers: vec![7, 9],
             ..Default::default()
         });
-        assert!(get(&several).is_array());
-        assert!(!Reflect::has(
-            &to_js(&Properties::default()),
-            &"subscriptionIdentifier".into()
-        )
-        .unwrap());
+        assert!(matches!(
+            several.get("subscriptionIdentifier"),
+            Value::Array(_)
+        ));
+        assert_eq!(written(&Properties::default()), Value::Object(vec![]));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn user_properties_may_be_an_object_and_bad_input_is_named() {
-        let value =
-            js_sys::JSON::parse(r#"{"userProperties": {"k": ["x", "y"], "z": "w"}}"#).unwrap();
-        let properties = from_js(&value, "properties").unwrap();
+        let value = json(r#"{"userProperties": {"k": ["x", "y"], "z": "w"}}"#);
+        let properties = read(&value, "properties").unwrap();
         assert_eq!(
             properties.user_properties,
             [
@@ -242,8 +230,8 @@ mod tests {
                 ("z".into(), "w".into())
             ]
         );
-        let unknown = js_sys::JSON::parse(r#"{"messageExpiry": 5}"#).unwrap();
-        assert!(from_js(&unknown, "properties")
+        let unknown = json(r#"{"messageExpiry": 5}"#);
+        assert!(read(&unknown, "properties")
             .unwrap_err()
             .0
             .contains("unknown option properties.messageExpiry"));
@@ -252,11 +240,20 @@ mod tests {
             r#"{"subscriptionIdentifier": 268435456}"#,
             r#"{"subscriptionIdentifier": "7"}"#,
         ] {
-            let wrong = js_sys::JSON::parse(wrong).unwrap();
-            assert!(from_js(&wrong, "properties")
+            assert!(read(&json(wrong), "properties")
                 .unwrap_err()
                 .0
                 .contains("subscriptionIdentifier must be"));
+        }
+        for wrong in [
+            r#"{"userProperties": [["a"]]}"#,
+            r#"{"userProperties": {"a": 1}}"#,
+            r#"{"userProperties": "a"}"#,
+        ] {
+            assert!(read(&json(wrong), "p")
+                .unwrap_err()
+                .0
+                .contains("p.userProperties must be"));
         }
     }
 }

@@ -123,7 +123,7 @@ impl Backoff {
 
 /// splitmix64: spreads nearby seeds (0, 1, 2...) over the whole state space, and is never 0
 /// for the xorshift that follows.
-fn mix(seed: u64) -> u64 {
+pub(crate) fn mix(seed: u64) -> u64 {
     let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use crate::reconnect::{Backoff, BackoffConfig};
+use crate::client::reconnect::{Backoff, BackoffConfig};
 
 /// What the host must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,42 +1,35 @@
 //! Reading the application's options object: every name checked, every value typed and ranged,
 //! with an error that names the option. Defaults are documented in js/index.d.ts.
 
-use js_sys::{Object, Reflect, Uint8Array};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
+use super::value::Value;
 
 /// A bad option or argument from the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct InvalidArgument(pub(crate) String);
+pub struct InvalidArgument(pub String);
 
-pub(crate) type Checked<T> = Result<T, InvalidArgument>;
+pub type Checked<T> = Result<T, InvalidArgument>;
 
-fn invalid(message: impl Into<String>) -> InvalidArgument {
+pub(crate) fn invalid(message: impl Into<String>) -> InvalidArgument {
     InvalidArgument(message.into())
 }
 
 /// A plain object's fields, read one by one; `finish` rejects any name not read.
-pub(crate) struct Fields<'a> {
-    object: Option<&'a Object>,
+pub struct Fields<'a> {
+    fields: &'a [(String, Value)],
     path: &'a str,
     known: Vec<&'static str>,
 }
 
 impl<'a> Fields<'a> {
-    /// `value` must be an object, or undefined (then every field reads as absent).
-    pub(crate) fn of(value: &'a JsValue, path: &'a str) -> Checked<Fields<'a>> {
-        if value.is_undefined() || value.is_null() {
-            return Ok(Fields {
-                object: None,
-                path,
-                known: Vec::new(),
-            });
-        }
-        if !value.is_object() || value.is_function() || js_sys::Array::is_array(value) {
-            return Err(invalid(format!("{path} must be an object")));
-        }
+    /// `value` must be an object, or undefined or null (then every field reads as absent).
+    pub fn of(value: &'a Value, path: &'a str) -> Checked<Fields<'a>> {
+        let fields = match value {
+            Value::Undefined | Value::Null => &[][..],
+            Value::Object(fields) => &fields[..],
+            _ => return Err(invalid(format!("{path} must be an object"))),
+        };
         Ok(Fields {
-            object: Some(value.unchecked_ref()),
+            fields,
             path,
             known: Vec::new(),
         })
@@ -50,21 +43,25 @@ impl<'a> Fields<'a> {
         }
     }
 
+    fn lookup(&self, key: &str) -> Option<&'a Value> {
+        self.fields
+            .iter()
+            .find(|(k, v)| k == key && !v.is_undefined())
+            .map(|(_, v)| v)
+    }
+
     /// Whether `key` is given, without counting it as a known name.
-    pub(crate) fn has(&self, key: &str) -> bool {
-        self.object.is_some_and(|object| {
-            Reflect::get(object, &JsValue::from_str(key)).is_ok_and(|v| !v.is_undefined())
-        })
+    pub fn has(&self, key: &str) -> bool {
+        self.lookup(key).is_some()
     }
 
     /// The raw value of `key`, or None when absent or undefined.
-    pub(crate) fn get(&mut self, key: &'static str) -> Option<JsValue> {
+    pub fn get(&mut self, key: &'static str) -> Option<&'a Value> {
         self.known.push(key);
-        let value = Reflect::get(self.object?, &JsValue::from_str(key)).ok()?;
-        (!value.is_undefined()).then_some(value)
+        self.lookup(key)
     }
 
-    pub(crate) fn bool(&mut self, key: &'static str) -> Checked<Option<bool>> {
+    pub fn bool(&mut self, key: &'static str) -> Checked<Option<bool>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => v
@@ -74,46 +71,43 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn string(&mut self, key: &'static str) -> Checked<Option<String>> {
+    pub fn string(&mut self, key: &'static str) -> Checked<Option<String>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => v
-                .as_string()
-                .map(Some)
+                .as_str()
+                .map(|s| Some(s.to_owned()))
                 .ok_or_else(|| invalid(format!("{} must be a string", self.name(key)))),
         }
     }
 
     /// A whole number in `min..=max`.
-    pub(crate) fn integer(
+    pub fn integer(&mut self, key: &'static str, min: f64, max: f64) -> Checked<Option<f64>> {
+        self.ranged(key, min, max, true)
+    }
+
+    /// A number in `min..=max`.
+    pub fn number(&mut self, key: &'static str, min: f64, max: f64) -> Checked<Option<f64>> {
+        self.ranged(key, min, max, false)
+    }
+
+    fn ranged(
         &mut self,
         key: &'static str,
         min: f64,
         max: f64,
+        whole_only: bool,
     ) -> Checked<Option<f64>> {
         match self.get(key) {
             None => Ok(None),
             Some(v) => match v.as_f64() {
-                Some(n) if n.fract() == 0.0 && (min..=max).contains(&n) => Ok(Some(n)),
+                Some(n) if (!whole_only || n.fract() == 0.0) && (min..=max).contains(&n) => {
+                    Ok(Some(n))
+                }
                 _ => Err(invalid(format!(
-                    "{} must be a whole number from {} to {}",
+                    "{} must be a {} from {} to {}",
                     self.name(key),
-                    whole(min),
-                    whole(max)
-                ))),
-            },
-        }
-    }
-
-    /// A number in `min..=max`.
-    pub(crate) fn number(&mut self, key: &'static str, min: f64, max: f64) -> Checked<Option<f64>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => match v.as_f64() {
-                Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                _ => Err(invalid(format!(
-                    "{} must be a number from {} to {}",
-                    self.name(key),
+                    if whole_only { "whole number" } else { "number" },
                     whole(min),
                     whole(max)
                 ))),
@@ -122,7 +116,7 @@ impl<'a> Fields<'a> {
     }
 
     /// One of `choices`.
-    pub(crate) fn choice(
+    pub fn choice(
         &mut self,
         key: &'static str,
         choices: &[&'static str],
@@ -145,10 +139,10 @@ impl<'a> Fields<'a> {
     }
 
     /// Payload-like: a Uint8Array, or a string taken as UTF-8.
-    pub(crate) fn bytes(&mut self, key: &'static str) -> Checked<Option<Vec<u8>>> {
+    pub fn bytes(&mut self, key: &'static str) -> Checked<Option<Vec<u8>>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => payload_bytes(&v).map(Some).map_err(|_| {
+            Some(v) => payload_bytes(v).map(Some).map_err(|_| {
                 invalid(format!(
                     "{} must be a Uint8Array or a string",
                     self.name(key)
@@ -158,18 +152,14 @@ impl<'a> Fields<'a> {
     }
 
     /// Fails on any own enumerable name that was never read: a typo must not be ignored.
-    pub(crate) fn finish(self) -> Checked<()> {
-        let Some(object) = self.object else {
-            return Ok(());
-        };
-        for key in Object::keys(object).iter() {
-            let key = key.as_string().unwrap_or_default();
+    pub fn finish(self) -> Checked<()> {
+        for (key, _) in self.fields {
             if !self.known.contains(&key.as_str()) {
                 let mut known = self.known.clone();
                 crate::sort::sort_by(&mut known, |a, b| a.cmp(b));
                 return Err(invalid(format!(
                     "unknown option {} (known: {})",
-                    self.name(&key),
+                    self.name(key),
                     known.join(", ")
                 )));
             }
@@ -178,15 +168,12 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// A payload given by the application: a Uint8Array (copied into wasm memory) or a string
-/// (encoded as UTF-8).
-pub(crate) fn payload_bytes(value: &JsValue) -> Checked<Vec<u8>> {
-    if let Some(text) = value.as_string() {
-        return Ok(text.into_bytes());
-    }
-    match value.dyn_ref::<Uint8Array>() {
-        Some(array) => Ok(array.to_vec()),
-        None => Err(invalid("payload must be a Uint8Array or a string")),
+/// A payload given by the application: a Uint8Array or a string (encoded as UTF-8).
+pub fn payload_bytes(value: &Value) -> Checked<Vec<u8>> {
+    match value {
+        Value::String(text) => Ok(text.as_bytes().to_vec()),
+        Value::Bytes(bytes) => Ok(bytes.clone()),
+        _ => Err(invalid("payload must be a Uint8Array or a string")),
     }
 }
 
@@ -200,17 +187,11 @@ fn whole(bound: f64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::*;
+    use crate::api::value::json;
 
-    wasm_bindgen_test_configure!(run_in_browser);
-
-    fn object(source: &str) -> JsValue {
-        js_sys::JSON::parse(source).unwrap()
-    }
-
-    #[wasm_bindgen_test]
+    #[test]
     fn reads_typed_fields_and_rejects_an_unknown_name() {
-        let value = object(r#"{"keepalive": 30, "clean": false, "clientId": "a", "keepAlive": 5}"#);
+        let value = json(r#"{"keepalive": 30, "clean": false, "clientId": "a", "keepAlive": 5}"#);
         let mut fields = Fields::of(&value, "").unwrap();
         assert_eq!(fields.integer("keepalive", 0.0, 65535.0), Ok(Some(30.0)));
         assert_eq!(fields.bool("clean"), Ok(Some(false)));
@@ -224,14 +205,16 @@ mod tests {
         );
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn out_of_range_and_mistyped_values_name_the_option() {
-        let value = object(r#"{"keepalive": 70000, "qos": 3, "clean": "yes", "jitter": 2}"#);
+        let value =
+            json(r#"{"keepalive": 70000, "qos": 3, "clean": "yes", "jitter": 2, "n": 1.5}"#);
         let mut fields = Fields::of(&value, "reconnect").unwrap();
         let keepalive = fields.integer("keepalive", 0.0, 65535.0).unwrap_err();
-        assert!(keepalive
-            .0
-            .contains("reconnect.keepalive must be a whole number from 0 to 65535"));
+        assert_eq!(
+            keepalive.0,
+            "reconnect.keepalive must be a whole number from 0 to 65535"
+        );
         assert!(fields
             .integer("qos", 0.0, 2.0)
             .unwrap_err()
@@ -242,32 +225,40 @@ mod tests {
             .unwrap_err()
             .0
             .contains("must be a boolean"));
-        assert!(fields.number("jitter", 0.0, 1.0).is_err());
+        assert_eq!(
+            fields.number("jitter", 0.0, 1.0).unwrap_err().0,
+            "reconnect.jitter must be a number from 0 to 1"
+        );
+        assert!(fields.integer("n", 0.0, 2.0).is_err());
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn choices_and_payloads() {
-        let value = object(r#"{"persistence": "disk", "payload": "hé"}"#);
+        let value = json(r#"{"persistence": "disk", "payload": "hé"}"#);
         let mut fields = Fields::of(&value, "").unwrap();
         let error = fields
             .choice("persistence", &["indexeddb", "memory"])
             .unwrap_err();
         assert_eq!(error.0, "persistence must be one of indexeddb, memory");
         assert_eq!(fields.bytes("payload"), Ok(Some("hé".as_bytes().to_vec())));
-        assert!(payload_bytes(&JsValue::from(5)).is_err());
-        assert_eq!(
-            payload_bytes(&Uint8Array::from(&[1u8, 2][..]).into()),
-            Ok(vec![1, 2])
-        );
+        assert!(payload_bytes(&Value::Number(5.0)).is_err());
+        assert_eq!(payload_bytes(&Value::Bytes(vec![1, 2])), Ok(vec![1, 2]));
     }
 
-    #[wasm_bindgen_test]
+    #[test]
     fn a_non_object_is_refused_and_undefined_reads_as_empty() {
-        assert!(Fields::of(&JsValue::from(3), "will").is_err());
-        assert!(Fields::of(&js_sys::Array::new().into(), "will").is_err());
-        let undefined = JsValue::UNDEFINED;
+        assert!(Fields::of(&Value::Number(3.0), "will").is_err());
+        assert!(Fields::of(&Value::Array(vec![]), "will").is_err());
+        assert!(Fields::of(&Value::Other("function".into()), "will").is_err());
+        let undefined = Value::Undefined;
         let mut fields = Fields::of(&undefined, "will").unwrap();
         assert_eq!(fields.string("topic"), Ok(None));
+        assert_eq!(fields.finish(), Ok(()));
+        // A field given as undefined is not given.
+        let value = json(r#"{"qos": undefined}"#);
+        let mut fields = Fields::of(&value, "").unwrap();
+        assert!(!fields.has("qos"));
+        assert_eq!(fields.integer("qos", 0.0, 2.0), Ok(None));
         assert_eq!(fields.finish(), Ok(()));
     }
 }

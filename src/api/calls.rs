@@ -1,0 +1,191 @@
+//! The facade's calls into the client, by name: `[op, ...arguments]` in, one result out (the
+//! value, or an `MqttError`). Reading the arguments, calling the core and writing the result
+//! happen here, so that the browser layer only passes bytes (and every call is testable on the
+//! host).
+
+use super::arguments::{self, read_auth_data};
+use super::events::{self, command_error, error};
+use super::fields::{Checked, InvalidArgument};
+use super::options::read_attempt_setup;
+use super::value::{Value, Writer};
+use crate::client::Client;
+use crate::codec::QoS;
+
+/// Runs `[op, ...args]` on `client` and writes its result to `out`.
+pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Writer) {
+    let op = match args.first() {
+        Some(Value::String(op)) => op.clone(),
+        _ => String::new(),
+    };
+    let mut arg = |i: usize| args.get_mut(i).map_or(Value::Undefined, Value::take);
+    let token = |w: &mut Writer, result: Result<u32, crate::session::CommandError>| match result {
+        Ok(token) => {
+            w.uint(u64::from(token));
+        }
+        Err(e) => command_error(w, &e),
+    };
+    let done = |w: &mut Writer, result: Result<(), crate::session::CommandError>| match result {
+        Ok(()) => {
+            w.undefined();
+        }
+        Err(e) => command_error(w, &e),
+    };
+    // Each arm reads its arguments (an INVALID_ARGUMENT error when they are wrong), then calls.
+    let read: Checked<()> = (|| {
+        match op.as_str() {
+            "publish" => {
+                let (request, stamp) = arguments::read_publish(&arg(1), &arg(2), &arg(3))?;
+                let result = match stamp {
+                    true => client.publish_stamped(now, request),
+                    false => client.publish(now, request),
+                };
+                token(out, result);
+            }
+            "subscribe" => {
+                let (filters, properties) = arguments::read_subscriptions(&arg(1), &arg(2))?;
+                token(out, client.subscribe(now, filters, properties));
+            }
+            "unsubscribe" => {
+                let (filters, properties) = arguments::read_unsubscribe(&arg(1), &arg(2))?;
+                token(out, client.unsubscribe(now, filters, properties));
+            }
+            "request" => {
+                let spec = arguments::read_request(&arg(1), &arg(2), &arg(3))?;
+                token(out, client.request(now, spec));
+            }
+            "respond" => {
+                let request = arguments::read_request_message(&arg(1))?;
+                let reply = arguments::read_response(&arg(2), &arg(3))?;
+                token(out, client.respond(now, &request, reply));
+            }
+            "authenticate" => {
+                let exchange = whole(&arg(1))?;
+                let data = read_auth_data(&arg(2))?;
+                done(out, client.authenticate(now, exchange as u32, data));
+            }
+            "abortAuthentication" => {
+                client.abort_authentication(now);
+                out.undefined();
+            }
+            "reauthenticate" => {
+                let data = read_auth_data(&arg(1))?;
+                done(out, client.reauthenticate(now, data));
+            }
+            "reconnect" => done(out, client.reconnect(now)),
+            "addRoute" => {
+                let filter = arg(1);
+                let filter = filter
+                    .as_str()
+                    .ok_or_else(|| InvalidArgument("a topic filter must be a string".into()))?;
+                let ack = arguments::read_route(&arg(2))?;
+                token(out, client.add_route(filter, ack));
+            }
+            "removeRoute" => {
+                client.remove_route(whole(&arg(1))? as u32);
+                out.undefined();
+            }
+            "handlerDone" => {
+                // The description of a handler's failure, or undefined when all succeeded.
+                let delivery = whole(&arg(1))?;
+                let outcome = match arg(2) {
+                    Value::String(why) => Err(why),
+                    _ => Ok(()),
+                };
+                client.handle_handler_done(now, delivery, outcome);
+                out.undefined();
+            }
+            "attemptSetup" => {
+                // The application's answer for an attempt, or why it could not be made.
+                let id = whole(&arg(1))? as u32;
+                let answer = match arg(3) {
+                    Value::String(why) => Err(why),
+                    _ => read_attempt_setup(&arg(2)).map_err(|e| e.0),
+                };
+                client.handle_attempt_setup(now, id, answer);
+                out.undefined();
+            }
+            "namedRoutes" => {
+                // [topic, the message's properties.subscriptionIdentifier]
+                let topic = arg(1);
+                let topic = topic.as_str().unwrap_or_default();
+                let (primary, named) = client.session().named_routes(topic, &carried(&arg(2)));
+                events::routing(out, primary, &named);
+            }
+            "routeRemote" => {
+                // [topic, subscriptionIdentifier, primary, named]: another tab's routing.
+                let (topic, ids, primary, named) = (arg(1), arg(2), arg(3), arg(4));
+                let named: Vec<(String, bool)> = match named {
+                    Value::Array(pairs) => pairs
+                        .iter()
+                        .filter_map(|pair| match pair {
+                            Value::Array(kv) => {
+                                Some((kv.first()?.as_str()?.to_owned(), kv.get(1)?.as_bool()?))
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let routes = client.session().route_remote(
+                    topic.as_str().unwrap_or_default(),
+                    &carried(&ids),
+                    primary == Value::Bool(true),
+                    &named,
+                );
+                out.array();
+                for id in routes {
+                    out.uint(u64::from(id));
+                }
+                out.end_array();
+            }
+            "pendingDeliveries" => {
+                let session = client.session();
+                out.array();
+                for (publish, key) in session.pending_deliveries() {
+                    events::pending(out, session, &publish, key.as_deref());
+                }
+                out.end_array();
+            }
+            "claimHandedOver" => {
+                let qos = QoS::from_u8(whole(&arg(1))? as u8);
+                let packet_id = arg(2).as_f64().map(|n| n as u16);
+                let key = arg(3);
+                let claimed =
+                    qos.is_some_and(|qos| client.claim_handed_over(qos, packet_id, key.as_str()));
+                out.bool(claimed);
+            }
+            "metrics" => events::metrics(out, &client.metrics(now)),
+            "metricsText" => {
+                out.str(&client.metrics_text(now));
+            }
+            "connected" => {
+                out.bool(client.is_connected());
+            }
+            _ => return Err(InvalidArgument(format!("no call named {op:?}"))),
+        }
+        Ok(())
+    })();
+    if let Err(e) = read {
+        error(out, "INVALID_ARGUMENT", &e.0, None, false);
+    }
+}
+
+/// A message's `properties.subscriptionIdentifier`: a number, an array of them, or undefined.
+fn carried(value: &Value) -> Vec<u32> {
+    match value {
+        Value::Number(n) => vec![*n as u32],
+        Value::Array(ids) => ids
+            .iter()
+            .filter_map(Value::as_f64)
+            .map(|n| n as u32)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn whole(value: &Value) -> Checked<u64> {
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= 0.0 => Ok(n as u64),
+        _ => Err(InvalidArgument("expected a whole number".into())),
+    }
+}

@@ -1,0 +1,349 @@
+//! The client core's values packed as the facade (js/index.js) sees them: events and their
+//! details, errors, messages, metrics. Writing only; the names are the facade's API.
+
+use super::props;
+use super::value::{Kind, Writer};
+use crate::client::{
+    lost_reason_text, reason_code_name, ClientError, ClientEvent, ClientMetrics, Completion,
+};
+use crate::codec::Publish;
+use crate::session::{CommandError, Session};
+
+/// An `MqttError`: `{ code, message, reasonCode?, fatal?, record? }`.
+pub fn error(w: &mut Writer, code: &str, message: &str, reason_code: Option<u8>, fatal: bool) {
+    w.kind(Kind::Error).object();
+    w.key("code").str(code).key("message").str(message);
+    if let Some(reason_code) = reason_code {
+        w.key("reasonCode").uint(u64::from(reason_code));
+    }
+    if fatal {
+        w.key("fatal").bool(true);
+    }
+    w.end_object();
+}
+
+/// The core's error as an `MqttError`.
+pub fn client_error(w: &mut Writer, e: &ClientError) {
+    w.kind(Kind::Error).object();
+    w.key("code").str(&e.code.to_string());
+    w.key("message").str(&e.message);
+    if let Some(reason_code) = e.reason_code {
+        w.key("reasonCode").uint(u64::from(reason_code));
+    }
+    if e.fatal {
+        w.key("fatal").bool(true);
+    }
+    if let Some(record) = &e.record {
+        w.key("record").str(record);
+    }
+    w.end_object();
+}
+
+pub fn command_error(w: &mut Writer, e: &CommandError) {
+    error(w, e.code(), &e.to_string(), None, false);
+}
+
+/// A delivered message (the facade gives it its prototype).
+pub fn message(w: &mut Writer, publish: &Publish) {
+    w.kind(Kind::Message).object();
+    w.key("topic").str(&publish.topic);
+    w.key("payload").bytes(&publish.payload);
+    w.key("qos").uint(publish.qos as u64);
+    w.key("retain").bool(publish.retain);
+    w.key("dup").bool(publish.dup);
+    w.key("properties");
+    props::write(w, &publish.properties);
+    w.end_object();
+}
+
+/// `{ primary, named: [[filter, named], ...] }`: how another tab routes a message (`Session::named_routes`).
+fn routing_fields(w: &mut Writer, primary: bool, named: &[(String, bool)]) {
+    w.key("primary").bool(primary).key("named").array();
+    for (filter, is_named) in named {
+        w.array().str(filter).bool(*is_named).end_array();
+    }
+    w.end_array();
+}
+
+pub fn routing(w: &mut Writer, primary: bool, named: &[(String, bool)]) {
+    w.object();
+    routing_fields(w, primary, named);
+    w.end_object();
+}
+
+/// One of `pendingDeliveries()`: `{ message, qos, packetId?, key?, primary, named }`.
+pub fn pending(w: &mut Writer, session: &Session, publish: &Publish, key: Option<&str>) {
+    let carried = &publish.properties.subscription_identifiers;
+    let (primary, named) = session.named_routes(&publish.topic, carried);
+    w.object();
+    routing_fields(w, primary, &named);
+    w.key("message");
+    message(w, publish);
+    w.key("qos").uint(publish.qos as u64);
+    if let Some(id) = publish.packet_id {
+        w.key("packetId").uint(u64::from(id));
+    }
+    if let Some(key) = key {
+        w.key("key").str(key);
+    }
+    w.end_object();
+}
+
+fn persistence(durable: bool) -> &'static str {
+    if durable {
+        "indexeddb"
+    } else {
+        "memory"
+    }
+}
+
+fn routes(w: &mut Writer, routes: &[u32]) {
+    w.key("routes").array();
+    for id in routes {
+        w.uint(u64::from(*id));
+    }
+    w.end_array();
+}
+
+/// The core's event as the facade's event name and detail; false (nothing written) for `Ended`,
+/// which is the driver's own business.
+pub fn event(w: &mut Writer, event: &ClientEvent) -> bool {
+    match event {
+        ClientEvent::Connected {
+            session_present,
+            properties,
+        } => {
+            w.str("connect").object();
+            w.key("sessionPresent").bool(*session_present);
+            w.key("reasonCode").uint(0).key("properties");
+            props::write(w, properties);
+            w.end_object();
+        }
+        ClientEvent::Closed { reason } => {
+            w.str("close").object();
+            w.key("reason").str(lost_reason_text(*reason));
+            if let Some(code) = reason.reason_code() {
+                w.key("reasonCode").uint(u64::from(code));
+                w.key("code").str(&reason_code_name(code));
+            }
+            w.end_object();
+        }
+        ClientEvent::Reconnecting {
+            attempt,
+            delay_ms,
+            url,
+        } => {
+            w.str("reconnect").object();
+            w.key("attempt").uint(u64::from(*attempt));
+            w.key("delayMs").uint(u64::from(*delay_ms));
+            w.key("url").str(url).end_object();
+        }
+        ClientEvent::Redirect(redirect) => {
+            w.str("redirect").object();
+            w.key("from")
+                .str(&redirect.from)
+                .key("to")
+                .str(&redirect.to);
+            w.key("reasonCode").uint(u64::from(redirect.reason_code));
+            w.key("permanent").bool(redirect.permanent).end_object();
+        }
+        ClientEvent::Alert(alert) => {
+            w.str("alert").object();
+            w.key("metric")
+                .str(alert.metric)
+                .key("value")
+                .number(alert.value);
+            w.key("threshold").number(alert.threshold);
+            w.key("state")
+                .str(if alert.raised { "raised" } else { "cleared" });
+            w.end_object();
+        }
+        ClientEvent::Offline => {
+            w.str("offline").undefined();
+        }
+        ClientEvent::ConnectOverdue(e) => {
+            w.str("overdue");
+            client_error(w, e);
+        }
+        ClientEvent::Error(e) => {
+            w.str("error");
+            client_error(w, e);
+        }
+        ClientEvent::Message {
+            publish,
+            routes: ids,
+            primary,
+        } => {
+            w.str("message").object().key("message");
+            message(w, publish);
+            routes(w, ids);
+            w.key("primary").bool(*primary).end_object();
+        }
+        ClientEvent::Handle {
+            delivery,
+            attempt,
+            publish,
+            routes: ids,
+            primary,
+        } => {
+            w.str("handle").object();
+            w.key("delivery").uint(*delivery);
+            w.key("attempt").uint(u64::from(*attempt)).key("message");
+            message(w, publish);
+            routes(w, ids);
+            w.key("primary").bool(*primary).end_object();
+        }
+        ClientEvent::DeadLetter {
+            delivery,
+            publish,
+            error,
+            attempts,
+        } => {
+            w.str("dead-letter").object();
+            w.key("delivery").uint(*delivery).key("message");
+            message(w, publish);
+            w.key("error").str(error);
+            w.key("attempts").uint(u64::from(*attempts)).end_object();
+        }
+        ClientEvent::Done { token, result } => {
+            let name = match result {
+                Completion::Response(_) => "response",
+                _ => "done",
+            };
+            w.str(name).object().key("token").uint(u64::from(*token));
+            match result {
+                Completion::Published { reason_code } => {
+                    w.key("result").object();
+                    w.key("reasonCode").uint(u64::from(*reason_code));
+                    w.end_object();
+                }
+                Completion::Acknowledged { reason_codes } => {
+                    w.key("result").array();
+                    for code in reason_codes {
+                        w.uint(u64::from(*code));
+                    }
+                    w.end_array();
+                }
+                Completion::Response(publish) => {
+                    w.key("message");
+                    message(w, publish);
+                }
+            }
+            w.end_object();
+        }
+        ClientEvent::Failed { token, error } => {
+            w.str("failed")
+                .object()
+                .key("token")
+                .uint(u64::from(*token));
+            w.key("error");
+            client_error(w, error);
+            w.end_object();
+        }
+        ClientEvent::Backpressure {
+            high,
+            queued,
+            queued_bytes,
+        } => {
+            w.str("backpressure").object().key("high").bool(*high);
+            w.key("queued").uint(*queued as u64);
+            w.key("queuedBytes").uint(*queued_bytes as u64).end_object();
+        }
+        ClientEvent::Duplicate { message_id, topic } => {
+            w.str("duplicate").object().key("messageId").str(message_id);
+            w.key("topic").str(topic).end_object();
+        }
+        ClientEvent::Storage { durable, error } => {
+            w.str("storage").object();
+            w.key("persistence").str(persistence(*durable));
+            if let Some(e) = error {
+                w.key("error");
+                client_error(w, e);
+            }
+            w.end_object();
+        }
+        ClientEvent::AuthChallenge {
+            exchange,
+            method,
+            data,
+            reason_code,
+            properties,
+        } => {
+            w.str("auth")
+                .object()
+                .key("exchange")
+                .uint(u64::from(*exchange));
+            w.key("method").str(method).key("data");
+            match data {
+                Some(d) => w.bytes(d),
+                None => w.undefined(),
+            };
+            w.key("reasonCode").uint(u64::from(*reason_code));
+            w.key("properties");
+            props::write(w, properties);
+            w.end_object();
+        }
+        ClientEvent::Reauthenticated { properties } => {
+            w.str("reauthenticated").object().key("properties");
+            props::write(w, properties);
+            w.end_object();
+        }
+        ClientEvent::Ended => return false,
+    }
+    true
+}
+
+/// `metrics()`.
+pub fn metrics(w: &mut Writer, metrics: &ClientMetrics) {
+    let m = &metrics.session;
+    w.object();
+    w.key("connected").bool(m.connected);
+    for (name, value) in [
+        ("inflight", m.inflight as u64),
+        ("queued", m.queued as u64),
+        ("queuedBytes", m.queued_bytes as u64),
+        ("sent", m.sent),
+        ("received", m.received),
+        ("duplicatesDropped", m.duplicates_dropped),
+        ("copiesDropped", m.copies_dropped),
+        ("topicAliasHits", m.topic_alias_hits),
+        ("reconnects", m.reconnects),
+        ("window", m.window as u64),
+    ] {
+        w.key(name).uint(value);
+    }
+    w.key("messagesPerSecond")
+        .number(metrics.messages_per_second);
+    w.key("persistence").str(persistence(metrics.durable));
+    w.key("journalBytes").uint(metrics.journal_bytes as u64);
+    if let Some(rtt) = m.rtt_ms {
+        w.key("rttMs").uint(rtt);
+    }
+    w.key("handlersRunning").uint(m.handlers_running as u64);
+    w.key("handlersWaiting").uint(m.handlers_waiting as u64);
+    w.key("handlerQos0Dropped").uint(m.handler_qos0_dropped);
+    for (name, value) in [
+        ("handlerLatencyP50Ms", m.handler_latency_p50_ms),
+        ("handlerLatencyP99Ms", m.handler_latency_p99_ms),
+    ] {
+        w.key(name);
+        match value {
+            Some(ms) => w.uint(ms),
+            None => w.null(),
+        };
+    }
+    w.key("keepaliveIntervalMs").uint(m.keepalive_interval_ms);
+    w.key("oldestQueuedAgeMs")
+        .uint(metrics.oldest_queued_age_ms);
+    for (name, value) in [
+        ("deliveryLagP50Ms", metrics.delivery_lag_p50_ms),
+        ("deliveryLagP99Ms", metrics.delivery_lag_p99_ms),
+    ] {
+        if let Some(ms) = value {
+            w.key(name).uint(ms);
+        }
+    }
+    w.key("bytesHeld").uint(metrics.bytes_held as u64);
+    w.key("bytesHeldGrowth").uint(metrics.bytes_held_growth);
+    w.end_object();
+}
