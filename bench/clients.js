@@ -21,6 +21,8 @@ export async function open(kind, url, clientId) {
       return openPaho(url, clientId);
     case 'loopback':
       return openLoopback();
+    case 'websocket':
+      return openBareWebSocket(url, clientId);
     default:
       throw new Error(`unknown client ${kind}`);
   }
@@ -71,6 +73,82 @@ function openLoopback() {
     subscribe: async (topic, qos, onMessage) => { handlers.set(topic, onMessage); },
     end: async () => {},
   };
+}
+
+/**
+ * A bare WebSocket that speaks just enough MQTT 5 by hand, at QoS 0 only: CONNECT, one SUBSCRIBE,
+ * PUBLISH built per call (a task's packets sent as one message) and PUBLISH counted per packet.
+ * No client does less per message on this path: what it costs is the browser's WebSocket work,
+ * the floor every client pays.
+ */
+function openBareWebSocket(url, clientId) {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const cat = (...parts) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  };
+  const length = (n) => {
+    const bytes = [];
+    do { bytes.push((n % 128) | (n >= 128 ? 0x80 : 0)); n = Math.floor(n / 128); } while (n > 0);
+    return Uint8Array.from(bytes);
+  };
+  const text = (s) => { const b = encoder.encode(s); return cat(Uint8Array.of(b.length >> 8, b.length & 0xff), b); };
+  const packet = (type, body) => cat(Uint8Array.of(type), length(body.length), body);
+  const handlers = new Map();
+  const queued = [];
+  let waiting = null;
+  const ws = new WebSocket(url, 'mqtt');
+  ws.binaryType = 'arraybuffer';
+  // The bridge forwards TCP as it comes: a packet may span WebSocket messages.
+  let rest = new Uint8Array(0);
+  ws.onmessage = ({ data }) => {
+    const bytes = rest.length ? cat(rest, new Uint8Array(data)) : new Uint8Array(data);
+    let i = 0;
+    while (i < bytes.length) {
+      const type = bytes[i] >> 4;
+      let len = 0;
+      let scale = 1;
+      let j = i + 1;
+      for (;;) { const b = bytes[j++]; len += (b & 0x7f) * scale; scale *= 128; if (b < 0x80 || j > bytes.length) break; }
+      const end = j + len;
+      if (end > bytes.length) break;
+      if (type === 3) {
+        const topicLength = (bytes[j] << 8) | bytes[j + 1];
+        const topic = decoder.decode(bytes.subarray(j + 2, j + 2 + topicLength));
+        const propertiesAt = j + 2 + topicLength; // QoS 0: no packet id
+        handlers.get(topic)?.(bytes.subarray(propertiesAt + 1 + bytes[propertiesAt], end));
+      } else {
+        waiting?.(type);
+      }
+      i = end;
+    }
+    rest = bytes.slice(i);
+  };
+  const next = () => new Promise((resolve) => { waiting = (type) => { waiting = null; resolve(type); }; });
+  return new Promise((resolve, reject) => {
+    ws.onerror = () => reject(new Error('websocket: could not connect'));
+    ws.onopen = async () => {
+      // CONNECT, MQTT 5, clean start, keepalive 0 (the run is short), no properties.
+      ws.send(packet(0x10, cat(text('MQTT'), Uint8Array.of(5, 0x02, 0, 0, 0), text(clientId))));
+      if ((await next()) !== 2) { reject(new Error('websocket: no CONNACK')); return; }
+      resolve({
+        publish: async (topic, payload) => {
+          // The packets of one task leave as one WebSocket message, as wasmqtt's do.
+          if (queued.length === 0) queueMicrotask(() => ws.send(cat(...queued.splice(0))));
+          queued.push(packet(0x30, cat(text(topic), Uint8Array.of(0), encoder.encode(payload))));
+        },
+        subscribe: async (topic, qos, onMessage) => {
+          handlers.set(topic, onMessage);
+          ws.send(packet(0x82, cat(Uint8Array.of(0, 1, 0), text(topic), Uint8Array.of(0))));
+          await next();
+        },
+        end: async () => { ws.send(Uint8Array.of(0xe0, 0)); ws.close(); },
+      });
+    };
+  });
 }
 
 function openPaho(url, clientId) {

@@ -7,8 +7,9 @@
 // busy machine stretches; ThreadTime (the main thread's CPU time) and ProcessTime (the renderer
 // process's, every thread) are recorded beside them as the check that does not move with load.
 // Then, apart from the measured runs (the profiler costs CPU), DevTools CPU profiles of the
-// PROFILED cases, and the same loop without a client (bench/clients.js 'loopback'): the
-// harness's own share of every figure.
+// PROFILED cases, the same loop without a client (bench/clients.js 'loopback'): the
+// harness's own share of every figure; and at QoS 0 a bare WebSocket with MQTT packets made by
+// hand ('websocket'): the browser's own cost of the path, which no client can go below.
 import { startBench, profile, SCALE, TRANSPORT } from './common.mjs';
 
 /** The clients compared: wasmqtt in both persistence modes against MQTT.js (in memory). */
@@ -113,6 +114,7 @@ export async function run() {
   const runs = [];
   const profiled = [];
   let baseline;
+  const floor = [];
   let drops;
   try {
     // The clients take turns within each round, so a slow spell of the machine does not fall on one.
@@ -135,12 +137,20 @@ export async function run() {
     }
     baseline = await runOne(bench, { client: 'loopback', qos: 0, size: 100 });
     console.log(`baseline: ${show(baseline)}`);
+    // The floor of the path: a bare WebSocket with MQTT by hand (QoS 0 only), median of REPEAT.
+    for (const c of CPU_CASES.filter((k) => k.qos === 0)) {
+      const each = [];
+      for (let round = 1; round <= REPEAT; round++) each.push(await runOne(bench, { client: 'websocket', ...c }));
+      const r = median(each);
+      console.log(`floor: ${show(r)}`);
+      floor.push(r);
+    }
   } finally {
     drops = bench.broker.droppedMessageReports();
     await bench.close();
   }
   return {
-    runs, profiled, baseline, rate: RATE, warmup: WARMUP, measured: MEASURED, repeat: REPEAT, keptUpShare: KEPT_UP, maxDrainSeconds: MAX_DRAIN_S,
+    runs, profiled, baseline, floor, rate: RATE, warmup: WARMUP, measured: MEASURED, repeat: REPEAT, keptUpShare: KEPT_UP, maxDrainSeconds: MAX_DRAIN_S,
     transport: TRANSPORT, scale: SCALE, brokerDropReports: drops,
   };
 }
