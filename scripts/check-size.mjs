@@ -3,11 +3,11 @@
 // A size is deterministic for a given toolchain, unlike a time, so this is a test. Needs pkg/.
 import { minimalAppBundle } from './lib/minimal-app.mjs';
 
-// The target is 60 KiB (issue #14.5, aim 40). Until the browser layer's redesign gets there, the
-// budget is the size measured after the codec API left the client bundle, rounded up to the next
-// KiB: a ratchet that stops growth. Lower it as the bundle shrinks (bench/SIZE.md, which says
-// what each raise paid for).
-export const BUDGET_KIB = 174;
+// Issue #14.5 asked for 60 KiB. The client core, its API layer and the codec alone, with no
+// browser layer at all, weigh 120 KiB gzipped (bench/SIZE.md, "The floor"), so the budget is a
+// ratchet instead: the size measured, rounded up to the next KiB, that stops growth. Lower it as
+// the bundle shrinks (bench/SIZE.md says what each change cost or saved).
+export const BUDGET_KIB = 170;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { assets, gzip } = minimalAppBundle();

@@ -96,6 +96,21 @@ pub struct ClientMetrics {
     pub journal_bytes: usize,
 }
 
+/// What the host must carry out ([`Client::poll`]).
+#[derive(Debug)]
+pub enum Output {
+    /// Write to (or remove from) the journal before returning to the page.
+    Journal(JournalOp),
+    Socket(SocketAction),
+    /// Start this store job (one at a time; its outcome goes to `handle_store_done`).
+    Store(StoreJob),
+    /// Probe the endpoint (see `diagnosis`); the answer goes to `handle_probe_answer`.
+    Probe(ProbeRequest),
+    /// Ask the application for this attempt's URL and credentials (`handle_attempt_setup`).
+    Attempt(AttemptRequest),
+    Event(ClientEvent),
+}
+
 /// Where `end()` is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ending {
@@ -312,6 +327,29 @@ impl Client {
     }
 
     // --- outputs ------------------------------------------------------------------------------
+
+    /// The next thing the host must carry out, in the order it must; call until None after every
+    /// input (and after carrying each out: an output can make more). The journal comes first, so
+    /// that what it must hold is written before the host returns to the page; events come last.
+    /// The one way a host drives the outputs; the `poll_*` below are its parts.
+    pub fn poll(&mut self) -> Option<Output> {
+        if let Some(op) = self.poll_journal() {
+            return Some(Output::Journal(op));
+        }
+        if let Some(action) = self.poll_socket() {
+            return Some(Output::Socket(action));
+        }
+        if let Some(job) = self.poll_store() {
+            return Some(Output::Store(job));
+        }
+        if let Some(probe) = self.poll_probe() {
+            return Some(Output::Probe(probe));
+        }
+        if let Some(attempt) = self.poll_attempt() {
+            return Some(Output::Attempt(attempt));
+        }
+        self.poll_event().map(Output::Event)
+    }
 
     /// The next socket action; call until None after every input.
     pub fn poll_socket(&mut self) -> Option<SocketAction> {

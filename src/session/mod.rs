@@ -537,12 +537,12 @@ impl Session {
         }
     }
 
-    /// The store made every write up to `seq` durable.
     /// What was sent so far has left the host now (see `Outbound::flushed`).
     pub fn handle_flushed(&mut self, now: u64) {
         self.outbound.flushed(now);
     }
 
+    /// The store made every write up to `seq` durable.
     pub fn handle_store_committed(&mut self, now: u64, seq: u64) {
         self.committed_seq = self.committed_seq.max(seq);
         while let Some((gate_seq, _)) = self.gated.front() {
@@ -888,13 +888,7 @@ impl Session {
                     self.received += 1;
                     return;
                 };
-                let mut routes = Vec::new();
-                let primary = self.router.route(
-                    &publish.topic,
-                    &publish.properties.subscription_identifiers,
-                    &self.subscriptions,
-                    &mut routes,
-                );
+                let (routes, primary) = self.routes_of(&publish);
                 if primary {
                     self.received += 1;
                 }
@@ -905,6 +899,18 @@ impl Session {
                 });
             }
         }
+    }
+
+    /// The routes a received PUBLISH reaches, and whether it is the primary copy (`Router::route`).
+    fn routes_of(&self, publish: &Publish) -> (Vec<u32>, bool) {
+        let mut routes = Vec::new();
+        let primary = self.router.route(
+            &publish.topic,
+            &publish.properties.subscription_identifiers,
+            &self.subscriptions,
+            &mut routes,
+        );
+        (routes, primary)
     }
 
     fn reset_connection(&mut self) {

@@ -71,6 +71,9 @@ pub(crate) struct Outbound {
     /// Orders of the messages sent since the host last flushed: they leave then (see
     /// `flushed`). Kept to what is in flight, for a host that never flushes.
     unflushed: Vec<u64>,
+    /// Whether send times are kept for acknowledgement latencies (only the adaptive window
+    /// uses them).
+    times_acks: bool,
     next_order: u64,
     next_packet_id: u16,
     max_messages: usize,
@@ -103,6 +106,7 @@ impl Outbound {
             reserved: HashSet::new(),
             window: usize::from(config.max_inflight.max(1)),
             unflushed: Vec::new(),
+            times_acks: config.adaptive_window,
             next_order: 1,
             next_packet_id: 1,
             max_messages: config.queue_max_messages,
@@ -391,12 +395,14 @@ impl Outbound {
             publish.packet_id = Some(packet_id);
             entry.stage = Stage::Sent;
             entry.packet_id = packet_id;
-            entry.sent_at = Some(now);
-            if self.unflushed.len() > self.inflight.len() {
-                let inflight = &self.inflight;
-                self.unflushed.retain(|order| inflight.contains_key(order));
+            if self.times_acks {
+                entry.sent_at = Some(now);
+                if self.unflushed.len() > self.inflight.len() {
+                    let inflight = &self.inflight;
+                    self.unflushed.retain(|order| inflight.contains_key(order));
+                }
+                self.unflushed.push(entry.order);
             }
-            self.unflushed.push(entry.order);
             log.write(Write::Put(
                 store::outgoing_key(entry.order),
                 store::outgoing_value(Stage::Sent, packet_id, &entry.publish),

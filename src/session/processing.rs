@@ -191,13 +191,7 @@ impl Session {
         if self.config.ack == AckMode::OnReceipt && !self.router.has_modes() {
             return None;
         }
-        let mut routes = Vec::new();
-        let primary = self.router.route(
-            &publish.topic,
-            &publish.properties.subscription_identifiers,
-            &self.subscriptions,
-            &mut routes,
-        );
+        let (routes, primary) = self.routes_of(publish);
         let mode = self.router.ack_mode(&routes, self.config.ack);
         (mode == AckMode::AfterHandler && self.response_token(publish).is_none())
             .then_some((routes, primary))

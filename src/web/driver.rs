@@ -21,8 +21,8 @@ use super::timer::Timer;
 use crate::api::options::{self, Persistence};
 use crate::api::{arguments, events, unpack, Value, Writer};
 use crate::client::{
-    AttemptRequest, Client, ClientConfig, ClientEvent, ProbeRequest, SocketAction, StoreFailure,
-    StoreJob,
+    AttemptRequest, Client, ClientConfig, ClientEvent, Output, ProbeRequest, SocketAction,
+    StoreFailure, StoreJob,
 };
 
 struct State {
@@ -94,36 +94,17 @@ fn with_weak(weak: &Weak<RefCell<State>>, f: impl FnOnce(&mut State)) {
 }
 
 impl State {
-    /// Carries out everything the core asks for, then arms the flush and the timer.
+    /// Carries out everything the core asks for, in its order, then arms the flush and the
+    /// timer.
     fn drive(&mut self) {
-        loop {
-            let mut moved = false;
-            // First, and before this returns to the page: what the journal must hold.
-            while let Some(op) = self.client.poll_journal() {
-                moved = true;
-                self.journal_op(op);
-            }
-            while let Some(action) = self.client.poll_socket() {
-                moved = true;
-                self.socket_action(action);
-            }
-            while let Some(job) = self.client.poll_store() {
-                moved = true;
-                self.start_store_job(job);
-            }
-            while let Some(probe) = self.client.poll_probe() {
-                moved = true;
-                self.start_probe(probe);
-            }
-            while let Some(attempt) = self.client.poll_attempt() {
-                moved = true;
-                self.start_attempt_setup(attempt);
-            }
-            while let Some(event) = self.client.poll_event() {
-                self.on_event(event);
-            }
-            if !moved {
-                break;
+        while let Some(output) = self.client.poll() {
+            match output {
+                Output::Journal(op) => self.journal_op(op),
+                Output::Socket(action) => self.socket_action(action),
+                Output::Store(job) => self.start_store_job(job),
+                Output::Probe(probe) => self.start_probe(probe),
+                Output::Attempt(attempt) => self.start_attempt_setup(attempt),
+                Output::Event(event) => self.on_event(event),
             }
         }
         self.queue_flush();

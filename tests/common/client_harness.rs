@@ -10,7 +10,7 @@ use crate::broker_model::Rng;
 use wasmqtt::client::reconnect::BackoffConfig;
 use wasmqtt::client::{
     AttemptRequest, AttemptSetup, Client, ClientConfig, ClientEvent, Completion, EndOptions,
-    JournalOp, ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
+    JournalOp, Output, ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
 };
 use wasmqtt::codec::{
     self, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, StreamDecoder, SubAck,
@@ -275,31 +275,20 @@ impl World {
     pub fn settle(&mut self) {
         loop {
             let mut moved = false;
-            while let Some(op) = self.client.poll_journal() {
+            while let Some(output) = self.client.poll() {
                 moved = true;
-                self.journal_op(op);
-            }
-            while let Some(action) = self.client.poll_socket() {
-                moved = true;
-                self.socket_action(action);
-            }
-            while let Some(job) = self.client.poll_store() {
-                moved = true;
-                let store = self.store.as_mut().expect("store jobs only with a store");
-                assert!(store.running.is_none(), "one store job at a time");
-                store.running = Some((self.now + store.latency, job));
-            }
-            while let Some(probe) = self.client.poll_probe() {
-                moved = true;
-                self.probes.push(probe);
-            }
-            while let Some(attempt) = self.client.poll_attempt() {
-                moved = true;
-                self.attempts.push(attempt);
-            }
-            while let Some(event) = self.client.poll_event() {
-                moved = true;
-                self.events.push(event);
+                match output {
+                    Output::Journal(op) => self.journal_op(op),
+                    Output::Socket(action) => self.socket_action(action),
+                    Output::Store(job) => {
+                        let store = self.store.as_mut().expect("store jobs only with a store");
+                        assert!(store.running.is_none(), "one store job at a time");
+                        store.running = Some((self.now + store.latency, job));
+                    }
+                    Output::Probe(probe) => self.probes.push(probe),
+                    Output::Attempt(attempt) => self.attempts.push(attempt),
+                    Output::Event(event) => self.events.push(event),
+                }
             }
             if !moved {
                 if self.client.has_unflushed() {

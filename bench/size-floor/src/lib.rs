@@ -162,72 +162,49 @@ pub extern "C" fn handle(kind: u32, now: u64, id: u32) {
         ),
         _ => api::call(c, now, args, &mut w),
     }
-    loop {
-        let mut moved = false;
-        while let Some(op) = c.poll_journal() {
-            moved = true;
-            match op {
-                JournalOp::Put(k, v) => {
-                    w.str("jput").str(&k).bytes(&v);
-                }
-                JournalOp::Remove(k) => {
-                    w.str("jdel").str(&k);
-                }
+    while let Some(output) = c.poll() {
+        match output {
+            Output::Journal(JournalOp::Put(k, v)) => {
+                w.str("jput").str(&k).bytes(&v);
             }
-        }
-        while let Some(s) = c.poll_socket() {
-            moved = true;
-            match s {
-                SocketAction::Open { socket, url } => {
-                    w.str("open").uint(socket as u64).str(&url);
-                }
-                SocketAction::Send { socket, bytes } => {
-                    w.str("send").uint(socket as u64).bytes(&bytes);
-                }
-                SocketAction::Close { socket } => {
-                    w.str("close").uint(socket as u64);
-                }
+            Output::Journal(JournalOp::Remove(k)) => {
+                w.str("jdel").str(&k);
             }
-        }
-        while let Some(j) = c.poll_store() {
-            moved = true;
-            match j {
-                StoreJob::Commit(writes) => {
-                    w.str("commit").array();
-                    for x in writes {
-                        match x {
-                            Write::Put(k, v) => {
-                                w.str(&k).bytes(&v);
-                            }
-                            Write::Delete(k) => {
-                                w.str(&k).null();
-                            }
-                        }
-                    }
-                    w.end_array();
-                }
-                StoreJob::Replace(r) => {
-                    w.str("replace").array();
-                    for (k, v) in r {
-                        w.str(&k).bytes(&v);
-                    }
-                    w.end_array();
-                }
+            Output::Socket(SocketAction::Open { socket, url }) => {
+                w.str("open").uint(socket as u64).str(&url);
             }
-        }
-        while let Some(p) = c.poll_probe() {
-            moved = true;
-            w.str("probe").uint(p.id as u64).str(&p.url);
-        }
-        while let Some(p) = c.poll_attempt() {
-            moved = true;
-            w.str("attempt").uint(p.id as u64).str(&p.url);
-        }
-        while let Some(e) = c.poll_event() {
-            api::events::event(&mut w, &e);
-        }
-        if !moved {
-            break;
+            Output::Socket(SocketAction::Send { socket, bytes }) => {
+                w.str("send").uint(socket as u64).bytes(&bytes);
+            }
+            Output::Socket(SocketAction::Close { socket }) => {
+                w.str("close").uint(socket as u64);
+            }
+            Output::Store(StoreJob::Commit(writes)) => {
+                w.str("commit").array();
+                for x in writes {
+                    match x {
+                        Write::Put(k, v) => w.str(&k).bytes(&v),
+                        Write::Delete(k) => w.str(&k).null(),
+                    };
+                }
+                w.end_array();
+            }
+            Output::Store(StoreJob::Replace(records)) => {
+                w.str("replace").array();
+                for (k, v) in records {
+                    w.str(&k).bytes(&v);
+                }
+                w.end_array();
+            }
+            Output::Probe(p) => {
+                w.str("probe").uint(p.id as u64).str(&p.url);
+            }
+            Output::Attempt(p) => {
+                w.str("attempt").uint(p.id as u64).str(&p.url);
+            }
+            Output::Event(e) => {
+                api::events::event(&mut w, &e);
+            }
         }
     }
     match c.poll_timeout() {
