@@ -97,6 +97,9 @@ pub struct ClientMetrics {
 }
 
 /// What the host must carry out ([`Client::poll`]).
+// Each output is moved once, from `poll` to the host: boxing the large ones would allocate for
+// every output instead.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Output {
     /// Write to (or remove from) the journal before returning to the page.
