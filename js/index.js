@@ -174,8 +174,9 @@ export class MqttClient {
     const routed = handler || ack !== undefined;
     const routes = routed ? list.map(({ topic }) => this.#addRoute(topic, handler, ack)) : [];
     try {
-      const codes = await this.#call('subscribe', [list, options]);
-      return list.map(({ topic }, i) => ({ topic, qos: codes[i] < 0x80 ? codes[i] : undefined, reasonCode: codes[i] }));
+      // One { qos, reasonCode } per filter from the core (qos undefined where refused).
+      const granted = await this.#call('subscribe', [list, options]);
+      return list.map(({ topic }, i) => ({ topic, ...granted[i] }));
     } catch (error) {
       for (const id of routes) this.#removeRoute(id);
       throw error;

@@ -46,6 +46,8 @@ export class TabLink {
   #leading = null;
   #lastConnect = null;
   #fatal = null;
+  /** The leader's first connection is overdue (connectTimeout passed): what a tab joining later is told. */
+  #overdue = null;
 
   /** Whether this page can share: Web Locks exist only in secure contexts (https, localhost). */
   static supported() {
@@ -217,7 +219,8 @@ export class TabLink {
   /** The leader's events, for the followers. */
   fanOut(event, detail) {
     if (this.follower || this.#left) return;
-    if (event === 'connect') this.#lastConnect = detail;
+    if (event === 'connect') [this.#lastConnect, this.#overdue] = [detail, null];
+    if (event === 'overdue') this.#overdue = toWire(detail);
     if (event === 'close') this.#lastConnect = null;
     if (event === 'error' && detail?.fatal) this.#fatal = toWire(detail);
     if (!this.#peers || this.#handedOver || LEADER_ONLY.has(event)) return;
@@ -264,6 +267,7 @@ export class TabLink {
         this.#metricsText = message.text;
         if (message.connect && !this.connected) this.#event('connect', message.connect);
         if (message.fatal) this.#event('error', fromWire(message.fatal));
+        else if (message.overdue && !message.connect) this.#event('overdue', fromWire(message.overdue));
         return;
       case 'leader':
         this.connected = false;
@@ -308,7 +312,7 @@ export class TabLink {
     switch (message.t) {
       case 'hello':
         this.#peers = true;
-        this.#post({ t: 'state', to: message.from, connect: this.#lastConnect, fatal: this.#fatal, metrics: this.#client.metrics(), text: this.#client.metricsText() });
+        this.#post({ t: 'state', to: message.from, connect: this.#lastConnect, fatal: this.#fatal, overdue: this.#overdue, metrics: this.#client.metrics(), text: this.#client.metricsText() });
         return;
       case 'metrics?':
         this.#post({ t: 'metrics', to: message.from, metrics: this.#client.metrics(), text: this.#client.metricsText() });

@@ -95,7 +95,7 @@ fn read(
         match event {
             ClientEvent::Done {
                 token,
-                result: Completion::Acknowledged { .. },
+                result: Completion::Subscribed { .. },
             } if Some(*token) == subscribe_token => progress.confirmed = true,
             ClientEvent::Handle {
                 delivery,

@@ -6,7 +6,7 @@ use super::value::{Kind, Writer};
 use crate::client::{
     lost_reason_text, reason_code_name, ClientError, ClientEvent, ClientMetrics, Completion,
 };
-use crate::codec::Publish;
+use crate::codec::{reason, Publish};
 use crate::session::{CommandError, Session};
 
 /// An `MqttError`: `{ code, message, reasonCode?, fatal?, record? }`.
@@ -217,7 +217,21 @@ pub fn event(w: &mut Writer, event: &ClientEvent) -> bool {
                     w.key("reasonCode").uint(u64::from(*reason_code));
                     w.end_object();
                 }
-                Completion::Acknowledged { reason_codes } => {
+                Completion::Subscribed { reason_codes } => {
+                    // One `{ qos, reasonCode }` per filter: qos is the granted QoS, undefined
+                    // when the broker refused the filter (a reason code of 0x80 or above).
+                    w.key("result").array();
+                    for code in reason_codes {
+                        w.object().key("qos");
+                        match reason::is_failure(*code) {
+                            true => w.undefined(),
+                            false => w.uint(u64::from(*code)),
+                        };
+                        w.key("reasonCode").uint(u64::from(*code)).end_object();
+                    }
+                    w.end_array();
+                }
+                Completion::Unsubscribed { reason_codes } => {
                     w.key("result").array();
                     for code in reason_codes {
                         w.uint(u64::from(*code));
@@ -346,4 +360,67 @@ pub fn metrics(w: &mut Writer, metrics: &ClientMetrics) {
     w.key("bytesHeld").uint(metrics.bytes_held as u64);
     w.key("bytesHeldGrowth").uint(metrics.bytes_held_growth);
     w.end_object();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::value::{unpack, Value};
+
+    fn written(e: &ClientEvent) -> Vec<Value> {
+        let mut w = Writer::new();
+        assert!(event(&mut w, e));
+        unpack(&w.take()).unwrap()
+    }
+
+    #[test]
+    fn a_subscribe_result_says_the_granted_qos_or_none_for_each_filter() {
+        let values = written(&ClientEvent::Done {
+            token: 3,
+            result: Completion::Subscribed {
+                reason_codes: vec![1, 0x80, 0],
+            },
+        });
+        assert_eq!(values[0], Value::String("done".into()));
+        let Value::Array(result) = values[1].get("result") else {
+            panic!("an array")
+        };
+        let granted: Vec<_> = result
+            .iter()
+            .map(|r| (r.get("qos").clone(), r.get("reasonCode").as_f64()))
+            .collect();
+        assert_eq!(
+            granted,
+            [
+                (Value::Number(1.0), Some(1.0)),
+                (Value::Undefined, Some(128.0)),
+                (Value::Number(0.0), Some(0.0))
+            ]
+        );
+        let values = written(&ClientEvent::Done {
+            token: 4,
+            result: Completion::Unsubscribed {
+                reason_codes: vec![0, 0x11],
+            },
+        });
+        assert_eq!(
+            values[1].get("result"),
+            &Value::Array(vec![Value::Number(0.0), Value::Number(17.0)])
+        );
+    }
+
+    #[test]
+    fn an_ended_client_writes_nothing_and_errors_keep_their_fields() {
+        let mut w = Writer::new();
+        assert!(!event(&mut w, &ClientEvent::Ended));
+        assert!(w.is_empty());
+        let mut error = ClientError::new("NOT_AUTHORIZED", "refused");
+        error.reason_code = Some(0x87);
+        error.fatal = true;
+        let values = written(&ClientEvent::Error(error));
+        assert_eq!(values[0], Value::String("error".into()));
+        assert_eq!(values[1].get("code").as_str(), Some("NOT_AUTHORIZED"));
+        assert_eq!(values[1].get("reasonCode").as_f64(), Some(135.0));
+        assert_eq!(values[1].get("fatal"), &Value::Bool(true));
+    }
 }

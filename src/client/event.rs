@@ -101,8 +101,10 @@ pub enum ClientEvent {
 pub enum Completion {
     /// A publish: the broker's reason code.
     Published { reason_code: u8 },
-    /// A subscribe or unsubscribe: one reason code per filter.
-    Acknowledged { reason_codes: Vec<u8> },
+    /// A subscribe: one reason code per filter (the granted QoS, or a failure).
+    Subscribed { reason_codes: Vec<u8> },
+    /// An unsubscribe: one reason code per filter.
+    Unsubscribed { reason_codes: Vec<u8> },
     /// A request: the reply (boxed: far larger than the other results, and rarer).
     Response(Box<Publish>),
 }

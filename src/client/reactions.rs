@@ -442,11 +442,11 @@ impl Client {
             Event::Subscribed {
                 token,
                 reason_codes,
-            }
-            | Event::Unsubscribed {
+            } => self.done(token, Completion::Subscribed { reason_codes }),
+            Event::Unsubscribed {
                 token,
                 reason_codes,
-            } => self.done(token, Completion::Acknowledged { reason_codes }),
+            } => self.done(token, Completion::Unsubscribed { reason_codes }),
             Event::Backpressure { high } => {
                 let metrics = self.session.metrics();
                 self.events.push_back(ClientEvent::Backpressure {

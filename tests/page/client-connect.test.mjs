@@ -3,8 +3,7 @@
 // `new MqttClient` goes on trying and queueing (offline-first) after its `ready` rejected.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { startHarness } from './lib/harness.mjs';
+import { startHarness, closedPort } from './lib/harness.mjs';
 import { observe } from './lib/clients.mjs';
 import { startScriptedBroker } from './lib/scripted-broker.mjs';
 import { startFaultProxy } from '../../scripts/lib/fault-proxy.mjs';
@@ -17,15 +16,6 @@ before(async () => {
 after(async () => {
   await h?.close();
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs connect(url, options) in a page; resolves with how it settled (a generous bound stops the
  * wait if it never does, which is the failure this file is about). */

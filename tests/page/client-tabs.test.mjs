@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import { startHarness } from './lib/harness.mjs';
+import { startHarness, closedPort } from './lib/harness.mjs';
 import { sleep, until } from './lib/wait.mjs';
 import { startScriptedBroker } from './lib/scripted-broker.mjs';
 import { launchBrowser, CHROMIUM_ARGS } from '../../scripts/lib/browser.mjs';
@@ -202,6 +202,33 @@ test('the broker hands the session to another client (DISCONNECT 0x8E): every ta
       await context.close();
       await broker.close();
     }
+  }
+});
+
+// A leader whose first connection is overdue (connectTimeout passed) keeps trying; a tab that
+// joins it afterwards must hear that from the leader's state, or its connect() would wait for a
+// 'connect' that may never come: the "connect() that never settles" of issue #14.
+test("a tab that joins after the leader's first connection is overdue is told so: its connect() rejects as the leader's did", async () => {
+  const url = `ws://127.0.0.1:${await closedPort()}`;
+  const clientId = `overdue-${Date.now()}`;
+  const context = await h.browser.newContext();
+  try {
+    const [a, b] = [await h.page({ context }), await h.page({ context })];
+    const leader = await a.evaluate(async ([url, clientId]) => {
+      window.client = new window.wasmqtt.MqttClient(url, { clientId, connectTimeout: 500, reconnect: { minDelay: 200, maxDelay: 400 } });
+      window.client.on('error', () => {});
+      return window.client.ready.then(() => 'connected', (e) => e.code);
+    }, [url, clientId]);
+    assert.equal(leader, 'CONNECTION_FAILED');
+    const follower = await b.evaluate(async ([url, clientId]) => {
+      const settled = window.wasmqtt.connect(url, { clientId, connectTimeout: 500 }).then(() => 'connected', (e) => e.code);
+      const late = new Promise((resolve) => { setTimeout(() => resolve('not settled in 10 s'), 10_000); });
+      return Promise.race([settled, late]);
+    }, [url, clientId]);
+    assert.equal(follower, 'CONNECTION_FAILED');
+    assert.equal(await a.evaluate(() => window.client.connected), false);
+  } finally {
+    await context.close();
   }
 });
 

@@ -1,6 +1,7 @@
 // Shared set-up for page-level tests: a real broker (mosquitto unless `start` starts another, e.g.
 // one of scripts/lib/brokers.mjs), the static server and Chromium, with a page that has the built
 // package loaded as `window.wasmqtt` and `window.config.brokerUrl`.
+import net from 'node:net';
 import { startBroker } from '../../../scripts/lib/broker.mjs';
 import { serve } from '../../../scripts/lib/serve.mjs';
 import { launchBrowser, CHROMIUM_ARGS } from '../../../scripts/lib/browser.mjs';
@@ -32,4 +33,13 @@ export async function startHarness({ broker: brokerOptions = {}, start = startBr
       await broker.dispose();
     },
   };
+}
+
+/** A loopback port nothing listens on. */
+export async function closedPort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
