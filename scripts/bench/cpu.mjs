@@ -21,9 +21,14 @@ export const RATE = Number(process.env.BENCH_CPU_RATE || 2000);
 export const WARMUP = Math.ceil(2_000 * SCALE);
 export const MEASURED = Math.ceil(10_000 * SCALE);
 export const CPU_CASES = [0, 1, 2].flatMap((qos) => [100, 4096].map((size) => ({ qos, size })));
-/** Profiled after the measured runs, both clients: where the time goes in the cheapest case. */
-export const PROFILED = [{ qos: 0, size: 100 }].flatMap((c) => ['wasmqtt-memory', 'mqttjs']
-  .filter((client) => CPU_CLIENTS.includes(client)).map((client) => ({ client, ...c })));
+/**
+ * Profiled after the measured runs: where the time goes in the cheapest case, for both clients,
+ * and in IndexedDB mode at QoS 1 (what the store and the journal cost per message).
+ */
+export const PROFILED = [
+  ...['wasmqtt-memory', 'mqttjs'].map((client) => ({ client, qos: 0, size: 100 })),
+  { client: 'wasmqtt-indexeddb', qos: 1, size: 100 },
+].filter(({ client }) => CPU_CLIENTS.includes(client));
 /** Rounds of every case (BENCH_REPEAT, default 3); the report shows the median. */
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT || 3));
 /**
