@@ -478,7 +478,7 @@ export class MqttClient {
    * the events the call made (which may settle it at once) are dispatched. */
   #requestNow(op, args, accepted) {
     if (this.#ended) return Promise.reject(closedError());
-    const [result, ...events] = unpack(this.#driver.call(pack(op, ...args)), KINDS);
+    const [result, ...events] = this.#invoke(op, args);
     let settled;
     if (isError(result)) {
       settled = Promise.reject(result); // a bad argument or a refused call
@@ -490,9 +490,14 @@ export class MqttClient {
     return settled;
   }
 
+  /** The driver's answer to a call: its result, then the events the call made. */
+  #invoke(op, args) {
+    return unpack(this.#driver.call(pack(op, ...args)), KINDS);
+  }
+
   /** A call the core answers at once: its result, or its error thrown. */
   #sync(op, ...args) {
-    const [result, ...events] = unpack(this.#driver.call(pack(op, ...args)), KINDS);
+    const [result, ...events] = this.#invoke(op, args);
     this.#dispatchAll(events);
     if (isError(result)) throw result;
     return result;

@@ -177,7 +177,6 @@ export function unpack(bytes, kinds = PLAIN) {
         }
         return object;
       }
-      case OTHER: return { other: str(uint()) };
       case KIND: {
         const kind = uint();
         if (kind === MESSAGE) return value(Uint8Array, Object.create(kinds.message));

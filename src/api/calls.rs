@@ -13,8 +13,8 @@ use crate::codec::QoS;
 
 /// Runs `[op, ...args]` on `client` and writes its result to `out`.
 pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Writer) {
-    let op = match args.first() {
-        Some(Value::String(op)) => op.clone(),
+    let op = match args.first_mut() {
+        Some(Value::String(op)) => std::mem::take(op),
         _ => String::new(),
     };
     let mut arg = |i: usize| args.get_mut(i).map_or(Value::Undefined, Value::take);
@@ -158,9 +158,6 @@ pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Write
             "metricsText" => {
                 out.str(&client.metrics_text(now));
             }
-            "connected" => {
-                out.bool(client.is_connected());
-            }
             _ => return Err(InvalidArgument(format!("no call named {op:?}"))),
         }
         Ok(())
@@ -187,5 +184,84 @@ fn whole(value: &Value) -> Checked<u64> {
     match value.as_f64() {
         Some(n) if n.fract() == 0.0 && n >= 0.0 => Ok(n as u64),
         _ => Err(InvalidArgument("expected a whole number".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::options;
+    use crate::api::value::{json, unpack};
+    use crate::client::ClientConfig;
+
+    fn client() -> Client {
+        let url = Value::String("ws://h".into());
+        let o = options::read(&url, &json(r#"{"persistence": "memory"}"#), 1).unwrap();
+        Client::new(ClientConfig {
+            session: o.session,
+            urls: o.urls,
+            connect_timeout_ms: o.connect_timeout_ms,
+            reconnect: o.reconnect,
+            seed: 1,
+            redirects: o.redirects,
+            alerts: o.alerts,
+            prepare_attempts: false,
+        })
+    }
+
+    /// Runs one call; its result as read back.
+    fn run(client: &mut Client, args: &str) -> Value {
+        let Value::Array(args) = json(args) else {
+            panic!("a list of arguments")
+        };
+        let mut out = Writer::new();
+        call(client, 0, args, &mut out);
+        let mut values = unpack(&out.take()).unwrap();
+        assert_eq!(values.len(), 1, "one result");
+        values.remove(0)
+    }
+
+    #[test]
+    fn a_call_answers_with_its_result_or_a_typed_error() {
+        let mut c = client();
+        // Offline, a publish is queued: its token settles it later.
+        let token = run(&mut c, r#"["publish", "a/b", "x", {"qos": 1}]"#);
+        assert!(token.as_f64().is_some_and(|t| t >= 1.0), "{token:?}");
+        let route = run(&mut c, r#"["addRoute", "a/#", {}]"#);
+        assert!(route.as_f64().is_some());
+        assert_eq!(
+            run(&mut c, r#"["routeRemote", "a/b", undefined, true, []]"#),
+            Value::Array(vec![route])
+        );
+        for (args, needle) in [
+            (r#"["publish", "a/b", "x", {"qos": 3}]"#, "options.qos"),
+            (r#"["subscribe", "a", {}]"#, "subscribe needs a filter"),
+            (r#"["removeRoute", "one"]"#, "whole number"),
+            (r#"["nothing"]"#, "no call named"),
+        ] {
+            let error = run(&mut c, args);
+            assert_eq!(
+                error.get("code").as_str(),
+                Some("INVALID_ARGUMENT"),
+                "{args}"
+            );
+            assert!(
+                error.get("message").as_str().unwrap().contains(needle),
+                "{args}: {error:?}"
+            );
+        }
+        // The core's own refusal (a wildcard in a topic name) comes back the same way.
+        let refused = run(&mut c, r#"["publish", "a/+", "x", {}]"#);
+        assert!(refused.get("code").as_str().is_some(), "{refused:?}");
+        assert!(
+            refused
+                .get("message")
+                .as_str()
+                .unwrap()
+                .contains("wildcard"),
+            "{refused:?}"
+        );
+        let metrics = run(&mut c, r#"["metrics"]"#);
+        assert_eq!(metrics.get("queued").as_f64(), Some(1.0));
     }
 }

@@ -9,8 +9,32 @@ use crate::client::{
 use crate::codec::{reason, Publish};
 use crate::session::{CommandError, Session};
 
-/// An `MqttError`: `{ code, message, reasonCode?, fatal?, record? }`.
+/// An `MqttError`: `{ code, message, reasonCode?, fatal? }`.
 pub fn error(w: &mut Writer, code: &str, message: &str, reason_code: Option<u8>, fatal: bool) {
+    error_with_record(w, code, message, reason_code, fatal, None);
+}
+
+/// The core's error as an `MqttError` (with `record`, the stored record it is about, if any).
+pub fn client_error(w: &mut Writer, e: &ClientError) {
+    let code = e.code.to_string();
+    error_with_record(
+        w,
+        &code,
+        &e.message,
+        e.reason_code,
+        e.fatal,
+        e.record.as_deref(),
+    );
+}
+
+fn error_with_record(
+    w: &mut Writer,
+    code: &str,
+    message: &str,
+    reason_code: Option<u8>,
+    fatal: bool,
+    record: Option<&str>,
+) {
     w.kind(Kind::Error).object();
     w.key("code").str(code).key("message").str(message);
     if let Some(reason_code) = reason_code {
@@ -19,21 +43,7 @@ pub fn error(w: &mut Writer, code: &str, message: &str, reason_code: Option<u8>,
     if fatal {
         w.key("fatal").bool(true);
     }
-    w.end_object();
-}
-
-/// The core's error as an `MqttError`.
-pub fn client_error(w: &mut Writer, e: &ClientError) {
-    w.kind(Kind::Error).object();
-    w.key("code").str(&e.code.to_string());
-    w.key("message").str(&e.message);
-    if let Some(reason_code) = e.reason_code {
-        w.key("reasonCode").uint(u64::from(reason_code));
-    }
-    if e.fatal {
-        w.key("fatal").bool(true);
-    }
-    if let Some(record) = &e.record {
+    if let Some(record) = record {
         w.key("record").str(record);
     }
     w.end_object();

@@ -67,18 +67,19 @@ fn with_state(state: &Rc<RefCell<State>>, f: impl FnOnce(&mut State)) {
 /// (each its own copy of the generic `with_state`) shares this one.
 #[inline(never)]
 fn send_outbox(state: &Rc<RefCell<State>>) {
-    let (outbox, emit, ended) = take_outbox(state);
+    let (outbox, ended) = take_outbox(state);
     if !outbox.is_empty() {
+        let emit = state.borrow().emit.clone();
         let _ = emit.call1(&JsValue::NULL, &Uint8Array::from(&outbox[..]));
     }
     settle_end(ended);
 }
 
 /// The events gathered, and the end's waiter once the client has ended.
-fn take_outbox(state: &Rc<RefCell<State>>) -> (Vec<u8>, Function, Option<Function>) {
+fn take_outbox(state: &Rc<RefCell<State>>) -> (Vec<u8>, Option<Function>) {
     let mut s = state.borrow_mut();
     let ended = if s.ended { s.end_waiter.take() } else { None };
-    (s.outbox.take(), s.emit.clone(), ended)
+    (s.outbox.take(), ended)
 }
 
 fn settle_end(ended: Option<Function>) {
@@ -424,7 +425,7 @@ impl Driver {
             crate::api::call(&mut s.client, now_ms(), args, &mut out);
             s.drive();
         }
-        let (events, _, ended) = take_outbox(&self.state);
+        let (events, ended) = take_outbox(&self.state);
         settle_end(ended);
         let mut out = out.take();
         out.extend_from_slice(&events);
