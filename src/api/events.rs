@@ -4,7 +4,8 @@
 use super::props;
 use super::value::{Kind, Writer};
 use crate::client::{
-    lost_reason_text, reason_code_name, ClientError, ClientEvent, ClientMetrics, Completion,
+    lost_reason_text, reason_code_name, AttemptRequest, ClientError, ClientEvent, ClientMetrics,
+    Completion,
 };
 use crate::codec::{reason, Publish};
 use crate::session::{CommandError, Session};
@@ -317,6 +318,14 @@ pub fn event(w: &mut Writer, event: &ClientEvent) -> bool {
     true
 }
 
+/// `attempt`: the core asks for this attempt's URL and credentials (`transformWsUrl`,
+/// `credentials`); the facade answers with the `attemptSetup` call.
+pub fn attempt(w: &mut Writer, request: &AttemptRequest) {
+    w.str("attempt").object();
+    w.key("id").uint(u64::from(request.id));
+    w.key("url").str(&request.url).end_object();
+}
+
 /// `metrics()`.
 pub fn metrics(w: &mut Writer, metrics: &ClientMetrics) {
     let m = &metrics.session;
@@ -417,6 +426,20 @@ mod tests {
             values[1].get("result"),
             &Value::Array(vec![Value::Number(0.0), Value::Number(17.0)])
         );
+    }
+
+    #[test]
+    fn an_attempt_asks_with_its_id_and_url() {
+        let mut w = Writer::new();
+        let request = AttemptRequest {
+            id: 7,
+            url: "wss://b/mqtt".into(),
+        };
+        attempt(&mut w, &request);
+        let values = unpack(&w.take()).unwrap();
+        assert_eq!(values[0], Value::String("attempt".into()));
+        assert_eq!(values[1].get("id").as_f64(), Some(7.0));
+        assert_eq!(values[1].get("url").as_str(), Some("wss://b/mqtt"));
     }
 
     #[test]

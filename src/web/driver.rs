@@ -187,12 +187,7 @@ impl State {
     /// Asks the facade for an attempt's URL and credentials (an `attempt` event); it answers
     /// with the `attemptSetup` call.
     fn start_attempt_setup(&mut self, request: AttemptRequest) {
-        let w = &mut self.outbox;
-        w.str("attempt")
-            .object()
-            .key("id")
-            .uint(u64::from(request.id));
-        w.key("url").str(&request.url).end_object();
+        events::attempt(&mut self.outbox, &request);
     }
 
     fn journal_op(&mut self, op: crate::client::JournalOp) {

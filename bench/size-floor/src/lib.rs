@@ -199,9 +199,7 @@ pub extern "C" fn handle(kind: u32, now: u64, id: u32) {
             Output::Probe(p) => {
                 w.str("probe").uint(p.id as u64).str(&p.url);
             }
-            Output::Attempt(p) => {
-                w.str("attempt").uint(p.id as u64).str(&p.url);
-            }
+            Output::Attempt(p) => api::events::attempt(&mut w, &p),
             Output::Event(e) => {
                 api::events::event(&mut w, &e);
             }
