@@ -422,9 +422,21 @@ export class MqttClient {
     return this.#sync('namedRoutes', message.topic, message.properties?.subscriptionIdentifier).named;
   }
 
-  /** For TabLink: messages received but not yet delivered, for the next leader if this tab goes. */
-  _pendingDeliveries() {
-    return this.#sync('pendingDeliveries');
+  /** For TabLink: the page is going: what it received but did not deliver, as the core's
+   * bytes for the page that resumes the session (undefined: nothing). */
+  _handOver() {
+    return this.#sync('handOver');
+  }
+
+  /** For TabLink: what the page that held the session before handed over (`lastLoad`: this
+   * tab's previous page); the core delivers what is this session's, when it should. */
+  _takeHandedOver(bytes, lastLoad) {
+    if (!this.#released) this.#sync('takeHandedOver', bytes, lastLoad);
+  }
+
+  /** For TabLink: another tab took the lead; what this one was handed is its. */
+  _forgetHandedOver() {
+    if (!this.#released) this.#sync('forgetHandedOver');
   }
 
   /** For TabLink: the page is going and the next leader takes over: stop at once, with no
@@ -438,12 +450,6 @@ export class MqttClient {
     } catch {
       // Still loading (start() holds the driver): the page is going, and the socket with it.
     }
-  }
-
-  /** For TabLink: whether `item`, handed over by the page that went, is this page's to deliver
-   * (its receipt was stored when the session was loaded); true once per item. */
-  _claimHandedOver(item) {
-    return this.#sync('claimHandedOver', item.qos, item.packetId, item.key);
   }
 
   /** For TabLink: runs a call for another tab (or for this one, when it became the leader);

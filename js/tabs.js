@@ -36,14 +36,8 @@ export class TabLink {
   // Leader side.
   #peers = false;
   #served = new Set();
-  /** What the leader had received but not yet delivered when it went (see #handOver). */
-  #tentative = [];
-  /** Handed-over messages this tab's loaded session confirmed, waiting to be delivered. */
-  #confirmed = [];
   #onPageHide = (event) => this.#handOver(event);
   #handedOver = false;
-  /** The session load of a follower that took the lead. */
-  #leading = null;
   #lastConnect = null;
   #fatal = null;
   /** The leader's first connection is overdue (connectTimeout passed): what a tab joining later is told. */
@@ -95,7 +89,7 @@ export class TabLink {
         if (lock) {
           decided();
           globalThis.addEventListener?.('pagehide', this.#onPageHide);
-          this.#client._lead().then(() => { this.#adoptKept(); resolve(); }, reject);
+          this.#client._lead().then(() => { this.#takeKept(); resolve(); }, reject);
           return held;
         }
         this.follower = true;
@@ -120,69 +114,34 @@ export class TabLink {
     const calls = [...this.#calls.values()];
     this.#calls.clear();
     globalThis.addEventListener?.('pagehide', this.#onPageHide);
-    this.#leading = this.#client._lead();
-    this.#leading.then(() => this.#adopt(), () => {});
+    // What the last leader handed over waits in the core, which judges it once loaded.
+    this.#client._lead().catch(() => {});
     for (const call of calls) this.#resettle(call, () => this.#client._request(call.op, call.args).then(call.resolve, call.reject));
   }
 
   /**
    * The leader's page is going (closed, reloaded): the messages it received but had not yet
-   * delivered (their receipt waits for IndexedDB) go to the tab that takes over. Once the
-   * receipt is stored the broker's redelivery is not delivered again, so the next leader
-   * delivers those of them its loaded session knows as received (#adopt), and only those.
+   * delivered go, as the core's bytes, to the page that resumes the session; its core decides
+   * which of them to deliver (src/client/handover.rs).
    */
   #handOver(event) {
     // A page kept in the back/forward cache may come back with its client running.
     if (this.follower || this.#left || event?.persisted) return;
-    // Those not yet judged go as they are; those judged go as confirmed (the receipt the
-    // next session would look for may have been settled with the broker since).
-    const items = [
-      ...this.#client._pendingDeliveries(),
-      ...this.#tentative,
-      ...this.#confirmed.map((item) => ({ ...item, confirmed: true })),
-    ];
-    this.#tentative = [];
-    this.#confirmed = [];
+    const items = this.#client._handOver();
     // From here on the next leader delivers them: none goes out twice. Nothing more may arrive
-    // here that neither this page delivers nor the list holds (a receipt stored after this
-    // point would make the broker's redelivery a duplicate to the next page).
+    // here that neither this page delivers nor the items hold.
     this.#handedOver = true;
     this.#client._abandon();
-    if (items.length === 0) return;
+    if (!items) return;
     if (this.#peers) this.#post({ t: 'tentative', items });
     // Alone: the next load of this tab takes them (a reload keeps sessionStorage).
     else keepForNextLoad(this.#name, items);
   }
 
-  /**
-   * This tab leads after a reload, its session just loaded (nothing received yet): what its
-   * previous page handed over is judged now, and goes out once the client is connected and the
-   * application, awaiting `ready`, has had a task to subscribe its handlers (as for the
-   * messages the broker sends right after CONNACK).
-   */
-  #adoptKept() {
+  /** This tab leads after a reload: what its previous page handed over goes to the core. */
+  #takeKept() {
     const kept = takeKeptFromLastLoad(this.#name);
-    this.#confirmed.push(...kept.filter((item) => item.confirmed || this.#client._claimHandedOver(item)));
-    if (this.#confirmed.length === 0) return;
-    this.#client.ready.then(() => setTimeout(() => this.#deliverConfirmed(), 0), () => {});
-  }
-
-  /** The new leader, its session loaded: delivers what the previous one stored but did not deliver. */
-  #adopt() {
-    const items = this.#tentative;
-    this.#tentative = [];
-    this.#confirmed.push(...items.filter((item) => item.confirmed || this.#client._claimHandedOver(item)));
-    this.#deliverConfirmed();
-  }
-
-  #deliverConfirmed() {
-    const items = this.#confirmed;
-    this.#confirmed = [];
-    for (const item of items) {
-      const detail = { message: item.message, primary: item.primary, named: item.named };
-      this.#post({ t: 'event', event: 'message', detail });
-      this.#client._remote('message', { ...detail, message: { ...item.message } });
-    }
+    if (kept) this.#client._takeHandedOver(kept, true);
   }
 
   /** A call the old leader took but did not settle cannot be settled any more; one it never took is sent again. */
@@ -232,8 +191,10 @@ export class TabLink {
     }
     if (event === 'message') {
       const { message, primary } = detail;
-      // Routing info: the core's primary flag, and which named subscriptions this copy is for.
-      this.#post({ t: 'event', event, detail: { message: { ...message }, primary, named: this.#client._namedRoutes(message) } });
+      // Routing info: the core's primary flag, and which named subscriptions this copy is for
+      // (a handed-over message carries the routing it was given).
+      const named = detail.named ?? this.#client._namedRoutes(message);
+      this.#post({ t: 'event', event, detail: { message: { ...message }, primary, named } });
       return;
     }
     this.#post({ t: 'event', event, detail: toWire(detail) });
@@ -271,7 +232,7 @@ export class TabLink {
         return;
       case 'leader':
         this.connected = false;
-        this.#tentative = [];
+        this.#client._forgetHandedOver();
         this.#post({ t: 'hello' });
         for (const pending of [...this.#calls.values()]) {
           this.#resettle(pending, () => this.#post({ t: 'call', id: pending.id, op: pending.op, args: pending.args }));
@@ -292,7 +253,8 @@ export class TabLink {
         this.#metricsText = message.text;
         return;
       case 'tentative':
-        this.#tentative = message.items;
+        // Kept in the core in case this tab takes the lead next.
+        this.#client._takeHandedOver(message.items, false);
         return;
       case 'event':
         this.#event(message.event, fromWire(message.detail));
@@ -337,9 +299,8 @@ export class TabLink {
         if (message.event === 'message') this.#client._remote('message', message.detail);
         return;
       case 'tentative':
-        // Handed over after this tab took the lead: adopted once the session is loaded.
-        this.#tentative.push(...message.items);
-        this.#leading?.then(() => this.#adopt(), () => {});
+        // Handed over after this tab took the lead: the core judges them once loaded.
+        this.#client._takeHandedOver(message.items, false);
         return;
       default:
     }
@@ -385,10 +346,12 @@ function fromWire(value) {
 /** sessionStorage key of the messages a page handed to the next load of its tab. */
 const keptKey = (name) => `${name}:handed-over`;
 
-function keepForNextLoad(name, items) {
-  const bytes = (key, value) => (value instanceof Uint8Array ? { $bytes: Array.from(value) } : value);
+/** The bytes as a string of char codes 0-255 (sessionStorage keeps strings). */
+function keepForNextLoad(name, bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x2000) text += String.fromCharCode(...bytes.subarray(i, i + 0x2000));
   try {
-    globalThis.sessionStorage?.setItem(keptKey(name), JSON.stringify(items, bytes));
+    globalThis.sessionStorage?.setItem(keptKey(name), text);
   } catch {
     // No storage (or full): the broker's redelivery is then taken for a duplicate, as before.
   }
@@ -397,10 +360,10 @@ function keepForNextLoad(name, items) {
 function takeKeptFromLastLoad(name) {
   try {
     const text = globalThis.sessionStorage?.getItem(keptKey(name));
-    if (!text) return [];
+    if (!text) return null;
     globalThis.sessionStorage.removeItem(keptKey(name));
-    return JSON.parse(text, (key, value) => (value?.$bytes ? Uint8Array.from(value.$bytes) : value));
+    return Uint8Array.from(text, (c) => c.charCodeAt(0));
   } catch {
-    return [];
+    return null;
   }
 }

@@ -371,11 +371,11 @@ fn a_reload_mid_handler_runs_it_again_and_a_reload_after_the_mark_does_not() {
         w.deliver(socket, &[Packet::Publish(m.clone())]);
         assert_eq!(w.handler_runs().len(), 1);
         // The page dies inside the handler: nothing acknowledged, nothing marked.
-        w.reload(true);
         assert!(
-            w.handed_over.is_empty(),
+            w.client.hand_over().is_none(),
             "nothing to hand over: the broker resends it"
         );
+        w.reload(true);
         let socket = w.connect();
         w.deliver(socket, &[Packet::Publish(resend(m.clone()))]);
         assert_eq!(w.handler_runs().len(), 2, "QoS {qos:?}: it runs again");

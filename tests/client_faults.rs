@@ -124,6 +124,11 @@ fn read(
                 publish,
                 primary: true,
                 ..
+            }
+            | ClientEvent::HandedOver {
+                publish,
+                primary: true,
+                ..
             } => delivered
                 .entry(publish.qos as u8)
                 .or_default()
@@ -147,6 +152,8 @@ struct Seen {
     handler_failures: u32,
     dead_letters: u32,
     window_repeats: usize,
+    /// Messages a page that went handed to the next, delivered by it.
+    handed_over: usize,
 }
 
 fn run(seed: u64, messages: usize) -> Seen {
@@ -330,7 +337,15 @@ fn run(seed: u64, messages: usize) -> Seen {
                     w.store.as_ref().unwrap().records.keys().collect::<Vec<_>>()
                 );
             }
-            w.reload(commits);
+            // Half the time the session resumes in another tab, which delivers what it is
+            // handed at once instead of after connecting.
+            // What the new page says from its start on is read with what follows.
+            let new_page_events = w.events.len();
+            if rng.chance(50) {
+                w.take_over_in_another_tab(commits);
+            } else {
+                w.reload(commits);
+            }
             // The page died: its handlers with it. A finished one whose mark did not make it
             // into the store runs again (the window the README states).
             running.clear();
@@ -346,12 +361,6 @@ fn run(seed: u64, messages: usize) -> Seen {
                     may_repeat.insert(index);
                 }
             }
-            for publish in w.handed_over.drain(..) {
-                delivered
-                    .entry(publish.qos as u8)
-                    .or_default()
-                    .push(index_of(&publish.payload));
-            }
             let stored = stored_messages(&w);
             if std::env::var("FAULT_DEBUG").is_ok() {
                 eprintln!(
@@ -365,7 +374,7 @@ fn run(seed: u64, messages: usize) -> Seen {
                 }
             }
             subscribe_token = None;
-            events_read = w.events.len();
+            events_read = new_page_events;
         }
         // Distinct: a repeat in the stated window must not end the run early.
         let count = delivered.values().flatten().collect::<BTreeSet<_>>().len();
@@ -405,6 +414,7 @@ fn run(seed: u64, messages: usize) -> Seen {
     all.dedup_by(|a, b| a == b && may_repeat.contains(a));
     seen.window_repeats = before - all.len();
     seen.dead_letters = w.count(|e| matches!(e, ClientEvent::DeadLetter { .. })) as u32;
+    seen.handed_over = w.handed_over().len();
     let expected: Vec<usize> = (0..messages).filter(|n| !dropped.contains(n)).collect();
     assert_eq!(
         all, expected,
@@ -443,6 +453,7 @@ fn every_message_that_left_its_page_arrives_once_in_order_through_cuts_reloads_a
         total.handler_failures += seen.handler_failures;
         total.dead_letters += seen.dead_letters;
         total.window_repeats += seen.window_repeats;
+        total.handed_over += seen.handed_over;
     }
     if only.is_none() {
         // The faults really happened.
@@ -458,6 +469,10 @@ fn every_message_that_left_its_page_arrives_once_in_order_through_cuts_reloads_a
             "store failures: {}",
             total.store_failures
         );
+        assert!(
+            total.handed_over > 0,
+            "no message was handed over from a page that went"
+        );
     }
     if only.is_none() {
         assert!(
@@ -467,8 +482,8 @@ fn every_message_that_left_its_page_arrives_once_in_order_through_cuts_reloads_a
         );
     }
     println!(
-        "{seeds} seeds x 60 messages: {} socket drops, {} reloads ({} right after a publish), {} store failures, {} messages lost with their page while the store was behind; no other loss, no duplicate",
-        total.cuts, total.reloads, total.early_reloads, total.store_failures, total.dropped
+        "{seeds} seeds x 60 messages: {} socket drops, {} reloads ({} right after a publish), {} store failures, {} messages lost with their page while the store was behind, {} handed to the next page; no other loss, no duplicate",
+        total.cuts, total.reloads, total.early_reloads, total.store_failures, total.dropped, total.handed_over
     );
     println!(
         "after-handler seeds: {} handler runs, {} failed, {} dead letters, {} runs repeated in the stated window (finished, page gone before the mark was durable), no other repeat",

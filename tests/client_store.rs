@@ -323,21 +323,80 @@ fn a_message_whose_receipt_landed_as_the_page_went_is_delivered_by_the_next_page
     let (mut w, _, message) = received_qos2("in the gap", 9);
     // The commit lands, but the page goes before it hears so: neither delivered nor PUBREC'd.
     w.reload(true);
-    assert_eq!(
-        w.handed_over.len(),
-        1,
-        "handed over: its receipt is in the store the new page loaded"
+    assert!(
+        w.handed_over().is_empty(),
+        "not before the connection is up: the application subscribes its handlers after"
     );
     let socket = w.connect();
+    assert!(
+        w.handed_over().is_empty(),
+        "nor in the task that connected, but in a later one"
+    );
     let mut again = message;
     again.dup = true;
     w.deliver(socket, &[Packet::Publish(again)]);
     w.advance(10);
+    let handed: Vec<_> = w.handed_over().iter().map(|p| p.payload.clone()).collect();
+    assert_eq!(
+        handed,
+        ["in the gap"],
+        "handed over: its receipt is in the store the new page loaded"
+    );
     assert!(
         w.delivered().is_empty(),
         "MQTT-4.3.3-10: the broker's resend is not delivered again"
     );
     assert!(w.take(socket).contains(&Packet::PubRec(Ack::new(9))));
+}
+
+#[test]
+fn a_tab_taking_the_session_over_delivers_what_it_was_handed_once_its_session_is_loaded() {
+    let (mut w, _, message) = received_qos2("handed", 9);
+    w.take_over_in_another_tab(true);
+    let handed: Vec<_> = w.handed_over().iter().map(|p| p.payload.clone()).collect();
+    assert_eq!(handed, ["handed"], "its handlers are in place: no wait");
+    let socket = w.connect();
+    let mut again = message;
+    again.dup = true;
+    w.deliver(socket, &[Packet::Publish(again)]);
+    w.advance(10);
+    assert!(w.delivered().is_empty(), "MQTT-4.3.3-10: not again");
+    assert_eq!(w.handed_over().len(), 1);
+}
+
+#[test]
+fn a_message_handed_over_and_not_yet_delivered_goes_on_to_the_next_page_as_confirmed() {
+    let (mut w, _, _) = received_qos2("twice handed", 9);
+    w.reload(true);
+    // The second page goes before it connects: the item, judged its, goes on. The third page
+    // loaded no receipt for it (the second settled nothing), yet delivers it.
+    w.reload(true);
+    assert!(w.handed_over().is_empty());
+    w.connect();
+    w.advance(10);
+    let handed: Vec<_> = w.handed_over().iter().map(|p| p.payload.clone()).collect();
+    assert_eq!(handed, ["twice handed"]);
+}
+
+#[test]
+fn a_message_whose_receipt_was_not_stored_is_not_handed_over_but_resent_by_the_broker() {
+    let (mut w, _, message) = received_qos2("not stored", 9);
+    w.reload(false);
+    let socket = w.connect();
+    w.advance(10);
+    assert!(
+        w.handed_over().is_empty(),
+        "its receipt never reached the store"
+    );
+    let mut again = message;
+    again.dup = true;
+    w.deliver(socket, &[Packet::Publish(again)]);
+    w.advance(10);
+    assert_eq!(
+        w.delivered(),
+        ["not stored"],
+        "the broker's resend is delivered"
+    );
 }
 
 #[test]

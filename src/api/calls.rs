@@ -8,8 +8,7 @@ use super::events::{self, command_error, error};
 use super::fields::{Checked, InvalidArgument};
 use super::options::read_attempt_setup;
 use super::value::{Value, Writer};
-use crate::client::Client;
-use crate::codec::QoS;
+use crate::client::{Client, HandedFrom};
 
 /// Runs `[op, ...args]` on `client` and writes its result to `out`.
 pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Writer) {
@@ -138,27 +137,33 @@ pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Write
                 }
                 out.end_array();
             }
-            "pendingDeliveries" => {
-                let session = client.session();
-                out.array();
-                for (publish, key) in session.pending_deliveries() {
-                    events::pending(out, session, &publish, key.as_deref());
+            "handOver" => match client.hand_over() {
+                Some(bytes) => {
+                    out.bytes(&bytes);
                 }
-                out.end_array();
+                None => {
+                    out.undefined();
+                }
+            },
+            "takeHandedOver" => {
+                let Value::Bytes(bytes) = arg(1) else {
+                    return Err(InvalidArgument("expected the bytes handOver gave".into()));
+                };
+                let from = match arg(2).as_bool() {
+                    Some(true) => HandedFrom::LastLoad,
+                    _ => HandedFrom::OtherTab,
+                };
+                out.bool(client.take_handed_over(now, &bytes, from));
             }
-            "claimHandedOver" => {
-                let qos = QoS::from_u8(whole(&arg(1))? as u8);
-                let packet_id = arg(2).as_f64().map(|n| n as u16);
-                let key = arg(3);
-                let claimed =
-                    qos.is_some_and(|qos| client.claim_handed_over(qos, packet_id, key.as_str()));
-                out.bool(claimed);
+            "forgetHandedOver" => {
+                client.forget_handed_over();
+                out.undefined();
             }
             "metrics" => events::metrics(out, &client.metrics(now)),
             "metricsText" => {
                 out.str(&client.metrics_text(now));
             }
-            _ => return Err(InvalidArgument(format!("no call named {op:?}"))),
+            _ => return Err(InvalidArgument(format!("no call named \"{op}\""))),
         }
         Ok(())
     })();

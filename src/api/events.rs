@@ -8,7 +8,7 @@ use crate::client::{
     Completion,
 };
 use crate::codec::{reason, Publish};
-use crate::session::{CommandError, Session};
+use crate::session::CommandError;
 
 /// An `MqttError`: `{ code, message, reasonCode?, fatal? }`.
 pub fn error(w: &mut Writer, code: &str, message: &str, reason_code: Option<u8>, fatal: bool) {
@@ -79,24 +79,6 @@ fn routing_fields(w: &mut Writer, primary: bool, named: &[(String, bool)]) {
 pub fn routing(w: &mut Writer, primary: bool, named: &[(String, bool)]) {
     w.object();
     routing_fields(w, primary, named);
-    w.end_object();
-}
-
-/// One of `pendingDeliveries()`: `{ message, qos, packetId?, key?, primary, named }`.
-pub fn pending(w: &mut Writer, session: &Session, publish: &Publish, key: Option<&str>) {
-    let carried = &publish.properties.subscription_identifiers;
-    let (primary, named) = session.named_routes(&publish.topic, carried);
-    w.object();
-    routing_fields(w, primary, &named);
-    w.key("message");
-    message(w, publish);
-    w.key("qos").uint(publish.qos as u64);
-    if let Some(id) = publish.packet_id {
-        w.key("packetId").uint(u64::from(id));
-    }
-    if let Some(key) = key {
-        w.key("key").str(key);
-    }
     w.end_object();
 }
 
@@ -189,6 +171,19 @@ pub fn event(w: &mut Writer, event: &ClientEvent) -> bool {
             message(w, publish);
             routes(w, ids);
             w.key("primary").bool(*primary).end_object();
+        }
+        ClientEvent::HandedOver {
+            publish,
+            routes: ids,
+            primary,
+            named,
+        } => {
+            // A 'message' that also carries the routing it was given, for the other tabs.
+            w.str("message").object().key("message");
+            message(w, publish);
+            routes(w, ids);
+            routing_fields(w, *primary, named);
+            w.end_object();
         }
         ClientEvent::Handle {
             delivery,

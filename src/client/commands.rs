@@ -153,16 +153,6 @@ impl Client {
         self.session.remove_route(id);
     }
 
-    /// See `Session::claim_handed_over`.
-    pub fn claim_handed_over(
-        &mut self,
-        qos: QoS,
-        packet_id: Option<u16>,
-        key: Option<&str>,
-    ) -> bool {
-        self.session.claim_handed_over(qos, packet_id, key)
-    }
-
     /// Ends the client. A graceful end first waits (up to `timeout_ms`) for in-flight and
     /// queued messages to be acknowledged while connected, then says goodbye with DISCONNECT
     /// ahead of closing the socket (see `Goodbye`); `force` closes at once without one. Either

@@ -38,6 +38,15 @@ pub enum ClientEvent {
         routes: Vec<u32>,
         primary: bool,
     },
+    /// A message the page that held the session before received but did not deliver (see
+    /// `handover`): routed as `Message`; `named` is the routing it was given there, for the
+    /// tabs that route it themselves.
+    HandedOver {
+        publish: Publish,
+        routes: Vec<u32>,
+        primary: bool,
+        named: Vec<(String, bool)>,
+    },
     /// Acknowledging after the handler: run the handlers of `delivery` (see
     /// `session::Event::Handle`), then report with `Client::handle_handler_done`.
     Handle {

@@ -13,6 +13,7 @@ mod commands;
 mod diagnosis;
 mod error;
 mod event;
+mod handover;
 mod journal;
 pub mod link;
 mod openmetrics;
@@ -41,6 +42,7 @@ pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
 pub use event::{lost_reason_text, ClientEvent, Completion};
+pub use handover::HandedFrom;
 pub use journal::{journal_key, record_key, JournalOp, JOURNAL_MAX_BYTES};
 pub use redirect::{websocket_url_problem, Redirect, RedirectConfig};
 pub use stamp::STAMP_PROPERTY;
@@ -50,6 +52,7 @@ pub use transport::{SocketAction, FLUSH_AT_BYTES};
 use alerts::Alerts;
 use attempt::Preparation;
 use diagnosis::Diagnosis;
+use handover::{Handed, Handover};
 use journal::Journal;
 use percentiles::{Growth, Samples};
 use redirect::Redirects;
@@ -177,6 +180,8 @@ pub struct Client {
     preparation: Preparation,
     /// The configured user name and password, for the attempts whose setup leaves them out.
     configured_credentials: (Option<String>, Option<bytes::Bytes>),
+    /// Messages handed over by the page that held the session before this one (`handover`).
+    handover: Handover,
 }
 
 impl Client {
@@ -219,6 +224,7 @@ impl Client {
             bytes_held_growth: 0,
             alerts: Alerts::new(config.alerts),
             prepare_attempts: config.prepare_attempts,
+            handover: Handover::default(),
             preparation: Preparation::default(),
             configured_credentials,
         }
@@ -282,8 +288,81 @@ impl Client {
 
     /// Starts connecting (unless offline).
     pub fn start(&mut self, now: u64) {
+        self.handover.start();
+        self.judge_handed_over();
         self.supervisor.start(now);
         self.pump(now);
+    }
+
+    // --- the reload and tab hand-over (see `handover`) ---------------------------------------
+
+    /// This page is going and the session resumes elsewhere (its next load, another tab): the
+    /// received messages not delivered yet, as bytes for the host to carry to the page that
+    /// resumes it ([`Client::take_handed_over`]); None when there is none. The host stops this
+    /// client at once after (no DISCONNECT), so that nothing more is received here.
+    pub fn hand_over(&mut self) -> Option<Vec<u8>> {
+        let session = &self.session;
+        let pending = session
+            .pending_deliveries()
+            .into_iter()
+            .map(|(publish, key)| {
+                let carried = &publish.properties.subscription_identifiers;
+                let (primary, named) = session.named_routes(&publish.topic, carried);
+                Handed {
+                    publish,
+                    key,
+                    primary,
+                    named,
+                    confirmed: false,
+                }
+            })
+            .collect();
+        let items = self.handover.hand_over(pending);
+        (!items.is_empty()).then(|| handover::encode(&items))
+    }
+
+    /// What the page that held the session before handed over ([`Client::hand_over`]): those
+    /// whose receipt this session loaded from the store are delivered, once (as
+    /// [`ClientEvent::HandedOver`]), when `from` says. Taken before [`Client::start`], they wait
+    /// for it. False when the bytes are not readable: nothing is taken.
+    pub fn take_handed_over(&mut self, now: u64, bytes: &[u8], from: HandedFrom) -> bool {
+        let Some(items) = handover::decode(bytes) else {
+            return false;
+        };
+        self.handover.take(items, from);
+        if self.handover.is_started() {
+            self.judge_handed_over();
+            self.pump(now);
+        }
+        true
+    }
+
+    /// Another tab took the lead: what this tab was handed while it followed is that tab's.
+    pub fn forget_handed_over(&mut self) {
+        self.handover.forget();
+    }
+
+    fn judge_handed_over(&mut self) {
+        let session = &mut self.session;
+        self.handover.judge(|item| {
+            let publish = &item.publish;
+            session.claim_handed_over(publish.qos, publish.packet_id, item.key.as_deref())
+        });
+    }
+
+    fn deliver_handed_over(&mut self, now: u64) {
+        for item in self.handover.due(now, self.session.is_connected()) {
+            let carried = &item.publish.properties.subscription_identifiers;
+            let routes =
+                self.session
+                    .route_remote(&item.publish.topic, carried, item.primary, &item.named);
+            self.events.push_back(ClientEvent::HandedOver {
+                publish: item.publish,
+                routes,
+                primary: item.primary,
+                named: item.named,
+            });
+        }
     }
 
     // --- inputs -------------------------------------------------------------------------------
@@ -393,6 +472,7 @@ impl Client {
             end,
             self.alerts
                 .poll_timeout(self.session.oldest_outgoing_since().is_some()),
+            self.handover.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -502,6 +582,7 @@ impl Client {
             }
         }
         self.encode_packets(now);
+        self.deliver_handed_over(now);
         self.check_alerts(now);
     }
 

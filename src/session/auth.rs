@@ -50,11 +50,21 @@ impl core::fmt::Display for AuthError {
             ),
             AuthError::MethodNotRequested { got } => write!(
                 f,
-                "the broker named authentication method {got:?} though the client offered none"
+                "the broker named authentication method \"{got}\" though the client offered none"
             ),
-            AuthError::MethodMismatch { expected, got } => write!(
+            AuthError::MethodMismatch {
+                expected,
+                got: Some(got),
+            } => write!(
                 f,
-                "the broker used authentication method {got:?}, not the client's {expected:?}"
+                "the broker used authentication method \"{got}\", not the client's \"{expected}\""
+            ),
+            AuthError::MethodMismatch {
+                expected,
+                got: None,
+            } => write!(
+                f,
+                "the broker named no authentication method, not the client's \"{expected}\""
             ),
             AuthError::UnexpectedReasonCode(code) => write!(
                 f,

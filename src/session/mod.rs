@@ -53,6 +53,7 @@ pub use heartbeat::{Keepalive, ADAPTIVE_BASE_MS, MISSED_BEATS};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{is_mark_key, is_outgoing_key, StoreOp, Write};
+pub(crate) use store::{put_message, read_message};
 pub use store_name::{broker_identity, earlier_storage_names, storage_name};
 pub use window::INITIAL_WINDOW;
 
@@ -737,7 +738,7 @@ impl Session {
 
     /// The received messages still waiting for their store commit before delivery, each with
     /// its de-duplication key: what a host that is going away hands to the one that resumes
-    /// the session (a tab to the next tab or to its own next load, js/tabs.js), which asks `claim_handed_over`.
+    /// the session (a tab to the next tab or to its own next load; `client::handover`), which asks `claim_handed_over`.
     pub fn pending_deliveries(&self) -> Vec<(Publish, Option<String>)> {
         self.gated
             .iter()

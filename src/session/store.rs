@@ -189,16 +189,33 @@ pub(crate) fn seen_id_key(id: &str) -> String {
 pub(crate) fn outgoing_value(stage: Stage, packet_id: u16, publish: &Publish) -> Vec<u8> {
     let mut value = vec![FORMAT, stage as u8];
     value.extend_from_slice(&packet_id.to_be_bytes());
-    // Stored without its packet id and DUP: those belong to a connection, not to the message.
+    // A message that was accepted for sending encodes; if it did not, storing nothing would be
+    // a silent loss, so the record keeps the header and fails to load with a report instead.
+    put_message(publish, &mut value);
+    value
+}
+
+/// Appends `publish` as kept outside a connection (in the store, or handed from a page to the
+/// next): its MQTT 5 PUBLISH without its packet id and DUP, which belong to a connection, not
+/// to the message. False (and nothing appended) when it does not encode.
+pub(crate) fn put_message(publish: &Publish, out: &mut Vec<u8>) -> bool {
     let stored = Publish {
         dup: false,
         packet_id: (publish.qos != QoS::AtMostOnce).then_some(1),
         ..publish.clone()
     };
-    // A message that was accepted for sending encodes; if it did not, storing nothing would be
-    // a silent loss, so the record keeps the header and fails to load with a report instead.
-    let _ = codec::encode(&Packet::Publish(stored), ProtocolVersion::V5, &mut value);
-    value
+    codec::encode(&Packet::Publish(stored), ProtocolVersion::V5, out).is_ok()
+}
+
+/// The message `put_message` wrote (with no packet id), or None.
+pub(crate) fn read_message(bytes: &[u8]) -> Option<Publish> {
+    let Ok(Packet::Publish(mut publish)) =
+        codec::decode_packet(Bytes::copy_from_slice(bytes), ProtocolVersion::V5)
+    else {
+        return None;
+    };
+    publish.packet_id = None;
+    Some(publish)
 }
 
 /// Options in one byte (bit 6: confirmed by a SUBACK, bit 7: being unsubscribed), then the
@@ -237,12 +254,7 @@ pub(crate) fn parse(key: &str, value: &[u8]) -> Option<Record> {
                 2 => Stage::Released,
                 _ => return None,
             };
-            let Ok(Packet::Publish(mut publish)) =
-                codec::decode_packet(Bytes::copy_from_slice(packet), ProtocolVersion::V5)
-            else {
-                return None;
-            };
-            publish.packet_id = None;
+            let publish = read_message(packet)?;
             Some(Record::Outgoing {
                 order,
                 stage,

@@ -10,7 +10,7 @@ use crate::broker_model::Rng;
 use wasmqtt::client::reconnect::BackoffConfig;
 use wasmqtt::client::{
     AttemptRequest, AttemptSetup, Client, ClientConfig, ClientEvent, Completion, EndOptions,
-    JournalOp, Output, ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
+    HandedFrom, JournalOp, Output, ProbeAnswer, ProbeRequest, SocketAction, StoreFailure, StoreJob,
 };
 use wasmqtt::codec::{
     self, Ack, ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, StreamDecoder, SubAck,
@@ -169,9 +169,6 @@ pub struct World {
     pub rng: Rng,
     /// How many pages (clients) this world has run.
     pub loads: u32,
-    /// Messages a page received but had not delivered when it went, which the next page took
-    /// over and delivered (see `reload`).
-    pub handed_over: Vec<Publish>,
 }
 
 impl World {
@@ -196,7 +193,6 @@ impl World {
             log: Vec::new(),
             rng: Rng(0x9E37_79B9_7F4A_7C15),
             loads: 0,
-            handed_over: Vec::new(),
         }
     }
 
@@ -241,11 +237,21 @@ impl World {
 
     /// A page reload: the client goes without a word (no DISCONNECT, its sockets die with the
     /// page, a store job in flight either committed or not), and a new one starts from the store.
-    /// As js/tabs.js does on `pagehide` (through sessionStorage), the received messages still
-    /// waiting for their commit are handed to the new page, which delivers those whose receipt
-    /// it loaded from the store (`claim_handed_over`): the broker will not send those again.
+    /// As the browser layer does on `pagehide`, the received messages still waiting for their
+    /// commit are handed to the new page (`Client::hand_over`, carried in sessionStorage); the
+    /// new page's core delivers those whose receipt it loaded, once connected.
     pub fn reload(&mut self, running_job_commits: bool) {
-        let pending = self.client.session().pending_deliveries();
+        self.resume_elsewhere(running_job_commits, HandedFrom::LastLoad);
+    }
+
+    /// Another tab takes the session over: as `reload`, but the items cross a BroadcastChannel
+    /// and the new leader, its handlers in place, delivers them once its session is loaded.
+    pub fn take_over_in_another_tab(&mut self, running_job_commits: bool) {
+        self.resume_elsewhere(running_job_commits, HandedFrom::OtherTab);
+    }
+
+    fn resume_elsewhere(&mut self, running_job_commits: bool, from: HandedFrom) {
+        let handed = self.client.hand_over();
         if let Some(store) = &mut self.store {
             if let Some((_, job)) = store.running.take() {
                 if running_job_commits {
@@ -260,15 +266,23 @@ impl World {
             dedup.id_prefix = format!("load{}-", self.loads);
         }
         self.client = Client::new(self.config.clone());
-        self.start();
-        for (publish, key) in pending {
-            if self
-                .client
-                .claim_handed_over(publish.qos, publish.packet_id, key.as_deref())
-            {
-                self.handed_over.push(publish);
-            }
+        // The bytes reach the new page while its store loads (a channel message), or right
+        // after (sessionStorage): the core holds them until its session is loaded.
+        if let Some(bytes) = handed {
+            assert!(self.client.take_handed_over(self.now, &bytes, from));
         }
+        self.start();
+    }
+
+    /// Messages handed over by a page that went, delivered by a later one so far.
+    pub fn handed_over(&self) -> Vec<&Publish> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::HandedOver { publish, .. } => Some(publish),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Moves the client's outputs until none is left, ending the task with a flush.
