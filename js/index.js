@@ -417,26 +417,11 @@ export class MqttClient {
     return this.#driver.start().then(() => { this.#started = true; });
   }
 
-  /** For TabLink: what another tab needs to route a message here as the core would. */
-  _namedRoutes(message) {
-    return this.#sync('namedRoutes', message.topic, message.properties?.subscriptionIdentifier).named;
-  }
-
-  /** For TabLink: the page is going: what it received but did not deliver, as the core's
-   * bytes for the page that resumes the session (undefined: nothing). */
-  _handOver() {
-    return this.#sync('handOver');
-  }
-
-  /** For TabLink: what the page that held the session before handed over (`lastLoad`: this
-   * tab's previous page); the core delivers what is this session's, when it should. */
-  _takeHandedOver(bytes, lastLoad) {
-    if (!this.#released) this.#sync('takeHandedOver', bytes, lastLoad);
-  }
-
-  /** For TabLink: another tab took the lead; what this one was handed is its. */
-  _forgetHandedOver() {
-    if (!this.#released) this.#sync('forgetHandedOver');
+  /** For TabLink: a call of the core's tab rules (src/client/handover.rs, forwarded.rs):
+   * namedRoutes, handOver, takeHandedOver, forgetHandedOver, forwardCall, forwardAccepted,
+   * forwardSettled, leaderChanged. Undefined once the driver is released. */
+  _core(op, ...args) {
+    return this.#released ? undefined : this.#sync(op, ...args);
   }
 
   /** For TabLink: the page is going and the next leader takes over: stop at once, with no

@@ -30,7 +30,6 @@ export class TabLink {
   #left = false;
   // Follower side: calls sent to the leader, by id.
   #calls = new Map();
-  #nextCall = 1;
   #metrics = null;
   #metricsText = null;
   // Leader side.
@@ -111,12 +110,15 @@ export class TabLink {
     this.follower = false;
     this.#peers = true; // others were here: fan out from the start
     this.#post({ t: 'leader' });
-    const calls = [...this.#calls.values()];
-    this.#calls.clear();
     globalThis.addEventListener?.('pagehide', this.#onPageHide);
     // What the last leader handed over waits in the core, which judges it once loaded.
     this.#client._lead().catch(() => {});
-    for (const call of calls) this.#resettle(call, () => this.#client._request(call.op, call.args).then(call.resolve, call.reject));
+    // A call the old leader never took runs here now.
+    this.#resettle((call) => {
+      this.#calls.delete(call.id);
+      this.#client._core('forwardSettled', call.id);
+      this.#client._request(call.op, call.args).then(call.resolve, call.reject);
+    });
   }
 
   /**
@@ -127,7 +129,7 @@ export class TabLink {
   #handOver(event) {
     // A page kept in the back/forward cache may come back with its client running.
     if (this.follower || this.#left || event?.persisted) return;
-    const items = this.#client._handOver();
+    const items = this.#client._core('handOver');
     // From here on the next leader delivers them: none goes out twice. Nothing more may arrive
     // here that neither this page delivers nor the items hold.
     this.#handedOver = true;
@@ -141,22 +143,35 @@ export class TabLink {
   /** This tab leads after a reload: what its previous page handed over goes to the core. */
   #takeKept() {
     const kept = takeKeptFromLastLoad(this.#name);
-    if (kept) this.#client._takeHandedOver(kept, true);
+    if (kept) this.#client._core('takeHandedOver', kept, true);
   }
 
-  /** A call the old leader took but did not settle cannot be settled any more; one it never took is sent again. */
-  #resettle(call, again) {
-    if (!call.accepted) return again();
-    call.reject(mqttError('LEADER_CHANGED', `the tab that held the connection went away before the broker answered this ${call.op}; what it took into the stored session (a QoS 1 or 2 message, a subscription) is carried on by the next leader, but its outcome cannot be reported`));
+  /** The leader went: the core says, for each call in flight, whether it goes `again` or fails. */
+  #resettle(again) {
+    for (const [id, error] of this.#client._core('leaderChanged') ?? []) {
+      const call = this.#calls.get(id);
+      if (!call) continue;
+      if (!error) {
+        again(call);
+        continue;
+      }
+      this.#calls.delete(id);
+      call.reject(error);
+    }
   }
 
   call(op, args) {
     return new Promise((resolve, reject) => {
-      const id = this.#nextCall++;
-      const call = { id, op, args, resolve, reject, accepted: false };
+      const id = this.#client._core('forwardCall');
+      if (id === undefined) {
+        reject(mqttError('CLIENT_ENDED', 'the client has ended'));
+        return;
+      }
+      const call = { id, op, args, resolve, reject };
       try {
         this.#post({ t: 'call', id, op, args });
       } catch (error) {
+        this.#client._core('forwardSettled', id);
         reject(mqttError('INVALID_ARGUMENT', `cannot send this ${op} to the tab holding the connection: ${error?.message ?? error}`));
         return;
       }
@@ -193,7 +208,7 @@ export class TabLink {
       const { message, primary } = detail;
       // Routing info: the core's primary flag, and which named subscriptions this copy is for
       // (a handed-over message carries the routing it was given).
-      const named = detail.named ?? this.#client._namedRoutes(message);
+      const named = detail.named ?? this.#client._core('namedRoutes', message.topic, message.properties?.subscriptionIdentifier).named;
       this.#post({ t: 'event', event, detail: { message: { ...message }, primary, named } });
       return;
     }
@@ -232,19 +247,17 @@ export class TabLink {
         return;
       case 'leader':
         this.connected = false;
-        this.#client._forgetHandedOver();
+        this.#client._core('forgetHandedOver');
         this.#post({ t: 'hello' });
-        for (const pending of [...this.#calls.values()]) {
-          this.#resettle(pending, () => this.#post({ t: 'call', id: pending.id, op: pending.op, args: pending.args }));
-          if (pending.accepted) this.#calls.delete(pending.id);
-        }
+        this.#resettle((pending) => this.#post({ t: 'call', id: pending.id, op: pending.op, args: pending.args }));
         return;
       case 'accepted':
-        if (call) call.accepted = true;
+        if (call) this.#client._core('forwardAccepted', message.id);
         return;
       case 'settle':
         if (!call) return;
         this.#calls.delete(message.id);
+        this.#client._core('forwardSettled', message.id);
         if (!message.ok) call.reject(fromWire(message.error));
         else call.resolve(message.value);
         return;
@@ -254,7 +267,7 @@ export class TabLink {
         return;
       case 'tentative':
         // Kept in the core in case this tab takes the lead next.
-        this.#client._takeHandedOver(message.items, false);
+        this.#client._core('takeHandedOver', message.items, false);
         return;
       case 'event':
         this.#event(message.event, fromWire(message.detail));
@@ -300,7 +313,7 @@ export class TabLink {
         return;
       case 'tentative':
         // Handed over after this tab took the lead: the core judges them once loaded.
-        this.#client._takeHandedOver(message.items, false);
+        this.#client._core('takeHandedOver', message.items, false);
         return;
       default:
     }

@@ -52,8 +52,8 @@ fn index_of(payload: &[u8]) -> usize {
 /// The messages the next page resumes: the store's, with the journal laid over them.
 fn stored_messages(w: &World) -> BTreeSet<usize> {
     let mut records = w.store.as_ref().unwrap().records.clone();
-    for (key, value) in w.journal.iter().flat_map(|j| &j.entries) {
-        records.insert(key.clone(), value.clone()); // empty: deleted
+    for (key, value) in w.journal.iter().flat_map(|j| j.records()) {
+        records.insert(key, value); // empty: deleted
     }
     records
         .iter()

@@ -1,8 +1,8 @@
 //! The publish journal (src/client/journal.rs): a QoS 1/2 publish survives a page reload at
 //! every step between `publish()`, its store commit and its acknowledgement; it is never sent
 //! again after its acknowledgement; and the journal stays bounded. The simulated page keeps the
-//! journal as `localStorage` would: written at once, so it outlives the page whatever the
-//! store's transaction did.
+//! journal as `localStorage` would: written when the task ends (a chunk a task), so it outlives
+//! the page whatever the store's transaction did.
 #![cfg(not(target_arch = "wasm32"))] // host-only
 
 #[path = "common/session_harness.rs"]
@@ -101,8 +101,42 @@ fn walk(mut w: World, qos: QoS, reload_at: usize, commits: bool) -> (FarEnd, Wor
 
 fn outgoing_left(w: &World) -> usize {
     let stored = w.store.as_ref().unwrap().records.keys();
-    let journaled = w.journal.as_ref().map_or(0, |j| j.entries.len());
+    let journal = w.journal.as_ref();
+    let journaled = journal.map_or(0, |j| j.records().len());
+    assert!(
+        journaled > 0 || journal.is_none_or(|j| j.entries.is_empty()),
+        "no journal entry outlives its records"
+    );
     stored.filter(|k| k.starts_with("o/")).count() + journaled
+}
+
+#[test]
+fn the_acknowledgements_of_one_socket_read_are_one_journal_write() {
+    let mut w = World::new(client_config(&[A]));
+    w.store.as_mut().unwrap().latency = LATENCY;
+    w.start();
+    let socket = w.connect();
+    for i in 0..20 {
+        w.publish("t", &format!("m{i}"), QoS::AtLeastOnce);
+    }
+    w.advance(5 * LATENCY);
+    assert!(
+        w.journal.as_ref().unwrap().entries.is_empty(),
+        "each publish's entry gone once the store committed it"
+    );
+    let sent = w.take(socket);
+    assert_eq!(publishes(&sent).len(), 20);
+    w.deliver(socket, &answers(&sent));
+    let journal = w.journal.as_ref().unwrap();
+    assert_eq!(journal.entries.len(), 1, "one entry for the read");
+    let tombstones = journal.records();
+    assert_eq!(tombstones.len(), 20);
+    assert!(tombstones.iter().all(|(_, value)| value.is_empty()));
+    w.advance(5 * LATENCY);
+    assert!(
+        w.journal.as_ref().unwrap().entries.is_empty(),
+        "gone once the store committed the deletions"
+    );
 }
 
 #[test]
@@ -178,9 +212,15 @@ fn entries_in_both_the_journal_and_the_store_resume_from_the_journal_in_publish_
         socket,
         &[Packet::PubAck(Ack::new(first[1].packet_id.unwrap()))],
     );
+    let mut journaled = w.journal.as_ref().unwrap().records();
+    journaled.sort();
+    let tombstones: Vec<_> = journaled
+        .iter()
+        .map(|(_, value)| value.is_empty())
+        .collect();
     assert_eq!(
-        w.journal.as_ref().unwrap().entries.len(),
-        3,
+        tombstones,
+        [false, true, false],
         "two records, one tombstone"
     );
     w.reload(true);

@@ -4,11 +4,11 @@
 //! host).
 
 use super::arguments::{self, read_auth_data};
-use super::events::{self, command_error, error};
+use super::events::{self, client_error, command_error, error};
 use super::fields::{Checked, InvalidArgument};
 use super::options::read_attempt_setup;
 use super::value::{Value, Writer};
-use crate::client::{Client, HandedFrom};
+use crate::client::{Client, HandedFrom, Orphaned};
 
 /// Runs `[op, ...args]` on `client` and writes its result to `out`.
 pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Writer) {
@@ -155,6 +155,32 @@ pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Write
                 };
                 out.bool(client.take_handed_over(now, &bytes, from));
             }
+            "forwardCall" => {
+                out.uint(u64::from(client.forward_call()));
+            }
+            "forwardAccepted" => {
+                client.forwarded_accepted(whole(&arg(1))? as u32);
+                out.undefined();
+            }
+            "forwardSettled" => {
+                client.forwarded_settled(whole(&arg(1))? as u32);
+                out.undefined();
+            }
+            "leaderChanged" => {
+                // [[id], [id, error], ...]: send again, or reject with the error.
+                out.array();
+                for orphaned in client.leader_changed() {
+                    match orphaned {
+                        Orphaned::SendAgain(id) => out.array().uint(u64::from(id)).end_array(),
+                        Orphaned::Failed(id, e) => {
+                            out.array().uint(u64::from(id));
+                            client_error(out, &e);
+                            out.end_array()
+                        }
+                    };
+                }
+                out.end_array();
+            }
             "forgetHandedOver" => {
                 client.forget_handed_over();
                 out.undefined();
@@ -170,6 +196,7 @@ pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Write
     if let Err(e) = read {
         error(out, "INVALID_ARGUMENT", &e.0, None, false);
     }
+    client.flush_journal();
 }
 
 /// A message's `properties.subscriptionIdentifier`: a number, an array of them, or undefined.
@@ -224,6 +251,38 @@ mod tests {
         let mut values = unpack(&out.take()).unwrap();
         assert_eq!(values.len(), 1, "one result");
         values.remove(0)
+    }
+
+    #[test]
+    fn what_a_call_journals_is_written_before_the_call_returns() {
+        let url = Value::String("ws://h".into());
+        let o = options::read(&url, &json("{}"), 1).unwrap();
+        let mut c = Client::new(ClientConfig {
+            session: o.session,
+            urls: o.urls,
+            connect_timeout_ms: o.connect_timeout_ms,
+            reconnect: o.reconnect,
+            seed: 1,
+            redirects: o.redirects,
+            alerts: o.alerts,
+            prepare_attempts: false,
+        });
+        c.handle_journal_loaded(Vec::new());
+        c.handle_store_loaded(0, Vec::new(), Vec::new());
+        c.start(0);
+        while c.poll().is_some() {}
+        for qos in [1, 2] {
+            run(
+                &mut c,
+                &format!(r#"["publish", "a/b", "x", {{"qos": {qos}}}]"#),
+            );
+            // No flush of the task: the host returns to the application with the entry written.
+            let ops: Vec<_> = std::iter::from_fn(|| c.poll_journal()).collect();
+            assert!(
+                matches!(&ops[..], [crate::client::JournalOp::Put(..)]),
+                "QoS {qos}: {ops:?}"
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod commands;
 mod diagnosis;
 mod error;
 mod event;
+mod forwarded;
 mod handover;
 mod journal;
 pub mod link;
@@ -42,8 +43,9 @@ pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
 pub use event::{lost_reason_text, ClientEvent, Completion};
+pub use forwarded::Orphaned;
 pub use handover::HandedFrom;
-pub use journal::{journal_key, record_key, JournalOp, JOURNAL_MAX_BYTES};
+pub use journal::{journal_key, journal_records, record_key, JournalOp, JOURNAL_MAX_BYTES};
 pub use redirect::{websocket_url_problem, Redirect, RedirectConfig};
 pub use stamp::STAMP_PROPERTY;
 pub use storage::{StoreFailure, StoreJob};
@@ -52,6 +54,7 @@ pub use transport::{SocketAction, FLUSH_AT_BYTES};
 use alerts::Alerts;
 use attempt::Preparation;
 use diagnosis::Diagnosis;
+use forwarded::Forwarded;
 use handover::{Handed, Handover};
 use journal::Journal;
 use percentiles::{Growth, Samples};
@@ -182,6 +185,8 @@ pub struct Client {
     configured_credentials: (Option<String>, Option<bytes::Bytes>),
     /// Messages handed over by the page that held the session before this one (`handover`).
     handover: Handover,
+    /// A follower tab's calls in flight with the leader tab (`forwarded`).
+    forwarded: Forwarded,
 }
 
 impl Client {
@@ -225,6 +230,7 @@ impl Client {
             alerts: Alerts::new(config.alerts),
             prepare_attempts: config.prepare_attempts,
             handover: Handover::default(),
+            forwarded: Forwarded::default(),
             preparation: Preparation::default(),
             configured_credentials,
         }
@@ -232,8 +238,8 @@ impl Client {
 
     // --- start-up -----------------------------------------------------------------------------
 
-    /// The host keeps a journal (see `journal`) and it holds these entries (record key, value;
-    /// empty for a deleted record). Call before [`Client::handle_store_loaded`]; from then on
+    /// The host keeps a journal (see `journal`) and it holds these entries (name under the
+    /// session's prefix, value). Call before [`Client::handle_store_loaded`]; from then on
     /// the host carries out [`Client::poll_journal`] before it returns to the page.
     pub fn handle_journal_loaded(&mut self, entries: Vec<(String, Vec<u8>)>) {
         self.journal_loaded = Some(entries);
@@ -250,10 +256,13 @@ impl Client {
     ) {
         match self.journal_loaded.take() {
             Some(entries) => {
-                let dropped = self.session.load_journaled(records, entries, now);
+                let mut loaded = journal::read_host_entries(entries);
+                let journaled = std::mem::take(&mut loaded.records);
+                let dropped = self.session.load_journaled(records, journaled, now);
                 let outgoing = dropped.iter().filter(|key| is_outgoing_key(key));
                 unreadable.extend(outgoing.cloned());
-                self.journal = Journal::loaded(dropped);
+                unreadable.append(&mut loaded.unreadable);
+                self.journal = Journal::loaded(loaded);
             }
             None => self.session.load(records, now),
         }
@@ -342,6 +351,26 @@ impl Client {
         self.handover.forget();
     }
 
+    /// A follower tab sends a call to the leader tab: its id there (see `forwarded`).
+    pub fn forward_call(&mut self) -> u32 {
+        self.forwarded.send()
+    }
+
+    /// The leader tab's session took the forwarded call `id`.
+    pub fn forwarded_accepted(&mut self, id: u32) {
+        self.forwarded.accepted(id);
+    }
+
+    /// The leader tab settled the forwarded call `id`.
+    pub fn forwarded_settled(&mut self, id: u32) {
+        self.forwarded.settled(id);
+    }
+
+    /// The leader tab went: what becomes of each forwarded call in flight.
+    pub fn leader_changed(&mut self) -> Vec<Orphaned> {
+        self.forwarded.leader_changed()
+    }
+
     fn judge_handed_over(&mut self) {
         let session = &mut self.session;
         self.handover.judge(|item| {
@@ -386,14 +415,14 @@ impl Client {
         self.handle_timeout(now);
     }
 
-    /// The host could not write the journal entry of `key` (a record key of
-    /// [`JournalOp::Put`]): its quota is used up. The message stays in the session and reaches
-    /// the store with the next commit; until then a reload loses it, which a `JOURNAL_FAILED`
-    /// error says (once a message).
+    /// The host could not write the journal entry `key` (of a [`JournalOp::Put`]): its quota is
+    /// used up. The messages it held stay in the session and reach the store with the next
+    /// commit; until then a reload loses them, which a `JOURNAL_FAILED` error says (once a
+    /// message, naming its record).
     pub fn handle_journal_failed(&mut self, _now: u64, key: &str) {
-        if self.journal.failed(key) {
+        for record in self.journal.failed(key) {
             self.events
-                .push_back(ClientEvent::Error(journal::failed_error(key)));
+                .push_back(ClientEvent::Error(journal::failed_error(&record)));
         }
     }
 
@@ -443,8 +472,8 @@ impl Client {
         self.job.take()
     }
 
-    /// The next journal operation; call until None after every input, and carry each out
-    /// before returning to the page (see `journal`).
+    /// The next journal operation; call until None after every input and after
+    /// [`Client::flush`], and carry each out at once (see `journal`).
     pub fn poll_journal(&mut self) -> Option<JournalOp> {
         self.journal.poll()
     }
@@ -481,13 +510,20 @@ impl Client {
 
     /// The host's task is done: what it gathered for the socket leaves as one message, now.
     pub fn flush(&mut self, now: u64) {
+        self.journal.flush();
         self.transport.flush();
         self.session.handle_flushed(now);
     }
 
+    /// A call of the application returns now: what it journaled is written first (see
+    /// `journal`), so a QoS 1 or 2 publish is safe from a crash from the moment it returns.
+    pub fn flush_journal(&mut self) {
+        self.journal.flush();
+    }
+
     /// Whether bytes wait for [`Client::flush`].
     pub fn has_unflushed(&self) -> bool {
-        self.transport.has_unflushed()
+        self.transport.has_unflushed() || self.journal.has_unflushed()
     }
 
     // --- state --------------------------------------------------------------------------------

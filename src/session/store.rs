@@ -81,8 +81,17 @@ pub(crate) fn merge_journal(
             dropped.push(key);
         }
     }
-    // A sorted list, not a map: each map type instantiated costs wasm size.
+    // A sorted list, not a map: each map type instantiated costs wasm size. The journal may
+    // hold several writes of a record, in order (a stable sort keeps it): the last counts.
     crate::sort::sort_by(&mut taken, |a, b| a.0.cmp(&b.0));
+    let mut last: Vec<(String, Vec<u8>)> = Vec::with_capacity(taken.len());
+    for write in taken {
+        match last.last_mut() {
+            Some(previous) if previous.0 == write.0 => *previous = write,
+            _ => last.push(write),
+        }
+    }
+    let taken = last;
     let in_journal = |key: &str| taken.binary_search_by(|e| e.0.as_str().cmp(key)).is_ok();
     let mut merged: Vec<(String, Vec<u8>)> = records
         .into_iter()
@@ -451,6 +460,27 @@ mod tests {
             ]
         );
         assert_eq!(merged.dropped, [outgoing_key(4), "s/b".to_string()]);
+    }
+
+    #[test]
+    fn of_several_journaled_writes_of_a_record_the_last_counts() {
+        let queued = outgoing_value(Stage::Queued, 0, &publish(QoS::AtLeastOnce));
+        let sent = outgoing_value(Stage::Sent, 1, &publish(QoS::AtLeastOnce));
+        let journal = vec![
+            (outgoing_key(1), queued.clone()),
+            (outgoing_key(2), queued.clone()),
+            (outgoing_key(1), sent.clone()),
+            (outgoing_key(2), Vec::new()),
+        ];
+        let merged = merge_journal(Vec::new(), journal);
+        assert_eq!(merged.records, [(outgoing_key(1), sent.clone())]);
+        assert_eq!(
+            merged.drain,
+            [
+                Write::Put(outgoing_key(1), sent),
+                Write::Delete(outgoing_key(2))
+            ]
+        );
     }
 
     #[test]

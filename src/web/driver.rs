@@ -469,11 +469,14 @@ impl Driver {
 }
 
 impl Drop for Driver {
-    /// The page is going (or the client ended): what this task gathered for the socket (acks,
-    /// say) still leaves, then everything is let go; nothing else is started.
+    /// The page is going (or the client ended): what this task gathered for the journal and
+    /// the socket (acks, say) still leaves, then everything is let go; nothing else is started.
     fn drop(&mut self) {
         if let Ok(mut s) = self.state.try_borrow_mut() {
             s.client.flush(now_ms());
+            while let Some(op) = s.client.poll_journal() {
+                s.journal_op(op);
+            }
             while let Some(action) = s.client.poll_socket() {
                 if let SocketAction::Send { .. } = action {
                     s.socket_action(action);

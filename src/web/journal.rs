@@ -1,8 +1,8 @@
 //! The journal's host (see `client::journal`): `window.localStorage`, written synchronously,
 //! so an entry is there before the call that made it returns to the page, and outlives a
 //! reload, a renderer crash and a closed tab. A Worker has no `localStorage`: no journal then.
-//! Values are stored one character a byte (U+0000..U+00FF), keys under the session's storage
-//! name, which holds no credential.
+//! Values (the core's chunks) are stored one character a byte (U+0000..U+00FF), keys under
+//! the session's storage name, which holds no credential.
 
 use web_sys::Storage;
 
@@ -23,7 +23,7 @@ impl WebJournal {
         })
     }
 
-    /// This session's entries: (record key, value). A value that is not one character a byte
+    /// This session's entries: (entry name, value). A value that is not one character a byte
     /// comes back as one the core will not read, so it reports and drops it.
     pub(crate) fn load(&self) -> Vec<(String, Vec<u8>)> {
         let count = self.storage.length().unwrap_or(0);

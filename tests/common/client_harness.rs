@@ -131,8 +131,8 @@ impl SimStore {
     }
 }
 
-/// The page's `localStorage` journal (see `client::journal`), by record key: written at once,
-/// so it survives a reload whatever the store's transaction did.
+/// The page's `localStorage` journal (see `client::journal`), by entry name (a chunk a task):
+/// written at once, so it survives a reload whatever the store's transaction did.
 #[derive(Default)]
 pub struct SimJournal {
     pub entries: BTreeMap<String, Vec<u8>>,
@@ -143,6 +143,11 @@ pub struct SimJournal {
 }
 
 impl SimJournal {
+    /// The records it holds, as the next page reads them.
+    pub fn records(&self) -> Vec<(String, Vec<u8>)> {
+        wasmqtt::client::journal_records(self.entries.clone().into_iter().collect())
+    }
+
     fn bytes(&self) -> usize {
         self.entries.iter().map(|(k, v)| k.len() + v.len()).sum()
     }
@@ -549,6 +554,8 @@ impl World {
             .client
             .publish(self.now, request)
             .expect("publish accepted");
+        // As the browser layer's calls do (`api::call`).
+        self.client.flush_journal();
         self.settle();
         token
     }
