@@ -105,14 +105,28 @@ function put(v, depth) {
   text(typeof v);
 }
 
+/** Packs running: a getter of a value being packed may itself call the client. */
+let nested = 0;
+
 /**
  * Packs `values` one after another. The result is a view of a buffer reused by the next call:
- * pass it to the wasm at once.
+ * pass it to the wasm at once. A pack made while another is running (from a getter) packs into
+ * a buffer of its own, and leaves the other's as it was.
  */
 export function pack(...values) {
-  at = 0;
-  for (const v of values) put(v, 0);
-  return buf.subarray(0, at);
+  const outer = nested++ > 0 ? [buf, view, at] : null;
+  if (outer) {
+    buf = new Uint8Array(256);
+    view = new DataView(buf.buffer);
+  }
+  try {
+    at = 0;
+    for (const v of values) put(v, 0);
+    return buf.subarray(0, at);
+  } finally {
+    nested--;
+    if (outer) [buf, view, at] = outer;
+  }
 }
 
 /**
