@@ -418,7 +418,7 @@ export class MqttClient {
   }
 
   /** For TabLink: a call of the core's tab rules (src/client/handover.rs, forwarded.rs):
-   * namedRoutes, handOver, takeHandedOver, forgetHandedOver, forwardCall, forwardAccepted,
+   * followed, handOver, takeHandedOver, forgetHandedOver, forwardCall, forwardAccepted,
    * forwardSettled, leaderChanged. Undefined once the driver is released. */
   _core(op, ...args) {
     return this.#released ? undefined : this.#sync(op, ...args);
@@ -544,6 +544,9 @@ export class MqttClient {
         return;
       case 'attempt':
         this.#prepareAttempt(detail);
+        return;
+      case 'tab':
+        this.#tabs?.share(detail);
         return;
       case 'auth':
         this.#answer(detail);

@@ -108,7 +108,7 @@ export class TabLink {
   /** This follower got the lock: it loads the session and connects. */
   #promote() {
     this.follower = false;
-    this.#peers = true; // others were here: fan out from the start
+    this.#followed(); // others were here: fan out from the start
     this.#post({ t: 'leader' });
     globalThis.addEventListener?.('pagehide', this.#onPageHide);
     // What the last leader handed over waits in the core, which judges it once loaded.
@@ -190,29 +190,26 @@ export class TabLink {
     return this.#metricsText ?? '# EOF\n';
   }
 
-  /** The leader's events, for the followers. */
+  /** The leader's events: what a tab joining later is told. */
   fanOut(event, detail) {
     if (this.follower || this.#left) return;
     if (event === 'connect') [this.#lastConnect, this.#overdue] = [detail, null];
     if (event === 'overdue') this.#overdue = toWire(detail);
     if (event === 'close') this.#lastConnect = null;
     if (event === 'error' && detail?.fatal) this.#fatal = toWire(detail);
-    if (!this.#peers || this.#handedOver || LEADER_ONLY.has(event)) return;
-    if (event === 'handle') {
-      // ack: 'after-handler' holds the acknowledgement for this tab's handlers; other tabs'
-      // are called once, as on receipt.
-      if (detail.attempt !== 1) return;
-      event = 'message';
-    }
-    if (event === 'message') {
-      const { message, primary } = detail;
-      // Routing info: the core's primary flag, and which named subscriptions this copy is for
-      // (a handed-over message carries the routing it was given).
-      const named = detail.named ?? this.#client._core('namedRoutes', message.topic, message.properties?.subscriptionIdentifier).named;
-      this.#post({ t: 'event', event, detail: { message: { ...message }, primary, named } });
-      return;
-    }
+  }
+
+  /** An event for the followers, as the core wrote it for them (a 'tab' event: [name, detail]). */
+  share([event, detail]) {
+    if (this.follower || this.#left || !this.#peers || this.#handedOver) return;
     this.#post({ t: 'event', event, detail: toWire(detail) });
+  }
+
+  /** Other tabs follow this one: the core writes its events for them from now on. */
+  #followed() {
+    if (this.#peers) return;
+    this.#peers = true;
+    this.#client._core('followed');
   }
 
   leave() {
@@ -286,7 +283,7 @@ export class TabLink {
   #lead(message) {
     switch (message.t) {
       case 'hello':
-        this.#peers = true;
+        this.#followed();
         this.#post({ t: 'state', to: message.from, connect: this.#lastConnect, fatal: this.#fatal, overdue: this.#overdue, metrics: this.#client.metrics(), text: this.#client.metricsText() });
         return;
       case 'metrics?':
@@ -297,7 +294,7 @@ export class TabLink {
         const key = `${from}:${id}`;
         if (!CALLS.has(op) || this.#served.has(key)) return;
         this.#served.add(key);
-        this.#peers = true;
+        this.#followed();
         const settle = (fields) => {
           this.#served.delete(key);
           if (!this.#left) this.#post({ t: 'settle', to: from, id, ...fields });
@@ -322,8 +319,6 @@ export class TabLink {
 
 /** What a follower may ask the leader to run. */
 const CALLS = new Set(['publish', 'subscribe', 'unsubscribe', 'request', 'respond']);
-/** Events that concern only the leader tab's driver (a dead letter: its handlers failed; an attempt's URL and credentials). */
-const LEADER_ONLY = new Set(['done', 'failed', 'response', 'auth', 'dead-letter', 'attempt']);
 
 function randomId() {
   return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;

@@ -103,13 +103,6 @@ pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Write
                 client.handle_attempt_setup(now, id, answer);
                 out.undefined();
             }
-            "namedRoutes" => {
-                // [topic, the message's properties.subscriptionIdentifier]
-                let topic = arg(1);
-                let topic = topic.as_str().unwrap_or_default();
-                let (primary, named) = client.session().named_routes(topic, &carried(&arg(2)));
-                events::routing(out, primary, &named);
-            }
             "routeRemote" => {
                 // [topic, subscriptionIdentifier, primary, named]: another tab's routing.
                 let (topic, ids, primary, named) = (arg(1), arg(2), arg(3), arg(4));
@@ -154,6 +147,10 @@ pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Write
                     _ => HandedFrom::OtherTab,
                 };
                 out.bool(client.take_handed_over(now, &bytes, from));
+            }
+            "followed" => {
+                client.set_followed();
+                out.undefined();
             }
             "forwardCall" => {
                 out.uint(u64::from(client.forward_call()));
@@ -227,8 +224,12 @@ mod tests {
     use crate::client::ClientConfig;
 
     fn client() -> Client {
+        client_with(r#"{"persistence": "memory"}"#)
+    }
+
+    fn client_with(options: &str) -> Client {
         let url = Value::String("ws://h".into());
-        let o = options::read(&url, &json(r#"{"persistence": "memory"}"#), 1).unwrap();
+        let o = options::read(&url, &json(options), 1).unwrap();
         Client::new(ClientConfig {
             session: o.session,
             urls: o.urls,
@@ -255,18 +256,7 @@ mod tests {
 
     #[test]
     fn what_a_call_journals_is_written_before_the_call_returns() {
-        let url = Value::String("ws://h".into());
-        let o = options::read(&url, &json("{}"), 1).unwrap();
-        let mut c = Client::new(ClientConfig {
-            session: o.session,
-            urls: o.urls,
-            connect_timeout_ms: o.connect_timeout_ms,
-            reconnect: o.reconnect,
-            seed: 1,
-            redirects: o.redirects,
-            alerts: o.alerts,
-            prepare_attempts: false,
-        });
+        let mut c = client_with("{}");
         c.handle_journal_loaded(Vec::new());
         c.handle_store_loaded(0, Vec::new(), Vec::new());
         c.start(0);

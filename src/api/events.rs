@@ -8,7 +8,7 @@ use crate::client::{
     Completion,
 };
 use crate::codec::{reason, Publish};
-use crate::session::CommandError;
+use crate::session::{CommandError, Session};
 
 /// An `MqttError`: `{ code, message, reasonCode?, fatal? }`.
 pub fn error(w: &mut Writer, code: &str, message: &str, reason_code: Option<u8>, fatal: bool) {
@@ -74,12 +74,6 @@ fn routing_fields(w: &mut Writer, primary: bool, named: &[(String, bool)]) {
         w.array().str(filter).bool(*is_named).end_array();
     }
     w.end_array();
-}
-
-pub fn routing(w: &mut Writer, primary: bool, named: &[(String, bool)]) {
-    w.object();
-    routing_fields(w, primary, named);
-    w.end_object();
 }
 
 fn persistence(durable: bool) -> &'static str {
@@ -313,6 +307,52 @@ pub fn event(w: &mut Writer, event: &ClientEvent) -> bool {
     true
 }
 
+/// What the tabs that follow this one get of `event` (js/tabs.js posts it to them): a `tab`
+/// event with `[name, detail]`. A message goes with the routing the other tabs apply to it
+/// (`Session::named_routes`, applied there by `Router::route_named`) instead of this tab's
+/// routes; a delivery acknowledged after the handlers goes as a message, once (the other tabs'
+/// handlers do not hold its acknowledgement). The calls' results, authentication and dead
+/// letters concern this tab only.
+pub fn shared(w: &mut Writer, event: &ClientEvent, session: &Session) {
+    let (publish, primary, named) = match event {
+        ClientEvent::Message {
+            publish, primary, ..
+        }
+        | ClientEvent::Handle {
+            publish,
+            primary,
+            attempt: 1,
+            ..
+        } => {
+            let carried = &publish.properties.subscription_identifiers;
+            let (_, named) = session.named_routes(&publish.topic, carried);
+            (publish, *primary, named)
+        }
+        ClientEvent::HandedOver {
+            publish,
+            primary,
+            named,
+            ..
+        } => (publish, *primary, named.clone()),
+        ClientEvent::Handle { .. }
+        | ClientEvent::DeadLetter { .. }
+        | ClientEvent::Done { .. }
+        | ClientEvent::Failed { .. }
+        | ClientEvent::AuthChallenge { .. }
+        | ClientEvent::Ended => return,
+        other => {
+            w.str("tab").array();
+            self::event(w, other);
+            w.end_array();
+            return;
+        }
+    };
+    w.str("tab").array().str("message").object().key("message");
+    message(w, publish);
+    routing_fields(w, primary, &named);
+    w.end_object().end_array();
+}
+
 /// `attempt`: the core asks for this attempt's URL and credentials (`transformWsUrl`,
 /// `credentials`); the facade answers with the `attemptSetup` call.
 pub fn attempt(w: &mut Writer, request: &AttemptRequest) {
@@ -385,6 +425,66 @@ mod tests {
         let mut w = Writer::new();
         assert!(event(&mut w, e));
         unpack(&w.take()).unwrap()
+    }
+
+    #[test]
+    fn the_following_tabs_get_messages_with_their_routing_and_not_this_tabs_own_business() {
+        let url = Value::String("ws://h".into());
+        let o = crate::api::options::read(&url, &crate::api::value::json("{}"), 1).unwrap();
+        let session = crate::session::Session::new(o.session);
+        let publish = Publish {
+            dup: false,
+            qos: crate::codec::QoS::AtLeastOnce,
+            retain: false,
+            topic: "a/b".into(),
+            packet_id: Some(1),
+            properties: Default::default(),
+            payload: bytes::Bytes::from_static(b"x"),
+        };
+        let shared_of = |e: &ClientEvent| {
+            let mut w = Writer::new();
+            shared(&mut w, e, &session);
+            unpack(&w.take()).unwrap()
+        };
+        let handle = |attempt| ClientEvent::Handle {
+            delivery: 1,
+            attempt,
+            publish: publish.clone(),
+            routes: vec![4],
+            primary: true,
+        };
+        let message = ClientEvent::Message {
+            publish: publish.clone(),
+            routes: vec![4],
+            primary: true,
+        };
+        for e in [message, handle(1)] {
+            let values = shared_of(&e);
+            assert_eq!(values[0], Value::String("tab".into()));
+            let Value::Array(inner) = &values[1] else {
+                panic!("[name, detail]")
+            };
+            assert_eq!(inner[0], Value::String("message".into()));
+            assert_eq!(inner[1].get("primary"), &Value::Bool(true));
+            assert_eq!(inner[1].get("named"), &Value::Array(Vec::new()));
+            assert_eq!(
+                inner[1].get("routes"),
+                &Value::Undefined,
+                "not this tab's routes"
+            );
+        }
+        assert!(shared_of(&handle(2)).is_empty(), "a retry stays here");
+        let done = ClientEvent::Done {
+            token: 1,
+            result: Completion::Published { reason_code: 0 },
+        };
+        assert!(shared_of(&done).is_empty(), "a call's result stays here");
+        let offline = shared_of(&ClientEvent::Offline);
+        assert_eq!(offline[0], Value::String("tab".into()));
+        assert_eq!(
+            offline[1],
+            Value::Array(vec![Value::String("offline".into()), Value::Undefined])
+        );
     }
 
     #[test]

@@ -187,6 +187,8 @@ pub struct Client {
     handover: Handover,
     /// A follower tab's calls in flight with the leader tab (`forwarded`).
     forwarded: Forwarded,
+    /// Other tabs follow this one: the host gives them the events (`api::events::shared`).
+    followed: bool,
 }
 
 impl Client {
@@ -231,6 +233,7 @@ impl Client {
             prepare_attempts: config.prepare_attempts,
             handover: Handover::default(),
             forwarded: Forwarded::default(),
+            followed: false,
             preparation: Preparation::default(),
             configured_credentials,
         }
@@ -349,6 +352,16 @@ impl Client {
     /// Another tab took the lead: what this tab was handed while it followed is that tab's.
     pub fn forget_handed_over(&mut self) {
         self.handover.forget();
+    }
+
+    /// Other tabs follow this one (they joined, or sent a call): from now on the host gives
+    /// them this client's events.
+    pub fn set_followed(&mut self) {
+        self.followed = true;
+    }
+
+    pub fn is_followed(&self) -> bool {
+        self.followed
     }
 
     /// A follower tab sends a call to the leader tab: its id there (see `forwarded`).

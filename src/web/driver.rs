@@ -256,6 +256,10 @@ impl State {
     fn on_event(&mut self, event: ClientEvent) {
         if !events::event(&mut self.outbox, &event) {
             self.release();
+            return;
+        }
+        if self.client.is_followed() {
+            events::shared(&mut self.outbox, &event, self.client.session());
         }
     }
 
