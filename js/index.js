@@ -418,7 +418,7 @@ export class MqttClient {
   }
 
   /** For TabLink: a call of the core's tab rules (src/client/handover.rs, forwarded.rs):
-   * followed, handOver, takeHandedOver, forgetHandedOver, forwardCall, forwardAccepted,
+   * followed, joinerState, handOver, takeHandedOver, forgetHandedOver, forwardCall, forwardAccepted,
    * forwardSettled, leaderChanged. Undefined once the driver is released. */
   _core(op, ...args) {
     return this.#released ? undefined : this.#sync(op, ...args);
@@ -516,7 +516,6 @@ export class MqttClient {
   }
 
   #dispatch(event, detail) {
-    this.#tabs?.fanOut(event, detail);
     switch (event) {
       case 'connect':
         this.#connection = detail;

@@ -37,10 +37,6 @@ export class TabLink {
   #served = new Set();
   #onPageHide = (event) => this.#handOver(event);
   #handedOver = false;
-  #lastConnect = null;
-  #fatal = null;
-  /** The leader's first connection is overdue (connectTimeout passed): what a tab joining later is told. */
-  #overdue = null;
 
   /** Whether this page can share: Web Locks exist only in secure contexts (https, localhost). */
   static supported() {
@@ -190,15 +186,6 @@ export class TabLink {
     return this.#metricsText ?? '# EOF\n';
   }
 
-  /** The leader's events: what a tab joining later is told. */
-  fanOut(event, detail) {
-    if (this.follower || this.#left) return;
-    if (event === 'connect') [this.#lastConnect, this.#overdue] = [detail, null];
-    if (event === 'overdue') this.#overdue = toWire(detail);
-    if (event === 'close') this.#lastConnect = null;
-    if (event === 'error' && detail?.fatal) this.#fatal = toWire(detail);
-  }
-
   /** An event for the followers, as the core wrote it for them (a 'tab' event: [name, detail]). */
   share([event, detail]) {
     if (this.follower || this.#left || !this.#peers || this.#handedOver) return;
@@ -284,7 +271,9 @@ export class TabLink {
     switch (message.t) {
       case 'hello':
         this.#followed();
-        this.#post({ t: 'state', to: message.from, connect: this.#lastConnect, fatal: this.#fatal, overdue: this.#overdue, metrics: this.#client.metrics(), text: this.#client.metricsText() });
+        // What a tab joining later is told (the core's joinerState: the connection, or why
+        // the first one is overdue, or the error that stopped the client).
+        this.#post({ t: 'state', to: message.from, ...toWire(this.#client._core('joinerState')), metrics: this.#client.metrics(), text: this.#client.metricsText() });
         return;
       case 'metrics?':
         this.#post({ t: 'metrics', to: message.from, metrics: this.#client.metrics(), text: this.#client.metricsText() });

@@ -148,6 +148,7 @@ pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Write
                 };
                 out.bool(client.take_handed_over(now, &bytes, from));
             }
+            "joinerState" => events::joiner_state(out, client.joiner_state()),
             "followed" => {
                 client.set_followed();
                 out.undefined();

@@ -5,9 +5,9 @@ use super::props;
 use super::value::{Kind, Writer};
 use crate::client::{
     lost_reason_text, reason_code_name, AttemptRequest, ClientError, ClientEvent, ClientMetrics,
-    Completion,
+    Completion, JoinerState,
 };
-use crate::codec::{reason, Publish};
+use crate::codec::{reason, Properties, Publish};
 use crate::session::{CommandError, Session};
 
 /// An `MqttError`: `{ code, message, reasonCode?, fatal? }`.
@@ -100,11 +100,8 @@ pub fn event(w: &mut Writer, event: &ClientEvent) -> bool {
             session_present,
             properties,
         } => {
-            w.str("connect").object();
-            w.key("sessionPresent").bool(*session_present);
-            w.key("reasonCode").uint(0).key("properties");
-            props::write(w, properties);
-            w.end_object();
+            w.str("connect");
+            connected(w, *session_present, properties);
         }
         ClientEvent::Closed { reason } => {
             w.str("close").object();
@@ -305,6 +302,32 @@ pub fn event(w: &mut Writer, event: &ClientEvent) -> bool {
         ClientEvent::Ended => return false,
     }
     true
+}
+
+/// A `connect` event's detail.
+fn connected(w: &mut Writer, session_present: bool, properties: &Properties) {
+    w.object().key("sessionPresent").bool(session_present);
+    w.key("reasonCode").uint(0).key("properties");
+    props::write(w, properties);
+    w.end_object();
+}
+
+/// `{ connect?, overdue?, fatal? }`: what a tab that joins later is told (`JoinerState`).
+pub fn joiner_state(w: &mut Writer, state: &JoinerState) {
+    w.object();
+    if let Some((session_present, properties)) = &state.connected {
+        w.key("connect");
+        connected(w, *session_present, properties);
+    }
+    if let Some(error) = &state.overdue {
+        w.key("overdue");
+        client_error(w, error);
+    }
+    if let Some(error) = &state.fatal {
+        w.key("fatal");
+        client_error(w, error);
+    }
+    w.end_object();
 }
 
 /// What the tabs that follow this one get of `event` (js/tabs.js posts it to them): a `tab`

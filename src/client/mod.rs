@@ -15,6 +15,7 @@ mod error;
 mod event;
 mod forwarded;
 mod handover;
+mod joiner;
 mod journal;
 pub mod link;
 mod openmetrics;
@@ -45,6 +46,7 @@ pub use error::{reason_code_name, ClientError, ErrorCode};
 pub use event::{lost_reason_text, ClientEvent, Completion};
 pub use forwarded::Orphaned;
 pub use handover::HandedFrom;
+pub use joiner::JoinerState;
 pub use journal::{journal_key, journal_records, record_key, JournalOp, JOURNAL_MAX_BYTES};
 pub use redirect::{websocket_url_problem, Redirect, RedirectConfig};
 pub use stamp::STAMP_PROPERTY;
@@ -189,6 +191,8 @@ pub struct Client {
     forwarded: Forwarded,
     /// Other tabs follow this one: the host gives them the events (`api::events::shared`).
     followed: bool,
+    /// What a tab that joins later is told (`joiner`).
+    joiner: JoinerState,
 }
 
 impl Client {
@@ -234,6 +238,7 @@ impl Client {
             handover: Handover::default(),
             forwarded: Forwarded::default(),
             followed: false,
+            joiner: JoinerState::default(),
             preparation: Preparation::default(),
             configured_credentials,
         }
@@ -498,7 +503,14 @@ impl Client {
 
     /// The next event for the application; call until None after every input.
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front()?;
+        self.joiner.observe(&event);
+        Some(event)
+    }
+
+    /// What a tab that joins the session later is told of the connection (see `joiner`).
+    pub fn joiner_state(&self) -> &JoinerState {
+        &self.joiner
     }
 
     /// The earliest time [`Client::handle_timeout`] must be called.
