@@ -56,6 +56,11 @@ enum Mode {
 pub struct StoreSync {
     mode: Mode,
     writes: Vec<Write>,
+    /// Where each key's write is in `writes`, sorted by key: a later write of a key takes the
+    /// place of the earlier one, since only the last can matter to the store once the
+    /// transaction has committed (a message queued, sent and acknowledged between two commits
+    /// costs one deletion instead of two puts and a deletion).
+    index: Vec<(String, usize)>,
     last_seq: u64,
     /// The job running and the sequence number it makes durable.
     running: Option<(Kind, u64)>,
@@ -84,6 +89,7 @@ impl StoreSync {
         StoreSync {
             mode: if durable { Mode::Durable } else { Mode::Memory },
             writes: Vec::new(),
+            index: Vec::new(),
             last_seq: 0,
             running: None,
             retry_delay: FIRST_RETRY_MS,
@@ -103,9 +109,22 @@ impl StoreSync {
     /// Takes one of the session's writes.
     pub fn push(&mut self, op: StoreOp) {
         self.last_seq = op.seq;
-        if self.mode != Mode::Memory {
-            self.writes.push(op.write);
+        if self.mode == Mode::Memory {
+            return;
         }
+        let (Write::Put(key, _) | Write::Delete(key)) = &op.write;
+        match self.index.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            Ok(i) => self.writes[self.index[i].1] = op.write,
+            Err(i) => {
+                self.index.insert(i, (key.clone(), self.writes.len()));
+                self.writes.push(op.write);
+            }
+        }
+    }
+
+    fn take_writes(&mut self) -> Vec<Write> {
+        self.index.clear();
+        std::mem::take(&mut self.writes)
     }
 
     /// What is due now.
@@ -116,7 +135,7 @@ impl StoreSync {
             Mode::Durable => {
                 if self.running.is_none() && !self.writes.is_empty() {
                     self.running = Some((Kind::Commit, self.last_seq));
-                    step.job = Some(Job::Commit(std::mem::take(&mut self.writes)));
+                    step.job = Some(Job::Commit(self.take_writes()));
                 }
             }
             Mode::Behind {
@@ -128,7 +147,7 @@ impl StoreSync {
                 if self.running.is_some() {
                     return step; // writes made during a rewrite are applied after it
                 }
-                self.writes.clear();
+                self.take_writes();
                 if clear_due {
                     self.mode = Mode::Behind {
                         clear_due: false,
@@ -211,6 +230,43 @@ mod tests {
                 .map(|s| Write::Put(format!("k{s}"), vec![*s as u8]))
                 .collect(),
         ))
+    }
+
+    #[test]
+    fn of_several_writes_of_a_key_between_two_commits_only_the_last_goes() {
+        let mut sync = StoreSync::new(true);
+        let put = |seq, key: &str, value: u8| StoreOp {
+            seq,
+            write: Write::Put(key.into(), vec![value]),
+        };
+        sync.push(put(1, "o/1", 1));
+        let step = sync.poll(0);
+        assert!(step.job.is_some(), "the first commit starts");
+        sync.push(put(2, "o/2", 1));
+        sync.push(put(3, "o/1", 2));
+        sync.push(put(4, "o/2", 2));
+        sync.push(StoreOp {
+            seq: 5,
+            write: Write::Delete("o/2".into()),
+        });
+        sync.push(put(6, "s/a", 1));
+        let step = sync.finished(0, true);
+        assert_eq!(step.committed, Some(1));
+        assert_eq!(
+            step.job,
+            Some(Job::Commit(vec![
+                Write::Delete("o/2".into()),
+                Write::Put("o/1".into(), vec![2]),
+                Write::Put("s/a".into(), vec![1]),
+            ])),
+            "each key once, at its first place, with its last write"
+        );
+        sync.push(put(7, "o/2", 3));
+        assert_eq!(
+            sync.finished(0, true).job,
+            Some(Job::Commit(vec![Write::Put("o/2".into(), vec![3])])),
+            "a new transaction starts a new list"
+        );
     }
 
     #[test]
