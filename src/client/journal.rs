@@ -8,8 +8,8 @@
 //! from a reload or a renderer crash. What the client journals on its own (a message sent,
 //! acknowledged: a socket read, a store commit, a timer) is gathered and written as one chunk
 //! when the host flushes at the end of that task (`Client::flush`, in the same microtask
-//! checkpoint as the socket's bytes, before the application hears of any of it), so a read of
-//! twenty PUBACKs costs one `localStorage` write, not twenty.
+//! checkpoint as the socket's bytes), so a read of twenty PUBACKs costs one `localStorage`
+//! write, not twenty.
 //!
 //! A chunk holds the latest writes of its task, each a value, or empty for a deletion (a
 //! tombstone: the message was acknowledged or given up, and the store may still hold it). A
@@ -281,6 +281,10 @@ impl Journal {
     /// The host's task ends: its writes leave as one chunk; then the host's entries that hold
     /// nothing current any more go (after the chunk that replaces them is written).
     pub(crate) fn flush(&mut self) {
+        // Called at every call's return and every task's end: nothing to do is the usual case.
+        if !self.unflushed {
+            return;
+        }
         self.unflushed = false;
         let chunk = self.next_chunk;
         let mut value = Vec::new();
@@ -353,6 +357,7 @@ impl Journal {
         for entry in &mut self.entries {
             entry.chunk = self.next_chunk;
         }
+        self.unflushed = true;
         self.flush();
         news
     }
