@@ -50,7 +50,7 @@ fn resend(mut publish: Publish) -> Publish {
 }
 
 fn has_record(w: &World, key: &str) -> bool {
-    w.store.as_ref().unwrap().records.contains_key(key)
+    w.store.as_ref().unwrap().records().contains_key(key)
 }
 
 fn acks(packets: &[Packet]) -> Vec<Packet> {

@@ -51,7 +51,7 @@ fn index_of(payload: &[u8]) -> usize {
 
 /// The messages the next page resumes: the store's, with the journal laid over them.
 fn stored_messages(w: &World) -> BTreeSet<usize> {
-    let mut records = w.store.as_ref().unwrap().records.clone();
+    let mut records = w.store.as_ref().unwrap().records();
     for (key, value) in w.journal.iter().flat_map(|j| j.records()) {
         records.insert(key, value); // empty: deleted
     }
@@ -334,7 +334,12 @@ fn run(seed: u64, messages: usize) -> Seen {
                     .collect();
                 eprintln!(
                     "before reload: commits {commits}; pending {pending:?}; store {:?}",
-                    w.store.as_ref().unwrap().records.keys().collect::<Vec<_>>()
+                    w.store
+                        .as_ref()
+                        .unwrap()
+                        .records()
+                        .keys()
+                        .collect::<Vec<_>>()
                 );
             }
             // Half the time the session resumes in another tab, which delivers what it is
@@ -351,7 +356,7 @@ fn run(seed: u64, messages: usize) -> Seen {
             running.clear();
             progress.handles.clear();
             finished_here.append(&mut progress.dead);
-            let records = &w.store.as_ref().unwrap().records;
+            let records = &w.store.as_ref().unwrap().records();
             for (index, id) in finished_here.drain(..) {
                 let marked = records
                     .range(format!("d/{id}")..)

@@ -100,14 +100,14 @@ fn walk(mut w: World, qos: QoS, reload_at: usize, commits: bool) -> (FarEnd, Wor
 }
 
 fn outgoing_left(w: &World) -> usize {
-    let stored = w.store.as_ref().unwrap().records.keys();
+    let stored = w.store.as_ref().unwrap().records();
     let journal = w.journal.as_ref();
     let journaled = journal.map_or(0, |j| j.records().len());
     assert!(
         journaled > 0 || journal.is_none_or(|j| j.entries.is_empty()),
         "no journal entry outlives its records"
     );
-    stored.filter(|k| k.starts_with("o/")).count() + journaled
+    stored.keys().filter(|k| k.starts_with("o/")).count() + journaled
 }
 
 #[test]

@@ -882,7 +882,7 @@ fn each_attempt_opens_the_url_and_sends_the_credentials_computed_for_it_and_stor
         connect_packet(&mut w, socket).password.as_deref(),
         Some(&b"token-two"[..])
     );
-    let stored = w.store.as_ref().unwrap().records.clone();
+    let stored = w.store.as_ref().unwrap().records().clone();
     assert!(
         !stored.is_empty(),
         "the session (its queued message) is stored"

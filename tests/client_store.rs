@@ -33,7 +33,7 @@ fn storage_events(w: &World) -> Vec<(bool, Option<String>)> {
 
 /// Keys of the outgoing messages the store holds.
 fn stored_outgoing(w: &World) -> usize {
-    let records = &w.store.as_ref().unwrap().records;
+    let records = &w.store.as_ref().unwrap().records();
     records.keys().filter(|k| k.starts_with("o/")).count()
 }
 
@@ -134,7 +134,7 @@ fn a_failed_store_falls_back_to_memory_and_catches_up_with_the_session_later() {
         .store
         .as_ref()
         .unwrap()
-        .records
+        .records()
         .clone()
         .into_iter()
         .collect();
@@ -178,7 +178,7 @@ fn a_store_that_cannot_open_runs_the_session_in_memory() {
     w.deliver(socket, &acks);
     assert_eq!(w.outcome(token), Some(Ok(0)));
     assert!(
-        w.store.as_ref().unwrap().records.is_empty(),
+        w.store.as_ref().unwrap().entries.is_empty(),
         "nothing written"
     );
 }
@@ -296,7 +296,7 @@ fn unreadable_stored_records_are_reported_by_key_and_the_rest_resumes() {
     w.take(socket);
     let store = w.store.as_mut().unwrap();
     store
-        .records
+        .entries
         .insert("o/zz-not-a-number".into(), vec![1, 2, 3]);
     w.reload(true);
     let corrupt: Vec<Option<String>> = w
@@ -496,4 +496,94 @@ fn mqtt_4_8_0_2_a_store_failure_while_an_inbound_packet_is_processed_does_not_st
         Some(&(true, None)),
         "stored again once the store accepts writes"
     );
+}
+
+fn stored_bytes(w: &World) -> usize {
+    let entries = &w.store.as_ref().unwrap().entries;
+    entries.iter().map(|(k, v)| k.len() + v.len()).sum()
+}
+
+/// Publishes `count` QoS 1 messages of `size` bytes, each acknowledged, and returns the most
+/// bytes the store held between two of them.
+fn publish_acknowledged(w: &mut World, socket: u32, count: usize, size: usize) -> usize {
+    let payload = "x".repeat(size);
+    let mut most = 0;
+    for _ in 0..count {
+        w.publish("t", &payload, QoS::AtLeastOnce);
+        let sent = w.take(socket);
+        w.deliver(socket, &answers(&sent));
+        most = most.max(stored_bytes(w));
+    }
+    most
+}
+
+#[test]
+fn each_transaction_is_one_batch_and_the_state_is_written_alone_again_before_batches_pile_up() {
+    use wasmqtt::client::store_sync::REWRITE_AFTER_BYTES;
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    let jobs = w.store.as_ref().unwrap().jobs_done;
+    let most = publish_acknowledged(&mut w, socket, 1_000, 1024);
+    let store = w.store.as_ref().unwrap();
+    assert!(
+        store.entries.keys().all(|k| k.starts_with("t/")),
+        "{:?}",
+        store.entries.keys().collect::<Vec<_>>()
+    );
+    assert!(store.jobs_done - jobs >= 1_000, "each message was stored");
+    // About 1 MiB written in batches, yet the store never held much more than the threshold:
+    // the state (nothing outstanding) was written alone again each time they outweighed it.
+    assert!(
+        most < REWRITE_AFTER_BYTES + 16 * 1024,
+        "held {most} bytes at most"
+    );
+    assert!(store.entries.len() < 300, "{}", store.entries.len());
+    assert_eq!(stored_outgoing(&w), 0);
+    w.reload(true);
+    let socket = w.connect();
+    assert!(publishes(&w.take(socket)).is_empty(), "nothing resent");
+}
+
+#[test]
+fn a_store_an_older_version_wrote_a_record_per_key_resumes_and_goes_at_the_first_rewrite() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    w.publish("t", "before the upgrade", QoS::AtLeastOnce);
+    w.take(socket); // sent, not acknowledged
+                    // As an older version stored it: one entry per record.
+    let store = w.store.as_mut().unwrap();
+    store.entries = store.records();
+    assert_eq!(stored_outgoing(&w), 1);
+    w.reload(true);
+    let socket = w.connect();
+    let sent = w.take(socket);
+    let resent = publishes(&sent);
+    assert_eq!(resent.len(), 1, "the older record resumes");
+    assert!(resent[0].dup, "MQTT-4.4.0-1: sent again with DUP");
+    w.deliver(socket, &answers(&sent));
+    assert_eq!(
+        stored_outgoing(&w),
+        0,
+        "a batch's deletion hides the older record"
+    );
+    assert!(
+        w.store
+            .as_ref()
+            .unwrap()
+            .entries
+            .keys()
+            .any(|k| k.starts_with("o/")),
+        "the older entry itself stays until the state is written alone"
+    );
+    w.reload(true);
+    let socket = w.connect();
+    assert!(
+        publishes(&w.take(socket)).is_empty(),
+        "not resurrected by a reload"
+    );
+    publish_acknowledged(&mut w, socket, 300, 1024);
+    let store = w.store.as_ref().unwrap();
+    assert!(store.entries.keys().all(|k| k.starts_with("t/")));
 }

@@ -87,7 +87,7 @@ async function measure(bench, page, { client, qos, size }, withProfile) {
   const before = await metrics(cdp);
   const w = await evaluate(page, (a) => window.loopPaced(a), { count: MEASURED, rate: RATE });
   const after = await metrics(cdp);
-  const profiled = stop ? { ...await stop(15), framesSent: frames.sent, framesReceived: frames.received } : undefined;
+  const profiled = stop ? { ...await stop(Number(process.env.PROFILE_TOP || 15)), framesSent: frames.sent, framesReceived: frames.received } : undefined;
   await evaluate(page, () => window.endLoop()).catch(() => {});
   const per = (key) => (w.delivered ? ((after[key] - before[key]) * 1e6) / w.delivered : null);
   return {

@@ -29,6 +29,7 @@ use std::collections::VecDeque;
 use crate::session::{is_mark_key, is_outgoing_key, StoreOp, Write};
 
 use super::error::ClientError;
+use super::record_list;
 
 /// The most the journal holds (record keys and values, in bytes; the host stores one character
 /// a byte), about a fifth of the ~5 MB `localStorage` gives an origin. While it holds this much,
@@ -66,30 +67,17 @@ fn chunk_number(name: &str) -> Option<u64> {
     u64::from_str_radix(name.strip_prefix("c/")?, 16).ok()
 }
 
-/// One record of a chunk: (key, value), lengths first.
+/// One record of a chunk: a value, or empty for a deletion (see the module's notes).
 fn put_record(out: &mut Vec<u8>, key: &str, value: &[u8]) {
-    out.extend_from_slice(&(key.len() as u16).to_be_bytes());
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(&(value.len() as u32).to_be_bytes());
-    out.extend_from_slice(value);
+    record_list::put(out, key, Some(value));
 }
 
-fn decode_chunk(mut bytes: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
-    let mut take = |n: usize| -> Option<&[u8]> {
-        let (head, tail) = bytes.split_at_checked(n)?;
-        bytes = tail;
-        Some(head)
-    };
-    let mut records = Vec::new();
-    loop {
-        let Some(len) = take(2) else {
-            return Some(records);
-        };
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-        let key = String::from_utf8(take(len)?.to_vec()).ok()?;
-        let len = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
-        records.push((key, take(len)?.to_vec()));
-    }
+fn decode_chunk(bytes: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
+    // A chunk never holds the list's own deletions: one would be damage.
+    record_list::read(bytes)?
+        .into_iter()
+        .map(|(key, value)| Some((key, value?)))
+        .collect()
 }
 
 /// What the host's journal held at load, as records: every write in order (chunks by number;

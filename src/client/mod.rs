@@ -9,6 +9,7 @@
 
 mod alerts;
 mod attempt;
+mod batches;
 mod commands;
 mod diagnosis;
 mod error;
@@ -23,6 +24,7 @@ mod percentiles;
 pub mod rate;
 mod reactions;
 pub mod reconnect;
+mod record_list;
 mod redirect;
 mod stamp;
 mod storage;
@@ -40,6 +42,7 @@ use crate::session::{is_outgoing_key, Config, Goodbye, Metrics, Session};
 
 pub use alerts::{default_alert_rules, Alert, AlertMetric, AlertRule, CLEAR_RATIO};
 pub use attempt::{AttemptRequest, AttemptSetup};
+pub use batches::store_records;
 pub use commands::EndOptions;
 pub use diagnosis::{ProbeAnswer, ProbeRequest};
 pub use error::{reason_code_name, ClientError, ErrorCode};
@@ -262,6 +265,10 @@ impl Client {
         records: Vec<(String, Vec<u8>)>,
         mut unreadable: Vec<String>,
     ) {
+        let mut unpacked = batches::unpack(records);
+        unreadable.append(&mut unpacked.unreadable);
+        self.sync = StoreSync::loaded(&unpacked);
+        let records = std::mem::take(&mut unpacked.records);
         match self.journal_loaded.take() {
             Some(entries) => {
                 let mut loaded = journal::read_host_entries(entries);
@@ -275,7 +282,6 @@ impl Client {
             None => self.session.load(records, now),
         }
         self.store = true;
-        self.sync = StoreSync::new(true);
         self.storage(true, None);
         for key in &unreadable {
             self.corrupt_record(key);
@@ -704,7 +710,7 @@ impl Client {
             Job::Commit(writes) => StoreJob::Commit(writes),
             Job::Clear => StoreJob::Replace(Vec::new()),
             // The snapshot is taken now, so that the writes made while it is stored follow it.
-            Job::Rewrite => StoreJob::Replace(self.session.snapshot()),
+            Job::Rewrite => StoreJob::Replace(self.sync.rewrite(&self.session.snapshot())),
         });
     }
 

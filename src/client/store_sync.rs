@@ -10,8 +10,19 @@
 //! immediately), and from time to time the whole state is written again from
 //! [`Session::snapshot`](crate::session::Session::snapshot) in one transaction; once that
 //! succeeds the store is durable again.
+//!
+//! A transaction's writes go to the store as one entry (see `batches`). Once the batches
+//! written since the store last held the state alone outweigh that state (and
+//! [`REWRITE_AFTER_BYTES`]), the next commit writes the whole state instead, and the store
+//! keeps nothing else: it never holds much more than twice what the session needs.
 
 use crate::session::{StoreOp, Write};
+
+use super::batches::{self, as_entry, batch_key};
+
+/// Bytes of batches written before the whole state is written again in their place, at the
+/// least (a store whose state is larger waits for as many bytes as that state has).
+pub const REWRITE_AFTER_BYTES: usize = 256 * 1024;
 
 /// First wait before the store is rewritten after a failure, ms; doubled after each failed
 /// rewrite up to [`MAX_RETRY_MS`].
@@ -21,12 +32,12 @@ pub const MAX_RETRY_MS: u64 = 30_000;
 /// Work for the host's store. Run one at a time; report the outcome with [`StoreSync::finished`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
-    /// Apply these writes in one transaction.
+    /// Apply these writes in one transaction (a batch: see `batches`).
     Commit(Vec<Write>),
     /// Empty the store (it no longer matches the session).
     Clear,
     /// Replace everything in the store with the session's snapshot, taken now, in one
-    /// transaction.
+    /// transaction ([`StoreSync::rewrite`] gives the entries).
     Rewrite,
 }
 
@@ -65,6 +76,12 @@ pub struct StoreSync {
     /// The job running and the sequence number it makes durable.
     running: Option<(Kind, u64)>,
     retry_delay: u64,
+    next_batch: u64,
+    /// Bytes the store holds beside the state, at most: batches written since the last
+    /// rewrite (and what was replaced at load).
+    replaced: usize,
+    /// Bytes of the state when last written whole (or loaded).
+    state: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +110,45 @@ impl StoreSync {
             last_seq: 0,
             running: None,
             retry_delay: FIRST_RETRY_MS,
+            next_batch: 0,
+            replaced: 0,
+            state: 0,
         }
+    }
+
+    /// A sync for a store that was loaded: its batches go on from `unpacked`'s numbers.
+    pub(crate) fn loaded(unpacked: &batches::Unpacked) -> StoreSync {
+        let state = unpacked.records.iter().map(|(k, v)| k.len() + v.len());
+        StoreSync {
+            next_batch: unpacked.next_batch,
+            replaced: unpacked.replaced_bytes,
+            state: state.sum(),
+            ..StoreSync::new(true)
+        }
+    }
+
+    /// The entries that replace everything in the store with `records` (the session's
+    /// snapshot, taken when a [`Job::Rewrite`] is started): one batch.
+    pub fn rewrite(&mut self, records: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+        let batch = batches::encode(records.iter().map(|(k, v)| (k.as_str(), Some(&v[..]))));
+        self.state = batch.len();
+        self.replaced = 0;
+        vec![(self.take_batch_key(), batch)]
+    }
+
+    fn take_batch_key(&mut self) -> String {
+        self.next_batch += 1;
+        batch_key(self.next_batch - 1)
+    }
+
+    /// The commit of `writes`: one batch, or the whole state written again in its place.
+    fn commit(&mut self, writes: Vec<Write>) -> Job {
+        if self.replaced > self.state.max(REWRITE_AFTER_BYTES) {
+            return Job::Rewrite; // the snapshot holds these writes too
+        }
+        let batch = batches::encode(writes.iter().map(as_entry));
+        self.replaced += batch.len();
+        Job::Commit(vec![Write::Put(self.take_batch_key(), batch)])
     }
 
     /// Whether writes are being made durable now.
@@ -135,7 +190,8 @@ impl StoreSync {
             Mode::Durable => {
                 if self.running.is_none() && !self.writes.is_empty() {
                     self.running = Some((Kind::Commit, self.last_seq));
-                    step.job = Some(Job::Commit(self.take_writes()));
+                    let writes = self.take_writes();
+                    step.job = Some(self.commit(writes));
                 }
             }
             Mode::Behind {
@@ -224,6 +280,27 @@ mod tests {
         });
     }
 
+    /// A commit job as the writes its batch holds.
+    fn logical(job: Option<Job>) -> Option<Job> {
+        let Some(Job::Commit(entries)) = job else {
+            return job;
+        };
+        let [Write::Put(key, batch)] = &entries[..] else {
+            panic!("a commit is one batch: {entries:?}");
+        };
+        assert!(key.starts_with("t/"), "{key}");
+        let writes = batches::decode(batch).expect("a batch");
+        Some(Job::Commit(
+            writes
+                .into_iter()
+                .map(|(key, value)| match value {
+                    Some(value) => Write::Put(key, value),
+                    None => Write::Delete(key),
+                })
+                .collect(),
+        ))
+    }
+
     fn commit_of(seqs: &[u64]) -> Option<Job> {
         Some(Job::Commit(
             seqs.iter()
@@ -253,7 +330,7 @@ mod tests {
         let step = sync.finished(0, true);
         assert_eq!(step.committed, Some(1));
         assert_eq!(
-            step.job,
+            logical(step.job),
             Some(Job::Commit(vec![
                 Write::Delete("o/2".into()),
                 Write::Put("o/1".into(), vec![2]),
@@ -263,9 +340,80 @@ mod tests {
         );
         sync.push(put(7, "o/2", 3));
         assert_eq!(
-            sync.finished(0, true).job,
+            logical(sync.finished(0, true).job),
             Some(Job::Commit(vec![Write::Put("o/2".into(), vec![3])])),
             "a new transaction starts a new list"
+        );
+    }
+
+    #[test]
+    fn once_the_batches_outweigh_the_state_the_next_commit_writes_the_state_alone() {
+        let mut sync = StoreSync::new(true);
+        let big = |seq: u64| StoreOp {
+            seq,
+            write: Write::Put(format!("o/{seq}"), vec![0; 100 * 1024]),
+        };
+        let mut batches = Vec::new();
+        for seq in 1..=3 {
+            sync.push(big(seq));
+            let job = sync.poll(0).job;
+            let Some(Job::Commit(entries)) = job else {
+                panic!("a batch: {job:?}");
+            };
+            batches.push(entries[0].clone());
+            sync.finished(0, true);
+        }
+        let keys: Vec<_> = batches.iter().map(|w| as_entry(w).0.to_string()).collect();
+        assert_eq!(
+            keys,
+            [
+                "t/0000000000000000",
+                "t/0000000000000001",
+                "t/0000000000000002"
+            ]
+        );
+        // 300 KiB of batches: past REWRITE_AFTER_BYTES, the next commit is the whole state.
+        sync.push(big(4));
+        assert_eq!(sync.poll(0).job, Some(Job::Rewrite));
+        let snapshot = vec![("o/4".to_string(), vec![4; 10])];
+        let entries = sync.rewrite(&snapshot);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].0, "t/0000000000000003", "numbers go on");
+        assert_eq!(batches::store_records(entries), snapshot);
+        let step = sync.finished(0, true);
+        assert_eq!(
+            step.committed,
+            Some(4),
+            "the snapshot held every write made"
+        );
+        assert!(sync.is_durable());
+        // From the rewrite on, batches again, until they outweigh a state this small.
+        sync.push(big(5));
+        assert!(matches!(sync.poll(0).job, Some(Job::Commit(_))));
+    }
+
+    #[test]
+    fn a_state_larger_than_the_threshold_is_rewritten_only_after_as_many_bytes() {
+        let mut sync = StoreSync::new(true);
+        let state = vec![("o/1".to_string(), vec![0; 400 * 1024])];
+        sync.rewrite(&state);
+        // Past REWRITE_AFTER_BYTES, but not past the state: still batches.
+        for seq in 1..=4 {
+            sync.push(StoreOp {
+                seq,
+                write: Write::Put(format!("o/{seq}"), vec![0; 130 * 1024]),
+            });
+            assert!(matches!(sync.poll(0).job, Some(Job::Commit(_))), "{seq}");
+            sync.finished(0, true);
+        }
+        sync.push(StoreOp {
+            seq: 5,
+            write: Write::Delete("o/1".into()),
+        });
+        assert_eq!(
+            sync.poll(0).job,
+            Some(Job::Rewrite),
+            "520 KiB of batches past 400 KiB of state"
         );
     }
 
@@ -274,7 +422,7 @@ mod tests {
         let mut sync = StoreSync::new(true);
         put(&mut sync, 1);
         let step = sync.poll(0);
-        assert_eq!((step.committed, step.job), (None, commit_of(&[1])));
+        assert_eq!((step.committed, logical(step.job)), (None, commit_of(&[1])));
         put(&mut sync, 2);
         put(&mut sync, 3);
         assert_eq!(sync.poll(0), Step::default(), "one transaction at a time");
@@ -284,7 +432,7 @@ mod tests {
             Some(1),
             "only what the finished commit held"
         );
-        assert_eq!(step.job, commit_of(&[2, 3]));
+        assert_eq!(logical(step.job), commit_of(&[2, 3]));
         let step = sync.finished(6, true);
         assert_eq!((step.committed, step.job), (Some(3), None));
         assert!(sync.is_durable() && !sync.is_busy());
@@ -360,7 +508,11 @@ mod tests {
         );
         let step = sync.finished(FIRST_RETRY_MS + 10, true);
         assert_eq!(step.change, Some(Change::CaughtUp));
-        assert_eq!(step.job, commit_of(&[2]), "the write after the snapshot");
+        assert_eq!(
+            logical(step.job),
+            commit_of(&[2]),
+            "the write after the snapshot"
+        );
         assert!(sync.is_durable());
         put(&mut sync, 3);
         assert_eq!(
@@ -369,7 +521,10 @@ mod tests {
             "waits for the commit running"
         );
         let step = sync.finished(FIRST_RETRY_MS + 20, true);
-        assert_eq!((step.committed, step.job), (Some(2), commit_of(&[3])));
+        assert_eq!(
+            (step.committed, logical(step.job)),
+            (Some(2), commit_of(&[3]))
+        );
         // A later failure starts the waits from the first one again.
         sync.finished(50_000, false);
         sync.finished(50_000, true);

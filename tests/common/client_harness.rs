@@ -77,7 +77,8 @@ pub struct SimSocket {
 /// The durable store, as IndexedDB would hold it.
 #[derive(Default)]
 pub struct SimStore {
-    pub records: BTreeMap<String, Vec<u8>>,
+    /// Its entries (the client's batches, see `client::batches`).
+    pub entries: BTreeMap<String, Vec<u8>>,
     /// How long a job takes.
     pub latency: u64,
     /// Fail this many of the next jobs (as a browser error).
@@ -91,6 +92,14 @@ pub struct SimStore {
 }
 
 impl SimStore {
+    /// The records it holds, as the next page reads them.
+    pub fn records(&self) -> BTreeMap<String, Vec<u8>> {
+        let entries = self.entries.clone().into_iter().collect();
+        wasmqtt::client::store_records(entries)
+            .into_iter()
+            .collect()
+    }
+
     fn size(records: &BTreeMap<String, Vec<u8>>) -> usize {
         records.iter().map(|(k, v)| k.len() + v.len()).sum()
     }
@@ -104,7 +113,7 @@ impl SimStore {
                 message: "IndexedDB failed: UnknownError: simulated".into(),
             });
         }
-        let mut next = self.records.clone();
+        let mut next = self.entries.clone();
         match job {
             StoreJob::Commit(writes) => {
                 for write in writes {
@@ -126,7 +135,7 @@ impl SimStore {
                 message: "IndexedDB storage quota exceeded".into(),
             });
         }
-        self.records = next;
+        self.entries = next;
         Ok(())
     }
 }
@@ -230,7 +239,7 @@ impl World {
                     let entries = journal.entries.clone().into_iter().collect();
                     self.client.handle_journal_loaded(entries);
                 }
-                let records = store.records.clone().into_iter().collect();
+                let records = store.entries.clone().into_iter().collect();
                 self.client
                     .handle_store_loaded(self.now, records, Vec::new());
             }

@@ -53,7 +53,11 @@ const databaseName = (url, clientId) => {
   return `wasmqtt:${origin}/#${fnv1a64(path)}:${clientId}`;
 };
 
-/** Every entry of the session's object store, as [key, value] with values made printable. */
+/**
+ * Every record of the session's object store, as [key, value] with values made printable: the
+ * batches (one a transaction, `t/<number>`: src/client/batches.rs) read in number order after
+ * any entry an older version left under its record's own key, as the next load reads them.
+ */
 const storedEntries = (page, name) => page.evaluate(async (name) => {
   const db = await new Promise((resolve, reject) => {
     const request = indexedDB.open(name);
@@ -68,7 +72,31 @@ const storedEntries = (page, name) => page.evaluate(async (name) => {
       request.onerror = () => reject(request.error);
     });
     const [keys, values] = [await get(store.getAllKeys()), await get(store.getAll())];
-    return keys.map((key, i) => [key, values[i] instanceof Uint8Array ? `bytes:${values[i].length}` : typeof values[i]]);
+    const printable = (value) => (value instanceof Uint8Array ? `bytes:${value.length}` : typeof value);
+    const records = new Map();
+    const batches = [];
+    keys.forEach((key, i) => {
+      if (typeof key === 'string' && key.startsWith('t/')) batches.push([key, values[i]]);
+      else records.set(key, printable(values[i]));
+    });
+    // A batch: a format byte, then each write's key (u16 length) and value (u32 length,
+    // 0xffffffff for a deletion), big-endian.
+    for (const [, bytes] of batches.sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let at = 1; at < bytes.length;) {
+        const keyLength = view.getUint16(at);
+        const key = new TextDecoder().decode(bytes.subarray(at + 2, at + 2 + keyLength));
+        const valueLength = view.getUint32(at + 2 + keyLength);
+        at += 6 + keyLength;
+        if (valueLength === 0xffffffff) {
+          records.delete(key);
+        } else {
+          records.set(key, `bytes:${valueLength}`);
+          at += valueLength;
+        }
+      }
+    }
+    return [...records].sort(([a], [b]) => (String(a) < String(b) ? -1 : 1));
   } finally {
     db.close();
   }
