@@ -10,7 +10,7 @@
 //! At load, entries an older version stored (one record under its own key) come first, then
 //! the batches in number order: a record's last write counts, a deletion removes it.
 
-use crate::session::Write;
+use crate::session::{last_writes, Write};
 
 use super::record_list;
 
@@ -63,39 +63,26 @@ pub(crate) struct Unpacked {
     pub(crate) replaced_bytes: usize,
 }
 
+/// Reads the store's entries, given in key order as IndexedDB returns them: an older version's
+/// records (`d/`, `i/`, `o/`, `r/`, `s/`) before the batches, and the batches in number order.
 pub(crate) fn unpack(entries: Vec<(String, Vec<u8>)>) -> Unpacked {
     let mut unpacked = Unpacked::default();
     let mut stored = 0;
-    // Every write with its place: an older version's records first, then the batches in order.
-    let mut writes: Vec<(String, usize, Option<Vec<u8>>)> = Vec::new();
-    let mut batches = Vec::new();
+    let mut writes = Vec::new();
     for (key, value) in entries {
         stored += key.len() + value.len();
-        match batch_number(&key) {
-            Some(n) => batches.push((n, key, value)),
-            None => writes.push((key, writes.len(), Some(value))),
-        }
-    }
-    crate::sort::sort_by(&mut batches, |a, b| a.0.cmp(&b.0));
-    for (n, key, value) in batches {
+        let Some(n) = batch_number(&key) else {
+            writes.push((key, Some(value)));
+            continue;
+        };
         unpacked.next_batch = n + 1;
         match decode(&value) {
-            Some(list) => {
-                for (key, value) in list {
-                    writes.push((key, writes.len(), value));
-                }
-            }
+            Some(mut list) => writes.append(&mut list),
             None => unpacked.unreadable.push(key),
         }
     }
-    // By key, then by place: the last of each key's run is its last write.
-    crate::sort::sort_by(&mut writes, |a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut live = 0;
-    let mut writes = writes.into_iter().peekable();
-    while let Some((key, _, value)) = writes.next() {
-        if writes.peek().is_some_and(|next| next.0 == key) {
-            continue;
-        }
+    for (key, value) in last_writes(writes) {
         if let Some(value) = value {
             live += key.len() + value.len();
             unpacked.records.push((key, value));
@@ -124,13 +111,13 @@ mod tests {
     }
 
     #[test]
-    fn batches_are_read_in_number_order_over_an_older_versions_records() {
+    fn batches_are_read_in_order_over_an_older_versions_records() {
+        // In key order, as the store gives them: batch 0x10 after batch 2.
         let entries = vec![
             ("o/1".to_string(), b"old".to_vec()),
             ("s/a".to_string(), b"sub".to_vec()),
-            // Out of order on purpose, and a number past 9 (keys sort as numbers).
-            batch(0x10, &[put("o/1", b"third"), Write::Delete("d/x".into())]),
             batch(2, &[put("o/1", b"second"), put("d/x", b"")]),
+            batch(0x10, &[put("o/1", b"third"), Write::Delete("d/x".into())]),
             batch(0x11, &[Write::Delete("s/a".into()), put("o/2", b"new")]),
         ];
         let stored: usize = entries.iter().map(|(k, v)| k.len() + v.len()).sum();

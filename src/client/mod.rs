@@ -258,7 +258,9 @@ impl Client {
 
     /// The host's store opened and returned these records (`unreadable`: keys of entries that
     /// are not records). Call before [`Client::start`]; from now on the session's writes become
-    /// store jobs.
+    /// store jobs. Out of line: it runs once, and inlined into the host's start it would be
+    /// compiled there again (wasm size).
+    #[inline(never)]
     pub fn handle_store_loaded(
         &mut self,
         now: u64,

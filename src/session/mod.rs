@@ -53,7 +53,7 @@ pub use heartbeat::{Keepalive, ADAPTIVE_BASE_MS, MISSED_BEATS};
 pub use limits::DEFAULT_MAXIMUM_PACKET_SIZE;
 pub use request::{RequestError, RequestSpec};
 pub use store::{is_mark_key, is_outgoing_key, StoreOp, Write};
-pub(crate) use store::{put_message, read_message};
+pub(crate) use store::{last_writes, put_message, read_message};
 pub use store_name::{broker_identity, earlier_storage_names, storage_name};
 pub use window::INITIAL_WINDOW;
 

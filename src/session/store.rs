@@ -72,41 +72,32 @@ pub(crate) fn merge_journal(
 ) -> Merged {
     let (mut taken, mut dropped) = (Vec::new(), Vec::new());
     for (key, value) in journal {
-        if is_outgoing_key(&key) && (value.is_empty() || parse(&key, &value).is_some()) {
-            taken.push((key, value));
-        } else if is_mark_key(&key) {
-            // A mark's entry is non-empty while it is set (see `client::journal`).
-            taken.push((key, value));
+        let readable = value.is_empty() || parse(&key, &value).is_some();
+        if (is_outgoing_key(&key) && readable) || is_mark_key(&key) {
+            // An empty entry is a deletion; a mark's entry is non-empty while it is set (see
+            // `client::journal`).
+            taken.push((key, (!value.is_empty()).then_some(value)));
         } else {
             dropped.push(key);
         }
     }
-    // A sorted list, not a map: each map type instantiated costs wasm size. The journal may
-    // hold several writes of a record, in order (a stable sort keeps it): the last counts.
-    crate::sort::sort_by(&mut taken, |a, b| a.0.cmp(&b.0));
-    let mut last: Vec<(String, Vec<u8>)> = Vec::with_capacity(taken.len());
-    for write in taken {
-        match last.last_mut() {
-            Some(previous) if previous.0 == write.0 => *previous = write,
-            _ => last.push(write),
-        }
-    }
-    let taken = last;
+    let taken = last_writes(taken);
     let in_journal = |key: &str| taken.binary_search_by(|e| e.0.as_str().cmp(key)).is_ok();
     let mut merged: Vec<(String, Vec<u8>)> = records
         .into_iter()
         .filter(|(key, _)| !in_journal(key))
         .collect();
     let mut drain = Vec::new();
-    for (key, mut value) in taken {
-        if value.is_empty() {
-            drain.push(Write::Delete(key));
-        } else {
-            if is_mark_key(&key) {
-                value.clear();
+    for (key, value) in taken {
+        match value {
+            None => drain.push(Write::Delete(key)),
+            Some(mut value) => {
+                if is_mark_key(&key) {
+                    value.clear();
+                }
+                merged.push((key.clone(), value.clone()));
+                drain.push(Write::Put(key, value));
             }
-            merged.push((key.clone(), value.clone()));
-            drain.push(Write::Put(key, value));
         }
     }
     Merged {
@@ -114,6 +105,23 @@ pub(crate) fn merge_journal(
         drain,
         dropped,
     }
+}
+
+/// The last of each key's writes (None: a deletion), in key order, of `writes` given in the
+/// order made. A sorted list, not a map: each map type instantiated costs wasm size.
+pub(crate) fn last_writes(
+    mut writes: Vec<(String, Option<Vec<u8>>)>,
+) -> Vec<(String, Option<Vec<u8>>)> {
+    // A stable sort keeps each key's writes in the order made: the last counts.
+    crate::sort::sort_by(&mut writes, |a, b| a.0.cmp(&b.0));
+    let mut last: Vec<(String, Option<Vec<u8>>)> = Vec::with_capacity(writes.len());
+    for write in writes {
+        match last.last_mut() {
+            Some(previous) if previous.0 == write.0 => *previous = write,
+            _ => last.push(write),
+        }
+    }
+    last
 }
 
 /// The store's records with the journal laid over them.
