@@ -15,6 +15,7 @@ mod client_harness;
 
 use client_harness::*;
 use harness::{inbound, with_message_id};
+use wasmqtt::client::store_sync::COMMIT_INTERVAL_MS;
 use wasmqtt::client::{ClientConfig, ClientEvent};
 use wasmqtt::codec::{Ack, ConnAck, Packet, Properties, Publish, QoS};
 use wasmqtt::session::AckMode;
@@ -131,7 +132,7 @@ fn qos_2_pubrec_waits_for_the_handler_and_one_batch_holding_the_packet_id_and_th
     );
     let jobs = w.store.as_ref().unwrap().jobs_done;
     w.handler_done(1, Ok(()));
-    w.advance(10);
+    w.advance(COMMIT_INTERVAL_MS);
     assert_eq!(
         w.store.as_ref().unwrap().jobs_done,
         jobs + 1,
@@ -140,7 +141,7 @@ fn qos_2_pubrec_waits_for_the_handler_and_one_batch_holding_the_packet_id_and_th
     assert!(has_record(&w, "i/0004") && has_record(&w, "d/m2"));
     assert_eq!(acks(&w.take(socket)), [Packet::PubRec(Ack::new(4))]);
     w.deliver(socket, &[Packet::PubRel(Ack::new(4))]);
-    w.advance(10);
+    w.advance(COMMIT_INTERVAL_MS);
     assert_eq!(w.take(socket), [Packet::PubComp(Ack::new(4))]);
     assert_eq!(w.handler_runs().len(), 1);
 }
@@ -173,7 +174,7 @@ fn a_copy_arriving_while_the_handler_runs_waits_for_it_and_is_acknowledged_after
     );
     assert!(acks(&w.take(socket)).is_empty());
     w.handler_done(1, Ok(()));
-    w.advance(10);
+    w.advance(COMMIT_INTERVAL_MS);
     assert_eq!(
         acks(&w.take(socket)),
         [Packet::PubAck(Ack::new(1)), Packet::PubAck(Ack::new(2))],
@@ -181,7 +182,7 @@ fn a_copy_arriving_while_the_handler_runs_waits_for_it_and_is_acknowledged_after
     );
     assert_eq!(w.handler_runs()[1], (2, 1, "y".to_string()));
     w.handler_done(2, Ok(()));
-    w.advance(10);
+    w.advance(COMMIT_INTERVAL_MS);
     assert_eq!(acks(&w.take(socket)), [Packet::PubRec(Ack::new(3))]);
     assert_eq!(w.handler_runs().len(), 2, "never twice");
 }

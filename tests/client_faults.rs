@@ -49,13 +49,10 @@ fn index_of(payload: &[u8]) -> usize {
     std::str::from_utf8(payload).unwrap().parse().unwrap()
 }
 
-/// The messages the next page resumes: the store's, with the journal laid over them.
+/// The messages the last page that resumed the session found: the store's, with the journal
+/// laid over them.
 fn stored_messages(w: &World) -> BTreeSet<usize> {
-    let mut records = w.store.as_ref().unwrap().records();
-    for (key, value) in w.journal.iter().flat_map(|j| j.records()) {
-        records.insert(key, value); // empty: deleted
-    }
-    records
+    w.resumed_from
         .iter()
         .filter(|(key, _)| key.starts_with("o/"))
         .filter_map(|(_, value)| {

@@ -96,6 +96,8 @@ fn walk(mut w: World, qos: QoS, reload_at: usize, commits: bool) -> (FarEnd, Wor
             break;
         }
     }
+    // The last commits (one every COMMIT_INTERVAL_MS at most) land.
+    w.advance(10 * LATENCY);
     (far, w)
 }
 

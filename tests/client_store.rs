@@ -14,6 +14,7 @@ mod client_harness;
 
 use client_harness::*;
 use harness::publishes;
+use wasmqtt::client::store_sync::{COMMIT_INTERVAL_MS, REWRITE_AFTER_BYTES};
 use wasmqtt::client::ClientEvent;
 use wasmqtt::codec::{Ack, Packet, Properties, QoS};
 
@@ -503,37 +504,66 @@ fn stored_bytes(w: &World) -> usize {
     entries.iter().map(|(k, v)| k.len() + v.len()).sum()
 }
 
-/// Publishes `count` QoS 1 messages of `size` bytes, each acknowledged, and returns the most
-/// bytes the store held between two of them.
-fn publish_acknowledged(w: &mut World, socket: u32, count: usize, size: usize) -> usize {
+/// Publishes `count` QoS 1 messages of `size` bytes, each acknowledged `ack_after` ms after it
+/// was published, then `between` ms before the next; returns the most bytes the store held.
+fn publish_acknowledged(
+    w: &mut World,
+    socket: u32,
+    count: usize,
+    size: usize,
+    (ack_after, between): (u64, u64),
+) -> usize {
     let payload = "x".repeat(size);
     let mut most = 0;
     for _ in 0..count {
         w.publish("t", &payload, QoS::AtLeastOnce);
+        w.advance(ack_after);
         let sent = w.take(socket);
         w.deliver(socket, &answers(&sent));
+        w.advance(between);
         most = most.max(stored_bytes(w));
     }
+    w.advance(COMMIT_INTERVAL_MS);
     most
 }
 
 #[test]
-fn each_transaction_is_one_batch_and_the_state_is_written_alone_again_before_batches_pile_up() {
-    use wasmqtt::client::store_sync::REWRITE_AFTER_BYTES;
+fn under_a_steady_stream_the_writes_of_a_commit_interval_go_as_one_batch() {
     let mut w = World::new(client_config(&[A]));
     w.start();
     let socket = w.connect();
     let jobs = w.store.as_ref().unwrap().jobs_done;
-    let most = publish_acknowledged(&mut w, socket, 1_000, 1024);
+    // A message a millisecond, each acknowledged at once.
+    publish_acknowledged(&mut w, socket, 1_000, 100, (0, 1));
+    let store = w.store.as_ref().unwrap();
+    let commits = store.jobs_done - jobs;
+    assert!(
+        (1_000 / 20..=1_000 / 10).contains(&commits),
+        "{commits} transactions for 1,000 messages"
+    );
+    assert!(store.entries.keys().all(|k| k.starts_with("t/")));
+    assert_eq!(stored_outgoing(&w), 0);
+    // After a quiet spell a write commits at once.
+    w.advance(1_000);
+    w.publish("t", "alone", QoS::AtLeastOnce);
+    assert_eq!(stored_outgoing(&w), 1, "committed without waiting");
+}
+
+#[test]
+fn the_state_is_written_alone_again_before_batches_pile_up() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    // Each message stored, then its deletion: about 1 MiB of batches in all.
+    let most = publish_acknowledged(&mut w, socket, 1_000, 1024, (COMMIT_INTERVAL_MS, 0));
     let store = w.store.as_ref().unwrap();
     assert!(
         store.entries.keys().all(|k| k.starts_with("t/")),
         "{:?}",
         store.entries.keys().collect::<Vec<_>>()
     );
-    assert!(store.jobs_done - jobs >= 1_000, "each message was stored");
-    // About 1 MiB written in batches, yet the store never held much more than the threshold:
-    // the state (nothing outstanding) was written alone again each time they outweighed it.
+    // The store never held much more than the threshold: the state (nothing outstanding) was
+    // written alone again each time the batches outweighed it.
     assert!(
         most < REWRITE_AFTER_BYTES + 16 * 1024,
         "held {most} bytes at most"
@@ -583,7 +613,7 @@ fn a_store_an_older_version_wrote_a_record_per_key_resumes_and_goes_at_the_first
         publishes(&w.take(socket)).is_empty(),
         "not resurrected by a reload"
     );
-    publish_acknowledged(&mut w, socket, 300, 1024);
+    publish_acknowledged(&mut w, socket, 300, 1024, (COMMIT_INTERVAL_MS, 0));
     let store = w.store.as_ref().unwrap();
     assert!(store.entries.keys().all(|k| k.starts_with("t/")));
 }

@@ -20,6 +20,12 @@ use crate::session::{StoreOp, Write};
 
 use super::batches::{self, as_entry, batch_key};
 
+/// The least time from the start of one commit to the start of the next, ms. A transaction
+/// costs the page about half a millisecond whatever it holds: under a steady stream this
+/// groups the writes of this long into one, and a write after a quiet spell still commits at
+/// once.
+pub const COMMIT_INTERVAL_MS: u64 = 16;
+
 /// Bytes of batches written before the whole state is written again in their place, at the
 /// least (a store whose state is larger waits for as many bytes as that state has).
 pub const REWRITE_AFTER_BYTES: usize = 256 * 1024;
@@ -77,6 +83,8 @@ pub struct StoreSync {
     running: Option<(Kind, u64)>,
     retry_delay: u64,
     next_batch: u64,
+    /// When the last commit started.
+    last_commit: Option<u64>,
     /// Bytes the store holds beside the state, at most: batches written since the last
     /// rewrite (and what was replaced at load).
     replaced: usize,
@@ -111,6 +119,7 @@ impl StoreSync {
             running: None,
             retry_delay: FIRST_RETRY_MS,
             next_batch: 0,
+            last_commit: None,
             replaced: 0,
             state: 0,
         }
@@ -188,7 +197,9 @@ impl StoreSync {
         match self.mode {
             Mode::Memory => step.committed = Some(self.last_seq),
             Mode::Durable => {
-                if self.running.is_none() && !self.writes.is_empty() {
+                let due = self.next_commit_at().is_none_or(|at| now >= at);
+                if self.running.is_none() && !self.writes.is_empty() && due {
+                    self.last_commit = Some(now);
                     self.running = Some((Kind::Commit, self.last_seq));
                     let writes = self.take_writes();
                     step.job = Some(self.commit(writes));
@@ -263,15 +274,23 @@ impl StoreSync {
     /// When [`StoreSync::poll`] has work again without any other input.
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.mode {
-            Mode::Behind { retry_at, .. } if self.running.is_none() => Some(retry_at),
+            _ if self.running.is_some() => None,
+            Mode::Behind { retry_at, .. } => Some(retry_at),
+            Mode::Durable if !self.writes.is_empty() => self.next_commit_at(),
             _ => None,
         }
+    }
+
+    fn next_commit_at(&self) -> Option<u64> {
+        self.last_commit.map(|at| at + COMMIT_INTERVAL_MS)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const GAP: u64 = COMMIT_INTERVAL_MS;
 
     fn put(sync: &mut StoreSync, seq: u64) {
         sync.push(StoreOp {
@@ -327,7 +346,7 @@ mod tests {
             write: Write::Delete("o/2".into()),
         });
         sync.push(put(6, "s/a", 1));
-        let step = sync.finished(0, true);
+        let step = sync.finished(GAP, true);
         assert_eq!(step.committed, Some(1));
         assert_eq!(
             logical(step.job),
@@ -340,7 +359,7 @@ mod tests {
         );
         sync.push(put(7, "o/2", 3));
         assert_eq!(
-            logical(sync.finished(0, true).job),
+            logical(sync.finished(2 * GAP, true).job),
             Some(Job::Commit(vec![Write::Put("o/2".into(), vec![3])])),
             "a new transaction starts a new list"
         );
@@ -356,12 +375,12 @@ mod tests {
         let mut batches = Vec::new();
         for seq in 1..=3 {
             sync.push(big(seq));
-            let job = sync.poll(0).job;
+            let job = sync.poll(seq * GAP).job;
             let Some(Job::Commit(entries)) = job else {
                 panic!("a batch: {job:?}");
             };
             batches.push(entries[0].clone());
-            sync.finished(0, true);
+            sync.finished(seq * GAP, true);
         }
         let keys: Vec<_> = batches.iter().map(|w| as_entry(w).0.to_string()).collect();
         assert_eq!(
@@ -374,13 +393,13 @@ mod tests {
         );
         // 300 KiB of batches: past REWRITE_AFTER_BYTES, the next commit is the whole state.
         sync.push(big(4));
-        assert_eq!(sync.poll(0).job, Some(Job::Rewrite));
+        assert_eq!(sync.poll(4 * GAP).job, Some(Job::Rewrite));
         let snapshot = vec![("o/4".to_string(), vec![4; 10])];
         let entries = sync.rewrite(&snapshot);
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].0, "t/0000000000000003", "numbers go on");
         assert_eq!(batches::store_records(entries), snapshot);
-        let step = sync.finished(0, true);
+        let step = sync.finished(4 * GAP, true);
         assert_eq!(
             step.committed,
             Some(4),
@@ -389,7 +408,7 @@ mod tests {
         assert!(sync.is_durable());
         // From the rewrite on, batches again, until they outweigh a state this small.
         sync.push(big(5));
-        assert!(matches!(sync.poll(0).job, Some(Job::Commit(_))));
+        assert!(matches!(sync.poll(5 * GAP).job, Some(Job::Commit(_))));
     }
 
     #[test]
@@ -403,15 +422,16 @@ mod tests {
                 seq,
                 write: Write::Put(format!("o/{seq}"), vec![0; 130 * 1024]),
             });
-            assert!(matches!(sync.poll(0).job, Some(Job::Commit(_))), "{seq}");
-            sync.finished(0, true);
+            let now = seq * GAP;
+            assert!(matches!(sync.poll(now).job, Some(Job::Commit(_))), "{seq}");
+            sync.finished(now, true);
         }
         sync.push(StoreOp {
             seq: 5,
             write: Write::Delete("o/1".into()),
         });
         assert_eq!(
-            sync.poll(0).job,
+            sync.poll(5 * GAP).job,
             Some(Job::Rewrite),
             "520 KiB of batches past 400 KiB of state"
         );
@@ -432,10 +452,36 @@ mod tests {
             Some(1),
             "only what the finished commit held"
         );
+        assert_eq!(
+            step.job, None,
+            "not before COMMIT_INTERVAL_MS from the last start"
+        );
+        assert_eq!(sync.poll_timeout(), Some(GAP));
+        let step = sync.poll(GAP);
         assert_eq!(logical(step.job), commit_of(&[2, 3]));
-        let step = sync.finished(6, true);
+        let step = sync.finished(GAP + 6, true);
         assert_eq!((step.committed, step.job), (Some(3), None));
         assert!(sync.is_durable() && !sync.is_busy());
+    }
+
+    #[test]
+    fn commits_start_at_least_an_interval_apart_and_at_once_after_a_quiet_spell() {
+        let mut sync = StoreSync::new(true);
+        put(&mut sync, 1);
+        assert!(sync.poll(100).job.is_some(), "the first at once");
+        sync.finished(101, true);
+        put(&mut sync, 2);
+        assert_eq!(sync.poll(102).job, None);
+        assert_eq!(sync.poll_timeout(), Some(100 + GAP), "from the last start");
+        put(&mut sync, 3);
+        assert_eq!(logical(sync.poll(100 + GAP).job), commit_of(&[2, 3]));
+        sync.finished(100 + GAP + 1, true);
+        assert_eq!(sync.poll_timeout(), None, "nothing waits: no timer");
+        put(&mut sync, 4);
+        assert!(
+            sync.poll(1_000).job.is_some(),
+            "after a quiet spell, at once"
+        );
     }
 
     #[test]
@@ -520,7 +566,7 @@ mod tests {
             Step::default(),
             "waits for the commit running"
         );
-        let step = sync.finished(FIRST_RETRY_MS + 20, true);
+        let step = sync.finished(FIRST_RETRY_MS + 10 + GAP, true);
         assert_eq!(
             (step.committed, logical(step.job)),
             (Some(2), commit_of(&[3]))

@@ -183,6 +183,9 @@ pub struct World {
     pub rng: Rng,
     /// How many pages (clients) this world has run.
     pub loads: u32,
+    /// The records the last page that resumed the session found (store with the journal laid
+    /// over it), as it went to load them.
+    pub resumed_from: BTreeMap<String, Vec<u8>>,
 }
 
 impl World {
@@ -207,6 +210,7 @@ impl World {
             log: Vec::new(),
             rng: Rng(0x9E37_79B9_7F4A_7C15),
             loads: 0,
+            resumed_from: BTreeMap::new(),
         }
     }
 
@@ -273,6 +277,16 @@ impl World {
                 }
             }
         }
+        let mut found = self
+            .store
+            .as_ref()
+            .map(SimStore::records)
+            .unwrap_or_default();
+        for (key, value) in self.journal.iter().flat_map(SimJournal::records) {
+            found.insert(key, value); // empty: deleted
+        }
+        found.retain(|_, value| !value.is_empty());
+        self.resumed_from = found;
         // The old page's sockets die with it; the new page numbers its own from 1.
         self.sockets.clear();
         // Each page load makes its own message id prefix (the driver draws a random one).
