@@ -537,6 +537,39 @@ fn a_graceful_end_waits_for_running_handlers_within_its_timeout() {
 }
 
 #[test]
+fn a_graceful_end_delivers_and_acknowledges_a_message_still_waiting_for_its_store_commit() {
+    // The README's quick start: the broker's copy of the client's own QoS 1 publish (with its
+    // message id) arrives just before `end()`. Its receipt is not yet durable, so it is not yet
+    // delivered; a graceful end waits for the commit, the delivery and the PUBACK, then says
+    // goodbye.
+    let (mut w, socket) = world(client_config(&[A]));
+    w.deliver(
+        socket,
+        &[Packet::Publish(message(
+            "echo",
+            QoS::AtLeastOnce,
+            1,
+            Some("m-1"),
+        ))],
+    );
+    assert!(w.delivered().is_empty(), "its receipt is not durable yet");
+    w.end(false, 5_000);
+    assert!(!w.sockets[&socket].closed, "the end waits for the commit");
+    w.advance(COMMIT_INTERVAL_MS + 20);
+    assert_eq!(w.delivered(), ["echo"]);
+    let sent = w.take(socket);
+    assert_eq!(
+        sent,
+        [
+            Packet::PubAck(Ack::new(1)),
+            Packet::Disconnect(Default::default())
+        ],
+        "acknowledged, then goodbye"
+    );
+    assert!(w.sockets[&socket].closed);
+}
+
+#[test]
 fn a_slow_handler_raises_the_handler_latency_alert_the_application_asked_for() {
     let mut config = after_handler();
     config.alerts = vec![wasmqtt::client::AlertRule {

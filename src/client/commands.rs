@@ -196,9 +196,11 @@ impl Client {
         match self.ending {
             Ending::Draining { deadline } => {
                 let metrics = self.session.metrics();
-                // Handlers still running owe their acknowledgements: they get the time too.
+                // Handlers still running owe their acknowledgements, and messages received but
+                // waiting for their store commit owe a delivery: they get the time too.
                 let handlers = metrics.handlers_running + metrics.handlers_waiting;
-                let busy = metrics.inflight + metrics.queued + handlers > 0;
+                let owed = handlers + self.session.gated();
+                let busy = metrics.inflight + metrics.queued + owed > 0;
                 if busy && self.session.is_connected() && now < deadline {
                     return false;
                 }

@@ -376,6 +376,11 @@ impl Session {
         self.outbound.held().1 + incoming
     }
 
+    /// Packets, deliveries and reports waiting for their store commit.
+    pub fn gated(&self) -> usize {
+        self.gated.len()
+    }
+
     /// When the oldest outgoing message queued or in flight was published (or loaded).
     pub fn oldest_outgoing_since(&self) -> Option<u64> {
         self.outbound.oldest_since()
