@@ -40,7 +40,8 @@ build() { # features, out name
       mkdir -p "$WASMQTT_WASM_NAMES"
       opt -g "$wasm" -o "$WASMQTT_WASM_NAMES/$2_bg.wasm"
     fi
-    opt "$wasm" -o "$wasm"
+    # The producers and target-features sections are metadata no engine reads.
+    opt "$wasm" -o "$wasm" --strip-producers --strip-target-features
   fi
 }
 build client wasmqtt
