@@ -392,7 +392,7 @@ export class MqttClient {
   /** Runs a driver call here, or, in a follower tab, in the leader tab. */
   #call(op, args) {
     // Once loaded, a call reaches the core before it returns: a QoS 1/2 publish is then in the
-    // journal, safe from a reload (README, reliability).
+    // journal at the end of this task, safe from a reload (README, reliability).
     if (this.#started) return this._request(op, args);
     return this.#callLater(op, args);
   }

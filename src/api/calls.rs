@@ -194,7 +194,6 @@ pub fn call(client: &mut Client, now: u64, mut args: Vec<Value>, out: &mut Write
     if let Err(e) = read {
         error(out, "INVALID_ARGUMENT", &e.0, None, false);
     }
-    client.flush_journal();
 }
 
 /// A message's `properties.subscriptionIdentifier`: a number, an array of them, or undefined.
@@ -256,24 +255,25 @@ mod tests {
     }
 
     #[test]
-    fn what_a_call_journals_is_written_before_the_call_returns() {
+    fn what_the_calls_of_a_task_journal_is_written_as_one_entry_at_the_tasks_end() {
         let mut c = client_with("{}");
         c.handle_journal_loaded(Vec::new());
         c.handle_store_loaded(0, Vec::new(), Vec::new());
         c.start(0);
         while c.poll().is_some() {}
-        for qos in [1, 2] {
+        for qos in [1, 2, 1] {
             run(
                 &mut c,
                 &format!(r#"["publish", "a/b", "x", {{"qos": {qos}}}]"#),
             );
-            // No flush of the task: the host returns to the application with the entry written.
-            let ops: Vec<_> = std::iter::from_fn(|| c.poll_journal()).collect();
-            assert!(
-                matches!(&ops[..], [crate::client::JournalOp::Put(..)]),
-                "QoS {qos}: {ops:?}"
-            );
         }
+        assert_eq!(c.poll_journal(), None, "nothing before the task ends");
+        c.flush(0);
+        let ops: Vec<_> = std::iter::from_fn(|| c.poll_journal()).collect();
+        assert!(
+            matches!(&ops[..], [crate::client::JournalOp::Put(..)]),
+            "one entry for the three publishes: {ops:?}"
+        );
     }
 
     #[test]

@@ -3,13 +3,13 @@
 //! or more after `publish()` returns; a page that reloads or crashes in between would lose the
 //! message without a word.
 //!
-//! The journal is written in chunks. What a call of the application journals (a publish) is
-//! written before the call returns (`Client::flush_journal`): from then on the message is safe
-//! from a reload or a renderer crash. What the client journals on its own (a message sent,
-//! acknowledged: a socket read, a store commit, a timer) is gathered and written as one chunk
-//! when the host flushes at the end of that task (`Client::flush`, in the same microtask
-//! checkpoint as the socket's bytes), so a read of twenty PUBACKs costs one `localStorage`
-//! write, not twenty.
+//! The journal is written in chunks, one per task: what the task journaled (publishes the
+//! application called, messages sent or acknowledged in a socket read, a store commit, a timer)
+//! is gathered and written as one chunk when the host flushes at the end of that task
+//! (`Client::flush`, in the same microtask checkpoint as the socket's bytes, before anything
+//! else can run), so twenty publishes or a read of twenty PUBACKs cost one `localStorage`
+//! write, not twenty. A reload or a closed tab comes in a later task, so a publish is safe from
+//! them once `publish()` returns; a renderer crash, once the task that called it has ended.
 //!
 //! A chunk holds the latest writes of its task, each a value, or empty for a deletion (a
 //! tombstone: the message was acknowledged or given up, and the store may still hold it). A

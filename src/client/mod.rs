@@ -548,12 +548,6 @@ impl Client {
         self.session.handle_flushed(now);
     }
 
-    /// A call of the application returns now: what it journaled is written first (see
-    /// `journal`), so a QoS 1 or 2 publish is safe from a crash from the moment it returns.
-    pub fn flush_journal(&mut self) {
-        self.journal.flush();
-    }
-
     /// Whether bytes wait for [`Client::flush`].
     pub fn has_unflushed(&self) -> bool {
         self.transport.has_unflushed() || self.journal.has_unflushed()

@@ -577,8 +577,6 @@ impl World {
             .client
             .publish(self.now, request)
             .expect("publish accepted");
-        // As the browser layer's calls do (`api::call`).
-        self.client.flush_journal();
         self.settle();
         token
     }

@@ -1,10 +1,12 @@
 // The publish journal (issue #17.3, src/client/journal.rs, src/web/journal.rs): QoS 1 and 2
 // publish() calls made just before the page goes (location.reload() in the same task, or the
-// renderer crashing, CDP Page.crash) are all published once the session resumes, against a real
-// mosquitto. IndexedDB commits a task or more after publish() returns; the journal is written
-// in localStorage before it returns. The control run wipes the journal before the next page
-// starts, which is a page without it: the same calls are then lost. A follower tab's calls go
-// through the leader's journal (README, "When a publish is safe from a reload or a crash").
+// renderer crashing, CDP Page.crash, once the task ended) are all published once the session
+// resumes, against a real mosquitto. IndexedDB commits a task or more after publish() returns;
+// the journal is written in localStorage at the end of the task that called it, one entry for
+// all of the task's calls, before any other task can run. The control run wipes the journal
+// before the next page starts, which is a page without it: the same calls are then lost. A
+// follower tab's calls go through the leader's journal (README, "When a publish is safe from a
+// reload or a crash").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
@@ -45,7 +47,9 @@ const start = (page, clientId) => page.evaluate(async ([url, clientId]) => {
 
 /**
  * Makes N QoS 1 and N QoS 2 calls on `topic` in one task, counts them in localStorage after each
- * returns, then runs `then` (in the same task) — nothing of them is committed to IndexedDB yet.
+ * returns, then runs `then`: a reload in the same task, or a spin in a microtask queued after
+ * the client's end-of-task flush (the page busy until it crashes) — nothing of them is
+ * committed to IndexedDB yet.
  */
 function publishThen(page, topic, then) {
   return page.evaluate(([topic, n, then]) => {
@@ -57,7 +61,9 @@ function publishThen(page, topic, then) {
       }
     }
     if (then === 'reload') location.reload();
-    if (then === 'spin') for (const end = performance.now() + 3_000; performance.now() < end;); // until the crash
+    // The first call queued the client's flush microtask, which writes the task's journal
+    // entry; this one runs after it, and IndexedDB answers only in a later task.
+    if (then === 'spin') queueMicrotask(() => { for (const end = performance.now() + 3_000; performance.now() < end;); });
     return calls;
   }, [topic, N, then]).catch(() => null); // the page went under the evaluation
 }
@@ -109,9 +115,9 @@ const reloadAtOnce = async (page, _context, topic) => {
 
 const crash = async (page, context, topic) => {
   const cdp = await context.newCDPSession(page);
+  // The calls are made at once, then the page spins once their task's journal entry is
+  // written (IndexedDB commits only in a later task): it crashes meanwhile.
   const calls = publishThen(page, topic, 'spin');
-  // The calls are made at once, then the page spins (IndexedDB commits only after the task):
-  // it crashes meanwhile.
   await sleep(500);
   cdp.send('Page.crash').catch(() => {});
   assert.equal(await calls, null, 'the page crashed under the evaluation');
@@ -137,14 +143,16 @@ test('QoS 1/2 calls made just before the renderer crashes are all published once
   assertAllOnce(await scenario('crash', crash), 'crash');
 });
 
-// The crash loses them all (the page spins until it, so no IndexedDB transaction commits); what
-// a reload loses depends on whether the transaction started as the page went commits during
-// the unload (seen: 0 and 62 of 80), so it is printed, not asserted.
-test('control: without the journal the same calls are lost to the crash (and some to a reload)', async () => {
+// The crash loses most of them: the page spins until it, so no IndexedDB transaction commits,
+// and only the first in-flight window left on the WebSocket in the flush before the spin (seen:
+// 10 of 80 reach the broker). What a reload loses depends on whether the transaction started as
+// the page went commits during the unload (seen: 0, 62 and 69 of 80), so it is printed, not
+// asserted.
+test('control: without the journal most of the same calls are lost to the crash (and some to a reload)', async () => {
   const reload = await scenario('reload-nojournal', reloadAtOnce, { journal: false });
   const crashed = await scenario('crash-nojournal', crash, { journal: false });
   console.log(`without the journal: lost to a reload ${reload.missing.length} of ${2 * N}, to a crash ${crashed.missing.length} of ${2 * N}`);
-  assert.equal(crashed.missing.length, 2 * N, 'the crash loses every call without the journal');
+  assert.ok(crashed.missing.length >= N, 'the crash loses most calls without the journal');
 });
 
 /** Two tabs of one origin sharing one session: the leader `a` (started first) and the follower `b`. */

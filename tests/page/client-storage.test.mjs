@@ -329,10 +329,12 @@ test('no credential of the URL or the options appears in any storage area, the p
     await window.client.subscribe('secrets/x', { qos: 1 }, () => {});
     await window.client.publish('secrets/x', 'stored', { qos: 1 });
   });
-  // A message waiting in the outbox, its journal entry (read in the task of the call, before
-  // IndexedDB committed it and the entry went), and the tab's hand-over written at page hide.
-  const journal = await page.evaluate(() => {
+  // A message waiting in the outbox, its journal entry (read in the task of the call, after
+  // the client's end-of-task flush wrote it and before IndexedDB committed it and the entry
+  // went), and the tab's hand-over written at page hide.
+  const journal = await page.evaluate(async () => {
     window.client.publish('secrets/y', 'queued', { qos: 2 }).catch(() => {});
+    await new Promise((resolve) => queueMicrotask(resolve)); // queued after the flush
     const entries = Object.keys(localStorage).filter((key) => key.includes('|journal|'))
       .map((key) => `localStorage ${key} = ${localStorage.getItem(key)}`);
     window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
