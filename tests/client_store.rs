@@ -582,7 +582,8 @@ fn a_store_an_older_version_wrote_a_record_per_key_resumes_and_goes_at_the_first
     let socket = w.connect();
     w.publish("t", "before the upgrade", QoS::AtLeastOnce);
     w.take(socket); // sent, not acknowledged
-                    // As an older version stored it: one entry per record.
+
+    // As an older version stored it: one entry per record.
     let store = w.store.as_mut().unwrap();
     store.entries = store.records();
     assert_eq!(stored_outgoing(&w), 1);
