@@ -106,7 +106,8 @@ impl Properties {
     }
 
     pub fn is_empty(&self) -> bool {
-        *self == Properties::default()
+        // Every property present takes bytes; no field-by-field comparison (wasm size).
+        self.body_len() == 0
     }
 
     /// The value of the first user property named `key`.
@@ -786,6 +787,42 @@ mod tests {
                     "property {id:#04x} in {scope:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn properties_are_empty_only_with_no_property_at_all() {
+        use super::Properties;
+        assert!(Properties::default().is_empty());
+        // Zero values and empty strings are properties all the same.
+        let present = [
+            Properties {
+                payload_format_indicator: Some(0),
+                ..Properties::default()
+            },
+            Properties {
+                content_type: Some(String::new()),
+                ..Properties::default()
+            },
+            Properties {
+                correlation_data: Some(bytes::Bytes::new()),
+                ..Properties::default()
+            },
+            Properties {
+                subscription_identifiers: vec![1],
+                ..Properties::default()
+            },
+            Properties {
+                shared_subscription_available: Some(0),
+                ..Properties::default()
+            },
+            Properties {
+                user_properties: vec![(String::new(), String::new())],
+                ..Properties::default()
+            },
+        ];
+        for properties in present {
+            assert!(!properties.is_empty(), "{properties:?}");
         }
     }
 }
