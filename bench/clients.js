@@ -76,10 +76,11 @@ function openLoopback() {
 }
 
 /**
- * A bare WebSocket that speaks just enough MQTT 5 by hand, at QoS 0 only: CONNECT, one SUBSCRIBE,
- * PUBLISH built per call (a task's packets sent as one message) and PUBLISH counted per packet.
- * No client does less per message on this path: what it costs is the browser's WebSocket work,
- * the floor every client pays.
+ * A bare WebSocket that speaks just enough MQTT 5 by hand: CONNECT, one SUBSCRIBE, PUBLISH built
+ * per call at QoS 0, 1 or 2 with the acknowledgements each needs (PUBACK; PUBREC, PUBREL,
+ * PUBCOMP), each task's packets sent as one WebSocket message, incoming packets parsed in place.
+ * No state beyond the packet ids in flight, no checks, no store, no de-duplication: what it costs
+ * is the browser's WebSocket work for the packets of each QoS, the floor every client pays.
  */
 function openBareWebSocket(url, clientId) {
   const encoder = new TextEncoder();
@@ -97,11 +98,21 @@ function openBareWebSocket(url, clientId) {
   };
   const text = (s) => { const b = encoder.encode(s); return cat(Uint8Array.of(b.length >> 8, b.length & 0xff), b); };
   const packet = (type, body) => cat(Uint8Array.of(type), length(body.length), body);
+  /** An acknowledgement packet (PUBACK 0x40, PUBREC 0x50, PUBREL 0x62, PUBCOMP 0x70) of `id`. */
+  const ack = (type, id) => Uint8Array.of(type, 2, id >> 8, id & 0xff);
   const handlers = new Map();
+  /** Outgoing QoS 1/2 publishes by packet id: their promise's resolve. */
+  const inFlight = new Map();
+  let lastId = 0;
   const queued = [];
   let waiting = null;
   const ws = new WebSocket(url, 'mqtt');
   ws.binaryType = 'arraybuffer';
+  /** The packets of one task leave as one WebSocket message, as wasmqtt's do. */
+  const send = (bytes) => {
+    if (queued.length === 0) queueMicrotask(() => ws.send(cat(...queued.splice(0))));
+    queued.push(bytes);
+  };
   // The bridge forwards TCP as it comes: a packet may span WebSocket messages.
   let rest = new Uint8Array(0);
   ws.onmessage = ({ data }) => {
@@ -109,17 +120,29 @@ function openBareWebSocket(url, clientId) {
     let i = 0;
     while (i < bytes.length) {
       const type = bytes[i] >> 4;
+      const qos = (bytes[i] >> 1) & 3;
       let len = 0;
       let scale = 1;
       let j = i + 1;
       for (;;) { const b = bytes[j++]; len += (b & 0x7f) * scale; scale *= 128; if (b < 0x80 || j > bytes.length) break; }
       const end = j + len;
       if (end > bytes.length) break;
+      const idAt = (at) => (bytes[at] << 8) | bytes[at + 1];
       if (type === 3) {
-        const topicLength = (bytes[j] << 8) | bytes[j + 1];
+        const topicLength = idAt(j);
         const topic = decoder.decode(bytes.subarray(j + 2, j + 2 + topicLength));
-        const propertiesAt = j + 2 + topicLength; // QoS 0: no packet id
+        const propertiesAt = j + 2 + topicLength + (qos ? 2 : 0);
+        if (qos === 1) send(ack(0x40, idAt(j + 2 + topicLength)));
+        if (qos === 2) send(ack(0x50, idAt(j + 2 + topicLength)));
         handlers.get(topic)?.(bytes.subarray(propertiesAt + 1 + bytes[propertiesAt], end));
+      } else if (type === 4 || type === 7) { // PUBACK, PUBCOMP: the publish is done
+        const id = idAt(j);
+        inFlight.get(id)?.();
+        inFlight.delete(id);
+      } else if (type === 5) { // PUBREC
+        send(ack(0x62, idAt(j)));
+      } else if (type === 6) { // PUBREL
+        send(ack(0x70, idAt(j)));
       } else {
         waiting?.(type);
       }
@@ -135,14 +158,19 @@ function openBareWebSocket(url, clientId) {
       ws.send(packet(0x10, cat(text('MQTT'), Uint8Array.of(5, 0x02, 0, 0, 0), text(clientId))));
       if ((await next()) !== 2) { reject(new Error('websocket: no CONNACK')); return; }
       resolve({
-        publish: async (topic, payload) => {
-          // The packets of one task leave as one WebSocket message, as wasmqtt's do.
-          if (queued.length === 0) queueMicrotask(() => ws.send(cat(...queued.splice(0))));
-          queued.push(packet(0x30, cat(text(topic), Uint8Array.of(0), encoder.encode(payload))));
+        publish: (topic, payload, qos = 0) => {
+          if (!qos) {
+            send(packet(0x30, cat(text(topic), Uint8Array.of(0), encoder.encode(payload))));
+            return Promise.resolve();
+          }
+          lastId = (lastId % 0xffff) + 1;
+          const id = lastId;
+          send(packet(0x30 | (qos << 1), cat(text(topic), Uint8Array.of(id >> 8, id & 0xff, 0), encoder.encode(payload))));
+          return new Promise((done) => inFlight.set(id, done));
         },
         subscribe: async (topic, qos, onMessage) => {
           handlers.set(topic, onMessage);
-          ws.send(packet(0x82, cat(Uint8Array.of(0, 1, 0), text(topic), Uint8Array.of(0))));
+          ws.send(packet(0x82, cat(Uint8Array.of(0, 1, 0), text(topic), Uint8Array.of(qos))));
           await next();
         },
         end: async () => { ws.send(Uint8Array.of(0xe0, 0)); ws.close(); },

@@ -8,8 +8,8 @@
 // process's, every thread) are recorded beside them as the check that does not move with load.
 // Then, apart from the measured runs (the profiler costs CPU), DevTools CPU profiles of the
 // PROFILED cases, the same loop without a client (bench/clients.js 'loopback'): the
-// harness's own share of every figure; and at QoS 0 a bare WebSocket with MQTT packets made by
-// hand ('websocket'): the browser's own cost of the path, which no client can go below.
+// harness's own share of every figure; and a bare WebSocket with MQTT packets made by hand at
+// each QoS ('websocket'): the browser's own cost of the path, which no client can go below.
 import { startBench, profile, SCALE, TRANSPORT } from './common.mjs';
 
 /** The clients compared: wasmqtt in both persistence modes against MQTT.js (in memory). */
@@ -142,8 +142,8 @@ export async function run() {
     }
     baseline = await runOne(bench, { client: 'loopback', qos: 0, size: 100 });
     console.log(`baseline: ${show(baseline)}`);
-    // The floor of the path: a bare WebSocket with MQTT by hand (QoS 0 only), median of REPEAT.
-    for (const c of CPU_CASES.filter((k) => k.qos === 0)) {
+    // The floor of the path: a bare WebSocket with MQTT by hand, every case, median of REPEAT.
+    for (const c of CPU_CASES) {
       const each = [];
       for (let round = 1; round <= REPEAT; round++) each.push(await runOne(bench, { client: 'websocket', ...c }));
       const r = median(each);
