@@ -13,7 +13,7 @@ mod broker_model;
 mod client_harness;
 
 use client_harness::*;
-use harness::publishes;
+use harness::{inbound, publishes, with_message_id};
 use wasmqtt::client::store_sync::{COMMIT_INTERVAL_MS, REWRITE_AFTER_BYTES};
 use wasmqtt::client::ClientEvent;
 use wasmqtt::codec::{Ack, Packet, Properties, QoS};
@@ -617,4 +617,41 @@ fn a_store_an_older_version_wrote_a_record_per_key_resumes_and_goes_at_the_first
     publish_acknowledged(&mut w, socket, 300, 1024, (COMMIT_INTERVAL_MS, 0));
     let store = w.store.as_ref().unwrap();
     assert!(store.entries.keys().all(|k| k.starts_with("t/")));
+}
+
+#[test]
+fn a_rewrite_from_records_out_of_key_order_loads_back_as_the_same_session() {
+    let mut w = World::new(client_config(&[A]));
+    w.start();
+    let socket = w.connect();
+    // De-duplication ids arrive out of key order, and a message stays in flight.
+    for (packet_id, id) in [(1, "z-3"), (2, "a-1"), (3, "m-2")] {
+        let publish = inbound("t/a", "x", QoS::AtLeastOnce, Some(packet_id));
+        w.deliver(socket, &[Packet::Publish(with_message_id(publish, id))]);
+    }
+    w.publish("t", "in flight", QoS::AtLeastOnce);
+    w.take(socket);
+    let keys: Vec<String> = w
+        .client
+        .session()
+        .durable_records()
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_ne!(keys, sorted, "the records come out of key order");
+    // A failed commit: the store catches up later with a rewrite from those records.
+    w.store.as_mut().unwrap().fail_next = 1;
+    w.publish("t", "after the failure", QoS::AtLeastOnce);
+    w.advance(COMMIT_INTERVAL_MS);
+    w.take(socket);
+    assert_eq!(w.errors(), [("STORE_FAILED".to_string(), false)]);
+    assert!(!w.client.metrics(w.now).durable);
+    w.advance(1_000);
+    assert!(w.client.metrics(w.now).durable, "caught up");
+    let before = w.client.session().snapshot();
+    assert!(before.len() >= 5, "three ids and two messages: {before:?}");
+    w.reload(true);
+    assert_eq!(w.client.session().snapshot(), before);
 }

@@ -706,7 +706,7 @@ impl Client {
             Job::Commit(writes) => StoreJob::Commit(writes),
             Job::Clear => StoreJob::Replace(Vec::new()),
             // The snapshot is taken now, so that the writes made while it is stored follow it.
-            Job::Rewrite => StoreJob::Replace(self.sync.rewrite(&self.session.snapshot())),
+            Job::Rewrite => StoreJob::Replace(self.sync.rewrite(&self.session.durable_records())),
         });
     }
 
