@@ -8,8 +8,8 @@
 //! and could re-use QoS 2 packet ids the broker has released, or resend finished messages. So the
 //! store is emptied at once, the session carries on in memory (writes count as committed
 //! immediately), and from time to time the whole state is written again from
-//! [`Session::durable_records`](crate::session::Session::durable_records) in one transaction; once that
-//! succeeds the store is durable again.
+//! [`Session::durable_records`](crate::session::Session::durable_records) in one transaction;
+//! once that succeeds the store is durable again.
 //!
 //! A transaction's writes go to the store as one entry (see `batches`). Once the batches
 //! written since the store last held the state alone outweigh that state (and
