@@ -100,6 +100,8 @@ function openBareWebSocket(url, clientId) {
   const packet = (type, body) => cat(Uint8Array.of(type), length(body.length), body);
   /** An acknowledgement packet (PUBACK 0x40, PUBREC 0x50, PUBREL 0x62, PUBCOMP 0x70) of `id`. */
   const ack = (type, id) => Uint8Array.of(type, 2, id >> 8, id & 0xff);
+  /** The two-byte integer at `at` (a length or a packet id). */
+  const u16At = (bytes, at) => (bytes[at] << 8) | bytes[at + 1];
   const handlers = new Map();
   /** Outgoing QoS 1/2 publishes by packet id: their promise's resolve. */
   const inFlight = new Map();
@@ -127,22 +129,21 @@ function openBareWebSocket(url, clientId) {
       for (;;) { const b = bytes[j++]; len += (b & 0x7f) * scale; scale *= 128; if (b < 0x80 || j > bytes.length) break; }
       const end = j + len;
       if (end > bytes.length) break;
-      const idAt = (at) => (bytes[at] << 8) | bytes[at + 1];
       if (type === 3) {
-        const topicLength = idAt(j);
+        const topicLength = u16At(bytes, j);
         const topic = decoder.decode(bytes.subarray(j + 2, j + 2 + topicLength));
         const propertiesAt = j + 2 + topicLength + (qos ? 2 : 0);
-        if (qos === 1) send(ack(0x40, idAt(j + 2 + topicLength)));
-        if (qos === 2) send(ack(0x50, idAt(j + 2 + topicLength)));
+        if (qos === 1) send(ack(0x40, u16At(bytes, j + 2 + topicLength)));
+        if (qos === 2) send(ack(0x50, u16At(bytes, j + 2 + topicLength)));
         handlers.get(topic)?.(bytes.subarray(propertiesAt + 1 + bytes[propertiesAt], end));
       } else if (type === 4 || type === 7) { // PUBACK, PUBCOMP: the publish is done
-        const id = idAt(j);
+        const id = u16At(bytes, j);
         inFlight.get(id)?.();
         inFlight.delete(id);
       } else if (type === 5) { // PUBREC
-        send(ack(0x62, idAt(j)));
+        send(ack(0x62, u16At(bytes, j)));
       } else if (type === 6) { // PUBREL
-        send(ack(0x70, idAt(j)));
+        send(ack(0x70, u16At(bytes, j)));
       } else {
         waiting?.(type);
       }

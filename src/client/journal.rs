@@ -269,7 +269,7 @@ impl Journal {
     /// The host's task ends: its writes leave as one chunk; then the host's entries that hold
     /// nothing current any more go (after the chunk that replaces them is written).
     pub(crate) fn flush(&mut self) {
-        // Called at every call's return and every task's end: nothing to do is the usual case.
+        // Called at every task's end that had work: often nothing was journaled.
         if !self.unflushed {
             return;
         }
